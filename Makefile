@@ -1,0 +1,37 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+export PREFECT_HOME := $(CURDIR)/.prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
+export PREFECT_LOGGING_LEVEL := WARNING
+export HF_HUB_OFFLINE := 1
+
+.PHONY: run test setup system samples bench clean
+
+setup: system $(VENV)/.installed
+
+system:
+	@bash scripts/setup_system.sh
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q -U pip
+	$(PY) -m pip install -q -c requirements.lock -e '.[test]'
+	touch $@
+
+samples: setup
+	$(PY) -m samples.build --out samples/inbox
+
+run: samples
+	$(VENV)/bin/mdsgap run --inbox samples/inbox --out outputs
+
+test: setup
+	$(PY) -m pytest tests
+
+bench: setup
+	$(PY) -m pipeline.bench
+
+clean:
+	rm -rf $(VENV) .prefect outputs/* samples/inbox

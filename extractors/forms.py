@@ -1,0 +1,137 @@
+"""The catalogue of known forms (data in `extractors/catalogue/*.yaml`) and row matching.
+
+Rows are matched to catalogue items by item number and fuzzy question text. A form whose
+numbering is not established (`match_by_number: false`) is matched by text only.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from rapidfuzz import fuzz
+
+from extractors.text import normalize_text
+
+CATALOGUE_DIR = Path(__file__).parent / "catalogue"
+
+
+@dataclass(frozen=True)
+class CatalogueItem:
+    id: str
+    text: str
+    number: str  # printed number without device suffix: "2(4)" for "2(4)@サーバ"; "" for bullets
+    answers: tuple[str, ...]  # allowed answers; () for a group header that takes none
+    concept: str = ""
+    ref: str = ""
+    parent: str = ""
+    section: str = ""
+    scope: str = ""
+    kind: str = "item"  # item | group
+    gate: bool = False
+    remark_required_if: str = ""
+    requires: tuple[tuple[str, str], ...] = ()  # ((item_id, answer), ...) that make the item applicable
+    tier: str = ""
+    variants: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Form:
+    id: str
+    family: str
+    form_version: str
+    title: str
+    detect: tuple[str, ...]
+    items: tuple[CatalogueItem, ...]
+    guideline: str = ""
+    fiscal_year: int | None = None
+    match_by_number: bool = True
+    established: bool = True
+    answer_sets: dict = field(default_factory=dict, hash=False, compare=False)
+
+    def item(self, item_id: str) -> CatalogueItem | None:
+        return next((i for i in self.items if i.id == item_id), None)
+
+    def concept_items(self, concept: str) -> list[CatalogueItem]:
+        return [i for i in self.items if i.concept == concept]
+
+
+def _load_raw() -> dict[str, dict]:
+    raw = {}
+    for path in sorted(CATALOGUE_DIR.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw[data["id"]] = data
+    return raw
+
+
+def _build_items(data: dict, raw: dict[str, dict]) -> tuple[list[dict], dict, str]:
+    if "inherits" in data and "items" not in data:
+        return _build_items(raw[data["inherits"]], raw)
+    return data["items"], data.get("answer_sets", {}), data.get("default_answers", "")
+
+
+@functools.cache
+def all_forms() -> tuple[Form, ...]:
+    raw = _load_raw()
+    forms = []
+    for form_id, data in raw.items():
+        items_raw, answer_sets, default_set = _build_items(data, raw)
+        items = []
+        for it in items_raw:
+            answers_key = it.get("answers", default_set)
+            answers = () if answers_key == "none" else tuple(answer_sets.get(answers_key, ()))
+            number = it.get("number", "" if it.get("parent") else it["id"])
+            items.append(CatalogueItem(
+                id=it["id"], text=it["text"], number=number, answers=answers,
+                concept=it.get("concept", ""), ref=str(it.get("ref", "")), parent=it.get("parent", ""),
+                section=str(it.get("section", "")), scope=it.get("scope", "") or "",
+                kind=it.get("kind", "item"), gate=bool(it.get("gate", False)),
+                remark_required_if=it.get("remark_required_if", ""),
+                requires=tuple((it.get("requires") or {}).items()), tier=it.get("tier", ""),
+                variants=tuple(it.get("variants", ())),
+            ))
+        forms.append(Form(
+            id=form_id, family=data["family"], form_version=str(data["form_version"]),
+            title=data["title"], detect=tuple(data.get("detect", ())), items=tuple(items),
+            guideline=data.get("guideline", ""), fiscal_year=data.get("fiscal_year"),
+            match_by_number=data.get("match_by_number", True),
+            established=data.get("established", True), answer_sets=answer_sets,
+        ))
+    return tuple(forms)
+
+
+def get_form(form_id: str) -> Form | None:
+    return next((f for f in all_forms() if f.id == form_id), None)
+
+
+def forms_of_family(family: str) -> list[Form]:
+    return [f for f in all_forms() if f.family == family]
+
+
+def text_similarity(a: str, b: str) -> float:
+    """0–100 similarity of two question texts after normalisation (tolerates typos, brackets)."""
+    na, nb = _comparable(a), _comparable(b)
+    if not na or not nb:
+        return 0.0
+    return max(fuzz.ratio(na, nb), fuzz.partial_ratio(na, nb) if min(len(na), len(nb)) >= 6 else 0)
+
+
+@functools.lru_cache(maxsize=20000)
+def _comparable(text: str) -> str:
+    t = normalize_text(text)
+    for ch in " 　・、。,.?？「」『』()（）[]【】:：/／-－ー":
+        t = t.replace(ch, "")
+    return t
+
+
+def best_text_match(text: str, candidates: list[CatalogueItem], threshold: float = 72.0
+                    ) -> tuple[CatalogueItem | None, float]:
+    best, best_score = None, 0.0
+    for cand in candidates:
+        score = max([text_similarity(text, cand.text)] + [text_similarity(text, v) for v in cand.variants])
+        if score > best_score:
+            best, best_score = cand, score
+    if best_score < threshold:
+        return None, best_score
+    return best, best_score

@@ -1,0 +1,135 @@
+"""The data model: what one vendor file says, item by item, with provenance and confidence."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+Family = Literal["mds", "sds", "checklist_vendor", "checklist_facility", "unknown"]
+AnswerStatus = Literal["answered", "unanswered", "ambiguous", "unreadable"]
+
+YES, NO, NOT_APPLICABLE = "はい", "いいえ", "対象外"
+APPLICABLE, NOT_APPLICABLE_GATE = "該当", "非該当"
+ANSWERS = (YES, NO, NOT_APPLICABLE, APPLICABLE, NOT_APPLICABLE_GATE)
+
+FAMILY_LABELS = {
+    "mds": "MDS（製造業者による医療情報セキュリティ開示書）",
+    "sds": "SDS（サービス事業者による医療情報セキュリティ開示書）",
+    "checklist_vendor": "サイバーセキュリティ対策チェックリスト（事業者確認用）",
+    "checklist_facility": "サイバーセキュリティ対策チェックリスト（医療機関確認用）",
+    "unknown": "不明な様式",
+}
+
+
+@dataclass
+class Location:
+    """Where an answer was found: file, sheet or page, cell, row."""
+
+    file: str
+    sheet: str | None = None  # sheet name or Word table name
+    page: int | None = None  # 1-based PDF page
+    cell: str | None = None  # "C12", "行5 列3"
+    row: int | None = None  # 1-based row in the table/sheet
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.page is not None:
+            parts.append(f"p.{self.page}")
+        if self.sheet:
+            parts.append(self.sheet)
+        if self.cell:
+            parts.append(self.cell)
+        elif self.row is not None:
+            parts.append(f"行{self.row}")
+        return " / ".join(parts)
+
+
+@dataclass
+class Item:
+    item_id: str  # "12.3.1", "4.1/記憶", "2(6)@サーバ"
+    number_printed: str = ""  # as printed, e.g. "1 2. 3. 1"
+    question: str = ""
+    guideline_ref: str = ""  # e.g. "6.5.C7"
+    answer: str = ""  # one of ANSWERS or ""
+    answer_status: AnswerStatus = "unanswered"
+    answer_raw: str = ""  # the answer cell(s) as read, for the reviewer
+    remark: str = ""  # footnotes resolved
+    remark_ref: str = ""  # footnote number when the 備考 cell only pointed to a note
+    remark_ref_empty: bool = False  # the footnote it points to is empty or missing
+    # Checklist columns: 1回目 answer is `answer`; dates are ISO strings.
+    first_date: str = ""
+    target_date: str = ""
+    second_answer: str = ""
+    second_date: str = ""
+    confidence: float = 1.0
+    needs_review: bool = False
+    review_reason: str = ""  # Japanese: why a person should look
+    location: Location | None = None
+    # Catalogue link
+    catalogue_id: str = ""  # "" when the catalogue lacks the item (kept, marked unknown)
+    concept: str = ""  # e.g. "two_factor_auth"
+    known: bool = True
+    section: str = ""  # section heading the row sits under
+    scope: str = ""  # checklist device heading (サーバ / 端末PC / ネットワーク機器)
+    parent_id: str = ""  # for bullet rows
+
+
+@dataclass
+class Document:
+    source_file: str
+    sha256: str
+    family: Family = "unknown"
+    form_id: str = ""  # catalogue form id, e.g. "jahis-mds-4.1"
+    form_version: str = ""  # "GL5.2", "GL6.0", "令和7年度"
+    vendor: str = ""
+    product: str = ""
+    product_version: str = ""
+    created: dt.date | None = None  # 作成日 / 確認日
+    header_fields: dict[str, str] = field(default_factory=dict)
+    comment: str = ""  # checklist コメント box
+    warnings: list[str] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+    # Catalogue items of the detected form that the file does not contain.
+    missing_items: list[str] = field(default_factory=list)
+    # Footnotes found in the 備考記載欄 (number -> text), kept for evidence.
+    footnotes: dict[str, str] = field(default_factory=dict)
+    format: str = ""  # xlsx | docx | pdf
+    converted_from: str = ""  # "xls" / "doc" when LibreOffice converted it
+    vendor_needs_review: bool = False  # vendor name was recovered, not read from the form
+
+    @property
+    def document_id(self) -> str:
+        return self.sha256[:16]
+
+    def item(self, item_id: str) -> Item | None:
+        return next((i for i in self.items if i.item_id == item_id), None)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["created"] = self.created.isoformat() if self.created else ""
+        d["document_id"] = self.document_id
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Document":
+        d = dict(d)
+        d.pop("document_id", None)
+        created = d.get("created")
+        d["created"] = dt.date.fromisoformat(created) if created else None
+        items = []
+        for it in d.get("items", []):
+            it = dict(it)
+            loc = it.get("location")
+            it["location"] = Location(**loc) if loc else None
+            items.append(Item(**it))
+        d["items"] = items
+        return cls(**d)
+
+
+class ExtractionError(Exception):
+    """A file that cannot be turned into a Document. `message` is Japanese, for the reviewer."""
+
+    def __init__(self, message: str, kind: str = "error"):
+        super().__init__(message)
+        self.message = message
+        self.kind = kind  # corrupt | empty | encrypted | not_a_form | unsupported | too_large | legacy

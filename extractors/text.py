@@ -1,0 +1,114 @@
+"""Text normalisation shared by readers and the interpreter: NFKC, item numbers, M/D dates."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+CIRCLED_DIGITS = {chr(0x2460 + i): str(i + 1) for i in range(20)}  # ①..⑳
+
+
+def normalize_text(text: str) -> str:
+    """NFKC, unify dashes and tildes, collapse white space. Keeps ○/●/■ marks (NFKC leaves them)."""
+    if not text:
+        return ""
+    t = unicodedata.normalize("NFKC", str(text))
+    t = t.replace("\u3000", " ").replace("\xa0", " ")
+    t = re.sub(r"[‐‑‒–—―−ｰ]", "-", t)
+    t = re.sub(r"[ \t]+", " ", t)
+    return t.strip()
+
+
+_DOTTED = re.compile(r"^\s*((?:\d\s*){1,3}(?:[.．]\s*(?:\d\s*){1,3}){0,4})(?=[\s.．)）:：、]|[^\d.．]|$)")
+
+
+def parse_dotted_number(text: str) -> tuple[str, str]:
+    """Leading MDS-style item number: 「1 2. 3. 1 ネットワーク…」 → ("12.3.1", rest).
+
+    Returns ("", text) when the text does not start with a number. Spaces inside the number are
+    stray (「1 2. 3. 1」 is 12.3.1); a trailing dot ("4.") is dropped.
+    """
+    t = normalize_text(text)
+    m = _DOTTED.match(t)
+    if not m:
+        return "", t
+    raw = m.group(1)
+    number = re.sub(r"\s+", "", raw).strip(".")
+    rest = t[m.end():].lstrip(" .:：、)）")
+    # A year or a long number is not an item number.
+    if any(len(p) > 2 for p in number.split(".")):
+        return "", t
+    return number, rest
+
+
+_CHECKLIST = re.compile(r"^\s*(?:(\d{1,2})\s*)?[(（]\s*(\d{1,2})\s*[)）](?:\s*-\s*(\d))?")
+
+
+def parse_checklist_number(text: str, section: str = "") -> tuple[str, str]:
+    """Checklist item number: 「2(6)」, 「(6)」 under section 2, 「⑥」, 「(3)-1」 → ("2(6)", rest).
+
+    Circled numbers are written as plain digits. Returns ("", text) when none is found.
+    """
+    t = unicodedata.normalize("NFC", str(text or "")).strip()
+    if t and t[0] in CIRCLED_DIGITS:
+        n = CIRCLED_DIGITS[t[0]]
+        return (f"{section}({n})" if section else f"({n})"), normalize_text(t[1:])
+    t = normalize_text(t)
+    m = _CHECKLIST.match(t)
+    if not m:
+        return "", t
+    sec = m.group(1) or section
+    number = f"{sec}({m.group(2)})" if sec else f"({m.group(2)})"
+    if m.group(3):
+        number += f"-{m.group(3)}"
+    return number, t[m.end():].strip(" .:：、")
+
+
+_MD = re.compile(r"(\d{1,2})\s*[/／月]\s*(\d{1,2})\s*日?")
+_YMD = re.compile(r"(\d{4})\s*[/／年.\-]\s*(\d{1,2})\s*[/／月.\-]\s*(\d{1,2})")
+_WAREKI = re.compile(r"(令和|平成|R|H)\s*(\d{1,2}|元)\s*[年./]\s*(\d{1,2})\s*[月./]\s*(\d{1,2})")
+_ERA_BASE = {"令和": 2018, "R": 2018, "平成": 1988, "H": 1988}
+
+
+def parse_date(text: str, fiscal_year: int | None = None) -> dt.date | None:
+    """A date as vendors write it: 2023/7/21, 2023年7月21日, 令和5年7月21日, or M/D.
+
+    M/D has no year: the fiscal year (April–March) of the form gives it (4–12 → fy, 1–3 → fy+1).
+    Without a fiscal year an M/D date is not guessed (None). Impossible dates give None.
+    """
+    t = normalize_text(text)
+    if not t:
+        return None
+    try:
+        if m := _WAREKI.search(t):
+            year = _ERA_BASE[m.group(1)] + (1 if m.group(2) == "元" else int(m.group(2)))
+            return dt.date(year, int(m.group(3)), int(m.group(4)))
+        if m := _YMD.search(t):
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if m := _MD.search(t):
+            if fiscal_year is None:
+                return None
+            month, day = int(m.group(1)), int(m.group(2))
+            return dt.date(fiscal_year if month >= 4 else fiscal_year + 1, month, day)
+    except ValueError:
+        return None
+    return None
+
+
+def wareki_fiscal_year(text: str) -> int | None:
+    """「令和5年度」「令和5年6月」「R6」 → the Western year (2023, 2024)."""
+    t = normalize_text(text)
+    m = re.search(r"(令和|R)\s*(\d{1,2}|元)\s*年", t)
+    if not m:
+        return None
+    return 2018 + (1 if m.group(2) == "元" else int(m.group(2)))
+
+
+def bullet_label(text: str) -> str:
+    """Item-id label of a bullet row: the text before any bracket, NFKC, no spaces.
+
+    「・記憶 (ID・パスワード等)」 → 「記憶」; 「TLS1.2以上 (高セキュリティ型…)」 → 「TLS1.2以上」.
+    """
+    t = normalize_text(text).lstrip("・･•●○◦-*· ")
+    t = re.split(r"[(（\[【]", t, maxsplit=1)[0]
+    return re.sub(r"\s+", "", t)
