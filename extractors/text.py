@@ -112,3 +112,18 @@ def bullet_label(text: str) -> str:
     t = normalize_text(text).lstrip("・･•●○◦-*· ")
     t = re.split(r"[(（\[【]", t, maxsplit=1)[0]
     return re.sub(r"\s+", "", t)
+
+
+_COMPANY_FORMS = ("株式会社", "(株)", "有限会社", "(有)", "合同会社", "一般社団法人", "一般財団法人", "Co.,Ltd.", "Inc.")
+
+
+def organization_key(name: str) -> str:
+    """A key that makes vendor names comparable: 株式会社 before or after, full/half width, spaces.
+
+    「株式会社 ＡＢＣメディカル」, 「ABCメディカル(株)」 and 「ABC メディカル 株式会社」 share the key.
+    """
+    t = normalize_text(name)
+    for form in _COMPANY_FORMS:
+        t = t.replace(form, "")
+    t = re.sub(r"[\s・,.、。]", "", t)
+    return t.casefold()
