@@ -72,6 +72,8 @@ class Item:
     section: str = ""  # section heading the row sits under
     scope: str = ""  # checklist device heading (サーバ / 端末PC / ネットワーク機器)
     parent_id: str = ""  # for bullet rows
+    kind: str = "item"  # item | group (a heading row such as 4.1 whose answers are on its bullet rows) | bullet
+    tier: str = ""  # "reference" for a checklist 参考項目
 
 
 @dataclass

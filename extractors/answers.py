@@ -1,0 +1,226 @@
+"""Decide an item's answer from the cells of its row: option columns, one answer cell, inline options.
+
+Evidence is what the vendor marked: a glyph (○ ● ✓ ☑ ■ レ), a drawn circle, a fill or highlight, a
+dropdown value, a typed word, the unchosen words struck through or deleted. Two marks are ambiguous,
+no mark is unanswered; nothing is guessed. Every decision carries a confidence.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from extractors.grid import CHECKED_BOX, UNCHECKED_BOX, Cell, Mark
+from extractors.model import ANSWERS, APPLICABLE, NO, NOT_APPLICABLE, NOT_APPLICABLE_GATE, YES
+from extractors.text import normalize_text
+
+POSITIVE_GLYPHS = set("○〇◯●◎✓✔☑☒■✅") | {CHECKED_BOX}
+NEGATIVE_GLYPHS = set("□☐") | {UNCHECKED_BOX}
+# Typed marks in an option column that mean "this one", with their confidence.
+TYPED_MARKS = {"レ": 0.95, "v": 0.85, "V": 0.85, "x": 0.75, "X": 0.75, "1": 0.7, "*": 0.7, "済": 0.8}
+EMPTY_ANSWERS = {"", "-", "=", "ー", "―", "ｰ", "−", "／", "/", "なし"}
+ENGLISH = {"yes": YES, "no": NO, "n/a": NOT_APPLICABLE, "na": NOT_APPLICABLE}
+
+# Longest first, so that 非該当 is found before the 該当 inside it.
+_OPTION_RE = re.compile("|".join(sorted(map(re.escape, ANSWERS), key=len, reverse=True)))
+
+
+@dataclass
+class Decision:
+    answer: str = ""
+    status: str = "unanswered"  # answered | unanswered | ambiguous | unreadable
+    confidence: float = 1.0
+    raw: str = ""
+    reason: str = ""  # Japanese, for needs_review
+    date_text: str = ""  # a date written beside the answer word: 「はい (9/20)」
+    candidates: list[str] = field(default_factory=list)
+
+
+def _mark_conf(marks: list[Mark], kinds: set[str]) -> float:
+    return max((m.confidence for m in marks if m.kind in kinds), default=0.0)
+
+
+def _has_positive_glyph(text: str) -> bool:
+    return any(ch in POSITIVE_GLYPHS for ch in text)
+
+
+def option_cell_evidence(cell: Cell, label: str, row_texts_all_labels: bool,
+                         uniform_fill: bool) -> tuple[float, str]:
+    """How strongly an option-column cell says "chosen": (confidence 0..1, the answer word it carries).
+
+    `label` is the column's option; a cell may carry its own word (a 該当 row under the はい column).
+    `row_texts_all_labels`: every option cell of the row prints its word (a template), so a printed
+    word alone is no mark. `uniform_fill`: every option cell has the same fill (decoration, no mark).
+    """
+    text = normalize_text(cell.text)
+    word = label
+    found = _OPTION_RE.findall(text)
+    if len(found) == 1:
+        word = found[0]
+    # Explicit negatives: a struck word, an empty box.
+    if any(m.kind == "strike" for m in cell.marks):
+        return 0.0, word
+    circle = _mark_conf(cell.marks, {"circle", "check"})
+    if circle:
+        return circle, word
+    if text and all(ch in NEGATIVE_GLYPHS or ch.isspace() for ch in text):
+        return 0.0, word
+    if _has_positive_glyph(text):
+        return 0.97, word
+    stripped = text.replace(" ", "")
+    if stripped in TYPED_MARKS:
+        return TYPED_MARKS[stripped], word
+    highlight = _mark_conf(cell.marks, {"highlight"})
+    fill = 0.0 if uniform_fill else _mark_conf(cell.marks, {"fill"})
+    if highlight or fill:
+        return max(highlight, fill) * 0.9, word
+    if found and not row_texts_all_labels:
+        return 0.9, word  # the vendor typed the word into its column
+    return 0.0, word
+
+
+def decide_option_columns(cells: dict[str, Cell]) -> Decision:
+    """Answer from separate option columns (label -> cell)."""
+    texts = {lab: normalize_text(c.text) for lab, c in cells.items()}
+    row_all_labels = sum(1 for t in texts.values() if _OPTION_RE.search(t)) >= 2
+    fills = [tuple(sorted(m.detail for m in c.marks if m.kind == "fill")) for c in cells.values()]
+    uniform_fill = len(cells) > 1 and all(f and f == fills[0] for f in fills)
+    chosen: list[tuple[str, float]] = []
+    for label, cell in cells.items():
+        conf, word = option_cell_evidence(cell, label, row_all_labels, uniform_fill)
+        if conf >= 0.5:
+            chosen.append((word, conf))
+        elif conf > 0:
+            chosen.append((word, conf))
+    raw = " | ".join(f"{lab}:{texts[lab] or ('◯' if cells[lab].marks else '')}" for lab in cells)
+    strong = [(w, c) for w, c in chosen if c >= 0.5]
+    if len(strong) == 1:
+        word, conf = strong[0]
+        weak_others = [c for w, c in chosen if w != word]
+        if weak_others:
+            return Decision(word, "answered", min(conf, 0.6), raw, "別の選択肢にも弱い印があります")
+        return Decision(word, "answered", conf, raw)
+    if len(strong) > 1:
+        words = sorted({w for w, _ in strong})
+        if len(words) == 1:
+            return Decision(words[0], "answered", 0.8, raw, "同じ回答に複数の印があります")
+        return Decision("", "ambiguous", 0.9, raw, f"複数の選択肢に印があります（{'・'.join(words)}）", candidates=words)
+    if chosen:
+        words = [w for w, _ in chosen]
+        return Decision("", "unreadable", 0.3, raw, f"印が不明瞭です（{'・'.join(words)}）", candidates=words)
+    return Decision("", "unanswered", 1.0, raw)
+
+
+def _span_marks(cell: Cell, start: int, end: int, kinds: set[str]) -> float:
+    best = 0.0
+    for m in cell.marks:
+        if m.kind in kinds and m.span is not None and m.span[0] < end and m.span[1] > start:
+            best = max(best, m.confidence)
+    return best
+
+
+def _xfrac(mark: Mark) -> float | None:
+    m = re.search(r"xfrac=([0-9.]+)", mark.detail or "")
+    return float(m.group(1)) if m else None
+
+
+_DATE_TAIL = re.compile(r"[(（]?\s*(\d{1,2})\s*[/／月]\s*(\d{1,2})\s*日?\s*[)）]?")
+
+
+def decide_inline(cell: Cell) -> Decision:
+    """Answer from one cell: a dropdown value, a typed word, or inline options with marks."""
+    original = cell.text or ""
+    text = normalize_text(original)
+    raw = text
+    # Work on the original text so that mark spans line up; NFKC keeps these words' length.
+    occurrences = [(m.group(0), m.start(), m.end()) for m in _OPTION_RE.finditer(original)]
+    if not occurrences:
+        occurrences = [(m.group(0), m.start(), m.end()) for m in _OPTION_RE.finditer(text)]
+        original = text
+    date_m = _DATE_TAIL.search(text)
+    date_text = date_m.group(0) if date_m and date_m.group(1) else ""
+    if not occurrences:
+        bare = text.replace(" ", "")
+        low = bare.lower()
+        if low in ENGLISH:
+            return Decision(ENGLISH[low], "answered", 0.9, raw, date_text=date_text)
+        if bare in ("○", "〇", "◯", "●"):
+            return Decision(YES, "answered", 0.75, raw, "○ のみの記入を「はい」と読みました")
+        if bare in ("×", "✕", "✖"):
+            return Decision(NO, "answered", 0.75, raw, "× のみの記入を「いいえ」と読みました")
+        if bare in EMPTY_ANSWERS or not _DATE_TAIL.sub("", bare).strip("()（） "):
+            circles = [m for m in cell.marks if m.kind == "circle"]
+            if circles and not bare:
+                return Decision("", "unreadable", 0.3, raw, "空欄に丸印があります")
+            return Decision("", "unanswered", 1.0, raw, date_text=date_text)
+        return Decision("", "unreadable", 0.5, raw, "回答欄の記載を選択肢として読めません")
+
+    words = [w for w, _, _ in occurrences]
+    if cell.choices and text in cell.choices:
+        return Decision(text, "answered", 1.0, raw)
+
+    positive: dict[int, float] = {}
+    negative: set[int] = set()
+    for idx, (word, start, end) in enumerate(occurrences):
+        before = original[max(0, start - 2):start]
+        if any(ch in POSITIVE_GLYPHS for ch in before):
+            positive[idx] = 0.97
+        elif any(ch in NEGATIVE_GLYPHS for ch in before):
+            negative.add(idx)
+        conf = _span_marks(cell, start, end, {"circle", "check", "highlight", "fill"})
+        if conf:
+            positive[idx] = max(positive.get(idx, 0), conf)
+        if _span_marks(cell, start, end, {"strike"}):
+            negative.add(idx)
+            positive.pop(idx, None)
+    # A whole-cell circle on a cell holding several words: the shape's centre tells which word.
+    whole = [m for m in cell.marks if m.kind == "circle" and m.span is None]
+    if whole and len(occurrences) > 1 and not positive:
+        frac = _xfrac(whole[0])
+        if frac is not None and original:
+            centres = [((s + e) / 2) / max(len(original), 1) for _, s, e in occurrences]
+            idx = min(range(len(centres)), key=lambda i: abs(centres[i] - frac))
+            positive[idx] = 0.6
+    elif whole and len(occurrences) == 1:
+        positive[0] = max(m.confidence for m in whole)
+
+    if positive:
+        chosen = {occurrences[i][0] for i in positive}
+        conf = min(positive.values())
+        if len(chosen) == 1:
+            reason = "丸印の位置から判断しました" if conf <= 0.6 else ""
+            return Decision(chosen.pop(), "answered", conf, raw, reason, date_text)
+        return Decision("", "ambiguous", 0.9, raw, f"複数の選択肢に印があります（{'・'.join(sorted(chosen))}）",
+                        date_text, sorted(chosen))
+    remaining = [occurrences[i][0] for i in range(len(occurrences)) if i not in negative]
+    if len(occurrences) == 1 and not negative:
+        return Decision(words[0], "answered", 0.97 if not cell.choices else 1.0, raw, date_text=date_text)
+    if negative and len(set(remaining)) == 1:
+        return Decision(remaining[0], "answered", 0.9, raw, date_text=date_text)
+    if negative and not remaining:
+        return Decision("", "ambiguous", 0.8, raw, "すべての選択肢が消されています")
+    if negative and len(set(remaining)) > 1:
+        return Decision("", "ambiguous", 0.8, raw, f"複数の選択肢が残っています（{'・'.join(remaining)}）",
+                        candidates=remaining)
+    # Every option printed and none marked: the untouched template.
+    return Decision("", "unanswered", 0.95, raw, date_text=date_text)
+
+
+def fit_to_answer_set(decision: Decision, allowed: tuple[str, ...]) -> Decision:
+    """Map はい/いいえ marked on a 該当/非該当 row (and back) when the form's columns force it."""
+    if not decision.answer or not allowed or decision.answer in allowed:
+        return decision
+    mapping = {YES: APPLICABLE, NO: NOT_APPLICABLE_GATE, APPLICABLE: YES, NOT_APPLICABLE_GATE: NO}
+    mapped = mapping.get(decision.answer)
+    if mapped in allowed:
+        decision.reason = (decision.reason + " " if decision.reason else "") + \
+            f"「{decision.answer}」を「{mapped}」として読みました"
+        decision.answer = mapped
+        decision.confidence = min(decision.confidence, 0.85)
+        return decision
+    if decision.answer == NOT_APPLICABLE and NOT_APPLICABLE_GATE in allowed:
+        decision.answer = NOT_APPLICABLE_GATE
+        decision.confidence = min(decision.confidence, 0.85)
+        return decision
+    decision.reason = (decision.reason + " " if decision.reason else "") + "この項目の選択肢にない回答です"
+    decision.confidence = min(decision.confidence, 0.6)
+    return decision

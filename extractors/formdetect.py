@@ -1,0 +1,127 @@
+"""Which form a file is (family, catalogue form, version) and its header fields (事業者名, 作成日, …)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from extractors.forms import Form, all_forms, forms_of_family, get_form
+from extractors.grid import Grid
+from extractors.text import normalize_text, wareki_fiscal_year
+
+_SDS_TITLE = re.compile(r"(?<![/／・])サービス事業者による医療情報セキュリティ(?:開示|指示)書|(?<![/／])\bSDS\b")
+_MDS_TITLE = re.compile(r"(?<![/／・])製造業者による医療情報セキュリティ(?:開示|指示)書|(?<![/／])\bMDS\b")
+_CHECKLIST = re.compile(r"サイバーセキュリティ対策\s*チェックリスト|チェックリスト")
+
+
+@dataclass
+class FormGuess:
+    family: str
+    form: Form | None
+    form_version: str
+
+
+def _title_text(grid: Grid, limit_rows: int = 12) -> str:
+    """Text near the top of each table (titles), the table names, loose text and the file name."""
+    parts = [grid.source]
+    parts += grid.loose_text
+    for table in grid.tables:
+        parts.append(table.name)
+        for row in table.rows[:limit_rows]:
+            parts += [c.text for c in row if c.text and len(c.text) <= 120]
+    return normalize_text("\n".join(parts))
+
+
+def _all_text(grid: Grid) -> str:
+    parts = list(grid.loose_text)
+    for table in grid.tables:
+        for row in table.rows:
+            parts += [c.text for c in row if c.text]
+    return normalize_text("\n".join(parts))
+
+
+def detect_form(grid: Grid, numbering_hint: str = "") -> FormGuess:
+    """`numbering_hint` is "checklist" or "dotted" from the item numbers found, used when no title says."""
+    title = _title_text(grid)
+    full = _all_text(grid)
+    family = "unknown"
+    if _CHECKLIST.search(title) and ("事業者確認用" in title or "事業者用" in title):
+        family = "checklist_vendor"
+    elif _CHECKLIST.search(title) and ("医療機関確認用" in title or "医療機関等確認用" in title):
+        family = "checklist_facility"
+    elif _SDS_TITLE.search(title):
+        family = "sds"
+    elif _MDS_TITLE.search(title):
+        family = "mds"
+    elif "開示書" in title and "サービス" in title:
+        family = "sds"
+    elif "開示書" in title:
+        family = "mds"
+    elif numbering_hint == "checklist" and "チェックリスト" in full:
+        family = "checklist_vendor" if "事業者" in full else "checklist_facility"
+    elif numbering_hint == "checklist":
+        family = "checklist_vendor"
+    elif numbering_hint == "dotted":
+        name = normalize_text(grid.source).upper()
+        family = "sds" if "SDS" in name else "mds"
+
+    if family in ("mds", "sds"):
+        gl6 = re.search(r"(第?\s*6\.0\s*版|Ver\.?\s*5(?:\.\d)?\b|GL\s*6\.0)", title, re.I)
+        suffix = "5.0" if gl6 else "4.1"
+        form = get_form(f"jahis-{family}-{suffix}")
+        version = form.form_version if form else ""
+        return FormGuess(family, form, version)
+    if family in ("checklist_vendor", "checklist_facility"):
+        year = wareki_fiscal_year(title) or wareki_fiscal_year(full[:4000])
+        candidates = forms_of_family(family) or forms_of_family("checklist_vendor")
+        form = None
+        if year:
+            form = next((f for f in candidates if f.fiscal_year == year), None)
+        if form is None and candidates:
+            # The newest form not newer than the printed year, else the oldest.
+            dated = sorted((f for f in candidates if f.fiscal_year), key=lambda f: f.fiscal_year)
+            older = [f for f in dated if year and f.fiscal_year <= year]
+            form = older[-1] if older else dated[0]
+        version = f"令和{year - 2018}年度" if year else (form.form_version if form else "")
+        return FormGuess(family, form, version)
+    return FormGuess("unknown", None, "")
+
+
+# label (squashed) -> field
+HEADER_LABELS: dict[str, str] = {
+    "製造業者": "vendor", "製造業者名": "vendor", "事業者名": "vendor", "事業者": "vendor", "サービス事業者": "vendor",
+    "サービス事業者名": "vendor", "会社名": "vendor", "ベンダー名": "vendor", "提供事業者": "vendor", "記入事業者": "vendor",
+    "製品名称": "product", "製品名": "product", "サービス名称": "product", "サービス名": "product", "システム名": "product",
+    "システム名称": "product", "対象システム": "product", "対象製品": "product", "医療情報システム名": "product",
+    "バージョン": "product_version", "製品バージョン": "product_version", "版数": "product_version", "Ver": "product_version",
+    "作成日": "created", "作成年月日": "created", "記入日": "created", "確認日": "created", "回答日": "created",
+    "提出日": "created", "記入年月日": "created",
+    "担当者": "contact", "記入者": "contact", "部署": "department",
+}
+
+
+def squash_label(text: str) -> str:
+    t = normalize_text(text)
+    t = re.sub(r"[\s　:：]", "", t)
+    t = re.sub(r"^[【\[(（]|[】\])）]$", "", t)
+    return t
+
+
+def label_field(text: str) -> str | None:
+    return HEADER_LABELS.get(squash_label(text))
+
+
+_INLINE_LABEL = re.compile(r"^\s*[【\[]?\s*(" + "|".join(sorted(map(re.escape, HEADER_LABELS), key=len, reverse=True))
+                           + r")\s*[】\]]?\s*[:：]\s*(.*)$")
+
+
+def inline_label(text: str) -> tuple[str, str] | None:
+    """「事業者名：株式会社ABC」 → ("vendor", "株式会社ABC")."""
+    t = normalize_text(text)
+    m = _INLINE_LABEL.match(t)
+    if not m:
+        return None
+    return HEADER_LABELS[m.group(1)], m.group(2).strip()
+
+
+def known_titles() -> list[str]:
+    return [f.title for f in all_forms()]

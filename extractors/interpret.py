@@ -1,0 +1,664 @@
+"""One interpreter for every format: a `Grid` in, a `Document` out.
+
+It finds the form (title), the header fields, the header row and column roles of each table, the
+item rows (by item number and question text, never by position), bullet rows, section and device
+headings, the 備考記載欄 footnotes and the コメント box, decides each answer, and links every row to
+the form catalogue. Rows the catalogue lacks are kept, marked unknown.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from extractors import answers as ans
+from extractors.forms import CatalogueItem, Form, all_forms, best_text_match, text_similarity
+from extractors.formdetect import detect_form, inline_label, label_field, squash_label
+from extractors.grid import Cell, Grid, Table
+from extractors.layout import Layout, detect_header, header_role, infer_layout
+from extractors.model import Document, ExtractionError, Item, Location
+from extractors.text import (
+    bullet_label, normalize_text, parse_checklist_number, parse_date, parse_dotted_number,
+)
+
+DEVICE_HEADINGS = {"サーバ": "サーバ", "サーバー": "サーバ", "端末PC": "端末PC", "端末": "端末PC", "端末pc": "端末PC",
+                   "ネットワーク機器": "ネットワーク機器", "NW機器": "ネットワーク機器", "ネットワーク": "ネットワーク機器",
+                   "医療情報システム全般": "医療情報システム全般", "全般": "医療情報システム全般"}
+BULLETS = "・･•◦‣"
+FOOTNOTE_TITLE = re.compile(r"備考記載欄|備考欄[（(]?詳細|注記一覧|備考一覧")
+FOOTNOTE_REF = re.compile(r"^(?:※|注|備考|\*|＊)?\s*[(（]?\s*(\d{1,3})\s*[)）]?\s*(?:参照)?$")
+EMBEDDED_REF = re.compile(r"※\s*(\d{1,3})")
+COMMENT_LABEL = re.compile(r"^(?:コメント|備考・コメント|コメント欄|補足事項|特記事項)$")
+
+
+@dataclass
+class RowContext:
+    table: Table
+    table_index: int
+    row_index: int
+    layout: Layout
+    section: str = ""
+    scope: str = ""
+
+
+@dataclass
+class _State:
+    footnotes: dict[str, str] = field(default_factory=dict)
+    header: dict[str, tuple[str, Cell]] = field(default_factory=dict)
+    comment: str = ""
+    items: list[Item] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    # The last numbered row and whether it had answer evidence: bullet rows attach to it.
+    parent: Item | None = None
+    parent_open: bool = False
+
+
+def interpret(grid: Grid, sha256: str) -> Document:
+    doc = Document(source_file=grid.source, sha256=sha256, format=grid.format, warnings=list(grid.warnings))
+    for table in grid.tables:
+        doc.warnings += [w for w in table.warnings if w not in doc.warnings]
+    state = _State()
+    _collect_header_fields(grid, state)
+    guess = detect_form(grid, _numbering_hint(grid))
+    form = guess.form
+    doc.family, doc.form_version = guess.family, guess.form_version
+    doc.form_id = form.id if form else ""
+    _read_tables(grid, form, state)
+
+    if not state.items:
+        raise ExtractionError(_not_a_form_message(grid), "not_a_form")
+    if doc.family == "unknown":
+        doc.family = "checklist_vendor" if any("(" in i.item_id for i in state.items) else "unknown"
+
+    _resolve_footnotes(state.items, state.footnotes)
+    _finalise_ids(state.items, doc.family)
+    _link_catalogue(state.items, form, doc.family)
+    doc.items = _dedupe(state.items, state.warnings)
+    doc.footnotes = state.footnotes
+    doc.comment = state.comment
+    _apply_header(doc, state, form)
+    if form is not None and form.established:
+        present = {i.catalogue_id for i in doc.items if i.catalogue_id}
+        doc.missing_items = [c.id for c in form.items
+                             if c.kind != "group" and c.tier != "reference" and c.id not in present]
+    doc.warnings += state.warnings
+    return doc
+
+
+# ---------------------------------------------------------------------------------------------- header
+
+def _cells(row: list[Cell]):
+    return [(i, c) for i, c in enumerate(row) if c.merged_into is None]
+
+
+def _value_right(row: list[Cell], col: int) -> Cell | None:
+    for i in range(col + 1, len(row)):
+        cell = row[i]
+        if cell.merged_into is not None:
+            continue
+        if normalize_text(cell.text) or cell.date:
+            if label_field(cell.text):
+                return None
+            return cell
+    return None
+
+
+def _value_below(table: Table, r: int, col: int) -> Cell | None:
+    if r + 1 < len(table.rows) and col < len(table.rows[r + 1]):
+        cell = table.rows[r + 1][col]
+        if cell.merged_into is None and normalize_text(cell.text) and not label_field(cell.text) \
+                and not header_role(cell.text):
+            return cell
+    return None
+
+
+def _collect_header_fields(grid: Grid, state: _State) -> None:
+    def offer(field_name: str, value: str, cell: Cell) -> None:
+        value = normalize_text(value).strip("_＿ ")
+        if field_name == "created" and not (cell.date or parse_date(value)):
+            return
+        if (value or cell.date) and field_name not in state.header:
+            state.header[field_name] = (value, cell)
+
+    for line in grid.loose_text:
+        for part in str(line).splitlines():
+            if hit := inline_label(part):
+                offer(hit[0], hit[1], Cell(text=hit[1]))
+    for table in grid.tables:
+        for r, row in enumerate(table.rows):
+            for col, cell in _cells(row):
+                text = cell.text or ""
+                if not text.strip() or len(text) > 80:
+                    continue
+                for part in text.splitlines():
+                    if hit := inline_label(part):
+                        if hit[1]:
+                            offer(hit[0], hit[1], Cell(text=hit[1], ref=cell.ref))
+                field_name = label_field(text)
+                if field_name:
+                    value = _value_right(row, col) or _value_below(table, r, col)
+                    if value is not None:
+                        offer(field_name, value.text, value)
+
+
+def _apply_header(doc: Document, state: _State, form: Form | None) -> None:
+    for name, (value, cell) in state.header.items():
+        doc.header_fields[name] = value if value else (cell.date.isoformat() if cell.date else "")
+    doc.vendor = state.header.get("vendor", ("", None))[0]
+    doc.product = state.header.get("product", ("", None))[0]
+    doc.product_version = state.header.get("product_version", ("", None))[0]
+    if "created" in state.header:
+        value, cell = state.header["created"]
+        doc.created = cell.date or parse_date(value, form.fiscal_year if form else None)
+    if not doc.vendor:
+        doc.warnings.append("事業者名（製造業者名）が記載されていません")
+
+
+# ---------------------------------------------------------------------------------------------- tables
+
+def _numbering_hint(grid: Grid) -> str:
+    dotted = checklist = 0
+    for table in grid.tables:
+        for row in table.rows[:200]:
+            for _, cell in _cells(row)[:3]:
+                t = normalize_text(cell.text)
+                if parse_checklist_number(t)[0]:
+                    checklist += 1
+                elif parse_dotted_number(t)[0] and "." in parse_dotted_number(t)[0]:
+                    dotted += 1
+    if checklist > dotted and checklist >= 3:
+        return "checklist"
+    return "dotted" if dotted >= 3 else ""
+
+
+def _read_tables(grid: Grid, form: Form | None, state: _State) -> None:
+    carry: Layout | None = None
+    footnote_next = False
+    section = scope = ""
+    for t_idx, table in enumerate(grid.tables):
+        footnote_mode = bool(FOOTNOTE_TITLE.search(normalize_text(table.name))) or footnote_next
+        footnote_next = False
+        layout = None if footnote_mode or table.kind == "text" else detect_header(table)
+        if layout is None and not footnote_mode and table.kind != "text":
+            if carry is not None and table.n_cols == carry.n_cols:
+                layout = Layout(roles=dict(carry.roles), options=dict(carry.options),
+                                date_cols=dict(carry.date_cols), n_cols=carry.n_cols, inferred=True)
+            else:
+                layout = infer_layout(table)
+        if layout is not None:
+            carry = layout
+        first_body = (max(layout.header_rows) + 1) if layout and layout.header_rows else 0
+        for r, row in enumerate(table.rows):
+            texts = [normalize_text(c.text) for _, c in _cells(row)]
+            joined = " ".join(t for t in texts if t)
+            if FOOTNOTE_TITLE.search(joined) and len(joined) < 60:
+                footnote_mode = True
+                if table.kind == "text":
+                    footnote_next = True
+                continue
+            if footnote_mode:
+                _read_footnote_row(row, state)
+                continue
+            if _read_comment(table, r, row, layout, state):
+                continue
+            if layout is None or r < first_body:
+                continue
+            ctx = RowContext(table, t_idx, r, layout, section, scope)
+            kind = _classify_row(row, ctx, form)
+            if kind == "section":
+                section, scope = _section_of(row, ctx, section, scope)
+                continue
+            if kind == "item":
+                item = _read_item(row, ctx, form, grid, state)
+                if item is not None:
+                    state.items.append(item)
+                    if item.section:
+                        section = item.section
+            elif kind == "continuation" and state.items:
+                _continue_item(state.items[-1], row, ctx)
+
+
+def _read_footnote_row(row: list[Cell], state: _State) -> None:
+    cells = [c for _, c in _cells(row) if normalize_text(c.text)]
+    empties = [c for _, c in _cells(row)]
+    if not empties:
+        return
+    first = normalize_text(empties[0].text)
+    m = FOOTNOTE_REF.match(first)
+    if not m:
+        # 「1. テキスト」 in one cell
+        m2 = re.match(r"^(?:※|注)?\s*(\d{1,3})\s*[.:：、)）]\s*(.+)$", first)
+        if m2:
+            state.footnotes.setdefault(m2.group(1), m2.group(2).strip())
+        return
+    rest = [normalize_text(c.text) for c in cells[1:]] if cells and cells[0] is empties[0] else \
+        [normalize_text(c.text) for c in cells]
+    text = "\n".join(t for t in rest if t and not header_role(t) and t not in ("内容", "備考"))
+    state.footnotes.setdefault(m.group(1), text)
+
+
+def _read_comment(table: Table, r: int, row: list[Cell], layout: Layout | None, state: _State) -> bool:
+    if layout is not None and r in layout.header_rows:
+        return False
+    for col, cell in _cells(row):
+        t = normalize_text(cell.text)
+        if not t:
+            continue
+        m = re.match(r"^(コメント|備考・コメント|コメント欄)\s*[:：]\s*(.+)$", t, re.S)
+        if m:
+            state.comment = (state.comment + "\n" if state.comment else "") + m.group(2).strip()
+            return True
+        if COMMENT_LABEL.match(squash_label(t)):
+            value = _value_right(row, col)
+            text = normalize_text(value.text) if value is not None else ""
+            if not text and r + 1 < len(table.rows):
+                below = table.rows[r + 1][col] if col < len(table.rows[r + 1]) else None
+                if below is not None and below.merged_into is None:
+                    text = normalize_text(below.text)
+                    below.text = ""  # consumed
+                    below.marks = []
+            if text:
+                state.comment = (state.comment + "\n" if state.comment else "") + text
+            return True
+        break  # only the first non-empty cell can be a comment label
+    return False
+
+
+def _answer_cells(row: list[Cell], layout: Layout) -> list[Cell]:
+    cols = list(layout.options.values())
+    for role in ("answer", "first", "second", "target"):
+        if role in layout.roles:
+            cols.append(layout.roles[role])
+    return [_cell_at(row, c) for c in cols if _cell_at(row, c) is not None]
+
+
+def _cell_at(row: list[Cell], col: int | None) -> Cell | None:
+    if col is None or col >= len(row):
+        return None
+    return row[col]
+
+
+def _has_evidence(row: list[Cell], layout: Layout) -> bool:
+    for cell in _answer_cells(row, layout):
+        if cell.merged_into is not None:
+            continue
+        if normalize_text(cell.text) or cell.marks or cell.choices:
+            return True
+    return False
+
+
+def _row_number_and_question(row: list[Cell], ctx: RowContext) -> tuple[str, str, str]:
+    """(number as printed, parsed number, question text)."""
+    roles = ctx.layout.roles
+    num_cell = _cell_at(row, roles.get("number"))
+    q_cell = _cell_at(row, roles.get("question"))
+    num_text = normalize_text(num_cell.text) if num_cell is not None and num_cell.merged_into is None else ""
+    question = q_cell.text if q_cell is not None and q_cell.merged_into is None else ""
+    if q_cell is None:
+        # No question column: the longest text outside the answer cells.
+        answer_ids = {id(c) for c in _answer_cells(row, ctx.layout)}
+        texts = [c.text for _, c in _cells(row) if id(c) not in answer_ids]
+        question = max(texts, key=lambda t: len(t or ""), default="")
+    question = (question or "").strip()
+    printed = num_text
+    if num_text and question.startswith(num_text):
+        question = question[len(num_text):].strip()
+    if not printed:
+        # The number printed at the start of the question text.
+        raw = normalize_text(question)
+        n1, rest1 = parse_checklist_number(question, ctx.section)
+        n2, rest2 = parse_dotted_number(raw)
+        if n1:
+            printed = raw[: len(raw) - len(rest1)].strip()
+            return printed, n1, rest1
+        if n2:
+            printed = raw[: len(raw) - len(rest2)].strip()
+            return printed, n2, rest2
+        return "", "", normalize_text(question)
+    n1, rest1 = parse_checklist_number(num_cell.text, ctx.section)
+    if n1 and not rest1:
+        return printed, n1, normalize_text(question)
+    n2, rest2 = parse_dotted_number(num_text)
+    if n2 and not rest2:
+        # A bare section digit in the number column and 「(6) …」 in the question: 2(6).
+        qn, qrest = parse_checklist_number(question, n2 if "." not in n2 else ctx.section)
+        if qn and "." not in n2:
+            return f"{printed}{normalize_text(question)[:len(normalize_text(question)) - len(qrest)]}".strip(), qn, qrest
+        return printed, n2, normalize_text(question)
+    return printed, "", normalize_text(question)
+
+
+def _is_question_like(text: str) -> bool:
+    t = normalize_text(text).rstrip()
+    return t.endswith(("?", "？", "。", "か", "か。")) or "してください" in t
+
+
+def _classify_row(row: list[Cell], ctx: RowContext, form: Form | None) -> str:
+    non_blank = [(i, c) for i, c in _cells(row) if normalize_text(c.text) or c.marks]
+    if not non_blank:
+        return "blank"
+    first_text = normalize_text(non_blank[0][1].text)
+    if label_field(first_text) or inline_label(first_text):
+        return "blank"  # a header field (事業者名, 作成日) inside the table area
+    evidence = _has_evidence(row, ctx.layout)
+    printed, number, question = _row_number_and_question(row, ctx)
+    only_text = normalize_text(non_blank[0][1].text) if len(non_blank) == 1 else ""
+    wide = len(non_blank) == 1 and non_blank[0][1].colspan >= max(2, ctx.layout.n_cols - 1)
+    if not evidence and len(non_blank) == 1 and _device_heading(only_text):
+        return "section"
+    if not evidence:
+        known = form is not None and number and any(c.number == number for c in form.items)
+        if known and (_is_question_like(question) or not wide):
+            return "item"
+        if wide or (len(non_blank) == 1 and not _is_question_like(only_text)):
+            return "section"
+        if number and question and _is_question_like(question):
+            return "item"  # an unanswered numbered row
+        if number and "(" not in number and "." not in number and question:
+            return "section"  # 「1 体制構築」
+        if question and not number:
+            if question.lstrip()[:1] in BULLETS:
+                return "item"
+            if form is not None and best_text_match(question, list(form.items), 85)[0] is not None:
+                return "item"
+            return "continuation"
+        return "blank"
+    return "item"
+
+
+def _device_heading(text: str) -> str:
+    t = re.sub(r"[\s【】\[\]()（）<>＜＞■◆●・:：]", "", normalize_text(text))
+    t = re.sub(r"^(対象|区分)", "", t)
+    return DEVICE_HEADINGS.get(t, DEVICE_HEADINGS.get(t.replace("について", ""), ""))
+
+
+def _section_of(row: list[Cell], ctx: RowContext, section: str, scope: str) -> tuple[str, str]:
+    text = " ".join(normalize_text(c.text) for _, c in _cells(row) if normalize_text(c.text))
+    device = _device_heading(text)
+    if device:
+        return section, device
+    m = re.match(r"^\s*(\d{1,2})\s*[.．、]?\s*\D", text)
+    if m and "." not in text[: m.end(1) + 1]:
+        return m.group(1), ""
+    return section, scope
+
+
+def _scope_from_row(row: list[Cell], ctx: RowContext) -> str:
+    roles = ctx.layout.roles
+    if "scope" in roles:
+        cell = _cell_at(row, roles["scope"])
+        if cell is not None:
+            if cell.merged_into is not None:
+                r0, c0 = cell.merged_into
+                cell = ctx.table.rows[r0][c0]
+            if device := _device_heading(cell.text):
+                return device
+    for _, cell in _cells(row):
+        if device := _device_heading(cell.text):
+            return device
+    return ctx.scope
+
+
+def _read_item(row: list[Cell], ctx: RowContext, form: Form | None, grid: Grid, state: _State) -> Item | None:
+    layout = ctx.layout
+    printed, number, question = _row_number_and_question(row, ctx)
+    question_clean = question.lstrip(BULLETS + " ").strip()
+    is_bullet = question.lstrip()[:1] in BULLETS
+    item = Item(item_id=number, number_printed=printed, question=question_clean)
+    item.scope = _scope_from_row(row, ctx)
+    if number and "(" in number:
+        item.section = number.split("(")[0]
+    elif not number:
+        parent = state.parent if state.parent_open else None
+        if is_bullet or parent is not None:
+            item.kind = "bullet"
+            item.parent_id = parent.item_id if parent is not None else ""
+    # Remarks
+    remark_cell = _cell_at(row, layout.roles.get("remark"))
+    if remark_cell is not None and remark_cell.merged_into is None:
+        _set_remark(item, remark_cell.text, state)
+    # Answers
+    fiscal_year = form.fiscal_year if form else None
+    decision, answer_cell = _decide(row, layout)
+    if number:
+        is_group = form is not None and any(c.number == number and c.kind == "group" for c in form.items)
+        state.parent = item
+        state.parent_open = is_group or not _has_evidence(row, layout)
+        if is_group:
+            item.kind = "group"
+    _apply_decision(item, decision, ctx)
+    if layout.is_checklist:
+        _read_checklist_dates(item, row, layout, decision, fiscal_year)
+    loc_cell = answer_cell or _cell_at(row, layout.roles.get("question")) or row[0]
+    item.location = Location(file=grid.source,
+                             sheet=ctx.table.name if ctx.table.kind != "page" else None,
+                             page=ctx.table.page, cell=loc_cell.ref or None, row=ctx.row_index + 1)
+    if ctx.table.hidden:
+        item.review_reason = _join(item.review_reason, "非表示シートの行です")
+    return item
+
+
+def _set_remark(item: Item, text: str, state: _State) -> None:
+    """Keep the remark and note a footnote reference; `_resolve_footnotes` fills it in after all tables."""
+    raw = (text or "").strip()
+    norm = normalize_text(raw)
+    m = FOOTNOTE_REF.match(norm)
+    if m and norm:
+        item.remark_ref = m.group(1)
+        item.remark = ""
+        return
+    item.remark = raw
+    if emb := EMBEDDED_REF.search(norm):
+        item.remark_ref = emb.group(1)
+
+
+def _resolve_footnotes(items: list[Item], footnotes: dict[str, str]) -> None:
+    for item in items:
+        if not item.remark_ref:
+            continue
+        note = footnotes.get(item.remark_ref, "")
+        item.remark_ref_empty = not note.strip()
+        if not item.remark:
+            item.remark = note
+        elif note:
+            item.remark = f"{item.remark}\n（※{item.remark_ref}）{note}"
+
+
+def _decide(row: list[Cell], layout: Layout) -> tuple[ans.Decision, Cell | None]:
+    if layout.options:
+        cells = {}
+        for word, col in sorted(layout.options.items(), key=lambda kv: kv[1]):
+            cell = _cell_at(row, col)
+            if cell is not None:
+                cells[word] = cell
+        decision = ans.decide_option_columns(cells)
+        chosen = next((c for w, c in cells.items() if decision.answer and
+                       (w == decision.answer or decision.answer in normalize_text(c.text))), None)
+        return decision, chosen or next(iter(cells.values()), None)
+    col = layout.roles.get("first", layout.roles.get("answer"))
+    cell = _cell_at(row, col)
+    if cell is None:
+        return ans.Decision(), None
+    if cell.merged_into is not None:
+        return ans.Decision(), cell
+    return ans.decide_inline(cell), cell
+
+
+def _apply_decision(item: Item, decision: ans.Decision, ctx: RowContext) -> None:
+    item.answer = decision.answer
+    item.answer_status = decision.status
+    item.answer_raw = decision.raw
+    item.confidence = round(decision.confidence * ctx.table.confidence, 3)
+    reasons = [decision.reason] if decision.reason else []
+    if decision.status in ("ambiguous", "unreadable"):
+        item.needs_review = True
+    if item.confidence < 0.7:
+        item.needs_review = True
+        if not reasons:
+            reasons.append("読み取りの確信度が低いため確認してください")
+    if decision.status == "unanswered" and ctx.table.confidence < 0.9:
+        item.needs_review = True
+        reasons.append("スキャン画像のため未回答かどうか確認してください")
+    item.review_reason = "；".join(reasons)
+
+
+def _join(a: str, b: str) -> str:
+    return f"{a}；{b}" if a else b
+
+
+def _read_checklist_dates(item: Item, row: list[Cell], layout: Layout, decision: ans.Decision,
+                          fiscal_year: int | None) -> None:
+    def date_of(cell: Cell | None, text: str = "") -> str:
+        if cell is not None and cell.date:
+            return cell.date.isoformat()
+        d = parse_date(text or (cell.text if cell is not None else ""), fiscal_year)
+        return d.isoformat() if d else ""
+
+    item.first_date = date_of(None, decision.date_text) if decision.date_text else ""
+    if "first" in layout.date_cols:
+        item.first_date = date_of(_cell_at(row, layout.date_cols["first"])) or item.first_date
+    target = _cell_at(row, layout.roles.get("target"))
+    if target is not None and target.merged_into is None:
+        item.target_date = date_of(target)
+        if normalize_text(target.text) and not item.target_date and fiscal_year is None:
+            item.review_reason = _join(item.review_reason, "目標日の年度が分かりません")
+    second = _cell_at(row, layout.roles.get("second"))
+    if second is not None and second.merged_into is None:
+        d2 = ans.decide_inline(second)
+        if d2.status == "answered":
+            item.second_answer = d2.answer
+        elif d2.status in ("ambiguous", "unreadable"):
+            item.needs_review = True
+            item.review_reason = _join(item.review_reason, "2回目の回答を読み取れません")
+        item.second_date = date_of(None, d2.date_text) if d2.date_text else ""
+        if "second" in layout.date_cols:
+            item.second_date = date_of(_cell_at(row, layout.date_cols["second"])) or item.second_date
+    if decision.date_text and not item.first_date and fiscal_year is None:
+        item.review_reason = _join(item.review_reason, "日付の年度が分かりません")
+
+
+def _continue_item(item: Item, row: list[Cell], ctx: RowContext) -> None:
+    """A wrapped row (PDF page break, Word soft row) that only continues the previous item's texts."""
+    q_cell = _cell_at(row, ctx.layout.roles.get("question"))
+    r_cell = _cell_at(row, ctx.layout.roles.get("remark"))
+    if q_cell is not None and normalize_text(q_cell.text):
+        item.question = f"{item.question}{normalize_text(q_cell.text)}"
+    if r_cell is not None and normalize_text(r_cell.text):
+        item.remark = f"{item.remark}\n{r_cell.text.strip()}" if item.remark else r_cell.text.strip()
+
+
+# ---------------------------------------------------------------------------------------------- ids, catalogue
+
+def _finalise_ids(items: list[Item], family: str) -> None:
+    for item in items:
+        if item.kind == "bullet":
+            label = bullet_label(item.question)
+            item.item_id = f"{item.parent_id}/{label}" if item.parent_id else label
+        elif not item.item_id:
+            item.item_id = bullet_label(item.question)[:30] or f"行{item.location.row if item.location else ''}"
+    # Checklist numbers that repeat under device headings get @heading.
+    counts: dict[str, int] = {}
+    for item in items:
+        if "(" in item.item_id:
+            counts[item.item_id] = counts.get(item.item_id, 0) + 1
+    for item in items:
+        if counts.get(item.item_id, 0) > 1 and item.scope:
+            item.item_id = f"{item.item_id}@{item.scope}"
+
+
+def _link_catalogue(items: list[Item], form: Form | None, family: str) -> None:
+    forms = [form] if form is not None else [f for f in all_forms() if f.family == family] or list(all_forms())
+    group_ids = set()
+    for item in items:
+        cat = None
+        for f in forms:
+            cat = _match(item, f)
+            if cat is not None:
+                break
+        if cat is None:
+            item.known = False
+            continue
+        item.catalogue_id = cat.id
+        item.concept = cat.concept
+        item.tier = cat.tier
+        if cat.kind == "group" and item.kind != "bullet":
+            item.kind = "group"
+            group_ids.add(item.item_id)
+        if not item.guideline_ref:
+            item.guideline_ref = cat.ref
+        if item.kind == "bullet" and cat.parent and item.parent_id == cat.parent:
+            item.item_id = cat.id  # canonical label for a retyped bullet
+        elif not item.item_id or item.item_id.startswith("行"):
+            item.item_id = cat.id
+        if item.answer and cat.answers and item.answer not in cat.answers:
+            decision = ans.fit_to_answer_set(ans.Decision(item.answer, item.answer_status, item.confidence,
+                                                          item.answer_raw, item.review_reason), cat.answers)
+            item.answer, item.review_reason = decision.answer, decision.reason
+            item.confidence = min(item.confidence, decision.confidence)
+            if item.confidence < 0.7:
+                item.needs_review = True
+
+
+def _match(item: Item, form: Form) -> CatalogueItem | None:
+    if item.kind == "bullet":
+        children = [c for c in form.items if c.parent and c.parent == item.parent_id]
+        if not children:
+            parent_cat = next((c for c in form.items if c.id == item.parent_id), None)
+            children = [c for c in form.items if parent_cat is not None and c.parent == parent_cat.id]
+        cat, _ = best_text_match(item.question, children, 60)
+        return cat
+    base = item.item_id.split("@")[0]
+    if form.match_by_number and base:
+        same = [c for c in form.items if c.number == base and not c.parent]
+        if item.scope and len(same) > 1:
+            same = [c for c in same if c.scope == item.scope] or same
+        if same:
+            best = max(same, key=lambda c: _sim(item.question, c))
+            if not item.question or _sim(item.question, best) >= 45:
+                return best
+    cat, _ = best_text_match(item.question, [c for c in form.items if not c.parent], 80)
+    return cat
+
+
+def _sim(question: str, cat: CatalogueItem) -> float:
+    return max([text_similarity(question, cat.text)] + [text_similarity(question, v) for v in cat.variants])
+
+
+def _dedupe(items: list[Item], warnings: list[str]) -> list[Item]:
+    seen: dict[str, Item] = {}
+    out = []
+    for item in items:
+        if item.item_id in seen:
+            first = seen[item.item_id]
+            hidden_now = "非表示" in item.review_reason
+            if hidden_now:
+                continue
+            if "非表示" in first.review_reason:
+                out.remove(first)
+            else:
+                item.item_id = f"{item.item_id}#{sum(1 for i in out if i.item_id.split('#')[0] == item.item_id) + 1}"
+                item.needs_review = True
+                item.review_reason = _join(item.review_reason, "同じ項目番号の行が複数あります")
+                warnings.append(f"項目 {first.item_id} が複数回記載されています")
+        seen.setdefault(item.item_id, item)
+        out.append(item)
+    return out
+
+
+def _not_a_form_message(grid: Grid) -> str:
+    names = "、".join(t.name for t in grid.tables[:5] if t.name)
+    sample = ""
+    for table in grid.tables:
+        for row in table.rows[:5]:
+            for _, c in _cells(row):
+                if normalize_text(c.text):
+                    sample = normalize_text(c.text)[:30]
+                    break
+            if sample:
+                break
+        if sample:
+            break
+    kind = {"xlsx": "表計算ファイル", "docx": "Word文書", "pdf": "PDF"}.get(grid.format, "ファイル")
+    desc = f"（{names}）" if names else ""
+    head = f"先頭の記載は「{sample}」です。" if sample else "読み取れる文字がありません。"
+    return (f"{kind}{desc}ですが、医療情報セキュリティ開示書（MDS/SDS）やチェックリストの回答項目が見つかりません。"
+            f"{head}開示書・チェックリストかどうか確認し、正しいファイルを事業者に依頼してください。")

@@ -1,0 +1,246 @@
+"""Find a table's header row and what each column holds (number, question, options, answer, dates, remark).
+
+Header wording varies by vendor (「項目」「確認項目」「質問」, 「回答」「確認結果」, 「備考」「コメント」), headers
+span two rows (「確認結果」 over 「1回目 | 目標日 | 2回目」, 「回答」 over 「はい | いいえ | 対象外」), and some tables
+have no header at all (a continuation page, an inline-option Word table). Without a header the roles are
+inferred from the content of the column.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from extractors.grid import Cell, Table
+from extractors.model import ANSWERS
+from extractors.text import normalize_text, parse_checklist_number, parse_dotted_number
+
+# role -> header words (normalised, compared without spaces). Order matters: first match wins.
+HEADER_WORDS: list[tuple[str, tuple[str, ...]]] = [
+    ("target", ("目標日", "対応目標日", "目標", "対応予定日", "予定日")),
+    ("first", ("1回目", "一回目", "初回", "第1回")),
+    ("second", ("2回目", "二回目", "第2回", "3回目")),
+    ("remark", ("備考", "備考欄", "コメント", "補足", "説明", "特記事項", "備考(補足説明)", "備考・補足")),
+    ("ref", ("参照", "ガイドライン", "ガイドライン参照", "該当箇所", "参照先", "根拠", "GL参照", "ガイドライン項番",
+             "参照項目", "対応するガイドライン")),
+    ("number", ("項番", "番号", "No", "NO", "No.", "NO.", "#", "項目番号", "ID", "通番")),
+    ("question", ("確認項目", "項目", "質問", "質問項目", "内容", "確認事項", "チェック項目", "設問", "チェック内容",
+                  "要求事項", "確認内容", "項目内容", "質問内容", "評価項目", "対策項目")),
+    ("answer", ("回答", "回答欄", "確認結果", "結果", "選択", "回答(選択)", "チェック", "確認結果(日付)", "対応状況",
+                "実施状況", "回答結果", "Answer")),
+    ("date", ("日付", "確認日", "実施日", "回答日", "確認日付")),
+    ("scope", ("対象", "区分", "対象機器", "機器", "分類")),
+]
+
+OPTION_WORDS = {w: w for w in ANSWERS} | {"Yes": "はい", "YES": "はい", "No": "いいえ", "N/A": "対象外", "NA": "対象外"}
+
+
+@dataclass
+class Layout:
+    """Column roles of a table: role -> column index; options: answer word -> column index."""
+
+    roles: dict[str, int] = field(default_factory=dict)
+    options: dict[str, int] = field(default_factory=dict)
+    date_cols: dict[str, int] = field(default_factory=dict)  # first/second -> date column beside it
+    header_rows: tuple[int, ...] = ()
+    n_cols: int = 0
+    inferred: bool = False
+
+    @property
+    def has_answers(self) -> bool:
+        return bool(self.options) or "answer" in self.roles or "first" in self.roles
+
+    @property
+    def is_checklist(self) -> bool:
+        return "first" in self.roles or "target" in self.roles
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\s　:：・]", "", normalize_text(text))
+
+
+def header_role(text: str) -> tuple[str, str] | None:
+    """('option', 'はい') | ('question', '') … for a header cell's text, or None."""
+    t = _squash(text)
+    if not t or len(t) > 16:
+        return None
+    if t in OPTION_WORDS:
+        return "option", OPTION_WORDS[t]
+    for role, words in HEADER_WORDS:
+        for w in words:
+            if t == _squash(w):
+                return role, ""
+    for role, words in HEADER_WORDS:
+        for w in words:
+            sw = _squash(w)
+            if len(sw) >= 2 and sw in t and role not in ("question",):
+                if role == "answer" and ("日" in t and "回目" not in t):
+                    continue
+                return role, ""
+    if "項目" in t or "質問" in t:
+        return "question", ""
+    return None
+
+
+def _row_cells(row: list[Cell]) -> list[tuple[int, Cell]]:
+    return [(i, c) for i, c in enumerate(row) if c.merged_into is None]
+
+
+def _covered_cols(row: list[Cell], col: int) -> range:
+    return range(col, col + max(1, row[col].colspan))
+
+
+def detect_header(table: Table, start: int = 0, max_scan: int = 40) -> Layout | None:
+    """The first row (from `start`) that reads as a header, merged with a second header row if any."""
+    rows = table.rows
+    for r in range(start, min(len(rows), start + max_scan)):
+        layout = _layout_from_row(rows[r])
+        if not _looks_like_header(layout):
+            continue
+        header_rows = [r]
+        # A second header row below: options under 「回答」, or 1回目/目標日/2回目 under 「確認結果」.
+        if r + 1 < len(rows):
+            below = _layout_from_row(rows[r + 1])
+            if (below.options or "first" in below.roles or "target" in below.roles) and \
+                    not _row_has_item_number(rows[r + 1]):
+                for role, col in below.roles.items():
+                    layout.roles.setdefault(role, col)
+                layout.options.update(below.options)
+                header_rows.append(r + 1)
+        # Or the header sits one row lower and a group title row is above (already handled by scanning).
+        if layout.options and "answer" in layout.roles and layout.roles["answer"] in layout.options.values():
+            del layout.roles["answer"]
+        _pair_dates(layout)
+        layout.header_rows = tuple(header_rows)
+        layout.n_cols = table.n_cols
+        _split_merged_question(table, layout)
+        _find_unlabelled_number(table, layout)
+        return layout
+    return None
+
+
+def _layout_from_row(row: list[Cell]) -> Layout:
+    layout = Layout()
+    for col, cell in _row_cells(row):
+        hr = header_role(cell.text)
+        if not hr:
+            continue
+        role, word = hr
+        if role == "option":
+            layout.options.setdefault(word, col)
+        elif role == "date":
+            layout.roles.setdefault(f"date@{col}", col)
+        else:
+            layout.roles.setdefault(role, col)
+            # A merged 「回答」 header over several columns: remember the span for option detection.
+            if cell.colspan > 1:
+                layout.roles.setdefault(f"{role}_span", col + cell.colspan - 1)
+    return layout
+
+
+def _looks_like_header(layout: Layout) -> bool:
+    has_item = "question" in layout.roles or "number" in layout.roles
+    has_answer = bool(layout.options) or any(r in layout.roles for r in ("answer", "first", "target"))
+    n_roles = len([r for r in layout.roles if not r.endswith("_span") and not r.startswith("date@")])
+    n_roles += len(layout.options)
+    return has_item and has_answer and n_roles >= 2
+
+
+def _pair_dates(layout: Layout) -> None:
+    """Date columns right after 1回目 / 2回目 carry that answer's date."""
+    date_cols = sorted(v for k, v in layout.roles.items() if k.startswith("date@"))
+    for key in [k for k in layout.roles if k.startswith("date@")]:
+        del layout.roles[key]
+    for which in ("first", "second"):
+        if which in layout.roles:
+            col = layout.roles[which]
+            nxt = [d for d in date_cols if d > col and not any(
+                col < layout.roles.get(o, -1) < d for o in ("first", "second", "target") if o != which)]
+            if nxt:
+                layout.date_cols[which] = nxt[0]
+                date_cols.remove(nxt[0])
+    if date_cols and "answer" in layout.roles and "first" not in layout.roles:
+        layout.roles["first"] = layout.roles.pop("answer")
+        layout.date_cols["first"] = date_cols[0]
+
+
+def _split_merged_question(table: Table, layout: Layout) -> None:
+    """「項目」 merged over two columns (number | question): give the number column its own role."""
+    span_end = layout.roles.pop("question_span", None)
+    q = layout.roles.get("question")
+    if q is None or span_end is None or "number" in layout.roles:
+        return
+    body = table.rows[max(layout.header_rows or (0,)) + 1:]
+    for col in range(q, span_end + 1):
+        numbers = sum(1 for row in body if col < len(row) and _is_number_text(row[col].text))
+        texts = sum(1 for row in body if col < len(row) and len(normalize_text(row[col].text)) > 8)
+        if numbers >= 3 and numbers > texts:
+            layout.roles["number"] = col
+            layout.roles["question"] = next((c for c in range(col + 1, span_end + 1)), q)
+            return
+
+
+def _find_unlabelled_number(table: Table, layout: Layout) -> None:
+    """A number column whose header cell is blank: the column left of the question holding item numbers."""
+    q = layout.roles.get("question")
+    if q is None or "number" in layout.roles:
+        return
+    body = table.rows[max(layout.header_rows or (0,)) + 1:]
+    for col in range(q - 1, -1, -1):
+        if col in layout.options.values() or col in layout.roles.values():
+            continue
+        numbers = sum(1 for row in body if col < len(row) and _is_number_text(row[col].text))
+        if numbers >= 2:
+            layout.roles["number"] = col
+            return
+
+
+def _is_number_text(text: str) -> bool:
+    t = normalize_text(text)
+    if not t:
+        return False
+    num, rest = parse_dotted_number(t)
+    if num and not rest:
+        return True
+    num, rest = parse_checklist_number(t)
+    return bool(num) and not rest
+
+
+def _row_has_item_number(row: list[Cell]) -> bool:
+    return any(_is_number_text(c.text) for _, c in _row_cells(row))
+
+
+def infer_layout(table: Table) -> Layout | None:
+    """Roles from content, for a table without a header row: needs answer evidence in several rows."""
+    n = table.n_cols
+    if n < 2 or len(table.rows) < 2:
+        return None
+    from extractors.answers import POSITIVE_GLYPHS, _OPTION_RE  # local: shared vocabulary
+
+    option_hits = [0] * n
+    number_hits = [0] * n
+    text_len = [0] * n
+    for row in table.rows:
+        for col, cell in _row_cells(row):
+            t = normalize_text(cell.text)
+            if _OPTION_RE.search(t) or (cell.choices and any(c in ANSWERS for c in cell.choices)) or \
+                    any(ch in POSITIVE_GLYPHS for ch in t):
+                option_hits[col] += 1
+            if _is_number_text(t) or parse_dotted_number(t)[0] or parse_checklist_number(t)[0]:
+                number_hits[col] += 1
+            text_len[col] += len(t)
+    best_answer = max(range(n), key=lambda c: option_hits[c])
+    if option_hits[best_answer] < 2:
+        return None
+    layout = Layout(inferred=True, n_cols=n)
+    layout.roles["answer"] = best_answer
+    number_col = max(range(n), key=lambda c: number_hits[c])
+    candidates = [c for c in range(n) if c != best_answer]
+    question_col = max(candidates, key=lambda c: text_len[c]) if candidates else None
+    if number_hits[number_col] >= 2 and number_col != best_answer and number_col != question_col:
+        layout.roles["number"] = number_col
+    if question_col is not None:
+        layout.roles["question"] = question_col
+        rest = [c for c in candidates if c not in (question_col, layout.roles.get("number")) and c > best_answer]
+        if rest:
+            layout.roles["remark"] = max(rest, key=lambda c: text_len[c])
+    return layout

@@ -1,0 +1,89 @@
+"""Convert old or foreign office formats (.xls, .doc, .xlsb, .ods, .odt, .rtf) with LibreOffice.
+
+`convert(path, source_kind, workdir)` runs `soffice --headless --convert-to xlsx|docx` on a copy of
+the file inside `workdir` (the caller owns and removes it), with a private LibreOffice profile per
+call (`-env:UserInstallation=...`) so several conversions can run in parallel, and a timeout after
+which the whole LibreOffice process group is killed. It returns the converted file's path.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+from extractors.model import ExtractionError
+from extractors.readers.sniff import CONVERTIBLE
+
+DEFAULT_TIMEOUT_S = 120
+
+# Extension LibreOffice expects for each source kind (it uses the name as a hint).
+SOURCE_SUFFIX = {"xls": ".xls", "xlsb": ".xlsb", "ods": ".ods", "xml_spreadsheet": ".xml",
+                 "doc": ".doc", "odt": ".odt", "rtf": ".rtf"}
+
+# Debian package to install when LibreOffice is missing.
+APT_PACKAGE = {"xlsx": "libreoffice-calc-nogui", "docx": "libreoffice-writer-nogui"}
+
+
+def find_soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def origin_warning(source_kind: str) -> str:
+    """The note the Grid carries when its content came through a conversion."""
+    label = {"xml_spreadsheet": "XML スプレッドシート 2003"}.get(source_kind, f".{source_kind}")
+    return f"旧形式({label})から変換して読み取りました"
+
+
+def convert(path: Path, source_kind: str, workdir: Path, timeout_s: float = DEFAULT_TIMEOUT_S) -> Path:
+    """Convert `path` (of sniffed kind `source_kind`) to xlsx/docx inside `workdir`; return the new file."""
+    target = CONVERTIBLE[source_kind]
+    soffice = find_soffice()
+    if soffice is None:
+        raise ExtractionError(
+            f"旧形式({SOURCE_SUFFIX[source_kind]})のファイルを変換するための LibreOffice がインストールされていません。"
+            f"管理者に `apt-get install {APT_PACKAGE[target]}` の実行を依頼するか、"
+            f"事業者に {target} 形式での再送を依頼してください。",
+            "legacy",
+        )
+    workdir = Path(workdir)
+    src_dir, out_dir, profile = workdir / "in", workdir / "out", workdir / "profile"
+    for d in (src_dir, out_dir):
+        d.mkdir(parents=True, exist_ok=True)
+    src = src_dir / ("input" + SOURCE_SUFFIX[source_kind])
+    shutil.copyfile(path, src)
+    cmd = [soffice, f"-env:UserInstallation={profile.resolve().as_uri()}", "--headless",
+           "--norestore", "--nologo", "--convert-to", target, "--outdir", str(out_dir), str(src)]
+    env = dict(os.environ, HOME=str(workdir))  # keep LibreOffice away from the user's real profile
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            start_new_session=True)
+    try:
+        _, stderr = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raise ExtractionError(
+            f"旧形式({SOURCE_SUFFIX[source_kind]})のファイルの変換が {int(timeout_s)} 秒以内に終わりませんでした。"
+            f"ファイルが大きすぎるか壊れている可能性があります。事業者に {target} 形式での再送を依頼してください。",
+            "legacy",
+        ) from None
+    out = out_dir / ("input." + target)
+    if proc.returncode != 0 or not out.exists() or out.stat().st_size == 0:
+        detail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] if stderr else []
+        raise ExtractionError(
+            f"旧形式({SOURCE_SUFFIX[source_kind]})のファイルを変換できませんでした。"
+            "ファイルが壊れているか、パスワードで保護されている可能性があります。"
+            f"事業者に保護のない {target} 形式での再送を依頼してください。"
+            + (f"（詳細: {detail[0]}）" if detail else ""),
+            "corrupt",
+        )
+    return out
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """Kill the LibreOffice process we started and its children (its own session/group only)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.communicate()

@@ -1,0 +1,353 @@
+"""Born-digital PDF reader: `read_pdf(path) -> Grid`.
+
+Per page: the ruled table(s) as `Table(kind="page")` with merged cells, bboxes and refs, the text
+outside them as `Table(kind="text")` (one row per visual line, split at large gaps) in reading
+order, and the marks that are drawn rather than typed (ellipses, strike lines, fills).
+Pages without a text layer go to the OCR reader (`extractors.readers.scan`).
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pdfplumber
+from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+
+from extractors.grid import Cell, Grid, Table
+from extractors.model import ExtractionError
+from extractors.readers.pdf_marks import (
+    MarkTarget, horizontal_segments, is_mark_fill, is_round_shape, place_circle, place_fill, place_strikes,
+    strikes_token,
+)
+from extractors.readers.pdf_text import (
+    Box, LaidText, centre, group_lines, inside, is_cid, lay_out, split_segments,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_PAGES = 300
+MAX_PAGE_SIDE = 6000.0  # points (A0 is 3370): larger is no form
+MAX_FILE_BYTES = 200 * 1024 * 1024
+CID_WARNING = "文字コードを読み取れないフォントがあります"
+IMAGE_ONLY_WARNING = "画像のみのページです（OCR未対応）"
+TABLE_SETTINGS = {
+    "vertical_strategy": "lines", "horizontal_strategy": "lines",
+    "snap_tolerance": 3, "join_tolerance": 3, "intersection_tolerance": 3, "edge_min_length": 3,
+}
+
+
+def read_pdf(path: Path | str) -> Grid:
+    path = Path(path)
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ExtractionError("PDF が大きすぎます（200MB 超）。分割してお送りください。", kind="too_large")
+    try:
+        pdf = pdfplumber.open(path)
+    except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
+        raise ExtractionError("PDF がパスワードで保護されているため読み取れません。保護を解除した PDF を"
+                              "ご提出いただくよう依頼してください。", kind="encrypted") from exc
+    except Exception as exc:  # pdfminer raises many syntax errors for broken files
+        raise ExtractionError(f"PDF が壊れているため読み取れません（{type(exc).__name__}）。", kind="corrupt") from exc
+    with pdf:
+        try:
+            pages = pdf.pages
+        except Exception as exc:
+            raise ExtractionError(f"PDF が壊れているため読み取れません（{type(exc).__name__}）。",
+                                  kind="corrupt") from exc
+        if len(pages) > MAX_PAGES:
+            raise ExtractionError(f"PDF のページ数が多すぎます（{len(pages)} ページ、上限 {MAX_PAGES}）。",
+                                  kind="too_large")
+        if not pages:
+            raise ExtractionError("PDF にページがありません。", kind="empty")
+        tables: list[Table] = []
+        warnings: list[str] = []
+        for n, page in enumerate(pages, start=1):
+            if max(page.width, page.height) > MAX_PAGE_SIDE:
+                raise ExtractionError(f"PDF のページサイズが大きすぎます（p.{n}）。", kind="too_large")
+            try:
+                page_tables = read_page(page, n, path)
+            except ExtractionError:
+                raise
+            except Exception as exc:  # one broken page must not lose the others
+                log.warning("page %s of %s failed: %s", n, path.name, exc)
+                page_tables = [Table(name=f"p.{n}", rows=[], kind="page", page=n, confidence=0.0,
+                                     warnings=[f"ページを読み取れませんでした（{type(exc).__name__}）"])]
+            for t in page_tables:
+                warnings += [f"p.{n}: {w}" for w in t.warnings if f"p.{n}: {w}" not in warnings]
+            tables += page_tables
+    return Grid(source=path.name, format="pdf", tables=tables, warnings=warnings)
+
+
+# --------------------------------------------------------------------------- one page
+
+
+def read_page(page, n: int, path: Path) -> list[Table]:
+    page = page.dedupe_chars()
+    all_chars = page.chars
+    cid = [c for c in all_chars if is_cid(c["text"])]
+    chars = [c for c in all_chars if not is_cid(c["text"])]
+    visible = [c for c in chars if c["text"].strip()]
+    cid_share = len(cid) / max(1, len(cid) + len(visible))
+    if not visible and (page.images or cid):
+        return _scan_page(path, n, fallback=None, reason=CID_WARNING if cid else "")
+    if cid_share > 0.5:
+        return _scan_page(path, n, fallback=lambda: _vector_page(page, n, chars, cid_share), reason=CID_WARNING)
+    return _vector_page(page, n, chars, cid_share)
+
+
+def _scan_page(path: Path, n: int, fallback, reason: str) -> list[Table]:
+    try:
+        from extractors.readers.scan import read_scanned_page
+    except ImportError:
+        if fallback is not None:
+            return fallback()
+        return [Table(name=f"p.{n}", rows=[], kind="page", page=n, confidence=0.0,
+                      warnings=[w for w in (reason, IMAGE_ONLY_WARNING) if w])]
+    tables = read_scanned_page(path, n)
+    if reason:
+        for t in tables:
+            if reason not in t.warnings:
+                t.warnings.append(reason)
+    return tables
+
+
+def _vector_page(page, n: int, chars: list[dict], cid_share: float) -> list[Table]:
+    segs = horizontal_segments(page.lines, page.rects)
+    strike_segs = [s for s in segs if _crosses_text(s, chars)]
+    ruled = page.filter(lambda obj: _is_ruling(obj, strike_segs))
+    found = [t for t in ruled.find_tables(TABLE_SETTINGS) if len(t.cells) >= 2]
+    found.sort(key=lambda t: (t.bbox[1], t.bbox[0]))
+
+    blocks: list[tuple[float, Table, list[MarkTarget]]] = []
+    used: set[int] = set()
+    for k, ft in enumerate(found, start=1):
+        name = f"p.{n}" if k == 1 else f"p.{n} 表{k}"
+        table, targets, ids = _grid_table(ft, chars, n, name)
+        used |= ids
+        blocks.append((ft.bbox[1], table, targets))
+    rest = [c for c in chars if id(c) not in used]
+    if not found:
+        aligned = _aligned_table(rest, n)
+        if aligned is not None:
+            table, targets, ids = aligned
+            used |= ids
+            rest = [c for c in chars if id(c) not in used]
+            blocks.append((table.rows[0][0].bbox[1] if table.rows and table.rows[0][0].bbox else 0, table, targets))
+    table_boxes = [ft.bbox for ft in found]
+    blocks += _text_blocks(rest, n, table_boxes)
+
+    targets = [t for _, _, ts in blocks for t in ts]
+    for shape in page.curves + [r for r in page.rects if _is_rounded(r)]:
+        if is_round_shape(shape):
+            place_circle(shape, targets)
+    place_strikes(strike_segs, targets)
+    for rect in page.rects:
+        if is_mark_fill(rect) and not _is_rounded(rect):
+            place_fill(rect, targets)
+    for _, table, _ in blocks:
+        _sort_marks(table)
+
+    blocks.sort(key=lambda b: b[0])
+    tables = [t for _, t, _ in blocks]
+    if cid_share > 0:
+        for t in tables:
+            t.warnings.append(CID_WARNING)
+            t.confidence = min(t.confidence, max(0.1, 0.6 * (1 - cid_share)))
+        if not tables:
+            tables = [Table(name=f"p.{n}", rows=[], kind="page", page=n, confidence=0.1, warnings=[CID_WARNING])]
+    return tables
+
+
+def _is_rounded(rect: dict) -> bool:
+    path = rect.get("path") or []
+    return any(seg[0] == "c" for seg in path)
+
+
+def _crosses_text(seg, chars: list[dict]) -> bool:
+    x0, x1, ya, yb = seg
+    y = (ya + yb) / 2
+    for c in chars:
+        h = c["bottom"] - c["top"]
+        if c["top"] + 0.2 * h <= y <= c["bottom"] - 0.15 * h and min(x1, c["x1"]) - max(x0, c["x0"]) > 0.3 * (c["x1"] - c["x0"]):
+            return True
+    return False
+
+
+def _is_ruling(obj: dict, strike_segs) -> bool:
+    kind = obj.get("object_type")
+    if kind == "curve":
+        return not is_round_shape(obj) and not any(seg[0] == "c" for seg in (obj.get("path") or []))
+    if kind == "rect":
+        if _is_rounded(obj):
+            return False
+        if is_mark_fill(obj) and not obj.get("stroke"):
+            return False  # a colour fill: a mark or shading, its borders are drawn separately
+        h = obj["bottom"] - obj["top"]
+        if h <= 1.5:
+            y = (obj["top"] + obj["bottom"]) / 2
+            return not any(abs((s[2] + s[3]) / 2 - y) < 0.3 and abs(s[0] - obj["x0"]) < 0.3 for s in strike_segs)
+        return True
+    if kind == "line":
+        y = (obj["top"] + obj["bottom"]) / 2
+        return not any(abs((s[2] + s[3]) / 2 - y) < 0.6 and abs(s[0] - obj["x0"]) < 0.6 for s in strike_segs)
+    return True
+
+
+# --------------------------------------------------------------------------- ruled tables
+
+
+def _cluster(values: list[float], tol: float = 2.0) -> list[float]:
+    out: list[float] = []
+    for v in sorted(values):
+        if out and v - out[-1] <= tol:
+            continue
+        out.append(v)
+    return out
+
+
+def _index(bounds: list[float], v: float) -> int:
+    return min(range(len(bounds)), key=lambda i: abs(bounds[i] - v))
+
+
+def _grid_table(ft, chars: list[dict], n: int, name: str) -> tuple[Table, list[MarkTarget], set[int]]:
+    cells = [tuple(c) for c in ft.cells]
+    xs = _cluster([c[0] for c in cells] + [c[2] for c in cells])
+    ys = _cluster([c[1] for c in cells] + [c[3] for c in cells])
+    n_rows, n_cols = max(1, len(ys) - 1), max(1, len(xs) - 1)
+    grid: list[list[Cell | None]] = [[None] * n_cols for _ in range(n_rows)]
+    table_cells: list[tuple[int, int, Box]] = []
+    for box in cells:
+        c0, c1 = _index(xs, box[0]), _index(xs, box[2])
+        r0, r1 = _index(ys, box[1]), _index(ys, box[3])
+        if c1 <= c0 or r1 <= r0 or grid[r0][c0] is not None:
+            continue
+        grid[r0][c0] = Cell(rowspan=r1 - r0, colspan=c1 - c0, bbox=box)
+        table_cells.append((r0, c0, box))
+        for r in range(r0, r1):
+            for c in range(c0, c1):
+                if (r, c) != (r0, c0) and grid[r][c] is None:
+                    grid[r][c] = Cell(merged_into=(r0, c0))
+    # characters go to the smallest cell holding their centre
+    by_cell: dict[tuple[int, int], list[dict]] = {}
+    used: set[int] = set()
+    tx0, ttop, tx1, tbot = ft.bbox
+    for ch in chars:
+        p = centre((ch["x0"], ch["top"], ch["x1"], ch["bottom"]))
+        if not inside(p, (tx0, ttop, tx1, tbot), tol=0.5):
+            continue
+        holders = [(r, c, b) for r, c, b in table_cells if inside(p, b, tol=0.2)]
+        if not holders:
+            continue
+        r, c, _ = min(holders, key=lambda h: (h[2][2] - h[2][0]) * (h[2][3] - h[2][1]))
+        by_cell.setdefault((r, c), []).append(ch)
+        used.add(id(ch))
+    targets: list[MarkTarget] = []
+    rows: list[list[Cell]] = []
+    for r in range(n_rows):
+        row = []
+        for c in range(n_cols):
+            cell = grid[r][c] or Cell()
+            cell.ref = f"{name} 行{r + 1} 列{c + 1}"
+            if cell.merged_into is None and cell.bbox is not None:
+                laid = lay_out(by_cell.get((r, c), []))
+                cell.text = laid.text
+                targets.append(MarkTarget(cell.bbox, laid, cell.marks))
+            row.append(cell)
+        rows.append(row)
+    return Table(name=name, rows=rows, kind="page", page=n), targets, used
+
+
+# --------------------------------------------------------------------------- text outside tables
+
+
+def _text_blocks(chars: list[dict], n: int, table_boxes: list[Box]) -> list[tuple[float, Table, list[MarkTarget]]]:
+    """Visual lines outside tables, grouped into one text Table per gap between tables."""
+    lines = [ln for ln in group_lines(chars) if any(c["text"].strip() for c in ln)]
+    groups: dict[int, list[list[dict]]] = {}
+    cuts = sorted(b[1] for b in table_boxes)
+    for ln in lines:
+        top = min(c["top"] for c in ln)
+        slot = sum(1 for cut in cuts if top > cut)
+        groups.setdefault(slot, []).append(ln)
+    out = []
+    for k, (slot, lns) in enumerate(sorted(groups.items())):
+        name = f"p.{n} 本文" if k == 0 else f"p.{n} 本文{k + 1}"
+        rows: list[list[Cell]] = []
+        targets: list[MarkTarget] = []
+        for ln in lns:
+            row = []
+            for seg in split_segments(ln):
+                laid = lay_out(seg)
+                box = (min(c["x0"] for c in seg), min(c["top"] for c in seg),
+                       max(c["x1"] for c in seg), max(c["bottom"] for c in seg))
+                cell = Cell(text=laid.text, bbox=box, ref=f"p.{n} x={box[0]:.0f},y={box[1]:.0f}")
+                row.append(cell)
+                targets.append(MarkTarget(_pad(box, 2.0), laid, cell.marks))
+            if row:
+                rows.append(row)
+        if rows:
+            top = rows[0][0].bbox[1]
+            out.append((top, Table(name=name, rows=rows, kind="text", page=n), targets))
+    return out
+
+
+def _pad(box: Box, d: float) -> Box:
+    return (box[0] - d, box[1] - d, box[2] + d, box[3] + d)
+
+
+# --------------------------------------------------------------------------- tables without rules
+
+
+def _aligned_table(chars: list[dict], n: int):
+    """A table printed without ruling lines: ≥3 consecutive lines whose segments share column starts."""
+    lines = [ln for ln in group_lines(chars) if any(c["text"].strip() for c in ln)]
+    segmented = [split_segments(ln) for ln in lines]
+    best: tuple[int, int] | None = None
+    i = 0
+    while i < len(segmented):
+        if len(segmented[i]) >= 3:
+            j = i
+            while j < len(segmented) and len(segmented[j]) >= 2:
+                j += 1
+            if j - i >= 3 and (best is None or j - i > best[1] - best[0]):
+                best = (i, j)
+            i = j
+        else:
+            i += 1
+    if best is None:
+        return None
+    block = segmented[best[0]:best[1]]
+    starts = _cluster([seg[0]["x0"] for segs in block for seg in segs], tol=8.0)
+    counts = {s: sum(1 for segs in block for seg in segs if abs(seg[0]["x0"] - s) <= 8.0) for s in starts}
+    cols = [s for s in starts if counts[s] >= max(2, 0.3 * len(block))]
+    if len(cols) < 2:
+        return None
+    name = f"p.{n}"
+    rows: list[list[Cell]] = []
+    targets: list[MarkTarget] = []
+    used: set[int] = set()
+    for r, segs in enumerate(block):
+        parts: list[list[dict]] = [[] for _ in cols]
+        for seg in segs:
+            k = max((i for i, s in enumerate(cols) if s <= seg[0]["x0"] + 8.0), default=0)
+            parts[k] += seg
+        row = []
+        for c, part in enumerate(parts):
+            cell = Cell(ref=f"{name} 行{r + 1} 列{c + 1}")
+            if part:
+                laid = lay_out(part)
+                cell.text = laid.text
+                cell.bbox = (min(ch["x0"] for ch in part), min(ch["top"] for ch in part),
+                             max(ch["x1"] for ch in part), max(ch["bottom"] for ch in part))
+                targets.append(MarkTarget(_pad(cell.bbox, 2.0), laid, cell.marks))
+                used |= {id(ch) for ch in part}
+            row.append(cell)
+        rows.append(row)
+    table = Table(name=name, rows=rows, kind="page", page=n, confidence=0.85,
+                  warnings=["罫線のない表を文字の位置から読み取りました"])
+    return table, targets, used
+
+
+def _sort_marks(table: Table) -> None:
+    for row in table.rows:
+        for cell in row:
+            cell.marks.sort(key=lambda m: (m.span or (-1, -1), m.kind))

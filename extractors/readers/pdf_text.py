@@ -1,0 +1,165 @@
+"""Turning positioned PDF characters into text: visual lines, rejoined words, tokens with boxes.
+
+Works on pdfplumber char dicts (x0, x1, top, bottom, text, size). Every visible character keeps
+its index in the produced text, so that a drawn mark found over a character can be turned into a
+span of the cell text.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+Box = tuple[float, float, float, float]  # x0, top, x1, bottom
+
+CID = re.compile(r"^\(cid:\d+\)$")
+# Characters that separate tokens (a circled word is a token): spaces, 中黒, slashes, brackets, commas.
+SEPARATORS = set(" \u3000\t\n・･/／、,，()（）[]［］「」:：|｜")
+
+
+def is_cid(text: str) -> bool:
+    return bool(CID.match(text))
+
+
+def _is_wide(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def char_box(ch: dict) -> Box:
+    return (ch["x0"], ch["top"], ch["x1"], ch["bottom"])
+
+
+def centre(box: Box) -> tuple[float, float]:
+    return ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+
+
+def inside(point: tuple[float, float], box: Box, tol: float = 0.0) -> bool:
+    x, y = point
+    return box[0] - tol <= x <= box[2] + tol and box[1] - tol <= y <= box[3] + tol
+
+
+@dataclass
+class Token:
+    """A run of characters between separators: the unit a circle or a strike marks."""
+
+    text: str
+    start: int
+    end: int
+    box: Box
+
+
+@dataclass
+class LaidText:
+    text: str
+    # (start index in text, box) for each visible character, in text order
+    chars: list[tuple[int, Box]] = field(default_factory=list)
+
+    def tokens(self) -> list[Token]:
+        out: list[Token] = []
+        cur: list[tuple[int, Box]] = []
+
+        def flush():
+            if cur:
+                s, e = cur[0][0], cur[-1][0] + 1
+                out.append(Token(self.text[s:e], s, e, (min(b[0] for _, b in cur), min(b[1] for _, b in cur),
+                                                        max(b[2] for _, b in cur), max(b[3] for _, b in cur))))
+                cur.clear()
+
+        prev = -2
+        for idx, box in self.chars:
+            ch = self.text[idx]
+            if ch in SEPARATORS or idx != prev + 1:
+                flush()
+            if ch not in SEPARATORS:
+                cur.append((idx, box))
+            prev = idx
+        flush()
+        return out
+
+
+def group_lines(chars: list[dict]) -> list[list[dict]]:
+    """Visual lines: chars whose vertical centres agree, each line sorted left to right."""
+    lines: list[list[dict]] = []
+    centres: list[float] = []
+    for ch in sorted(chars, key=lambda c: ((c["top"] + c["bottom"]) / 2, c["x0"])):
+        cy = (ch["top"] + ch["bottom"]) / 2
+        h = max(ch["bottom"] - ch["top"], 1.0)
+        for i in range(len(lines) - 1, max(-1, len(lines) - 3), -1):
+            if abs(centres[i] - cy) <= 0.45 * h:
+                lines[i].append(ch)
+                centres[i] = sum((c["top"] + c["bottom"]) / 2 for c in lines[i]) / len(lines[i])
+                break
+        else:
+            lines.append([ch])
+            centres.append(cy)
+    for line in lines:
+        line.sort(key=lambda c: c["x0"])
+    order = sorted(range(len(lines)), key=lambda i: centres[i])
+    return [lines[i] for i in order]
+
+
+def _is_distributed(line: list[dict]) -> bool:
+    """Single characters spread evenly over a width (Excel 均等割り付け, letter-spaced titles)."""
+    visible = [c for c in line if c["text"].strip()]
+    if len(visible) < 2 or len(visible) != len(line):
+        return False
+    if not all(_is_wide(c["text"]) for c in visible):
+        return False
+    gaps = [b["x0"] - a["x1"] for a, b in zip(visible, visible[1:])]
+    size = max(c.get("size", 10) for c in visible)
+    return min(gaps) > 0.25 * size and max(gaps) <= 1.35 * min(gaps) + 0.5
+
+
+def split_segments(line: list[dict], gap_factor: float = 2.0) -> list[list[dict]]:
+    """Split a visual line where the horizontal gap is large (separate columns or fields)."""
+    visible = [c for c in line if c["text"].strip()]
+    if not visible:
+        return []
+    if _is_distributed(visible):
+        return [visible]
+    segs = [[visible[0]]]
+    for a, b in zip(visible, visible[1:]):
+        size = max(a.get("size", 10), b.get("size", 10))
+        if b["x0"] - a["x1"] > gap_factor * size:
+            segs.append([b])
+        else:
+            segs[-1].append(b)
+    return segs
+
+
+def line_text(line: list[dict], text: list[str], chars: list[tuple[int, Box]]) -> None:
+    """Append one visual line to `text` (a list of pieces), recording each char's index."""
+    distributed = _is_distributed(line)
+    pos = sum(len(p) for p in text)
+    prev: dict | None = None
+    pending_space = False
+    for ch in line:
+        t = ch["text"]
+        if not t.strip():
+            pending_space = prev is not None
+            continue
+        if prev is not None and not pending_space and not distributed:
+            gap = ch["x0"] - prev["x1"]
+            size = max(ch.get("size", 10), prev.get("size", 10))
+            pending_space = gap > 0.3 * size
+        if pending_space:
+            text.append(" ")
+            pos += 1
+            pending_space = False
+        text.append(t)
+        chars.append((pos, char_box(ch)))
+        pos += len(t)
+        prev = ch
+
+
+def lay_out(chars: list[dict]) -> LaidText:
+    """Text of a cell or block: visual lines joined with "\\n", words rejoined, index per char."""
+    pieces: list[str] = []
+    boxes: list[tuple[int, Box]] = []
+    for i, line in enumerate(group_lines(chars)):
+        if not any(c["text"].strip() for c in line):
+            continue
+        if pieces:
+            pieces.append("\n")
+        line_text(line, pieces, boxes)
+    return LaidText("".join(pieces), boxes)
