@@ -27,6 +27,7 @@ BULLETS = "・･•◦‣"
 FOOTNOTE_TITLE = re.compile(r"備考記載欄|備考欄[（(]?詳細|注記一覧|備考一覧")
 FOOTNOTE_REF = re.compile(r"^(?:※|注|備考|\*|＊)?\s*[(（]?\s*(\d{1,3})\s*[)）]?\s*(?:参照)?$")
 EMBEDDED_REF = re.compile(r"※\s*(\d{1,3})")
+GUIDELINE_REF = re.compile(r"[(（]\s*((?:\d{1,2}\.\d{1,2}(?:\.C\d{1,2})?[、,]?\s*)+)\s*[)）]\s*$")
 COMMENT_LABEL = re.compile(r"^(?:コメント|備考・コメント|コメント欄|補足事項|特記事項)$")
 
 
@@ -70,6 +71,7 @@ def interpret(grid: Grid, sha256: str) -> Document:
         doc.family = "checklist_vendor" if any("(" in i.item_id for i in state.items) else "unknown"
 
     _resolve_footnotes(state.items, state.footnotes)
+    _resolve_checklist_sections(state.items, form)
     _finalise_ids(state.items, doc.family)
     _link_catalogue(state.items, form, doc.family)
     doc.items = _dedupe(state.items, state.warnings)
@@ -171,10 +173,21 @@ def _numbering_hint(grid: Grid) -> str:
 
 
 def _read_tables(grid: Grid, form: Form | None, state: _State) -> None:
+    """Visible tables first; hidden sheets only when the visible ones hold no items."""
+    visible = [(i, t) for i, t in enumerate(grid.tables) if not t.hidden]
+    hidden = [(i, t) for i, t in enumerate(grid.tables) if t.hidden]
+    _read_table_list(grid, visible, form, state)
+    if not state.items and hidden:
+        _read_table_list(grid, hidden, form, state)
+        if state.items:
+            state.warnings.append("回答は非表示シートから読み取りました")
+
+
+def _read_table_list(grid: Grid, tables: list[tuple[int, Table]], form: Form | None, state: _State) -> None:
     carry: Layout | None = None
     footnote_next = False
     section = scope = ""
-    for t_idx, table in enumerate(grid.tables):
+    for t_idx, table in tables:
         footnote_mode = bool(FOOTNOTE_TITLE.search(normalize_text(table.name))) or footnote_next
         footnote_next = False
         layout = None if footnote_mode or table.kind == "text" else detect_header(table)
@@ -202,6 +215,9 @@ def _read_tables(grid: Grid, form: Form | None, state: _State) -> None:
                 continue
             if layout is None or r < first_body:
                 continue
+            row_section = _section_column(row, RowContext(table, t_idx, r, layout)) if layout.roles.get("question") else ""
+            if row_section and row_section != section:
+                section, scope = row_section, ""
             ctx = RowContext(table, t_idx, r, layout, section, scope)
             kind = _classify_row(row, ctx, form)
             if kind == "section":
@@ -265,6 +281,8 @@ def _read_comment(table: Table, r: int, row: list[Cell], layout: Layout | None, 
 
 def _answer_cells(row: list[Cell], layout: Layout) -> list[Cell]:
     cols = list(layout.options.values())
+    if "answer_span" in layout.roles:
+        cols += list(range(layout.roles["answer"], layout.roles["answer_span"] + 1))
     for role in ("answer", "first", "second", "target"):
         if role in layout.roles:
             cols.append(layout.roles[role])
@@ -343,7 +361,8 @@ def _classify_row(row: list[Cell], ctx: RowContext, form: Form | None) -> str:
     printed, number, question = _row_number_and_question(row, ctx)
     only_text = normalize_text(non_blank[0][1].text) if len(non_blank) == 1 else ""
     wide = len(non_blank) == 1 and non_blank[0][1].colspan >= max(2, ctx.layout.n_cols - 1)
-    if not evidence and len(non_blank) == 1 and _device_heading(only_text):
+    if not evidence and (len(non_blank) == 1 and _device_heading(only_text) or
+                         _device_heading(question) and not number):
         return "section"
     if not evidence:
         known = form is not None and number and any(c.number == number for c in form.items)
@@ -366,20 +385,45 @@ def _classify_row(row: list[Cell], ctx: RowContext, form: Form | None) -> str:
 
 
 def _device_heading(text: str) -> str:
+    """「サーバ」, 「【端末PC】」, 「サーバについて、以下を実施している。」 → the device heading."""
     t = re.sub(r"[\s【】\[\]()（）<>＜＞■◆●・:：]", "", normalize_text(text))
     t = re.sub(r"^(対象|区分)", "", t)
-    return DEVICE_HEADINGS.get(t, DEVICE_HEADINGS.get(t.replace("について", ""), ""))
+    if t in DEVICE_HEADINGS:
+        return DEVICE_HEADINGS[t]
+    m = re.match(r"^(サーバー?|端末PC|端末|ネットワーク機器|医療情報システム全般)(について|に関して|に対して|の)", t)
+    if m and len(t) <= 30:
+        return DEVICE_HEADINGS.get(m.group(1), "")
+    return ""
 
 
 def _section_of(row: list[Cell], ctx: RowContext, section: str, scope: str) -> tuple[str, str]:
-    text = " ".join(normalize_text(c.text) for _, c in _cells(row) if normalize_text(c.text))
-    device = _device_heading(text)
-    if device:
-        return section, device
+    texts = [normalize_text(c.text) for _, c in _cells(row) if normalize_text(c.text)]
+    for t in texts:
+        if device := _device_heading(t):
+            return _section_column(row, ctx) or section, device
+    text = " ".join(texts)
     m = re.match(r"^\s*(\d{1,2})\s*[.．、]?\s*\D", text)
     if m and "." not in text[: m.end(1) + 1]:
         return m.group(1), ""
     return section, scope
+
+
+def _section_column(row: list[Cell], ctx: RowContext) -> str:
+    """A section number printed in a (merged) cell left of the question: 「2 医療情報システムの管理・運用」."""
+    q = ctx.layout.roles.get("question")
+    if q is None:
+        return ""
+    for col in range(0, q):
+        if col == ctx.layout.roles.get("number") or col >= len(row):
+            continue
+        cell = row[col]
+        if cell.merged_into is not None:
+            r0, c0 = cell.merged_into
+            cell = ctx.table.rows[r0][c0]
+        m = re.match(r"^\s*(\d{1,2})\s*[.．、]?\s*[^\d.．(（\s]", normalize_text(cell.text))
+        if m:
+            return m.group(1)
+    return ""
 
 
 def _scope_from_row(row: list[Cell], ctx: RowContext) -> str:
@@ -403,7 +447,11 @@ def _read_item(row: list[Cell], ctx: RowContext, form: Form | None, grid: Grid, 
     printed, number, question = _row_number_and_question(row, ctx)
     question_clean = question.lstrip(BULLETS + " ").strip()
     is_bullet = question.lstrip()[:1] in BULLETS
-    item = Item(item_id=number, number_printed=printed, question=question_clean)
+    ref = ""
+    if m := GUIDELINE_REF.search(question_clean):
+        ref = m.group(1)
+        question_clean = question_clean[: m.start()].rstrip()
+    item = Item(item_id=number, number_printed=printed, question=question_clean, guideline_ref=ref)
     item.scope = _scope_from_row(row, ctx)
     if number and "(" in number:
         item.section = number.split("(")[0]
@@ -463,13 +511,31 @@ def _resolve_footnotes(items: list[Item], footnotes: dict[str, str]) -> None:
             item.remark = f"{item.remark}\n（※{item.remark_ref}）{note}"
 
 
+def _option_cells(row: list[Cell], layout: Layout) -> dict[str, Cell]:
+    """Option word -> cell: from option header columns, or from the words printed in the cells under a
+    「回答」 header merged over several columns."""
+    cells: dict[str, Cell] = {}
+    for word, col in sorted(layout.options.items(), key=lambda kv: kv[1]):
+        cell = _cell_at(row, col)
+        if cell is not None:
+            cells[word] = cell
+    if cells or "answer_span" not in layout.roles:
+        return cells
+    for col in range(layout.roles["answer"], layout.roles["answer_span"] + 1):
+        cell = _cell_at(row, col)
+        if cell is None or cell.merged_into is not None:
+            continue
+        words = ans._OPTION_RE.findall(normalize_text(cell.text))
+        key = words[0] if len(words) == 1 else f"列{col + 1}"
+        cells.setdefault(key, cell)
+    if len(cells) < 2 or not any(k in ans.ANSWERS for k in cells):
+        return {}
+    return cells
+
+
 def _decide(row: list[Cell], layout: Layout) -> tuple[ans.Decision, Cell | None]:
-    if layout.options:
-        cells = {}
-        for word, col in sorted(layout.options.items(), key=lambda kv: kv[1]):
-            cell = _cell_at(row, col)
-            if cell is not None:
-                cells[word] = cell
+    cells = _option_cells(row, layout)
+    if cells:
         decision = ans.decide_option_columns(cells)
         chosen = next((c for w, c in cells.items() if decision.answer and
                        (w == decision.answer or decision.answer in normalize_text(c.text))), None)
@@ -547,6 +613,24 @@ def _continue_item(item: Item, row: list[Cell], ctx: RowContext) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- ids, catalogue
+
+def _resolve_checklist_sections(items: list[Item], form: Form | None) -> None:
+    """「(4)」 printed without its section: the catalogue item with that number and the closest text gives it."""
+    if form is None:
+        return
+    for item in items:
+        m = re.match(r"^\((\d{1,2})\)(-\d)?$", item.item_id)
+        if not m:
+            continue
+        suffix = f"({m.group(1)})"
+        candidates = [c for c in form.items if c.number.endswith(suffix) and not c.parent]
+        if not candidates:
+            continue
+        best = max(candidates, key=lambda c: _sim(item.question, c))
+        if _sim(item.question, best) >= 50 or len({c.number for c in candidates}) == 1:
+            item.section = best.number.split("(")[0]
+            item.item_id = best.number + (m.group(2) or "")
+
 
 def _finalise_ids(items: list[Item], family: str) -> None:
     for item in items:

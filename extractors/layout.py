@@ -65,6 +65,9 @@ def header_role(text: str) -> tuple[str, str] | None:
         return None
     if t in OPTION_WORDS:
         return "option", OPTION_WORDS[t]
+    if ("日付" in t or re.search(r"(実施|確認|回答)日$", t)) and not re.search(r"目標|予定|結果", t) \
+            and ("回目" in t or "回答" not in t):
+        return "date", ""
     for role, words in HEADER_WORDS:
         for w in words:
             if t == _squash(w):
@@ -106,7 +109,9 @@ def detect_header(table: Table, start: int = 0, max_scan: int = 40) -> Layout | 
                     layout.roles.setdefault(role, col)
                 layout.options.update(below.options)
                 header_rows.append(r + 1)
-        # Or the header sits one row lower and a group title row is above (already handled by scanning).
+        if "first" in layout.roles:  # 「確認結果（日付）」 over 1回目 | 目標日 | 2回目
+            layout.roles.pop("answer", None)
+            layout.roles.pop("answer_span", None)
         if layout.options and "answer" in layout.roles and layout.roles["answer"] in layout.options.values():
             del layout.roles["answer"]
         _pair_dates(layout)
@@ -238,6 +243,14 @@ def infer_layout(table: Table) -> Layout | None:
     question_col = max(candidates, key=lambda c: text_len[c]) if candidates else None
     if number_hits[number_col] >= 2 and number_col != best_answer and number_col != question_col:
         layout.roles["number"] = number_col
+    if question_col is None:
+        return None
+    # Item rows need question text beside the answer evidence in several rows.
+    rows_with_both = sum(1 for row in table.rows if question_col < len(row) and best_answer < len(row)
+                         and len(normalize_text(row[question_col].text)) >= 6
+                         and normalize_text(row[best_answer].text + "".join(m.kind for m in row[best_answer].marks)))
+    if rows_with_both < 2:
+        return None
     if question_col is not None:
         layout.roles["question"] = question_col
         rest = [c for c in candidates if c not in (question_col, layout.roles.get("number")) and c > best_answer]

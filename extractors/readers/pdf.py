@@ -42,10 +42,11 @@ def read_pdf(path: Path | str) -> Grid:
         raise ExtractionError("PDF が大きすぎます（200MB 超）。分割してお送りください。", kind="too_large")
     try:
         pdf = pdfplumber.open(path)
-    except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
-        raise ExtractionError("PDF がパスワードで保護されているため読み取れません。保護を解除した PDF を"
-                              "ご提出いただくよう依頼してください。", kind="encrypted") from exc
-    except Exception as exc:  # pdfminer raises many syntax errors for broken files
+    except Exception as exc:  # pdfplumber wraps pdfminer's errors in PdfminerException
+        causes = (exc, *exc.args)
+        if any(isinstance(c, (PDFPasswordIncorrect, PDFEncryptionError)) for c in causes):
+            raise ExtractionError("PDF がパスワードで保護されているため読み取れません。保護を解除した PDF を"
+                                  "ご提出いただくよう依頼してください。", kind="encrypted") from exc
         raise ExtractionError(f"PDF が壊れているため読み取れません（{type(exc).__name__}）。", kind="corrupt") from exc
     with pdf:
         try:
@@ -112,7 +113,8 @@ def _scan_page(path: Path, n: int, fallback, reason: str) -> list[Table]:
 
 def _vector_page(page, n: int, chars: list[dict], cid_share: float) -> list[Table]:
     segs = horizontal_segments(page.lines, page.rects)
-    strike_segs = [s for s in segs if _crosses_text(s, chars)]
+    verticals = [e for e in page.edges if e.get("orientation") == "v"]
+    strike_segs = [s for s in segs if _crosses_text(s, chars, verticals)]
     ruled = page.filter(lambda obj: _is_ruling(obj, strike_segs))
     found = [t for t in ruled.find_tables(TABLE_SETTINGS) if len(t.cells) >= 2]
     found.sort(key=lambda t: (t.bbox[1], t.bbox[0]))
@@ -162,14 +164,27 @@ def _is_rounded(rect: dict) -> bool:
     return any(seg[0] == "c" for seg in path)
 
 
-def _crosses_text(seg, chars: list[dict]) -> bool:
+def _crosses_text(seg, chars: list[dict], verticals: list[dict]) -> bool:
+    """A stroke through the middle of some characters, as long as they are: a strike, not a rule."""
     x0, x1, ya, yb = seg
     y = (ya + yb) / 2
+    crossed = []
     for c in chars:
         h = c["bottom"] - c["top"]
-        if c["top"] + 0.2 * h <= y <= c["bottom"] - 0.15 * h and min(x1, c["x1"]) - max(x0, c["x0"]) > 0.3 * (c["x1"] - c["x0"]):
-            return True
-    return False
+        if (c["text"].strip() and c["top"] + 0.2 * h <= y <= c["bottom"] - 0.15 * h
+                and min(x1, c["x1"]) - max(x0, c["x0"]) > 0.3 * (c["x1"] - c["x0"])):
+            crossed.append(c)
+    if not crossed:
+        return False
+    size = max(c["bottom"] - c["top"] for c in crossed)
+    extent = max(c["x1"] for c in crossed) - min(c["x0"] for c in crossed)
+    if x1 - x0 > extent + 2 * size + 4:
+        return False
+
+    def touches(x: float) -> bool:
+        return any(abs(v["x0"] - x) <= 1.0 and v["top"] - 1 <= y <= v["bottom"] + 1 for v in verticals)
+
+    return not (touches(x0) and touches(x1))  # a rule joins the borders at both ends
 
 
 def _is_ruling(obj: dict, strike_segs) -> bool:

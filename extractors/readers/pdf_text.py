@@ -53,8 +53,14 @@ class LaidText:
     text: str
     # (start index in text, box) for each visible character, in text order
     chars: list[tuple[int, Box]] = field(default_factory=list)
+    _tokens: list[Token] | None = field(default=None, repr=False, compare=False)
 
     def tokens(self) -> list[Token]:
+        if self._tokens is None:
+            self._tokens = self._split_tokens()
+        return self._tokens
+
+    def _split_tokens(self) -> list[Token]:
         out: list[Token] = []
         cur: list[tuple[int, Box]] = []
 
@@ -117,14 +123,24 @@ def split_segments(line: list[dict], gap_factor: float = 2.0) -> list[list[dict]
         return []
     if _is_distributed(visible):
         return [visible]
-    segs = [[visible[0]]]
-    for a, b in zip(visible, visible[1:]):
-        size = max(a.get("size", 10), b.get("size", 10))
-        if b["x0"] - a["x1"] > gap_factor * size:
-            segs.append([b])
-        else:
-            segs[-1].append(b)
-    return segs
+    segs: list[list[dict]] = [[]]
+    prev: dict | None = None
+    for ch in line:
+        if not ch["text"].strip():
+            if segs[-1]:
+                segs[-1].append(ch)  # spaces stay inside a segment; trailing ones are dropped below
+            continue
+        if prev is not None and ch["x0"] - prev["x1"] > gap_factor * max(ch.get("size", 10), prev.get("size", 10)):
+            segs.append([])
+        segs[-1].append(ch)
+        prev = ch
+    out = []
+    for seg in segs:
+        while seg and not seg[-1]["text"].strip():
+            seg.pop()
+        if seg:
+            out.append(seg)
+    return out
 
 
 def line_text(line: list[dict], text: list[str], chars: list[tuple[int, Box]]) -> None:

@@ -19,6 +19,7 @@ import colorsys
 import datetime as dt
 import posixpath
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass
 from io import BytesIO
@@ -63,7 +64,10 @@ def read_xlsx(path: Path | str) -> Grid:
     path = Path(path)
     check_package(path)
     try:
-        with open(path, "rb") as f:  # a file object: openpyxl then ignores the extension
+        with open(path, "rb") as f, warnings.catch_warnings():
+            # openpyxl warns about parts it drops (extLst validations: read below from the XML).
+            warnings.simplefilter("ignore", UserWarning)
+            # A file object, so that openpyxl ignores the extension (.xlsm, a renamed .xls, none).
             wb = openpyxl.load_workbook(BytesIO(f.read()), data_only=True, rich_text=True,
                                         keep_vba=False, keep_links=False)
     except ExtractionError:
@@ -637,6 +641,13 @@ def sheet_table(wb, ws, palette: Palette, shapes: list[Shape], extra_validations
             max_r, max_c = max(max_r, r1), max(max_c, c1)
     for r, c, _ in circles:
         max_r, max_c = max(max_r, r), max(max_c, c)
+    # A dropdown column with no answer yet still belongs to the table (rows stay within the content).
+    validations = [(dv.formula1, dv.sqref) for dv in ws.data_validations.dataValidation if dv.type == "list"]
+    validations += [(v.formula, v.sqref) for v in extra_validations]
+    for _, sqref in validations:
+        for c0, r0, c1, r1 in _sqref_ranges(sqref):
+            if r0 <= max_r and c1 < 1000:
+                max_c = max(max_c, c1)
     if max_r * max_c > MAX_CELLS:
         raise ExtractionError(
             f"シート「{ws.title}」の使用範囲が大きすぎます（{max_r} 行 × {max_c} 列）。"
@@ -669,8 +680,6 @@ def sheet_table(wb, ws, palette: Palette, shapes: list[Shape], extra_validations
 
     # Dropdown choices.
     cache: dict = {}
-    validations = [(dv.formula1, dv.sqref) for dv in ws.data_validations.dataValidation if dv.type == "list"]
-    validations += [(v.formula, v.sqref) for v in extra_validations]
     for formula, sqref in validations:
         choices = resolve_list(wb, ws, formula, cache)
         if not choices:

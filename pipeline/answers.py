@@ -1,0 +1,98 @@
+"""The answers table: one row per item per current document (answers.csv with BOM, answers.parquet)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from extractors.model import Document
+from pipeline.config import ANSWER_COLUMNS, ANSWER_EXTRA_COLUMNS, ANSWERS_NAME
+from pipeline.safe_io import csv_safe, write_output
+
+_BOOL_COLUMNS = ("needs_review", "known")
+
+
+def answer_rows(documents: list[Document]) -> list[dict]:
+    rows: list[dict] = []
+    for doc in documents:
+        created = doc.created.isoformat() if doc.created else ""
+        for it in doc.items:
+            rows.append({
+                "source_file": doc.source_file,
+                "document_id": doc.document_id,
+                "family": doc.family,
+                "form_version": doc.form_version,
+                "vendor": doc.vendor,
+                "product": doc.product,
+                "product_version": doc.product_version,
+                "created": created,
+                "item_id": it.item_id,
+                "number_printed": it.number_printed,
+                "question": it.question,
+                "answer": it.answer,
+                "answer_status": it.answer_status,
+                "remark": it.remark,
+                "remark_ref": it.remark_ref,
+                "first_date": it.first_date,
+                "target_date": it.target_date,
+                "second_answer": it.second_answer,
+                "second_date": it.second_date,
+                "confidence": float(it.confidence),
+                "needs_review": bool(it.needs_review),
+                "location": str(it.location) if it.location else "",
+                "answer_raw": it.answer_raw,
+                "review_reason": it.review_reason,
+                "concept": it.concept,
+                "catalogue_id": it.catalogue_id,
+                "known": bool(it.known),
+                "form_id": doc.form_id,
+                "section": it.section,
+                "scope": it.scope,
+                "guideline_ref": it.guideline_ref,
+                "sha256": doc.sha256,
+            })
+    return rows
+
+
+def answers_frame(documents: list[Document]) -> pd.DataFrame:
+    columns = ANSWER_COLUMNS + ANSWER_EXTRA_COLUMNS
+    df = pd.DataFrame(answer_rows(documents), columns=columns)
+    df["confidence"] = df["confidence"].astype("float64")
+    for col in _BOOL_COLUMNS:
+        df[col] = df[col].astype("bool")
+    for col in columns:
+        if col not in _BOOL_COLUMNS and col != "confidence":
+            df[col] = df[col].fillna("").astype("string")
+    return df
+
+
+def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy for CSV: text that Excel would run as a formula starts with a single quote."""
+    safe = df.copy()
+    for col in safe.columns:
+        if safe[col].dtype == "bool" or pd.api.types.is_numeric_dtype(safe[col]):
+            continue
+        safe[col] = safe[col].map(csv_safe).astype("string")
+    return safe
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> tuple[Path, str | None]:
+    """UTF-8 with BOM so that Excel opens Japanese text correctly."""
+    safe = spreadsheet_safe(df)
+    return write_output(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8-sig"))
+
+
+def write_parquet(df: pd.DataFrame, path: Path) -> tuple[Path, str | None]:
+    return write_output(path, lambda tmp: df.to_parquet(tmp, index=False))
+
+
+def write_answers(documents: list[Document], out: Path) -> tuple[list[Path], list[str]]:
+    """Write answers.csv and answers.parquet; returns the paths written and Japanese warnings."""
+    df = answers_frame(documents)
+    written, warnings = [], []
+    for path, warn in (write_csv(df, Path(out) / f"{ANSWERS_NAME}.csv"),
+                       write_parquet(df, Path(out) / f"{ANSWERS_NAME}.parquet")):
+        written.append(path)
+        if warn:
+            warnings.append(warn)
+    return written, warnings

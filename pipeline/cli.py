@@ -1,0 +1,294 @@
+"""`mdsgap` command line: run, watch, rules list, explain, report. Messages are Japanese."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from pathlib import Path
+from typing import Optional
+
+import pipeline  # noqa: F401  (embedded-Prefect defaults before prefect is imported)
+
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from pipeline import progress  # noqa: E402
+from pipeline.config import CONFIG_NAME, DEFAULT_INBOX, DEFAULT_OUT  # noqa: E402
+from pipeline.inbox import discover  # noqa: E402
+
+app = typer.Typer(help="医療情報セキュリティ開示書（MDS/SDS）・チェックリストのギャップ分析", no_args_is_help=True,
+                  add_completion=False)
+rules_app = typer.Typer(help="判定ルールの一覧・説明", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+console = Console()
+
+SEVERITY_STYLE = {"高": "bold red", "中": "yellow", "低": "dim"}
+
+
+def _parse_as_of(value: Optional[str]) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"日付は YYYY-MM-DD 形式で指定してください（{value}）") from None
+
+
+def _config_path(config: Optional[Path]) -> Path | None:
+    if config is not None:
+        if not config.is_file():
+            raise typer.BadParameter(f"設定ファイルが見つかりません: {config}")
+        return config
+    default = Path(CONFIG_NAME)
+    return default if default.is_file() else None
+
+
+class _ProgressDisplay:
+    """Feeds pipeline.progress events into a rich progress bar."""
+
+    def __init__(self, bar: Progress):
+        self.bar = bar
+        self.task = bar.add_task("準備中", total=None)
+
+    def __call__(self, event: str, data: dict) -> None:
+        if event == "files_found":
+            self.bar.update(self.task, total=data["total"], description="ファイルを読み取り中")
+        elif event == "file_done":
+            mark = "✓" if data["ok"] else "✗"
+            self.bar.update(self.task, advance=1, description=f"{mark} {data['name']}")
+        elif event == "stage":
+            self.bar.update(self.task, description=data["text"])
+
+
+def _run_once(inbox: Path, out: Path, as_of: dt.date | None, config: Path | None, wait: float,
+              show_progress: bool = True):
+    from pipeline.flow import process_inbox
+
+    if not show_progress:
+        return process_inbox(inbox=inbox, out=out, as_of=as_of, config_path=config, lock_wait=wait)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=console, transient=True) as bar:
+        progress.set_listener(_ProgressDisplay(bar))
+        try:
+            return process_inbox(inbox=inbox, out=out, as_of=as_of, config_path=config, lock_wait=wait)
+        finally:
+            progress.set_listener(None)
+
+
+def print_summary(summary) -> None:
+    console.print(f"[bold]処理結果[/bold]（基準日 {summary.as_of}）")
+    console.print(f"  新たに読み取ったファイル: {len(summary.read)} 件（項目 {summary.items_read} 件）")
+    if summary.duplicates:
+        console.print(f"  読み取り済みの内容のため省略: {len(summary.duplicates)} 件")
+    if summary.waiting:
+        console.print(f"  書き込み中のため次回に回したファイル: {', '.join(summary.waiting)}")
+    console.print(f"  現在有効な書類: {summary.current_documents} 件（回答表 {summary.answer_rows} 行）")
+    if summary.rules_ran:
+        by_sev = "、".join(f"{s} {summary.findings_by_severity.get(s, 0)} 件" for s in ("高", "中", "低"))
+        console.print(f"  指摘: {summary.findings} 件（{by_sev}）、解消済み {summary.resolved} 件")
+    if summary.failures:
+        table = Table(title=f"読み取れなかったファイル {len(summary.failures)} 件（failed/ に移動しました）",
+                      show_lines=True)
+        table.add_column("ファイル")
+        table.add_column("理由")
+        for name, reason in summary.failures:
+            table.add_row(name, reason)
+        console.print(table)
+    for warning in summary.warnings:
+        console.print(f"[yellow]注意:[/yellow] {warning}")
+    if summary.outputs:
+        console.print("  出力: " + ", ".join(Path(p).name for p in summary.outputs))
+
+
+def _check_not_locked(out: Path, wait: float) -> None:
+    from pipeline.lock import run_lock
+
+    with run_lock(out, wait=wait):
+        pass
+
+
+def _run_error_message(exc: BaseException) -> str | None:
+    """A Japanese message for errors the user can fix (lock held, bad config); None for others."""
+    from pipeline.lock import RunLockedError
+
+    if isinstance(exc, RunLockedError):
+        return exc.message
+    try:
+        from rules.catalog import RuleError
+    except ImportError:
+        RuleError = ()  # noqa: N806
+    if RuleError and isinstance(exc, RuleError):
+        return str(exc)
+    return None
+
+
+@app.command()
+def run(
+    inbox: Path = typer.Option(DEFAULT_INBOX, "--inbox", help="受信フォルダ（事業者から届いたファイル）"),
+    out: Path = typer.Option(DEFAULT_OUT, "--out", help="出力フォルダ"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="基準日 YYYY-MM-DD（省略時は今日）"),
+    config: Optional[Path] = typer.Option(None, "--config", help=f"設定ファイル（省略時は {CONFIG_NAME} があれば使用）"),
+    wait: float = typer.Option(0.0, "--wait", help="他の処理が実行中のとき待つ秒数"),
+) -> None:
+    """受信フォルダのファイルを読み取り、回答表とリスク登録簿を作成します。"""
+    as_of_date = _parse_as_of(as_of)
+    config_path = _config_path(config)
+    try:
+        _check_not_locked(out, wait)  # say so now, before Prefect's server spends seconds starting
+        summary = _run_once(inbox, out, as_of_date, config_path, wait)
+    except Exception as exc:  # noqa: BLE001
+        message = _run_error_message(exc)
+        if message:
+            console.print(f"[red]{message}[/red]")
+            raise typer.Exit(2) from None
+        console.print(f"[red]処理を完了できませんでした（{type(exc).__name__}: {exc}）。[/red]")
+        raise typer.Exit(1) from None
+    print_summary(summary)
+
+
+@app.command()
+def watch(
+    inbox: Path = typer.Option(DEFAULT_INBOX, "--inbox", help="受信フォルダ"),
+    out: Path = typer.Option(DEFAULT_OUT, "--out", help="出力フォルダ"),
+    interval: float = typer.Option(10.0, "--interval", help="確認の間隔（秒）"),
+    config: Optional[Path] = typer.Option(None, "--config", help="設定ファイル"),
+    max_cycles: int = typer.Option(0, "--max-cycles", hidden=True, help="（試験用）確認の回数。0 は無制限"),
+) -> None:
+    """受信フォルダを監視し、届いたファイル（書き込み完了後）を順に処理します。Ctrl-C で終了します。"""
+    config_path = _config_path(config)
+    console.print(f"受信フォルダ {inbox} を {interval:g} 秒ごとに確認します（Ctrl-C で終了）。")
+    cycles = 0
+    try:
+        while True:
+            if discover(inbox):
+                try:
+                    summary = _run_once(inbox, out, None, config_path, wait=0.0)
+                    print_summary(summary)
+                except Exception as exc:  # noqa: BLE001 - keep watching; say what happened
+                    message = _run_error_message(exc) or f"処理に失敗しました（{type(exc).__name__}: {exc}）"
+                    console.print(f"[red]{message}[/red]")
+            cycles += 1
+            if max_cycles and cycles >= max_cycles:
+                break
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+    console.print("監視を終了しました。")
+
+
+@rules_app.command("list")
+def rules_list(
+    config: Optional[Path] = typer.Option(None, "--config", help="設定ファイル"),
+) -> None:
+    """判定ルールの一覧を表示します。"""
+    try:
+        from rules.catalog import RuleError, describe_rule, load_config, load_rules
+    except ImportError:
+        console.print("[red]ルールカタログ（rules.catalog）が見つかりません。[/red]")
+        raise typer.Exit(1) from None
+    config_path = _config_path(config)
+    try:
+        rules = load_rules(load_config(config_path) if config_path else None, include_disabled=True)
+    except RuleError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    console.print(f"[bold]判定ルール {len(rules)} 件[/bold]")
+    for rule in rules:
+        console.print(describe_rule(rule), highlight=False, markup=False)
+        console.print()
+
+
+def find_register_row(out: Path, risk_id: str) -> dict | None:
+    from pipeline.config import STORE_NAME
+    from pipeline.store import Store
+
+    if not (Path(out) / STORE_NAME).is_file():
+        return None
+    with Store.open(out) as store:
+        rows = store.register_rows()
+    key = risk_id.strip().upper()
+    return next((row for rid, row in rows.items() if rid.upper() == key), None)
+
+
+@app.command()
+def explain(
+    risk_id: str = typer.Argument(..., help="リスクID（例: R-1A2B3C4D5E）"),
+    out: Path = typer.Option(DEFAULT_OUT, "--out", help="出力フォルダ"),
+    config: Optional[Path] = typer.Option(None, "--config", help="設定ファイル"),
+) -> None:
+    """リスクIDの指摘内容・根拠・推奨対応・契約条項とルールの説明を表示します。"""
+    row = find_register_row(out, risk_id)
+    if row is None:
+        console.print(f"[red]リスクID {risk_id} はリスク登録簿にありません（出力フォルダ: {out}）。[/red]")
+        raise typer.Exit(1)
+    style = SEVERITY_STYLE.get(row.get("severity", ""), "")
+    console.print(f"[bold]{row['risk_id']}[/bold] [{style}]重大度 {row.get('severity', '')}[/{style}]"
+                  if style else f"[bold]{row['risk_id']}[/bold] 重大度 {row.get('severity', '')}")
+    fields = [("事業者", "vendor"), ("製品", "product"), ("見出し", "title"), ("指摘", "finding"),
+              ("項目", "item_ids"), ("根拠", "evidence"), ("ファイル", "source_files"),
+              ("推奨対応", "recommendation"), ("契約条項", "contract_clause"), ("状態", "status"),
+              ("初回検出", "first_seen"), ("最終検出", "last_seen"), ("解消日", "解消日"),
+              ("対応状況", "対応状況"), ("担当", "担当"), ("対応方針", "対応方針"), ("期限", "期限"), ("メモ", "メモ")]
+    for label, key in fields:
+        if row.get(key):
+            console.print(f"{label}: {row[key]}", highlight=False, markup=False)
+    try:
+        from rules.catalog import describe_rule, load_config, load_rules
+    except ImportError:
+        return
+    config_path = _config_path(config)
+    try:
+        rules = load_rules(load_config(config_path) if config_path else None, include_disabled=True)
+    except Exception as exc:  # noqa: BLE001 - the register row is already shown
+        console.print(f"[yellow]ルールを読み込めませんでした: {exc}[/yellow]")
+        return
+    rule = next((r for r in rules if r.id == row.get("rule_id")), None)
+    if rule is not None:
+        console.print("\n[bold]ルール[/bold]")
+        console.print(describe_rule(rule), highlight=False, markup=False)
+
+
+@app.command()
+def report(
+    out: Path = typer.Option(DEFAULT_OUT, "--out", help="出力フォルダ"),
+    vendor: Optional[str] = typer.Option(None, "--vendor", help="この事業者の報告書だけを作成"),
+) -> None:
+    """事業者別の報告書（HTML）を作成し直します（mdsgap run でも自動で作成されます）。"""
+    from pipeline.config import STORE_NAME
+    from pipeline.flow import RunSummary, write_reports
+    from pipeline.lock import RunLockedError, run_lock
+    from pipeline.store import Store
+
+    try:
+        import pipeline.reports  # noqa: F401
+    except ImportError:
+        console.print("[red]報告書の機能（pipeline.reports）はまだ利用できません。[/red]")
+        raise typer.Exit(1) from None
+    if not (out / STORE_NAME).is_file():
+        console.print(f"[red]{out} にデータがありません。先に mdsgap run を実行してください。[/red]")
+        raise typer.Exit(1)
+    summary = RunSummary(as_of=dt.date.today().isoformat())
+    try:
+        with run_lock(out), Store.open(out) as store:
+            paths = write_reports(store, out, summary, vendor=vendor)
+    except RunLockedError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from None
+    for warning in summary.warnings:
+        console.print(f"[red]{warning}[/red]")
+    if summary.warnings:
+        raise typer.Exit(1)
+    if not paths:
+        console.print(f"[yellow]該当する報告書がありません{f'（事業者: {vendor}）' if vendor else ''}。[/yellow]")
+        return
+    for path in paths:
+        console.print(f"  作成: {path}", highlight=False)
+    console.print(f"報告書を {len(paths)} 件作成しました。")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,97 @@
+"""File names, column contracts and reviewer vocabulary shared by the pipeline modules."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+DEFAULT_INBOX = Path("inbox")
+DEFAULT_OUT = Path("outputs")
+PROCESSED_DIR = "processed"
+FAILED_DIR = "failed"
+STORE_NAME = "mdsgap.sqlite"
+LOCK_NAME = ".mdsgap.lock"
+ANSWERS_NAME = "answers"  # .csv / .parquet
+REGISTER_NAME = "risk_register"  # .xlsx / .parquet / .csv
+LOCKED_SUFFIX = " (新)"  # written beside an output that is open in Excel
+CONFIG_NAME = "mdsgap.yaml"
+
+# Output contract: other tools read these columns by name. Extra columns go after them.
+ANSWER_COLUMNS = [
+    "source_file", "document_id", "family", "form_version", "vendor", "product", "product_version",
+    "created", "item_id", "number_printed", "question", "answer", "answer_status", "remark", "remark_ref",
+    "first_date", "target_date", "second_answer", "second_date", "confidence", "needs_review", "location",
+]
+ANSWER_EXTRA_COLUMNS = [
+    "answer_raw", "review_reason", "concept", "catalogue_id", "known", "form_id", "section", "scope",
+    "guideline_ref", "sha256",
+]
+
+REGISTER_COLUMNS = [
+    "risk_id", "vendor", "product", "category", "rule_id", "severity", "item_ids", "title", "finding",
+    "evidence", "source_files", "recommendation", "contract_clause", "status", "first_seen", "last_seen",
+]
+# Reviewer-owned columns of the living register (issue #5): read back from the XLSX and kept.
+REVIEW_STATUS = "対応状況"
+REVIEWER_COLUMNS = [REVIEW_STATUS, "担当", "対応方針", "期限", "メモ"]
+RESOLVED_ON = "解消日"
+REGISTER_EXTRA_COLUMNS = [RESOLVED_ON, "needs_review", "guideline_ref", "rationale", "document_ids"]
+ALL_REGISTER_COLUMNS = REGISTER_COLUMNS + REGISTER_EXTRA_COLUMNS + REVIEWER_COLUMNS
+
+STATUS_OPEN = "未対応"
+STATUS_RESOLVED = "解消"
+REVIEW_STATUSES = ["未対応", "協議中", "契約反映済", "リスク受容", "解消"]
+
+# Japanese column guide written into the register workbook (sheet 列の説明).
+REGISTER_COLUMN_GUIDE = {
+    "risk_id": "リスクID。同じ事業者・製品・ルール・項目の組み合わせには毎回同じIDが付きます。",
+    "vendor": "事業者名（開示書・チェックリストの記載どおり）。",
+    "product": "製品・サービス名。",
+    "category": "指摘の分類（未対応機能、オプション依存、責任の転嫁、備考との矛盾など）。",
+    "rule_id": "指摘を出したルールのID。`mdsgap explain <risk_id>` で詳細を表示できます。",
+    "severity": "重要度（高・中・低）。",
+    "item_ids": "根拠となった項目番号（複数はカンマ区切り）。",
+    "title": "指摘の見出し。",
+    "finding": "この事業者についての指摘内容。",
+    "evidence": "根拠：回答と備考の引用、ファイル内の位置。",
+    "source_files": "根拠となったファイル名。",
+    "recommendation": "推奨する対応（確認事項・交渉事項）。",
+    "contract_clause": "保守契約書等に盛り込むべき条項の例。",
+    "status": "状態。新しい指摘は「未対応」。対応状況を入力するとその値、指摘が出なくなると「解消」になります。",
+    "first_seen": "初めて検出した日。",
+    "last_seen": "最後に検出した日。",
+    RESOLVED_ON: "指摘が出なくなった日（再提出等で解消した日）。",
+    "needs_review": "抽出の確信度が低く、原本での確認が必要な場合に TRUE。",
+    "guideline_ref": "関連する安全管理ガイドラインの項目。",
+    "rationale": "ルールの根拠・解説。",
+    "document_ids": "根拠となった文書ID（ファイル内容のハッシュ先頭16桁）。",
+    REVIEW_STATUS: "【記入欄】対応状況（未対応／協議中／契約反映済／リスク受容／解消）。次回実行時も保持されます。",
+    "担当": "【記入欄】担当者。次回実行時も保持されます。",
+    "対応方針": "【記入欄】対応方針。次回実行時も保持されます。",
+    "期限": "【記入欄】対応期限。次回実行時も保持されます。",
+    "メモ": "【記入欄】メモ。次回実行時も保持されます。",
+}
+
+
+@dataclass
+class RunConfig:
+    """Options for a run, from `mdsgap.yaml` (top-level keys; its `rules:` section belongs to the rules engine)."""
+
+    path: Path | None = None  # the file read, handed to rules.catalog.load_config as well
+    stable_interval: float = 1.0  # seconds between the two size/mtime reads
+    stable_rounds: int = 3  # how many times an unstable file is re-checked before it waits for the next run
+
+    @classmethod
+    def load(cls, path: Path | None) -> "RunConfig":
+        if path is None:
+            return cls()
+        path = Path(path)
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            data = {}
+        return cls(
+            path=path,
+            stable_interval=float(data.get("stable_interval", 1.0)),
+            stable_rounds=int(data.get("stable_rounds", 3)),
+        )

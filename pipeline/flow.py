@@ -1,0 +1,203 @@
+"""The Prefect flow: inbox → extract (one task per document) → store → rules → register and answers → move.
+
+Order matters for safety: a source file is moved to processed/ or failed/ only after its results are in the
+store and the outputs are written. One bad file never stops the run.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pipeline  # noqa: F401  (sets the embedded-Prefect environment before prefect is imported)
+from extractors import extract, file_sha256
+from extractors.model import Document, ExtractionError
+from pipeline import progress
+from pipeline.answers import write_answers
+from pipeline.config import RunConfig
+from pipeline.inbox import discover, failure_reason, move_to_failed, move_to_processed, split_stable
+from pipeline.lock import run_lock
+from pipeline.register import register_frame, register_row_order, update_register
+from pipeline.store import Store
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+
+@dataclass
+class FileOutcome:
+    path: Path
+    sha256: str
+    document: Document | None = None
+    reason: str = ""  # Japanese, for failed/<name>.error.txt
+    kind: str = ""
+
+
+@dataclass
+class RunSummary:
+    as_of: str
+    files_found: int = 0
+    read: list[str] = field(default_factory=list)  # newly stored
+    duplicates: list[str] = field(default_factory=list)  # content already in the store
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (file name, Japanese reason)
+    waiting: list[str] = field(default_factory=list)  # still being written: left for the next run
+    items_read: int = 0
+    current_documents: int = 0
+    answer_rows: int = 0
+    findings: int = 0
+    findings_by_severity: dict[str, int] = field(default_factory=dict)
+    resolved: int = 0
+    rules_ran: bool = False
+    outputs: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@task(name="extract-document", task_run_name="extract-{path.name}", cache_policy=NO_CACHE,
+      persist_result=False)
+def extract_document(path: Path, sha256: str) -> FileOutcome:
+    """Read one vendor file. Failures are returned, not raised, so that one bad file never stops the run."""
+    try:
+        return FileOutcome(path, sha256, document=extract(path, sha256=sha256))
+    except ExtractionError as exc:
+        return FileOutcome(path, sha256, reason=failure_reason(exc), kind=exc.kind)
+    except Exception as exc:  # noqa: BLE001 - anything a reader throws is that file's failure
+        return FileOutcome(path, sha256, reason=failure_reason(exc), kind=type(exc).__name__)
+
+
+def evaluate_rules(documents: list[Document], as_of: dt.date, config_path: Path | None) -> list | None:
+    """Findings from the rules engine; None when the engine is not installed yet.
+
+    `config_path` (mdsgap.yaml / rules_config.yaml) is read by rules.catalog.load_config; a bad file raises
+    rules.catalog.RuleError (Japanese message) and fails the run.
+    """
+    try:
+        from rules.engine import evaluate
+    except ModuleNotFoundError as exc:
+        if exc.name in ("rules.engine", "rules"):
+            return None
+        raise
+    rules_config = None
+    if config_path is not None:
+        from rules.catalog import load_config
+
+        rules_config = load_config(config_path)
+    return list(evaluate(documents, as_of, rules_config))
+
+
+def _hash_candidates(paths: list[Path], store: Store, summary: RunSummary) -> tuple[list[tuple[Path, str]], list[Path]]:
+    """(path, sha256) to read, and files whose content is already stored or repeated in this batch."""
+    to_read: list[tuple[Path, str]] = []
+    duplicates: list[Path] = []
+    seen: set[str] = set()
+    for path in paths:
+        try:
+            sha = file_sha256(path)
+        except OSError as exc:
+            summary.warnings.append(f"{path.name} を読み込めませんでした（{type(exc).__name__}）。次回再試行します。")
+            continue
+        if sha in seen or store.has_sha(sha):
+            duplicates.append(path)
+        else:
+            seen.add(sha)
+            to_read.append((path, sha))
+    return to_read, duplicates
+
+
+@flow(name="mdsgap-process-inbox", flow_run_name="process-inbox-{as_of}")
+def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_path: Path | None = None,
+                  lock_wait: float = 0.0, reports: bool = True) -> RunSummary:
+    """Process every complete file in `inbox`, update the store and write the outputs into `out`."""
+    inbox, out = Path(inbox), Path(out)
+    as_of = as_of or dt.date.today()
+    config = RunConfig.load(config_path)
+    summary = RunSummary(as_of=as_of.isoformat())
+    with run_lock(out, wait=lock_wait), Store.open(out) as store:
+        run_id = store.start_run(as_of)
+        inbox.mkdir(parents=True, exist_ok=True)
+
+        progress.emit("stage", text="受信フォルダを確認しています")
+        candidates = discover(inbox)
+        stable, waiting = split_stable(candidates, config.stable_interval, config.stable_rounds)
+        summary.waiting = [p.name for p in waiting]
+        to_read, duplicates = _hash_candidates(stable, store, summary)
+        summary.files_found = len(to_read) + len(duplicates)
+        summary.duplicates = [p.name for p in duplicates]
+        progress.emit("files_found", total=len(to_read))
+
+        futures = [extract_document.submit(path, sha) for path, sha in to_read]
+        outcomes: list[FileOutcome] = []
+        for future in futures:
+            outcome = future.result()
+            if outcome.document is not None:
+                store.save_document(outcome.document)
+                summary.read.append(outcome.path.name)
+                summary.items_read += len(outcome.document.items)
+            else:
+                store.record_failure(outcome.path.name, outcome.reason, outcome.kind, outcome.sha256)
+                summary.failures.append((outcome.path.name, outcome.reason))
+            outcomes.append(outcome)
+            progress.emit("file_done", name=outcome.path.name, ok=outcome.document is not None)
+
+        progress.emit("stage", text="リスクを判定しています")
+        documents = store.current_documents()
+        summary.current_documents = len(documents)
+        findings = evaluate_rules(documents, as_of, config.path)
+
+        progress.emit("stage", text="出力ファイルを書き出しています")
+        paths, warnings = write_answers(documents, out)
+        summary.answer_rows = sum(len(d.items) for d in documents)
+        summary.outputs += [str(p) for p in paths]
+        summary.warnings += warnings
+        if findings is None:
+            summary.warnings.append("ルールエンジン（rules.engine）が未導入のため、リスク判定とリスク登録簿の更新を"
+                                    "行いませんでした。")
+        else:
+            result = update_register(store, findings, out, as_of)
+            summary.rules_ran = True
+            active = [r for r in result.rows if not r.get("解消日")]
+            summary.findings = len(active)
+            summary.findings_by_severity = dict(Counter(r["severity"] for r in active))
+            summary.resolved = len(result.rows) - len(active)
+            summary.outputs += [str(p) for p in result.paths]
+            summary.warnings += result.warnings
+
+        # Results are stored and written: now the source files may leave the inbox.
+        for outcome in outcomes:
+            _move(outcome.path, inbox, outcome.reason if outcome.document is None else None, summary)
+        for path in duplicates:
+            _move(path, inbox, None, summary)
+        if reports:
+            progress.emit("stage", text="報告書を作成しています")
+            write_reports(store, out, summary)
+        store.finish_run(run_id, summary.to_dict())
+    return summary
+
+
+def write_reports(store: Store, out: Path, summary: RunSummary, vendor: str | None = None) -> list[Path]:
+    """Per-vendor HTML reports (pipeline.reports, when installed). A report problem never fails the run."""
+    try:
+        from pipeline.reports import build_reports
+    except ImportError:
+        return []
+    try:
+        register_df = register_frame(sorted(store.register_rows().values(), key=register_row_order))
+        paths = build_reports(out, store.current_documents(), register_df,
+                              previous=store.superseded_documents(), vendor=vendor)
+    except Exception as exc:  # noqa: BLE001
+        summary.warnings.append(f"報告書を作成できませんでした（{type(exc).__name__}: {exc}）。")
+        return []
+    summary.outputs += [str(p) for p in paths]
+    return list(paths)
+
+
+def _move(path: Path, inbox: Path, failure: str | None, summary: RunSummary) -> None:
+    try:
+        if failure is None:
+            move_to_processed(path, inbox)
+        else:
+            move_to_failed(path, inbox, failure)
+    except OSError as exc:
+        summary.warnings.append(f"{path.name} を移動できませんでした（{type(exc).__name__}）。受信フォルダに残っています。")

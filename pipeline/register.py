@@ -1,0 +1,265 @@
+"""The living risk register (issue #5): findings merged with earlier runs and the reviewer's edits.
+
+A finding keeps its risk_id across runs. The reviewer columns (対応状況, 担当, 対応方針, 期限, メモ) are read
+back from the existing XLSX and stored in SQLite too, so a deleted or broken workbook loses nothing. A finding
+that no longer fires is marked 解消 with the date, never deleted.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from pipeline.config import (
+    ALL_REGISTER_COLUMNS, REGISTER_COLUMN_GUIDE, REGISTER_NAME, RESOLVED_ON, REVIEW_STATUS, REVIEW_STATUSES,
+    REVIEWER_COLUMNS, STATUS_OPEN, STATUS_RESOLVED,
+)
+from pipeline.safe_io import csv_safe, locked_alternative, looks_like_formula, write_output
+from pipeline.store import Store
+
+SHEET_REGISTER = "リスク登録簿"
+SHEET_GUIDE = "列の説明"
+SEVERITY_ORDER = {"高": 0, "中": 1, "低": 2}
+SEVERITY_FILLS = {
+    "高": PatternFill("solid", fgColor="F8CBAD"),  # red-ish
+    "中": PatternFill("solid", fgColor="FFE699"),  # amber
+    "低": PatternFill("solid", fgColor="D9D9D9"),  # grey
+}
+RESOLVED_FONT = Font(color="808080")
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+REVIEWER_HEADER_FILL = PatternFill("solid", fgColor="FFF2CC")
+COLUMN_WIDTHS = {
+    "risk_id": 14, "vendor": 22, "product": 22, "category": 16, "rule_id": 14, "severity": 7, "item_ids": 16,
+    "title": 30, "finding": 50, "evidence": 60, "source_files": 28, "recommendation": 45,
+    "contract_clause": 45, "status": 10, "first_seen": 12, "last_seen": 12, RESOLVED_ON: 12,
+    "needs_review": 10, "guideline_ref": 14, "rationale": 40, "document_ids": 20,
+    REVIEW_STATUS: 12, "担当": 12, "対応方針": 30, "期限": 12, "メモ": 30,
+}
+VALIDATION_EXTRA_ROWS = 500  # the dropdown also covers rows a reviewer adds below the data
+
+
+def _join(values) -> str:
+    return ", ".join(str(v) for v in values or [] if str(v))
+
+
+def finding_row(finding) -> dict:
+    """The register columns that come from a rules.findings.Finding."""
+    return {
+        "risk_id": finding.risk_id,
+        "vendor": finding.vendor,
+        "product": finding.product,
+        "category": finding.category,
+        "rule_id": finding.rule_id,
+        "severity": finding.severity,
+        "item_ids": _join(finding.item_ids),
+        "title": finding.title,
+        "finding": finding.finding,
+        "evidence": finding.evidence,
+        "source_files": _join(finding.source_files),
+        "recommendation": finding.recommendation,
+        "contract_clause": finding.contract_clause,
+        "needs_review": bool(finding.needs_review),
+        "guideline_ref": finding.guideline_ref,
+        "rationale": finding.rationale,
+        "document_ids": _join(finding.document_ids),
+    }
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+@dataclass
+class ReviewerRead:
+    edits: dict[str, dict[str, str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_reviewer_edits(paths: list[Path]) -> ReviewerRead:
+    """Reviewer columns keyed by risk_id from existing register workbooks; a later file overrides an earlier one."""
+    result = ReviewerRead()
+    for path in paths:
+        if not Path(path).is_file():
+            continue
+        try:
+            # Formulas are read as typed (not evaluated) so that nothing the reviewer wrote is lost.
+            wb = load_workbook(path)
+        except Exception as exc:  # a corrupted workbook must not stop the run: the store keeps a copy
+            result.warnings.append(f"{Path(path).name} を読み込めませんでした（{type(exc).__name__}）。"
+                                   "記入内容はデータベースの控えから復元します。")
+            continue
+        ws = wb[SHEET_REGISTER] if SHEET_REGISTER in wb.sheetnames else wb.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        header = [_cell_text(h) for h in next(rows, [])]
+        if "risk_id" not in header:
+            result.warnings.append(f"{Path(path).name} に risk_id 列がないため、記入内容を読み取れませんでした。")
+            continue
+        idx = {name: header.index(name) for name in ["risk_id", *REVIEWER_COLUMNS] if name in header}
+        for values in rows:
+            values = list(values) + [None] * (len(header) - len(values))
+            risk_id = _cell_text(values[idx["risk_id"]])
+            if not risk_id:
+                continue
+            result.edits[risk_id] = {c: _cell_text(values[idx[c]]) if c in idx else "" for c in REVIEWER_COLUMNS}
+        wb.close()
+    return result
+
+
+def merge_register(previous: dict[str, dict], findings: list, reviews: dict[str, dict[str, str]],
+                   as_of: dt.date) -> list[dict]:
+    """Rows of the register after this run: current findings plus earlier ones now resolved."""
+    today = as_of.isoformat()
+    rows: dict[str, dict] = {}
+    for finding in findings:
+        row = finding_row(finding)
+        rid = row["risk_id"]
+        if rid in rows:  # the same gap reported twice: keep one row, keep all evidence
+            if row["evidence"] and row["evidence"] not in rows[rid]["evidence"]:
+                rows[rid]["evidence"] += "\n" + row["evidence"]
+            continue
+        before = previous.get(rid, {})
+        row["first_seen"] = before.get("first_seen") or today
+        row["last_seen"] = today
+        row[RESOLVED_ON] = ""
+        rows[rid] = row
+    for rid, before in previous.items():
+        if rid in rows:
+            continue
+        row = {c: before.get(c, "") for c in ALL_REGISTER_COLUMNS}
+        row[RESOLVED_ON] = before.get(RESOLVED_ON) or today
+        rows[rid] = row
+    for rid, row in rows.items():
+        review = {c: reviews.get(rid, {}).get(c, "") for c in REVIEWER_COLUMNS}
+        row.update(review)
+        if row[RESOLVED_ON]:
+            row["status"] = STATUS_RESOLVED
+        else:
+            row["status"] = review[REVIEW_STATUS] or STATUS_OPEN
+        row["needs_review"] = bool(row.get("needs_review"))
+    return sorted(rows.values(), key=register_row_order)
+
+
+def register_row_order(row: dict):
+    return (bool(row[RESOLVED_ON]), SEVERITY_ORDER.get(row["severity"], 9), row["vendor"], row["product"],
+            row["rule_id"], row["risk_id"])
+
+
+def register_frame(rows: list[dict]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=ALL_REGISTER_COLUMNS)
+    for col in ALL_REGISTER_COLUMNS:
+        if col == "needs_review":
+            df[col] = df[col].fillna(False).astype("bool")
+        else:
+            df[col] = df[col].fillna("").astype(str).astype("string")
+    return df
+
+
+def _put_text(cell, value) -> None:
+    """Write a value; text that looks like a formula stays text (string type + quotePrefix)."""
+    cell.value = value
+    if looks_like_formula(value):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
+def write_register_xlsx(rows: list[dict], path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET_REGISTER
+    ws.append(ALL_REGISTER_COLUMNS)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for col_idx, name in enumerate(ALL_REGISTER_COLUMNS, start=1):
+        cell = ws.cell(row=1, column=col_idx)
+        cell.font = Font(bold=True)
+        cell.fill = REVIEWER_HEADER_FILL if name in REVIEWER_COLUMNS else HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.column_dimensions[get_column_letter(col_idx)].width = COLUMN_WIDTHS.get(name, 14)
+    for r, row in enumerate(rows, start=2):
+        for c, name in enumerate(ALL_REGISTER_COLUMNS, start=1):
+            cell = ws.cell(row=r, column=c)
+            value = row.get(name, "")
+            if name == "needs_review":
+                cell.value = bool(value)
+            else:
+                _put_text(cell, "" if value is None else str(value))
+            cell.alignment = wrap
+            if name == "severity" and value in SEVERITY_FILLS:
+                cell.fill = SEVERITY_FILLS[value]
+            if row.get(RESOLVED_ON):
+                cell.font = RESOLVED_FONT
+    last_row = max(1, len(rows) + 1)
+    last_col = get_column_letter(len(ALL_REGISTER_COLUMNS))
+    ws.auto_filter.ref = f"A1:{last_col}{last_row}"
+    ws.freeze_panes = "B2"
+    status_col = get_column_letter(ALL_REGISTER_COLUMNS.index(REVIEW_STATUS) + 1)
+    dv = DataValidation(type="list", formula1='"' + ",".join(REVIEW_STATUSES) + '"', allow_blank=True,
+                        showErrorMessage=True, errorTitle="対応状況",
+                        error="一覧（" + "／".join(REVIEW_STATUSES) + "）から選んでください。")
+    dv.add(f"{status_col}2:{status_col}{last_row + VALIDATION_EXTRA_ROWS}")
+    ws.add_data_validation(dv)
+
+    guide = wb.create_sheet(SHEET_GUIDE)
+    guide.append(["列名", "説明"])
+    for cell in guide[1]:
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+    for name in ALL_REGISTER_COLUMNS:
+        guide.append([name, REGISTER_COLUMN_GUIDE.get(name, "")])
+    guide.column_dimensions["A"].width = 18
+    guide.column_dimensions["B"].width = 100
+    for row in guide.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = wrap
+    wb.save(path)
+
+
+@dataclass
+class RegisterResult:
+    rows: list[dict]
+    paths: list[Path]
+    warnings: list[str]
+
+
+def update_register(store: Store, findings: list, out: Path, as_of: dt.date) -> RegisterResult:
+    """Merge findings with the stored register and the reviewer's XLSX edits; store and write all three files."""
+    out = Path(out)
+    xlsx = out / f"{REGISTER_NAME}.xlsx"
+    candidates = sorted((p for p in (xlsx, locked_alternative(xlsx)) if p.is_file()),
+                        key=lambda p: p.stat().st_mtime)
+    read = read_reviewer_edits(candidates)
+    reviews = store.reviews()
+    reviews.update(read.edits)  # what the reviewer typed in the workbook wins over the stored copy
+    rows = merge_register(store.register_rows(), findings, reviews, as_of)
+    store.save_reviews({r["risk_id"]: {c: r[c] for c in REVIEWER_COLUMNS} for r in rows})
+    store.save_register_rows(rows)
+
+    df = register_frame(rows)
+    csv_df = df.copy()
+    for col in csv_df.columns:
+        if col != "needs_review":
+            csv_df[col] = csv_df[col].map(csv_safe).astype("string")
+    written, warnings = [], list(read.warnings)
+    for path, write in (
+        (xlsx, lambda tmp: write_register_xlsx(rows, tmp)),
+        (out / f"{REGISTER_NAME}.parquet", lambda tmp: df.to_parquet(tmp, index=False)),
+        (out / f"{REGISTER_NAME}.csv", lambda tmp: csv_df.to_csv(tmp, index=False, encoding="utf-8-sig")),
+    ):
+        done, warn = write_output(path, write)
+        written.append(done)
+        if warn:
+            warnings.append(warn)
+    return RegisterResult(rows, written, warnings)

@@ -1,0 +1,271 @@
+"""The embedded SQLite store: every submission with its items, supersession, failures, the living register.
+
+One file, `<out>/mdsgap.sqlite`. Documents are kept whole (`Document.to_dict` JSON) plus a normalised
+`items` table for queries. A re-submission of the same vendor + product + family supersedes the older one
+(`superseded_by`, `is_current`); history is never deleted.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from extractors.model import Document
+from extractors.text import organization_key
+from pipeline.config import REVIEWER_COLUMNS, STORE_NAME
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    sha256          TEXT NOT NULL UNIQUE,
+    document_id     TEXT NOT NULL,
+    source_file     TEXT NOT NULL,
+    family          TEXT,
+    form_id         TEXT,
+    form_version    TEXT,
+    vendor          TEXT,
+    product         TEXT,
+    product_version TEXT,
+    created         TEXT,
+    submission_key  TEXT NOT NULL,
+    ingested_at     TEXT NOT NULL,
+    is_current      INTEGER NOT NULL DEFAULT 1,
+    superseded_by   TEXT,
+    doc_json        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_key ON documents(submission_key);
+CREATE TABLE IF NOT EXISTS items (
+    document_id     TEXT NOT NULL,
+    position        INTEGER NOT NULL,
+    item_id         TEXT NOT NULL,
+    number_printed  TEXT,
+    question        TEXT,
+    answer          TEXT,
+    answer_status   TEXT,
+    answer_raw      TEXT,
+    remark          TEXT,
+    remark_ref      TEXT,
+    first_date      TEXT,
+    target_date     TEXT,
+    second_answer   TEXT,
+    second_date     TEXT,
+    confidence      REAL,
+    needs_review    INTEGER,
+    review_reason   TEXT,
+    concept         TEXT,
+    catalogue_id    TEXT,
+    known           INTEGER,
+    location        TEXT,
+    PRIMARY KEY (document_id, position)
+);
+CREATE INDEX IF NOT EXISTS items_item ON items(item_id);
+CREATE TABLE IF NOT EXISTS failures (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    sha256      TEXT,
+    source_file TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    kind        TEXT,
+    failed_at   TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS register (
+    risk_id     TEXT PRIMARY KEY,
+    row_json    TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reviews (
+    risk_id     TEXT PRIMARY KEY,
+    values_json TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,
+    as_of       TEXT,
+    summary_json TEXT
+);
+"""
+
+_ITEM_COLUMNS = ["item_id", "number_printed", "question", "answer", "answer_status", "answer_raw", "remark",
+                 "remark_ref", "first_date", "target_date", "second_answer", "second_date", "confidence",
+                 "needs_review", "review_reason", "concept", "catalogue_id", "known"]
+
+
+def submission_key(doc: Document) -> str:
+    """Which earlier submission a document replaces: same family, vendor and product (names normalised)."""
+    vendor, product = organization_key(doc.vendor), organization_key(doc.product)
+    if not vendor and not product:
+        return f"sha:{doc.sha256}"  # nothing to compare by: it stands alone
+    return f"{doc.family}|{vendor}|{product}"
+
+
+def _now() -> str:
+    return dt.datetime.now().isoformat(timespec="seconds")
+
+
+@dataclass
+class StoredDocument:
+    document_id: str
+    sha256: str
+    source_file: str
+    vendor: str
+    product: str
+    family: str
+    created: str
+    ingested_at: str
+    is_current: bool
+    superseded_by: str
+
+
+class Store:
+    """Open with `Store.open(out_dir)`; use as a context manager or call close()."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(self.path)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.conn.executescript(SCHEMA)
+
+    @classmethod
+    def open(cls, out_dir: Path) -> "Store":
+        return cls(Path(out_dir) / STORE_NAME)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- documents -------------------------------------------------------------------------------
+
+    def has_sha(self, sha256: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM documents WHERE sha256 = ?", (sha256,)).fetchone() is not None
+
+    def save_document(self, doc: Document, ingested_at: str | None = None) -> None:
+        """Store one submission and its items in one transaction, then settle which one is current."""
+        if self.has_sha(doc.sha256):
+            return
+        key = submission_key(doc)
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO documents (sha256, document_id, source_file, family, form_id, form_version, vendor,"
+                " product, product_version, created, submission_key, ingested_at, doc_json)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (doc.sha256, doc.document_id, doc.source_file, doc.family, doc.form_id, doc.form_version,
+                 doc.vendor, doc.product, doc.product_version, doc.created.isoformat() if doc.created else "",
+                 key, ingested_at or _now(), json.dumps(doc.to_dict(), ensure_ascii=False)),
+            )
+            self.conn.executemany(
+                f"INSERT INTO items (document_id, position, {', '.join(_ITEM_COLUMNS)}, location)"
+                f" VALUES (?, ?, {', '.join('?' for _ in _ITEM_COLUMNS)}, ?)",
+                [(doc.document_id, pos, *[_sql_value(getattr(it, c)) for c in _ITEM_COLUMNS],
+                  str(it.location) if it.location else "")
+                 for pos, it in enumerate(doc.items)],
+            )
+            self._settle(key)
+
+    def _settle(self, key: str) -> None:
+        """Newest submission of a key is current; each older one points to the next newer one.
+
+        Newer = later 作成日 (the ingestion date stands in when the form has none), then later ingestion.
+        """
+        rows = self.conn.execute(
+            "SELECT seq, document_id, created, ingested_at FROM documents WHERE submission_key = ?", (key,)
+        ).fetchall()
+        ordered = sorted(rows, key=lambda r: (r["created"] or r["ingested_at"][:10], r["seq"]))
+        for older, newer in zip(ordered, ordered[1:]):
+            self.conn.execute("UPDATE documents SET is_current = 0, superseded_by = ? WHERE seq = ?",
+                              (newer["document_id"], older["seq"]))
+        if ordered:
+            self.conn.execute("UPDATE documents SET is_current = 1, superseded_by = NULL WHERE seq = ?",
+                              (ordered[-1]["seq"],))
+
+    def current_documents(self) -> list[Document]:
+        rows = self.conn.execute("SELECT doc_json FROM documents WHERE is_current = 1 ORDER BY seq").fetchall()
+        return [Document.from_dict(json.loads(r["doc_json"])) for r in rows]
+
+    def superseded_documents(self) -> list[Document]:
+        """Earlier submissions that a newer one replaced (for the reports' change list)."""
+        rows = self.conn.execute("SELECT doc_json FROM documents WHERE is_current = 0 ORDER BY seq").fetchall()
+        return [Document.from_dict(json.loads(r["doc_json"])) for r in rows]
+
+    def document(self, document_id: str) -> Document | None:
+        row = self.conn.execute("SELECT doc_json FROM documents WHERE document_id = ?", (document_id,)).fetchone()
+        return Document.from_dict(json.loads(row["doc_json"])) if row else None
+
+    def history(self) -> list[StoredDocument]:
+        rows = self.conn.execute("SELECT * FROM documents ORDER BY seq").fetchall()
+        return [StoredDocument(r["document_id"], r["sha256"], r["source_file"], r["vendor"] or "",
+                               r["product"] or "", r["family"] or "", r["created"] or "", r["ingested_at"],
+                               bool(r["is_current"]), r["superseded_by"] or "") for r in rows]
+
+    def item_rows(self, document_id: str) -> list[dict]:
+        rows = self.conn.execute("SELECT * FROM items WHERE document_id = ? ORDER BY position",
+                                 (document_id,)).fetchall()
+        return [dict(r) for r in rows]
+
+    # --- failures --------------------------------------------------------------------------------
+
+    def record_failure(self, source_file: str, reason: str, kind: str = "", sha256: str = "") -> None:
+        with self.conn:
+            self.conn.execute("INSERT INTO failures (sha256, source_file, reason, kind, failed_at)"
+                              " VALUES (?,?,?,?,?)", (sha256, source_file, reason, kind, _now()))
+
+    def failures(self) -> list[dict]:
+        return [dict(r) for r in self.conn.execute("SELECT * FROM failures ORDER BY id").fetchall()]
+
+    # --- living register -------------------------------------------------------------------------
+
+    def register_rows(self) -> dict[str, dict]:
+        rows = self.conn.execute("SELECT risk_id, row_json FROM register").fetchall()
+        return {r["risk_id"]: json.loads(r["row_json"]) for r in rows}
+
+    def save_register_rows(self, rows: list[dict]) -> None:
+        now = _now()
+        with self.conn:
+            self.conn.executemany(
+                "INSERT INTO register (risk_id, row_json, updated_at) VALUES (?,?,?)"
+                " ON CONFLICT(risk_id) DO UPDATE SET row_json = excluded.row_json, updated_at = excluded.updated_at",
+                [(r["risk_id"], json.dumps(r, ensure_ascii=False, default=str), now) for r in rows],
+            )
+
+    def reviews(self) -> dict[str, dict[str, str]]:
+        rows = self.conn.execute("SELECT risk_id, values_json FROM reviews").fetchall()
+        return {r["risk_id"]: json.loads(r["values_json"]) for r in rows}
+
+    def save_reviews(self, reviews: dict[str, dict[str, str]]) -> None:
+        now = _now()
+        with self.conn:
+            self.conn.executemany(
+                "INSERT INTO reviews (risk_id, values_json, updated_at) VALUES (?,?,?)"
+                " ON CONFLICT(risk_id) DO UPDATE SET values_json = excluded.values_json,"
+                " updated_at = excluded.updated_at",
+                [(rid, json.dumps({c: v.get(c, "") for c in REVIEWER_COLUMNS}, ensure_ascii=False), now)
+                 for rid, v in reviews.items()],
+            )
+
+    # --- runs ------------------------------------------------------------------------------------
+
+    def start_run(self, as_of: dt.date) -> int:
+        with self.conn:
+            cur = self.conn.execute("INSERT INTO runs (started_at, as_of) VALUES (?, ?)", (_now(), as_of.isoformat()))
+        return int(cur.lastrowid)
+
+    def finish_run(self, run_id: int, summary: dict) -> None:
+        with self.conn:
+            self.conn.execute("UPDATE runs SET finished_at = ?, summary_json = ? WHERE id = ?",
+                              (_now(), json.dumps(summary, ensure_ascii=False, default=str), run_id))
+
+
+def _sql_value(value):
+    if isinstance(value, bool):
+        return int(value)
+    return value

@@ -1,0 +1,241 @@
+"""The rule catalogue: rules as data (`rules/catalog/*.yaml`), the hospital's config, and rule descriptions.
+
+A rule file holds a list of rules. Each rule names a `condition.check` (a function in
+`rules.checks`) and its parameters; conditions target catalogue concepts (`two_factor_auth`,
+`access_log`, …) so a rule works across form versions. Severity follows the likelihood × impact
+matrix documented in `rules/README.md`; the hospital's config can switch rules off, change a
+severity, and add its own rule directories.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from rules.findings import CATEGORIES, SEVERITIES
+
+CATALOG_DIR = Path(__file__).parent / "catalog"
+
+LEVELS = ("高", "中", "低")
+# SEVERITY_MATRIX[likelihood][impact] — see rules/README.md.
+SEVERITY_MATRIX: dict[str, dict[str, str]] = {
+    "高": {"高": "高", "中": "高", "低": "中"},
+    "中": {"高": "高", "中": "中", "低": "低"},
+    "低": {"高": "中", "中": "低", "低": "低"},
+}
+
+CATEGORY_LABELS = {
+    "unsupported": "未対応",
+    "option_dependent": "オプション・別契約依存",
+    "responsibility_shift": "責任の転嫁（医療機関側・他システム依存）",
+    "remark_contradiction": "備考による回答の否定",
+    "limitation": "制限・例外あり",
+    "missing_remark": "必要な備考の欠落",
+    "inconsistency": "不整合",
+    "missing_document": "書類の不足",
+    "checklist_deadline": "チェックリストの目標日",
+    "stale_document": "古い書類・様式",
+    "incomplete": "未記入・欠落",
+    "ambiguous_answer": "判読できない回答",
+}
+FAMILY_SHORT = {"mds": "MDS", "sds": "SDS", "checklist_vendor": "事業者確認用チェックリスト",
+                "checklist_facility": "医療機関確認用チェックリスト", "unknown": "不明な様式"}
+REQUIRED_FIELDS = ("id", "title", "category", "condition", "rationale", "recommendation", "contract_clause")
+
+
+class RuleError(ValueError):
+    """A rule file or config that cannot be used. The message is Japanese (shown to the user)."""
+
+
+@dataclass(frozen=True)
+class Applicability:
+    families: tuple[str, ...] = ()  # () = every family
+    forms: tuple[str, ...] = ()  # catalogue form ids; () = every form
+    versions: tuple[str, ...] = ()  # form versions ("GL5.2", "令和6年度"); () = every version
+
+    def matches(self, family: str, form_id: str, form_version: str) -> bool:
+        return ((not self.families or family in self.families)
+                and (not self.forms or form_id in self.forms)
+                and (not self.versions or form_version in self.versions))
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str  # Japanese
+    category: str  # one of CATEGORIES
+    severity: str  # 高 / 中 / 低 (after config overrides)
+    likelihood: str  # 高 / 中 / 低 ("" when the file gives only a severity)
+    impact: str
+    applies_to: Applicability
+    condition: dict  # {"check": name, ...parameters}
+    rationale: str
+    guideline_ref: str
+    recommendation: str
+    contract_clause: str
+    message: str = ""  # Japanese template for Finding.finding; "" = the check's default
+    source: str = ""  # the YAML file the rule came from
+    enabled: bool = True
+
+    @property
+    def check(self) -> str:
+        return self.condition.get("check", "")
+
+
+@dataclass
+class RulesConfig:
+    disabled: list[str] = field(default_factory=list)
+    severity: dict[str, str] = field(default_factory=dict)
+    extra_rule_dirs: list[Path] = field(default_factory=list)
+    source: str = ""
+
+
+def load_config(path: Path | str) -> RulesConfig:
+    """Read `rules_config.yaml`, or the `rules:` section of `mdsgap.yaml`.
+
+    {disabled: [ids], severity: {id: 高}, extra_rule_dirs: [dirs relative to the config file]}.
+    """
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise RuleError(f"ルール設定ファイルを読めません: {path}（{e}）") from e
+    if not isinstance(data, dict):
+        raise RuleError(f"ルール設定ファイルの形式が正しくありません（辞書形式で記述してください）: {path}")
+    if isinstance(data.get("rules"), dict):
+        data = data["rules"]
+    unknown = set(data) - {"disabled", "severity", "extra_rule_dirs"}
+    if unknown:
+        raise RuleError(f"ルール設定に不明な項目があります: {', '.join(sorted(unknown))}（{path}）")
+    severity = {str(k): str(v) for k, v in (data.get("severity") or {}).items()}
+    for rule_id, sev in severity.items():
+        if sev not in SEVERITIES:
+            raise RuleError(f"ルール {rule_id} の重大度「{sev}」は使えません（高・中・低のいずれか）: {path}")
+    dirs = []
+    for d in data.get("extra_rule_dirs") or []:
+        p = Path(d)
+        dirs.append(p if p.is_absolute() else (path.parent / p))
+    return RulesConfig(disabled=[str(x) for x in data.get("disabled") or []], severity=severity,
+                       extra_rule_dirs=dirs, source=str(path))
+
+
+def _tuple(value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        return tuple(str(v) for v in value)
+    return (str(value),)
+
+
+def _parse_rule(raw: dict, source: str) -> Rule:
+    from rules.checks import CHECKS  # late: checks import this module's types
+
+    where = f"{source} のルール {raw.get('id', '(idなし)')}"
+    missing = [k for k in REQUIRED_FIELDS if not raw.get(k)]
+    if missing:
+        raise RuleError(f"{where}: 必須項目がありません: {', '.join(missing)}")
+    if raw["category"] not in CATEGORIES:
+        raise RuleError(f"{where}: 分類「{raw['category']}」は使えません（{', '.join(CATEGORIES)}）")
+    condition = dict(raw["condition"])
+    if condition.get("check") not in CHECKS:
+        raise RuleError(f"{where}: 条件の種類「{condition.get('check')}」は使えません"
+                        f"（{', '.join(sorted(CHECKS))}）")
+    likelihood, impact = str(raw.get("likelihood", "")), str(raw.get("impact", ""))
+    if likelihood or impact:
+        if likelihood not in LEVELS or impact not in LEVELS:
+            raise RuleError(f"{where}: 発生可能性（likelihood）と影響度（impact）は高・中・低で指定してください")
+        severity = SEVERITY_MATRIX[likelihood][impact]
+        if raw.get("severity") and raw["severity"] != severity:
+            raise RuleError(f"{where}: 重大度「{raw['severity']}」が発生可能性×影響度の表（{severity}）と"
+                            "一致しません。変更は設定ファイルの severity で行ってください")
+    else:
+        severity = str(raw.get("severity", ""))
+        if severity not in SEVERITIES:
+            raise RuleError(f"{where}: 重大度（severity）か、発生可能性と影響度（likelihood, impact）が必要です")
+    app = raw.get("applies_to") or {}
+    return Rule(
+        id=str(raw["id"]), title=raw["title"], category=raw["category"], severity=severity,
+        likelihood=likelihood, impact=impact,
+        applies_to=Applicability(families=_tuple(app.get("families")), forms=_tuple(app.get("forms")),
+                                 versions=_tuple(app.get("versions"))),
+        condition=condition, rationale=str(raw["rationale"]).strip(),
+        guideline_ref=str(raw.get("guideline_ref", "")).strip(),
+        recommendation=str(raw["recommendation"]).strip(), contract_clause=str(raw["contract_clause"]).strip(),
+        message=str(raw.get("message", "")).strip(), source=source,
+    )
+
+
+def load_rule_file(path: Path) -> list[Rule]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise RuleError(f"ルールファイルを読めません: {path}（{e}）") from e
+    raw_rules = data.get("rules") if isinstance(data, dict) else data
+    if not isinstance(raw_rules, list):
+        raise RuleError(f"ルールファイルに rules: の一覧がありません: {path}")
+    return [_parse_rule(r, path.name) for r in raw_rules]
+
+
+def load_rules(config: RulesConfig | None = None, include_disabled: bool = False) -> list[Rule]:
+    """Built-in rules, then the config's extra directories (a rule with the same id replaces the earlier one).
+
+    Disabled rules are dropped (or kept with enabled=False when include_disabled); severity overrides applied.
+    """
+    config = config or RulesConfig()
+    files = sorted(CATALOG_DIR.glob("*.yaml"))
+    for d in config.extra_rule_dirs:
+        d = Path(d)
+        if not d.is_dir():
+            raise RuleError(f"追加ルールのフォルダが見つかりません: {d}")
+        files += sorted(list(d.glob("*.yaml")) + list(d.glob("*.yml")))
+    by_id: dict[str, Rule] = {}
+    for f in files:
+        seen_in_file: set[str] = set()
+        for rule in load_rule_file(f):
+            if rule.id in seen_in_file:
+                raise RuleError(f"{f.name}: ルールID {rule.id} が重複しています")
+            seen_in_file.add(rule.id)
+            by_id[rule.id] = rule
+    known = set(by_id)
+    for rule_id in list(config.disabled) + list(config.severity):
+        if rule_id not in known:
+            raise RuleError(f"設定ファイルのルールID {rule_id} は存在しません（{config.source or '設定'}）")
+    from dataclasses import replace
+
+    rules = []
+    for rule in by_id.values():
+        if rule.id in config.severity:
+            rule = replace(rule, severity=config.severity[rule.id])
+        if rule.id in config.disabled:
+            if not include_disabled:
+                continue
+            rule = replace(rule, enabled=False)
+        rules.append(rule)
+    return rules
+
+
+def describe_rule(rule: Rule) -> str:
+    """A Japanese description for `mdsgap rules list` / `mdsgap explain`."""
+    from rules.checks import describe_condition
+
+    app = rule.applies_to
+    scope = "、".join(FAMILY_SHORT.get(f, f) for f in app.families) if app.families else "すべての様式"
+    if app.forms:
+        scope += f"（様式: {', '.join(app.forms)}）"
+    if app.versions:
+        scope += f"（版: {', '.join(app.versions)}）"
+    matrix = (f"（発生可能性 {rule.likelihood} × 影響度 {rule.impact}）" if rule.likelihood else "")
+    lines = [
+        f"{rule.id}: {rule.title}",
+        f"  分類: {CATEGORY_LABELS.get(rule.category, rule.category)}（{rule.category}）",
+        f"  重大度: {rule.severity}{matrix}" + ("" if rule.enabled else "　※設定により無効"),
+        f"  対象: {scope}",
+        f"  条件: {describe_condition(rule.condition)}",
+        f"  根拠: {rule.rationale}",
+    ]
+    if rule.guideline_ref:
+        lines.append(f"  ガイドライン: {rule.guideline_ref}")
+    lines += [f"  推奨対応: {rule.recommendation}", f"  契約・覚書の文案: {rule.contract_clause}",
+              f"  定義ファイル: {rule.source}"]
+    return "\n".join(lines)

@@ -1,0 +1,129 @@
+"""Run the rule catalogue over a set of documents: `evaluate(documents, as_of, config) -> [Finding]`."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from extractors.model import Document, Item
+from extractors.text import organization_key
+from rules.catalog import FAMILY_SHORT, Rule, RulesConfig, load_rules
+from rules.checks import CHECKS, Context, Hit
+from rules.findings import CATEGORIES, SEVERITIES, Finding
+from rules.grouping import VendorGroup, group_documents
+
+
+def _natural_key(text: str) -> tuple:
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", text) if p)
+
+
+def _item_evidence(doc: Document, item: Item) -> str:
+    parts = [f"{FAMILY_SHORT.get(doc.family, doc.family)} 項目{item.item_id}"]
+    if item.question:
+        parts[0] += f"「{item.question}」"
+    answer = item.answer or "空欄"
+    if item.answer_status not in ("answered", "unanswered"):
+        answer += f"（{'判別不能' if item.answer_status == 'ambiguous' else '読取不能'}: 「{item.answer_raw}」）"
+    elif not item.answer and item.answer_raw.strip():
+        answer += f"（記載: 「{item.answer_raw}」）"
+    parts.append(f"回答「{answer}」")
+    if item.first_date:
+        parts.append(f"1回目確認日 {item.first_date}")
+    if item.target_date:
+        parts.append(f"目標日 {item.target_date}")
+    if item.second_answer or item.second_date:
+        parts.append(f"2回目「{item.second_answer or '空欄'}」{item.second_date}")
+    remark = item.remark.strip()
+    if item.remark_ref:
+        parts.append(f"備考 注記{item.remark_ref}「{remark if remark != item.remark_ref else ''}」")
+    else:
+        parts.append(f"備考「{remark}」")
+    location = str(item.location) if item.location else Path(doc.source_file).name
+    return "、".join(parts) + f"（{location}）"
+
+
+def _format(template: str, fields: dict[str, str]) -> str:
+    class Missing(dict):
+        def __missing__(self, key):
+            return "{" + key + "}"
+    return template.format_map(Missing(fields))
+
+
+def _finding(rule: Rule, hit: Hit, group: VendorGroup) -> Finding:
+    docs = list({id(d): d for d in hit.documents}.values())
+    item_ids = list(dict.fromkeys([i.item_id for _, i in hit.items] + hit.item_ids))
+    evidence = [_item_evidence(d, i) for d, i in hit.items]
+    if hit.item_ids and not hit.items:
+        evidence.append(f"該当項目: {'、'.join(hit.item_ids)}（{Path(docs[0].source_file).name}）")
+    if hit.quote:
+        evidence.append(f"該当文: 「{hit.quote}」")
+    evidence += hit.extra_evidence
+    if not evidence:
+        for d in docs:
+            evidence.append(f"{FAMILY_SHORT.get(d.family, d.family)}（{Path(d.source_file).name}）"
+                            f" 事業者名「{d.vendor}」製品名称「{d.product}」作成日「{d.created or ''}」"
+                            f" 様式「{d.form_version}」")
+    needs_review = (hit.needs_review or any(group.doc_needs_review(d) for d in docs)
+                    or any(i.needs_review for _, i in hit.items))
+    recovered = [group.recovered[d.document_id] for d in docs if d.document_id in group.recovered]
+    if recovered:
+        evidence.append(f"事業者名: {group.vendor}（{'、'.join(dict.fromkeys(recovered))}）")
+    product = hit.product if hit.product is not None else docs[0].product
+    fields = {"vendor": group.vendor, "product": product} | hit.fields
+    text = _format(rule.message, fields) if rule.message else hit.finding
+    return Finding(
+        rule_id=rule.id, category=rule.category, severity=rule.severity, title=rule.title, finding=text,
+        vendor=group.vendor, product=product, item_ids=item_ids, evidence="\n".join(evidence),
+        source_files=list(dict.fromkeys(d.source_file for d in docs)),
+        document_ids=list(dict.fromkeys(d.document_id for d in docs)),
+        recommendation=rule.recommendation, contract_clause=rule.contract_clause, rationale=rule.rationale,
+        guideline_ref=rule.guideline_ref, needs_review=needs_review, quote=hit.quote,
+    )
+
+
+def _sort_key(f: Finding) -> tuple:
+    return (SEVERITIES.index(f.severity) if f.severity in SEVERITIES else 9, organization_key(f.vendor),
+            organization_key(f.product), CATEGORIES.index(f.category), f.rule_id,
+            tuple(f.source_files), tuple(_natural_key(i) for i in f.item_ids))
+
+
+def evaluate(documents: list[Document], as_of: dt.date | None = None,
+             config: RulesConfig | None = None, rules: list[Rule] | None = None) -> list[Finding]:
+    """All findings for a run, in a deterministic order (severity, vendor, product, category, rule, items)."""
+    as_of = as_of or dt.date.today()
+    rules = rules if rules is not None else load_rules(config)
+    groups = group_documents(documents)
+    ctx = Context(as_of=as_of, groups=groups)
+    findings: list[Finding] = []
+    seen: set[tuple] = set()
+    for rule in rules:
+        if not rule.enabled:
+            continue
+        spec = CHECKS[rule.check]
+        for group in groups:
+            if spec.scope == "document":
+                hits = []
+                for doc in group.documents:
+                    if rule.applies_to.matches(doc.family, doc.form_id, doc.form_version):
+                        hits += spec.fn(rule.condition, doc, ctx)
+            else:
+                hits = spec.fn(rule.condition, group, ctx)
+                hits = [h for h in hits if any(rule.applies_to.matches(d.family, d.form_id, d.form_version)
+                                               for d in h.documents)]
+            for hit in hits:
+                f = _finding(rule, hit, group)
+                key = (f.rule_id, tuple(f.document_ids), tuple(f.item_ids), f.quote)
+                if key in seen:
+                    continue
+                seen.add(key)
+                findings.append(f)
+    findings.sort(key=_sort_key)
+    return findings
+
+
+def findings_by_vendor(findings: list[Finding]) -> dict[str, list[Finding]]:
+    out: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
+        out[f.vendor].append(f)
+    return dict(out)

@@ -1,0 +1,102 @@
+"""Group a run's documents by vendor (and product) for cross-document rules.
+
+Vendor names differ between files (株式会社 before/after, full/half width, spaces), so documents
+are grouped on `extractors.text.organization_key`. A document with a blank 事業者名 is placed by
+finding a known vendor's key in its file name or comment, or a company name written there; such a
+group is marked needs_review. MDS/SDS are grouped by (vendor, product); a checklist is per vendor
+(and product when it names one).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from extractors.model import Document
+from extractors.text import normalize_text, organization_key
+
+DISCLOSURE_FAMILIES = ("mds", "sds")
+CHECKLIST_FAMILIES = ("checklist_vendor", "checklist_facility")
+
+_COMPANY = re.compile(
+    r"(株式会社\s*[^\s_\-.,、。()（）]{1,30}|[^\s_\-.,、。()（）]{1,30}?\s*株式会社|[^\s_\-.,、。()（）]{1,30}?\s*\(株\)"
+    r"|\(株\)\s*[^\s_\-.,、。()（）]{1,30})")
+
+
+@dataclass
+class VendorGroup:
+    key: str  # organization key ("" when unknown)
+    vendor: str  # display name
+    documents: list[Document] = field(default_factory=list)
+    needs_review: bool = False
+    recovered: dict[str, str] = field(default_factory=dict)  # document_id -> how the vendor was found
+
+    def disclosures(self) -> list[Document]:
+        return [d for d in self.documents if d.family in DISCLOSURE_FAMILIES]
+
+    def checklists(self, family: str = "checklist_vendor") -> list[Document]:
+        return [d for d in self.documents if d.family == family]
+
+    def doc_needs_review(self, doc: Document) -> bool:
+        return doc.vendor_needs_review or doc.document_id in self.recovered
+
+
+def product_key(doc: Document) -> str:
+    return organization_key(doc.product)
+
+
+def same_product(a: Document, b: Document) -> bool:
+    """A checklist without a product covers all the vendor's products."""
+    ka, kb = product_key(a), product_key(b)
+    return not ka or not kb or ka == kb or ka in kb or kb in ka
+
+
+def _recover_vendor(doc: Document, known: dict[str, str]) -> tuple[str, str, str]:
+    """(key, display name, how) for a document without 事業者名."""
+    sources = [("ファイル名", normalize_text(Path(doc.source_file).stem)), ("コメント", normalize_text(doc.comment))]
+    for field_name in ("事業者名", "製造業者", "サービス事業者", "会社名"):
+        if doc.header_fields.get(field_name):
+            sources.insert(0, (field_name, normalize_text(doc.header_fields[field_name])))
+    # A known vendor's key inside the file name or comment (longest key first: most specific).
+    for how, text in sources:
+        text_key = organization_key(text)
+        for key in sorted(known, key=len, reverse=True):
+            if key and len(key) >= 2 and key in text_key:
+                return key, known[key], f"{how}から推定"
+    for how, text in sources:
+        m = _COMPANY.search(text)
+        if m:
+            name = m.group(1).strip()
+            if organization_key(name):
+                return organization_key(name), name, f"{how}から推定"
+    return "", "", ""
+
+
+def group_documents(documents: list[Document]) -> list[VendorGroup]:
+    """Vendor groups in a deterministic order (by key, then file)."""
+    docs = sorted(documents, key=lambda d: (d.source_file, d.document_id))
+    known: dict[str, str] = {}
+    for d in docs:
+        k = organization_key(d.vendor)
+        if k and k not in known:
+            known[k] = normalize_text(d.vendor)
+    groups: dict[str, VendorGroup] = {}
+    for d in docs:
+        key = organization_key(d.vendor)
+        how = ""
+        if key:
+            name = known[key]
+        else:
+            key, name, how = _recover_vendor(d, known)
+            if not key:
+                key = f"?{Path(d.source_file).name}"
+                name = f"（事業者名不明: {Path(d.source_file).name}）"
+                how = "事業者名が空欄で推定できません"
+        g = groups.setdefault(key, VendorGroup(key=key, vendor=name))
+        g.documents.append(d)
+        if how:
+            g.recovered[d.document_id] = how
+            g.needs_review = True
+        if d.vendor_needs_review:
+            g.needs_review = True
+    return [groups[k] for k in sorted(groups)]

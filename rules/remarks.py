@@ -1,0 +1,136 @@
+"""Remark (備考) analysis: split a remark into sentences and find the signals rules act on.
+
+Pipeline choice: `spacy.blank("ja")` with SudachiPy split mode C, not `ja_ginza`. The patterns
+only need lemmas and part-of-speech tags (助動詞 ぬ/ない for negation, lemma sequences for
+phrases), which the Sudachi tokenizer gives; ja_ginza's parser and NER add nothing the rules use
+and cost 1.3 s to load and ~21 ms per sentence against 0.06 s and ~0.2 ms (dependencies.md §2).
+Mode C keeps compounds such as 多要素認証 and 未実施 as single tokens. The pipeline and the
+matchers are built once per process and cached.
+
+Patterns live in `rules/patterns/*.yaml`. Sentences are split on 。！？ and line breaks so that a
+finding can quote the exact sentence from the remark.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+PATTERN_DIR = Path(__file__).parent / "patterns"
+
+# Classes a rule can ask for. "limitation" and "contradiction" are derived from "negation".
+DERIVED = ("limitation", "contradiction")
+
+
+@dataclass(frozen=True)
+class RemarkSignal:
+    cls: str  # option | duty_shift | negation | plan | log_topic | exception | limitation | contradiction
+    sentence: str  # the exact sentence from the remark
+    trigger: str  # the matched words
+
+
+@functools.cache
+def nlp():
+    import spacy
+
+    return spacy.blank("ja", config={"nlp": {"tokenizer": {"split_mode": "C"}}})
+
+
+@functools.cache
+def _pattern_data() -> dict[str, dict]:
+    classes: dict[str, dict] = {}
+    for path in sorted(PATTERN_DIR.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for name, spec in (data.get("classes") or {}).items():
+            merged = classes.setdefault(name, {"label": "", "phrases": [], "token_patterns": [],
+                                               "exclude_patterns": []})
+            merged["label"] = merged["label"] or spec.get("label", "")
+            for key in ("phrases", "token_patterns", "exclude_patterns"):
+                merged[key] += list(spec.get(key) or [])
+    return classes
+
+
+def class_label(cls: str) -> str:
+    if cls == "limitation":
+        return "例外・制限の記載"
+    if cls == "contradiction":
+        return "機能を否定する記載"
+    return _pattern_data().get(cls, {}).get("label", cls)
+
+
+@functools.cache
+def _matchers():
+    from spacy.matcher import Matcher, PhraseMatcher
+
+    pipeline = nlp()
+    matcher = Matcher(pipeline.vocab)
+    excluder = Matcher(pipeline.vocab)
+    phrases = PhraseMatcher(pipeline.vocab, attr="LEMMA")
+    for name, spec in _pattern_data().items():
+        if spec["token_patterns"]:
+            matcher.add(name, spec["token_patterns"])
+        if spec["exclude_patterns"]:
+            excluder.add(name, spec["exclude_patterns"])
+        if spec["phrases"]:
+            phrases.add(name, [pipeline(str(p)) for p in spec["phrases"]])
+    return matcher, excluder, phrases
+
+
+_SENTENCE_END = re.compile(r"(?<=[。！？!?])|\n+")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences as written (exact substrings of the remark), without surrounding white space.
+
+    A bracketed tail such as 「（オプション）」 after 。 belongs to the sentence before it.
+    """
+    parts = [p.strip() for p in _SENTENCE_END.split(text or "")]
+    out: list[str] = []
+    for p in parts:
+        if not p:
+            continue
+        if out and re.fullmatch(r"[（(【\[].*[)）】\]]", p):
+            out[-1] = f"{out[-1]}{p}"
+            continue
+        out.append(p)
+    return out
+
+
+def _sentence_signals(sentence: str) -> dict[str, str]:
+    """class -> first trigger text, for one sentence."""
+    matcher, excluder, phrases = _matchers()
+    doc = nlp()(sentence)
+    vocab = doc.vocab.strings
+    excluded: dict[str, list[tuple[int, int]]] = {}
+    for match_id, start, end in excluder(doc):
+        excluded.setdefault(vocab[match_id], []).append((start, end))
+    found: dict[str, str] = {}
+    for match_id, start, end in sorted(list(matcher(doc)) + list(phrases(doc)), key=lambda m: (m[1], m[2])):
+        name = vocab[match_id]
+        if any(s < end and start < e for s, e in excluded.get(name, [])):
+            continue
+        found.setdefault(name, doc[start:end].text)
+    if "negation" in found:
+        if "exception" in found:
+            found["limitation"] = found["negation"]
+        else:
+            found["contradiction"] = found["negation"]
+    return found
+
+
+@functools.lru_cache(maxsize=4096)
+def analyze(remark: str) -> tuple[RemarkSignal, ...]:
+    """All signals in a remark, in sentence order."""
+    signals = []
+    for sentence in split_sentences(remark):
+        for cls, trigger in _sentence_signals(sentence).items():
+            signals.append(RemarkSignal(cls=cls, sentence=sentence, trigger=trigger))
+    return tuple(signals)
+
+
+def signals_of(remark: str, classes: tuple[str, ...] | list[str]) -> list[RemarkSignal]:
+    wanted = set(classes)
+    return [s for s in analyze(remark) if s.cls in wanted]

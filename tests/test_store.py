@@ -1,0 +1,76 @@
+import datetime as dt
+
+from pipeline.store import Store, submission_key
+from tests.conftest import make_document
+
+
+def test_document_round_trip_and_items_table(tmp_path):
+    doc = make_document()
+    with Store.open(tmp_path) as store:
+        store.save_document(doc)
+        assert store.has_sha(doc.sha256)
+        [current] = store.current_documents()
+        assert current == doc
+        rows = store.item_rows(doc.document_id)
+    assert [r["item_id"] for r in rows] == ["4.1", "12.3.1"]
+    assert rows[1]["needs_review"] == 1 and rows[1]["confidence"] == 0.6
+    assert rows[0]["location"] == "mds.xlsx / MDS / C12"
+    assert (tmp_path / "mdsgap.sqlite").is_file()
+
+
+def test_resubmission_supersedes_but_keeps_history(tmp_path):
+    old = make_document(sha="1" * 64, created=dt.date(2023, 4, 1), source_file="old.xlsx")
+    # Same vendor written differently, same product: a re-submission.
+    new = make_document(vendor="テストメディカル（株）", sha="2" * 64, created=dt.date(2024, 6, 1),
+                        source_file="new.xlsx")
+    other_family = make_document(family="sds", sha="3" * 64, source_file="sds.xlsx")
+    assert submission_key(old) == submission_key(new) != submission_key(other_family)
+    with Store.open(tmp_path) as store:
+        for d in (old, new, other_family):
+            store.save_document(d)
+        current = {d.source_file for d in store.current_documents()}
+        history = {h.source_file: h for h in store.history()}
+    assert current == {"new.xlsx", "sds.xlsx"}
+    assert history["old.xlsx"].is_current is False
+    assert history["old.xlsx"].superseded_by == new.document_id
+    assert history["new.xlsx"].is_current and history["new.xlsx"].superseded_by == ""
+
+
+def test_older_form_arriving_later_does_not_replace_newer(tmp_path):
+    newer = make_document(sha="4" * 64, created=dt.date(2024, 6, 1), source_file="2024.xlsx")
+    older = make_document(sha="5" * 64, created=dt.date(2022, 6, 1), source_file="2022.xlsx")
+    with Store.open(tmp_path) as store:
+        store.save_document(newer)
+        store.save_document(older)
+        assert [d.source_file for d in store.current_documents()] == ["2024.xlsx"]
+        assert {h.source_file: h.superseded_by for h in store.history()}["2022.xlsx"] == newer.document_id
+
+
+def test_documents_without_vendor_or_product_never_supersede_each_other(tmp_path):
+    a = make_document(vendor="", product="", sha="6" * 64, source_file="a.pdf")
+    b = make_document(vendor="", product="", sha="7" * 64, source_file="b.pdf")
+    with Store.open(tmp_path) as store:
+        store.save_document(a)
+        store.save_document(b)
+        assert len(store.current_documents()) == 2
+
+
+def test_same_content_is_stored_once_and_survives_reopen(tmp_path):
+    doc = make_document()
+    with Store.open(tmp_path) as store:
+        store.save_document(doc)
+        store.save_document(doc)
+    with Store.open(tmp_path) as store:
+        assert store.has_sha(doc.sha256)
+        assert len(store.history()) == 1
+        assert not store.has_sha("f" * 64)
+
+
+def test_reviewer_edits_and_failures_persist(tmp_path):
+    with Store.open(tmp_path) as store:
+        store.save_reviews({"R-1": {"対応状況": "協議中", "メモ": "営業に確認"}})
+        store.record_failure("bad.pdf", "暗号化されています", "encrypted", "e" * 64)
+    with Store.open(tmp_path) as store:
+        assert store.reviews()["R-1"] == {"対応状況": "協議中", "担当": "", "対応方針": "", "期限": "", "メモ": "営業に確認"}
+        [failure] = store.failures()
+    assert failure["source_file"] == "bad.pdf" and failure["kind"] == "encrypted"
