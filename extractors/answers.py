@@ -159,13 +159,14 @@ def decide_inline(cell: Cell) -> Decision:
         return Decision(text, "answered", 1.0, raw)
 
     positive: dict[int, float] = {}
-    negative: set[int] = set()
+    negative: set[int] = set()  # struck through
+    unchecked: set[int] = set()  # an empty box before the word
     for idx, (word, start, end) in enumerate(occurrences):
         before = original[max(0, start - 2):start]
         if any(ch in POSITIVE_GLYPHS for ch in before):
             positive[idx] = 0.97
         elif any(ch in NEGATIVE_GLYPHS for ch in before):
-            negative.add(idx)
+            unchecked.add(idx)
         conf = _span_marks(cell, start, end, {"circle", "check", "highlight", "fill"})
         if conf:
             positive[idx] = max(positive.get(idx, 0), conf)
@@ -191,6 +192,8 @@ def decide_inline(cell: Cell) -> Decision:
             return Decision(chosen.pop(), "answered", conf, raw, reason, date_text)
         return Decision("", "ambiguous", 0.9, raw, f"複数の選択肢に印があります（{'・'.join(sorted(chosen))}）",
                         date_text, sorted(chosen))
+    if unchecked and not negative:
+        return Decision("", "unanswered", 1.0, raw, date_text=date_text)
     remaining = [occurrences[i][0] for i in range(len(occurrences)) if i not in negative]
     if len(occurrences) == 1 and not negative:
         return Decision(words[0], "answered", 0.97 if not cell.choices else 1.0, raw, date_text=date_text)

@@ -110,17 +110,28 @@ def label_field(text: str) -> str | None:
     return HEADER_LABELS.get(squash_label(text))
 
 
-_INLINE_LABEL = re.compile(r"^\s*[【\[]?\s*(" + "|".join(sorted(map(re.escape, HEADER_LABELS), key=len, reverse=True))
-                           + r")\s*[】\]]?\s*[:：]\s*(.*)$")
+_LABEL_ALT = "|".join(sorted(map(re.escape, HEADER_LABELS), key=len, reverse=True))
+_INLINE_LABEL = re.compile(r"^\s*[【\[]?\s*(" + _LABEL_ALT + r")\s*[】\]]?\s*[:：]\s*(.*)$")
+_LABEL_ANYWHERE = re.compile(r"(?:^|(?<=[\s　/|｜]))[【\[]?(" + _LABEL_ALT + r")[】\]]?\s*[:：]")
 
 
 def inline_label(text: str) -> tuple[str, str] | None:
     """「事業者名：株式会社ABC」 → ("vendor", "株式会社ABC")."""
+    found = inline_labels(text)
+    return found[0] if found else None
+
+
+def inline_labels(text: str) -> list[tuple[str, str]]:
+    """Every 「label：value」 in a line: 「製造業者:A社 作成日:2025年10月1日」 → [(vendor, A社), (created, …)]."""
     t = normalize_text(text)
-    m = _INLINE_LABEL.match(t)
-    if not m:
-        return None
-    return HEADER_LABELS[m.group(1)], m.group(2).strip()
+    if not _INLINE_LABEL.match(t):
+        return []
+    hits = list(_LABEL_ANYWHERE.finditer(t))
+    out = []
+    for i, m in enumerate(hits):
+        end = hits[i + 1].start() if i + 1 < len(hits) else len(t)
+        out.append((HEADER_LABELS[m.group(1)], t[m.end():end].strip(" 　/|｜")))
+    return out
 
 
 def known_titles() -> list[str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from extractors import answers as ans
 from extractors.forms import CatalogueItem, Form, all_forms, best_text_match, text_similarity
-from extractors.formdetect import detect_form, inline_label, label_field, squash_label
+from extractors.formdetect import detect_form, inline_label, inline_labels, label_field, squash_label
 from extractors.grid import Cell, Grid, Table
 from extractors.layout import Layout, detect_header, header_role, infer_layout
 from extractors.model import Document, ExtractionError, Item, Location
@@ -123,8 +123,8 @@ def _collect_header_fields(grid: Grid, state: _State) -> None:
 
     for line in grid.loose_text:
         for part in str(line).splitlines():
-            if hit := inline_label(part):
-                offer(hit[0], hit[1], Cell(text=hit[1]))
+            for name, value in inline_labels(part):
+                offer(name, value, Cell(text=value))
     for table in grid.tables:
         for r, row in enumerate(table.rows):
             for col, cell in _cells(row):
@@ -132,9 +132,9 @@ def _collect_header_fields(grid: Grid, state: _State) -> None:
                 if not text.strip() or len(text) > 80:
                     continue
                 for part in text.splitlines():
-                    if hit := inline_label(part):
-                        if hit[1]:
-                            offer(hit[0], hit[1], Cell(text=hit[1], ref=cell.ref))
+                    for name, value in inline_labels(part):
+                        if value:
+                            offer(name, value, Cell(text=value, ref=cell.ref))
                 field_name = label_field(text)
                 if field_name:
                     value = _value_right(row, col) or _value_below(table, r, col)

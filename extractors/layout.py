@@ -112,8 +112,11 @@ def detect_header(table: Table, start: int = 0, max_scan: int = 40) -> Layout | 
         if "first" in layout.roles:  # 「確認結果（日付）」 over 1回目 | 目標日 | 2回目
             layout.roles.pop("answer", None)
             layout.roles.pop("answer_span", None)
-        if layout.options and "answer" in layout.roles and layout.roles["answer"] in layout.options.values():
+        if layout.options and "answer" in layout.roles and (
+                layout.roles["answer"] in layout.options.values() or "answer_span" in layout.roles):
             del layout.roles["answer"]
+        if "answer" not in layout.roles:
+            layout.roles.pop("answer_span", None)
         _pair_dates(layout)
         layout.header_rows = tuple(header_rows)
         layout.n_cols = table.n_cols

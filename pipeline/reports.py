@@ -47,6 +47,12 @@ def report_file_names(groups: list[Group]) -> dict[tuple[str, str], str]:
 
 # --- context builders ---------------------------------------------------------------------------------
 
+def short_family_label(family: str) -> str:
+    """「MDS（製造業者による…）」 → 「MDS」; checklist labels are kept whole."""
+    label = family_label(family)
+    return label.split("（")[0] if family in ("mds", "sds") else label
+
+
 def _answer_css(answer: str, status: str) -> str:
     if status != "answered":
         return "none"
@@ -56,9 +62,10 @@ def _answer_css(answer: str, status: str) -> str:
 def _document_row(d: Document) -> dict:
     fmt = d.format + (f"（{d.converted_from} から変換）" if d.converted_from else "")
     return {
-        "file": Path(d.source_file).name, "family": family_label(d.family), "form_version": d.form_version,
+        "file": Path(d.source_file).name, "family": short_family_label(d.family), "form_version": d.form_version,
         "created": d.created.isoformat() if d.created else "", "vendor": d.vendor, "product": d.product,
-        "product_version": d.product_version, "format": fmt, "items": len(d.items),
+        "product_version": d.product_version, "format": fmt, "item_count": len(d.items),
+        "family_full": family_label(d.family),
         "needs_review": sum(1 for i in d.items if i.needs_review) + (1 if d.vendor_needs_review else 0),
         "warnings": list(d.warnings) + (["事業者名は書類から直接読み取れなかったため推定しています"]
                                         if d.vendor_needs_review else []),
@@ -152,7 +159,7 @@ def render_index(groups: list[Group], hrefs: dict[tuple[str, str], str | None], 
         open_f = [f for f in g.findings if not f.closed]
         rows.append({
             "vendor": g.vendor, "product": g.product, "href": hrefs.get((g.vendor_key, g.product_key)),
-            "families": sorted({family_label(d.family).split("（")[0] for d in g.documents}),
+            "families": sorted({short_family_label(d.family) for d in g.documents}),
             "sev": {s: sum(1 for f in open_f if f.severity == s) for s in SEVERITY_ORDER},
             "open": len(open_f), "in_talks": sum(1 for f in open_f if f.status == "協議中"),
             "closed": sum(1 for f in g.findings if f.status in CLOSED_STATUSES),

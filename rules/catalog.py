@@ -8,6 +8,7 @@ severity, and add its own rule directories.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -166,15 +167,30 @@ def _parse_rule(raw: dict, source: str) -> Rule:
     )
 
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_rule_file(path: Path) -> list[Rule]:
+    path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        stat = path.stat()
+    except OSError as e:
+        raise RuleError(f"ルールファイルを読めません: {path}（{e}）") from e
+    return list(_load_rule_file(str(path.resolve()), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=256)
+def _load_rule_file(path_str: str, mtime_ns: int, size: int) -> tuple[Rule, ...]:
+    """Parsed once per file version (rules are frozen dataclasses, safe to share)."""
+    path = Path(path_str)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
     except (OSError, yaml.YAMLError) as e:
         raise RuleError(f"ルールファイルを読めません: {path}（{e}）") from e
     raw_rules = data.get("rules") if isinstance(data, dict) else data
     if not isinstance(raw_rules, list):
         raise RuleError(f"ルールファイルに rules: の一覧がありません: {path}")
-    return [_parse_rule(r, path.name) for r in raw_rules]
+    return tuple(_parse_rule(r, path.name) for r in raw_rules)
 
 
 def load_rules(config: RulesConfig | None = None, include_disabled: bool = False) -> list[Rule]:

@@ -197,8 +197,9 @@ def _mds_table(doc, sub: Submission, style: DocxStyle) -> None:
     for k, role in enumerate(cols):
         _text(table.rows[0].cells[k], labels.get(role, role), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
         _shade(table.rows[0].cells[k])
-    widths = {"num": Cm(1.4), "q": Cm(8.5), "answer": Cm(3.6), "remark": Cm(4.5), YES: Cm(1.3), NO: Cm(1.3),
-              NA: Cm(1.3)}
+    wide = style.landscape
+    widths = {"num": Cm(1.4), "q": Cm(12.5 if wide else 8.5), "answer": Cm(3.6), "remark": Cm(7.5 if wide else 4.5),
+              YES: Cm(1.4), NO: Cm(1.4), NA: Cm(1.4)}
     counter = {"sdt": 1000, "ff": 0}
     last_section = None
     for it in sub.items:
@@ -211,10 +212,19 @@ def _mds_table(doc, sub: Submission, style: DocxStyle) -> None:
         row = table.add_row()
         for k, role in enumerate(cols):
             _mds_cell(row.cells[k], it, role, style, counter)
-    for k, role in enumerate(cols):
-        for row in table.rows:
-            if role in widths:
-                row.cells[k].width = widths[role]
+    _set_widths(table, [widths.get(role, Cm(2.0)) for role in cols])
+
+
+def _set_widths(table, widths: list) -> None:
+    """Column widths in the table grid and every cell (LibreOffice reads the grid, Word the cells)."""
+    table.autofit = False
+    grid = table._tbl.tblGrid
+    for k, gc in enumerate(grid.findall(qn("w:gridCol"))):
+        gc.set(qn("w:w"), str(int(widths[k].twips)))
+    for row in table.rows:
+        for k, cell in enumerate(row.cells):
+            if k < len(widths):
+                cell.width = widths[k]
 
 
 def _mds_cell(cell, it: ItemSpec, role: str, style: DocxStyle, counter: dict) -> None:
@@ -267,9 +277,7 @@ def _footnote_table(doc, sub: Submission) -> None:
         row = t.add_row()
         _text(row.cells[0], number)
         _text(row.cells[1], sub.footnotes[number])
-    for row in t.rows:
-        row.cells[0].width = Cm(1.2)
-        row.cells[1].width = Cm(15)
+    _set_widths(t, [Cm(1.2), Cm(15)])
 
 
 # ---------------------------------------------------------------- checklist
@@ -307,9 +315,7 @@ def _checklist_table(doc, sub: Submission, style: DocxStyle) -> None:
         _text(row.cells[3], combined_target(it))
         _text(row.cells[4], combined_second(it))
         _text(row.cells[5], it.remark)
-    for row in table.rows:
-        for k, w in enumerate((Cm(2.2), Cm(8.0), Cm(2.6), Cm(1.8), Cm(2.6), Cm(2.8))):
-            row.cells[k].width = w
+    _set_widths(table, [Cm(2.2), Cm(8.0), Cm(2.6), Cm(1.8), Cm(2.6), Cm(2.8)])
     doc.add_paragraph()
     doc.add_paragraph(f"コメント：{sub.comment}")
     doc.add_paragraph(f"事業者名：{sub.vendor}")

@@ -124,13 +124,19 @@ def _write_mds(wb: Workbook, sub: Submission, style: XlsxStyle) -> list[tuple[in
     row += 2
     pairs = _header_field_pairs(sub)
     if style.header_pos == "above":
+        # Two pairs a line: 「製造業者： …」 in the first columns, 「作成日： …」 right of the question column.
+        q = cols["q"]
         for k in range(0, len(pairs), 2):
             for j, (label, value) in enumerate(pairs[k:k + 2]):
-                lc = cols["q"] if j == 0 else cols.get("remark", last_col) - 1
-                if j == 0 and style.columns[0] != "q":
-                    lc = style.start_col
+                first_end = max(style.start_col + 1, q)
+                if j == 0:
+                    lc, vc, vend = style.start_col, style.start_col + 1, first_end
+                else:
+                    lc, vc, vend = first_end + 1, first_end + 2, last_col
                 _put(ws, row, lc, f"{label}：", style, bold=True, border=False)
-                _put(ws, row, lc + 1, value, style, border=False)
+                _put(ws, row, vc, value, style, border=False)
+                if vend > vc:
+                    ws.merge_cells(start_row=row, start_column=vc, end_row=row, end_column=vend)
             row += 1
         row += 1
     else:  # beside the title: label/value pairs stacked in the two right-most columns

@@ -26,6 +26,7 @@ def sample_inbox(tmp_path_factory) -> Path:
     except ImportError:
         pytest.skip("samples.build がまだありません")
     out = tmp_path_factory.mktemp("samples") / "inbox"
+    out.mkdir()
     proc = subprocess.run([sys.executable, "-m", "samples.build", "--out", str(out)], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]

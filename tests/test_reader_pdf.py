@@ -359,3 +359,25 @@ def test_libreoffice_printed_office_files_read_like_their_source(tmp_path):
         if expect_text:
             assert any(c.text == "製造業者：株式会社ワードメディカル"
                        for t in grid.tables if t.kind == "text" for r in t.rows for c in r)
+
+
+# --------------------------------------------------------------------------- end to end (grid → Document)
+
+_INTERPRETER_GAPS = {
+    # Interpreter gaps seen on 2026-11-27, reported to the lead; remove the marker when fixed.
+    "pdf_mds_strike": "interpret ignores strike marks when each option has its own cell",
+    "pdf_mds_twopage_hdr": "interpret raises KeyError 'answer' on a header row repeated on page 2",
+}
+
+
+@pytest.mark.parametrize("name", ["pdf_mds_circle", "pdf_mds_strike", "pdf_mds_glyph", "pdf_mds_twopage",
+                                  "pdf_mds_twopage_hdr", "pdf_checklist_r5"])
+def test_answers_match_truth(samples, grids, name, request):
+    interpret = pytest.importorskip("extractors.interpret").interpret
+    from tests.truth import compare
+    if name in _INTERPRETER_GAPS:
+        request.applymarker(pytest.mark.xfail(reason=_INTERPRETER_GAPS[name], strict=True))
+    import hashlib
+    path = samples[name]
+    doc = interpret(grids[name], hashlib.sha256(path.read_bytes()).hexdigest())
+    assert compare(doc, truth(path)) == []

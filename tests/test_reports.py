@@ -205,7 +205,10 @@ def test_report_printed_to_pdf_shows_findings_quotes_and_changes(built, tmp_path
     text = squash(html_to_pdf_text(report, tmp_path))
     # documents received: the MDS and the vendor checklist (its vendor name is written differently)
     assert "ABC_MDS_2024.xlsx" in text and "ABC_checklist_R6.pdf" in text
-    assert "2024-09-20" in text and "GL5.2" in text
+    assert "2024-09-20" in text and "GL5.2" in text and "built-in" not in text
+    doc_table = lxml_html.fromstring(report.read_text(encoding="utf-8")).xpath("//table")[0]
+    counts = [r.xpath("./td")[-2].text_content() for r in doc_table.xpath("./tbody/tr") if len(r.xpath("./td")) > 2]
+    assert sorted(counts) == sorted(str(len(d.items)) for d in sample_documents()[0][:2])
     # findings with Japanese category labels, quotes, recommendation, clause and status
     for expected in ["ウイルス対策の作業分担が病院側に移されている", "責任の移転", "オプション依存", "未対応の管理策",
                      "パターンファイルの定期更新作業は、お客様と作業分担の取り決めを行わせていただきます。",

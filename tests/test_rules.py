@@ -288,7 +288,7 @@ def test_sds_required_and_present():
 def test_checklist_says_submitted_but_no_mds():
     f = run(clean_checklist(), alone=True)
     assert ids(f) == [("missing_document.disclosure_missing", ("2(3)",))]
-    other_vendor = make_doc("jahis-mds-4.1", {"12.4": "非該当", "12.4.1": "対象外"}, vendor="XYZ株式会社")
+    other_vendor = make_doc("jahis-mds-5.0", {"12.4": "非該当", "12.4.1": "対象外"}, vendor="XYZ株式会社")
     assert ids(run(clean_checklist(), other_vendor, alone=True)) == [("missing_document.disclosure_missing", ("2(3)",))]
 
 

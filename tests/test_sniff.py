@@ -80,6 +80,8 @@ def files(tmp_path_factory) -> dict[str, Path]:
     out["blank"].write_bytes(b"  \r\n\t ")
     out["random"] = d / "random.docx"
     out["random"].write_bytes(random.Random(7).randbytes(4096))
+    out["random_other"] = d / "picture.png"
+    out["random_other"].write_bytes(random.Random(8).randbytes(4096))
     if HAS_SOFFICE:
         profile = d / "lo-profile"
         out["xls"] = soffice_convert(out["xlsx"], "xls:MS Excel 97", d / "legacy", profile)
@@ -118,7 +120,9 @@ def test_filepass_record_means_encrypted():
 
 
 @pytest.mark.parametrize("name, kind", [
-    ("truncated", "corrupt"), ("empty", "empty"), ("blank", "empty"), ("random", "unsupported"),
+    ("truncated", "corrupt"), ("empty", "empty"), ("blank", "empty"),
+    ("random", "corrupt"),  # named .docx but no known content: damaged
+    ("random_other", "unsupported"),  # another format altogether
 ])
 def test_read_refuses_bad_files(files, name, kind):
     with pytest.raises(ExtractionError) as err:

@@ -25,6 +25,10 @@ READERS = {
     "pdf": ("extractors.readers.pdf", "read_pdf"),
 }
 
+# Extensions of the formats we read: content that is none of them is damage, not another format.
+CLAIMED_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".docx", ".docm", ".dotx", ".doc",
+                    ".pdf", ".ods", ".odt", ".rtf"}
+
 FORMAT_LABEL = {"xlsx": "Excel", "docx": "Word", "pdf": "PDF"}
 
 
@@ -56,6 +60,11 @@ def read(path: Path | str) -> Grid:
         return _read_converted(path, kind)
     if kind in READERS:
         return _dispatch(path, kind)
+    if path.suffix.lower() in CLAIMED_SUFFIXES:
+        # Named like a form but holding no known format: a broken transfer or a damaged save.
+        raise ExtractionError(
+            f"ファイルの中身が拡張子（{path.suffix}）の形式になっていません。壊れている可能性があります。"
+            "事業者に再送を依頼してください。", "corrupt")
     raise ExtractionError(
         "対応していない形式のファイルです。Excel (.xlsx/.xls)、Word (.docx/.doc)、PDF のいずれかで"
         "送付するよう事業者に依頼してください。", "unsupported")

@@ -133,7 +133,8 @@ def _vector_page(page, n: int, chars: list[dict], cid_share: float) -> list[Tabl
             table, targets, ids = aligned
             used |= ids
             rest = [c for c in chars if id(c) not in used]
-            blocks.append((table.rows[0][0].bbox[1] if table.rows and table.rows[0][0].bbox else 0, table, targets))
+            top = min(c.bbox[1] for r in table.rows for c in r if c.bbox)
+            blocks.append((top, table, targets))
     table_boxes = [ft.bbox for ft in found]
     blocks += _text_blocks(rest, n, table_boxes)
 

@@ -1,0 +1,331 @@
+"""Scanned PDF pages (an image, no text layer) → one `Table(kind="page")` with OCR text and pen marks.
+
+Steps: render at 300 dpi → upright (Tesseract OSD) and level (projection profile) → table rules and cells
+(OpenCV morphology; merged cells span) → pen marks (ellipses, strike lines, ticks, shaded cells) → OCR of
+every cell and of the text outside the tables in one Tesseract run, with rules and marks erased → cells
+with text, marks assigned to the word they circle or strike, and bbox in PDF points.
+
+A scan must never produce a confident wrong answer: the table's confidence is 0.5–0.8 from OCR quality,
+each mark's confidence reflects its evidence (clean ellipse ~0.8, partial arc ~0.6, blob ~0.4), and a
+mark whose word had to be inferred from the column layout is lowered further.
+
+Entry point: `read_scanned_page(pdf_path, page_number) -> list[Table]`, called by the PDF reader for
+pages that have no text layer.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from extractors.grid import Cell, Mark, Table
+from extractors.readers.scan_image import (
+    CellBox, GridBoxes, PageImage, binarise, correct_page, estimate_char_height, find_grids, find_rules,
+    render_page,
+)
+from extractors.readers.scan_marks import FoundMark, cell_fill, find_checks, find_ellipses, find_strikes
+from extractors.readers.scan_ocr import OPTION_WORDS, RegionText, Token, assemble, ocr_regions
+
+SCAN_WARNING = "スキャン画像から読み取りました（要確認）"
+INFERRED_FACTOR = 0.7  # confidence factor for a mark whose word came from the column layout
+CHECK_GLYPHS = {"レ", "✓", "✔", "v", "V", "ν", "√", "ﾚ"}
+
+
+@dataclass
+class ScanStats:
+    """What a page cost and found; `read_scanned_page` keeps the last one for logging and tests."""
+
+    seconds: float = 0.0
+    rotation: int = 0
+    skew: float = 0.0
+    n_cells: int = 0
+    n_marks: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+last_stats = ScanStats()
+
+
+@dataclass
+class _Unit:
+    """A place text and marks go: a table cell, or a text line outside the tables."""
+
+    box: tuple[int, int, int, int]
+    region: RegionText = field(default_factory=RegionText)
+    marks: list[Mark] = field(default_factory=list)
+    cellbox: CellBox | None = None
+    grid_index: int = -1
+
+
+def read_scanned_page(pdf_path: Path, page_number: int) -> list[Table]:
+    """Read one image-only page of a PDF into a single page table."""
+    global last_stats
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    page = correct_page(render_page(Path(pdf_path), page_number))
+    timings["orient"] = time.perf_counter() - t0
+
+    t = time.perf_counter()
+    binary = binarise(page.gray)
+    char_h = estimate_char_height(binary, page.dpi)
+    rules = find_rules(binary, char_h)
+    grids = find_grids(rules, char_h)
+    rule_mask = cv2.dilate(rules.both, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
+    ink = cv2.bitwise_and(binary, cv2.bitwise_not(rule_mask))
+    strikes = find_strikes(ink, char_h)
+    ellipses = find_ellipses(ink, char_h, strikes)
+    timings["layout"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    units = _cell_units(grids, ink, char_h)
+    erase = rule_mask.copy()
+    for e in ellipses:
+        cv2.drawContours(erase, [e.pixels], -1, 255, thickness=max(5, int(char_h * 0.18)))
+    for s in strikes:
+        x0, y0, x1, y1 = s.box
+        erase[y0:y1 + 1, x0:x1 + 1] = 255
+    outside = _outside_region(page, grids)
+    outside_erase = erase.copy()
+    for g in grids:  # the outside text must not see the tables again
+        gx0, gy0, gx1, gy1 = g.box
+        outside_erase[gy0:gy1 + 1, gx0:gx1 + 1] = 255
+    inked = [u for u in units if _has_ink(ink, erase, u.box, char_h)]
+    words = ocr_regions(page.gray, [u.box for u in inked] + [outside],
+                        [erase] * len(inked) + [outside_erase])
+    for unit, ws in zip(inked, words):
+        unit.region = assemble(ws)
+    text_units = _line_units(assemble(words[-1]))
+    timings["ocr"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    all_units = units + text_units
+    templates = _column_templates(units)
+    warnings = [SCAN_WARNING] + page.warnings
+    for mark in ellipses + strikes:
+        unit = _unit_for(mark, all_units)
+        if unit is not None:
+            _attach(mark, unit, templates, warnings)
+    paper = float(np.median(page.gray[::8, ::8]))
+    for unit in units:
+        fill = cell_fill(page.gray, page.rgb, ink, unit.box, paper)
+        if fill is not None:
+            unit.marks.append(Mark("fill", None, fill.confidence, fill.detail))
+        if not unit.marks and _looks_like_check(unit):
+            check = find_checks(ink, char_h, unit.box)
+            if check is not None:
+                unit.marks.append(Mark("check", None, check.confidence, check.detail))
+    if not grids:
+        warnings.append("表の罫線が見つかりませんでした（本文として読み取り）")
+    rows = _rows(grids, units, text_units, page)
+    confs = [u.region.confidence for u in all_units if u.region.confidence is not None]
+    ocr_conf = statistics.fmean(confs) if confs else 0.0
+    confidence = round(min(0.8, max(0.5, 0.5 + 0.3 * ocr_conf)), 2)
+    timings["assemble"] = time.perf_counter() - t
+
+    last_stats = ScanStats(seconds=time.perf_counter() - t0, rotation=page.rotation, skew=page.skew,
+                           n_cells=len(units), n_marks=sum(len(u.marks) for u in all_units), timings=timings)
+    return [Table(name=f"p.{page_number}", rows=rows, kind="page", page=page_number, warnings=warnings,
+                  confidence=confidence)]
+
+
+# ------------------------------------------------------------------------------------------------ units
+
+def _cell_units(grids: list[GridBoxes], ink: np.ndarray, char_h: float) -> list[_Unit]:
+    units = []
+    inset = 2
+    for gi, grid in enumerate(grids):
+        for cb in grid.cells:
+            box = (cb.x0 + inset, cb.y0 + inset, cb.x1 - inset, cb.y1 - inset)
+            units.append(_Unit(box=box, cellbox=cb, grid_index=gi))
+    return units
+
+
+def _outside_region(page: PageImage, grids: list[GridBoxes]) -> tuple[int, int, int, int]:
+    """The whole page (tables are whitened in its erase mask)."""
+    h, w = page.gray.shape
+    return (0, 0, w - 1, h - 1)
+
+
+def _has_ink(ink: np.ndarray, erase: np.ndarray, box: tuple[int, int, int, int], char_h: float) -> bool:
+    x0, y0, x1, y1 = box
+    left = cv2.bitwise_and(ink[y0:y1 + 1, x0:x1 + 1], cv2.bitwise_not(erase[y0:y1 + 1, x0:x1 + 1]))
+    return cv2.countNonZero(left) >= char_h * 2
+
+
+def _line_units(region: RegionText) -> list[_Unit]:
+    """Each OCR line outside the tables becomes a one-cell row, with its own tokens."""
+    units = []
+    offset = 0
+    for text, box in region.lines:
+        start, end = offset, offset + len(text)
+        offset = end + 1  # the "\n"
+        tokens = [Token(t.text, (t.span[0] - start, t.span[1] - start), t.box, t.fixed_from)
+                  for t in region.tokens if start <= t.span[0] and t.span[1] <= end]
+        units.append(_Unit(box=box, region=RegionText(text=text, tokens=tokens, lines=[(text, box)],
+                                                      confidence=region.confidence)))
+    return units
+
+
+def _unit_for(mark: FoundMark, units: list[_Unit]) -> _Unit | None:
+    cx, cy = mark.centre
+    for u in units:
+        x0, y0, x1, y1 = u.box
+        if x0 <= cx <= x1 and y0 <= cy <= y1:
+            return u
+    # Largest overlap otherwise (a mark drawn across a rule).
+    best, best_area = None, 0
+    mx0, my0, mx1, my1 = mark.box
+    for u in units:
+        x0, y0, x1, y1 = u.box
+        area = max(0, min(x1, mx1) - max(x0, mx0)) * max(0, min(y1, my1) - max(y0, my0))
+        if area > best_area:
+            best, best_area = u, area
+    return best
+
+
+# ------------------------------------------------------------------------------------------------ marks
+
+def _column_templates(units: list[_Unit]) -> dict[tuple[int, int, int], list[tuple[str, float, float]]]:
+    """Option words printed in each column, as (word, relative x centre, relative y centre) medians,
+    learnt from the rows where OCR read them: used when OCR lost the word a mark covers."""
+    seen: dict[tuple[int, int, int], dict[str, list[tuple[float, float]]]] = {}
+    for u in units:
+        if u.cellbox is None:
+            continue
+        key = (u.grid_index, u.cellbox.col, u.cellbox.colspan)
+        x0, y0, x1, y1 = u.box
+        for tok in u.region.tokens:
+            if tok.text in OPTION_WORDS:
+                cx, cy = tok.centre
+                seen.setdefault(key, {}).setdefault(tok.text, []).append(
+                    ((cx - x0) / max(x1 - x0, 1), (cy - y0) / max(y1 - y0, 1)))
+    templates = {}
+    for key, words in seen.items():
+        entries = [(w, statistics.median(p[0] for p in pos), statistics.median(p[1] for p in pos))
+                   for w, pos in words.items() if len(pos) >= 2]
+        if entries:
+            templates[key] = sorted(entries, key=lambda e: (round(e[2], 1), e[1]))
+    return templates
+
+
+def _attach(mark: FoundMark, unit: _Unit, templates: dict, warnings: list[str]) -> None:
+    region = unit.region
+    tokens = region.tokens
+    if mark.kind == "circle":
+        hit = [t for t in tokens if mark.encloses(*t.centre, margin=1.1)]
+    else:  # strike: the line runs through the token's middle over most of its width
+        sx0, sy0, sx1, sy1 = mark.box
+        sy = (sy0 + sy1) / 2
+        hit = [t for t in tokens if t.box[1] <= sy <= t.box[3]
+               and min(sx1, t.box[2]) - max(sx0, t.box[0]) >= 0.5 * max(t.box[2] - t.box[0], 1)]
+    confidence = mark.confidence
+    detail = mark.detail
+    if hit and any(t.text in OPTION_WORDS for t in hit) or (hit and not _template_for(unit, templates)):
+        if mark.kind == "strike":
+            for t in hit:
+                unit.marks.append(Mark("strike", t.span, confidence, detail))
+            return
+        span = (min(t.span[0] for t in hit), max(t.span[1] for t in hit))
+        if len(hit) > 1:
+            detail += "（複数の語を囲む）"
+        unit.marks.append(Mark("circle", span, confidence, detail))
+        return
+    inferred = _infer_from_template(mark, unit, templates)
+    if inferred is not None:
+        words, text = inferred
+        if text != region.text:
+            warnings.append(f"{_ref(unit)}: 印の付いた語が読み取れないため、同じ列の配置から補いました")
+            unit.region = _retext(unit, text)
+        for w in words:
+            start = unit.region.text.find(w)
+            unit.marks.append(Mark(mark.kind, (start, start + len(w)), round(confidence * INFERRED_FACTOR, 2),
+                                   detail + "（位置から推定）"))
+        return
+    # Nothing to tie the mark to a word: keep it on the whole cell, with little weight.
+    unit.marks.append(Mark(mark.kind, None, round(min(confidence, 0.4), 2), detail + "（語を特定できず）"))
+
+
+def _template_for(unit: _Unit, templates: dict) -> list | None:
+    if unit.cellbox is None:
+        return None
+    return templates.get((unit.grid_index, unit.cellbox.col, unit.cellbox.colspan))
+
+
+def _infer_from_template(mark: FoundMark, unit: _Unit, templates: dict) -> tuple[list[str], str] | None:
+    template = _template_for(unit, templates)
+    if not template:
+        return None
+    x0, y0, x1, y1 = unit.box
+    positions = [(w, x0 + rx * (x1 - x0), y0 + ry * (y1 - y0)) for w, rx, ry in template]
+    if mark.kind == "circle":
+        words = [w for w, px, py in positions if mark.encloses(px, py, margin=1.15)]
+        if len(words) > 1:
+            cx, cy = mark.centre
+            words = [min(positions, key=lambda p: (p[1] - cx) ** 2 + (p[2] - cy) ** 2)[0]]
+    else:
+        sx0, sy0, sx1, sy1 = mark.box
+        words = [w for w, px, py in positions if sx0 <= px <= sx1]
+    if not words:
+        return None
+    recognised = {t.text for t in unit.region.tokens if t.text in OPTION_WORDS}
+    template_words = [w for w, _, _ in template]
+    if all(w in unit.region.text for w in words):
+        return words, unit.region.text
+    if not recognised <= set(template_words):
+        return None
+    # OCR lost option words; the row prints the same options as the rest of its column.
+    return words, "・".join(template_words)
+
+
+def _retext(unit: _Unit, text: str) -> RegionText:
+    x0, y0, x1, y1 = unit.box
+    return RegionText(text=text, tokens=[], lines=[(text, unit.box)], confidence=unit.region.confidence)
+
+
+def _looks_like_check(unit: _Unit) -> bool:
+    t = unit.region.text.strip()
+    return t == "" or t in CHECK_GLYPHS
+
+
+# ------------------------------------------------------------------------------------------------ rows
+
+def _ref(unit: _Unit) -> str:
+    return f"x={unit.box[0]},y={unit.box[1]}px"
+
+
+def _cell(unit: _Unit, page: PageImage, rowspan: int = 1, colspan: int = 1) -> Cell:
+    bbox = page.to_page_points(unit.box)
+    return Cell(text=unit.region.text, marks=unit.marks, rowspan=rowspan, colspan=colspan,
+                ref=f"x={bbox[0]:.0f},y={bbox[1]:.0f}", bbox=bbox)
+
+
+def _rows(grids: list[GridBoxes], units: list[_Unit], text_units: list[_Unit], page: PageImage) -> list[list[Cell]]:
+    """Tables and outside text lines in reading order (top to bottom)."""
+    blocks: list[tuple[int, list[list[Cell]]]] = []
+    for gi, grid in enumerate(grids):
+        rows = [[Cell() for _ in range(grid.n_cols)] for _ in range(grid.n_rows)]
+        for unit in (u for u in units if u.grid_index == gi):
+            cb = unit.cellbox
+            rows[cb.row][cb.col] = _cell(unit, page, cb.rowspan, cb.colspan)
+            for r in range(cb.row, min(cb.row + cb.rowspan, grid.n_rows)):
+                for c in range(cb.col, min(cb.col + cb.colspan, grid.n_cols)):
+                    if (r, c) != (cb.row, cb.col):
+                        rows[r][c] = Cell(merged_into=(cb.row, cb.col))
+        blocks.append((grid.box[1], rows))
+    for unit in text_units:
+        if not unit.region.text.strip():
+            continue
+        if any(_inside(unit.box, g.box) for g in grids):
+            continue
+        blocks.append((unit.box[1], [[_cell(unit, page)]]))
+    blocks.sort(key=lambda b: b[0])
+    return [row for _, rows in blocks for row in rows]
+
+
+def _inside(box: tuple[int, int, int, int], outer: tuple[int, int, int, int]) -> bool:
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return outer[0] <= cx <= outer[2] and outer[1] <= cy <= outer[3]

@@ -1,0 +1,205 @@
+"""Tesseract OCR of page regions in one call, word boxes, and option-word tokens fixed to the vocabulary.
+
+All regions of a page (every table cell, plus the page outside the tables) are cut out, cleaned of rules
+and pen marks, and sent to one `tesseract` process as a list of images: the Japanese model is loaded once.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from rapidfuzz.distance import Levenshtein
+
+from extractors.readers.scan_image import TESSERACT
+
+OPTION_WORDS = ("はい", "いいえ", "対象外", "該当", "非該当")
+TOKEN = re.compile(r"[^・･/／、,，|｜\s]+")  # text between option separators
+_SMALL_KANA = str.maketrans("ぁぃぅぇぉゃゅょっァィゥェォャュョッ", "あいうえおやゆよつアイウエオヤユヨツ")
+
+
+@dataclass
+class OcrWord:
+    text: str
+    box: tuple[int, int, int, int]  # page px
+    conf: float
+    line: tuple[int, int, int]  # (block, paragraph, line) within its region
+
+
+@dataclass
+class Token:
+    """A piece of a region's text between separators, with where it is on the page."""
+
+    text: str
+    span: tuple[int, int]  # into the region's text
+    box: tuple[int, int, int, int]
+    fixed_from: str = ""  # the OCR text when it was corrected to an option word
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return (self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2
+
+
+@dataclass
+class RegionText:
+    text: str = ""
+    tokens: list[Token] = field(default_factory=list)
+    lines: list[tuple[str, tuple[int, int, int, int]]] = field(default_factory=list)  # (text, box) per line
+    confidence: float | None = None  # mean Tesseract word confidence 0..1, None without words
+
+
+def ocr_regions(gray: np.ndarray, regions: list[tuple[int, int, int, int]],
+                erase: np.ndarray | list[np.ndarray], psm: int = 6, pad: int = 24) -> list[list[OcrWord]]:
+    """OCR each region (x0, y0, x1, y1 px) of `gray` with pixels in `erase` (one mask, or one per region)
+    whitened; all regions in one Tesseract run."""
+    if not regions:
+        return []
+    results: list[list[OcrWord]] = [[] for _ in regions]
+    with tempfile.TemporaryDirectory() as tmp:
+        listing = []
+        for k, (x0, y0, x1, y1) in enumerate(regions):
+            crop = gray[y0:y1 + 1, x0:x1 + 1].copy()
+            mask = erase[k] if isinstance(erase, list) else erase
+            crop[mask[y0:y1 + 1, x0:x1 + 1] > 0] = 255
+            crop = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+            path = Path(tmp) / f"r{k:04d}.png"
+            cv2.imwrite(str(path), crop)
+            listing.append(str(path))
+        list_file = Path(tmp) / "regions.txt"
+        list_file.write_text("\n".join(listing) + "\n", "utf-8")
+        out = Path(tmp) / "out"
+        subprocess.run([TESSERACT, str(list_file), str(out), "-l", "jpn", "--psm", str(psm), "--dpi", "300",
+                        "-c", "preserve_interword_spaces=0", "tsv"], capture_output=True, timeout=600, check=False)
+        tsv = out.with_suffix(".tsv")
+        rows = tsv.read_text("utf-8").splitlines()[1:] if tsv.exists() else []
+    for row in rows:
+        parts = row.split("\t")
+        if len(parts) < 12 or parts[0] != "5":
+            continue
+        text = parts[11].strip()
+        conf = float(parts[10])
+        if not text or conf < 0:
+            continue
+        k = int(parts[1]) - 1
+        if not 0 <= k < len(regions):
+            continue
+        left, top, width, height = (int(v) for v in parts[6:10])
+        x0, y0 = regions[k][0] - pad, regions[k][1] - pad
+        results[k].append(OcrWord(text, (x0 + left, y0 + top, x0 + left + width, y0 + top + height), conf / 100,
+                                  (int(parts[2]), int(parts[3]), int(parts[4]))))
+    return results
+
+
+def _is_cjk(ch: str) -> bool:
+    return ord(ch) > 0x2E80
+
+
+def fix_option_word(token: str) -> str | None:
+    """The option word a short OCR token stands for, when the match is close and unambiguous; else None.
+
+    Three-letter words allow one edit (いいぇ→いいえ, 対象夕→対象外); two-letter words only small-kana or
+    voiced-mark variants (はぃ→はい, ばい→はい), so that a real word like 妥当 never becomes 該当.
+    """
+    t = unicodedata.normalize("NFKC", token).replace(" ", "")
+    if t in OPTION_WORDS:
+        return t
+    if not 2 <= len(t) <= 4:
+        return None
+
+    def loose(s: str) -> str:
+        s = unicodedata.normalize("NFD", s.translate(_SMALL_KANA))
+        return "".join(c for c in s if not unicodedata.combining(c))
+
+    scored = sorted((Levenshtein.distance(t, w), w) for w in OPTION_WORDS)
+    best_d, best = scored[0]
+    if best_d != 1 or scored[1][0] == 1:
+        return None
+    if len(best) == 2 and (len(t) != 2 or loose(t) != loose(best)):
+        return None
+    return best
+
+
+def _split_concatenated(token: str) -> list[str] | None:
+    """「はいいいえ」 (the separator lost) → ["はい", "いいえ"]; None unless it is all option words."""
+    if token in OPTION_WORDS or not token:
+        return None
+    best: dict[int, list[str]] = {0: []}
+    for i in range(len(token)):
+        if i not in best:
+            continue
+        for w in OPTION_WORDS:
+            if token.startswith(w, i) and i + len(w) not in best:
+                best[i + len(w)] = best[i] + [w]
+    return best.get(len(token))
+
+
+def assemble(words: list[OcrWord]) -> RegionText:
+    """Join a region's words into lines (no space between Japanese characters), then split tokens."""
+    if not words:
+        return RegionText()
+    by_line: dict[tuple[int, int, int], list[OcrWord]] = {}
+    for w in words:
+        by_line.setdefault(w.line, []).append(w)
+    lines = sorted(by_line.values(), key=lambda ws: min(w.box[1] for w in ws))
+    text = ""
+    char_boxes: list[tuple[int, int, int, int] | None] = []
+    line_info = []
+    for n, line in enumerate(lines):
+        if n:
+            text += "\n"
+            char_boxes.append(None)
+        line_start = len(text)
+        for m, w in enumerate(sorted(line, key=lambda w: w.box[0])):
+            wt = unicodedata.normalize("NFKC", w.text)
+            if m and text and not (_is_cjk(text[-1]) or _is_cjk(wt[0])):
+                text += " "
+                char_boxes.append(None)
+            x0, y0, x1, y1 = w.box
+            step = (x1 - x0) / max(len(wt), 1)
+            for i, ch in enumerate(wt):
+                text += ch
+                char_boxes.append((int(x0 + i * step), y0, int(x0 + (i + 1) * step), y1))
+        lbox = _union([b for b in char_boxes[line_start:] if b])
+        line_info.append((text[line_start:], lbox))
+    tokens: list[Token] = []
+    for match in TOKEN.finditer(text):
+        piece, start, end = match.group(), match.start(), match.end()
+        box = _union([b for b in char_boxes[start:end] if b])
+        parts = _split_concatenated(piece)
+        if parts:
+            offset = start
+            for p in parts:
+                tokens.append(Token(p, (offset, offset + len(p)),
+                                    _union([b for b in char_boxes[offset:offset + len(p)] if b])))
+                offset += len(p)
+        else:
+            tokens.append(Token(piece, (start, end), box))
+    result = RegionText(text=text, tokens=tokens, lines=line_info,
+                        confidence=float(np.mean([w.conf for w in words])))
+    return fix_tokens(result)
+
+
+def fix_tokens(region: RegionText) -> RegionText:
+    """Replace tokens that are close misreadings of option words, shifting later spans."""
+    text, shift, tokens = region.text, 0, []
+    for tok in region.tokens:
+        start, end = tok.span[0] + shift, tok.span[1] + shift
+        fixed = fix_option_word(tok.text)
+        if fixed and fixed != tok.text:
+            text = text[:start] + fixed + text[end:]
+            shift += len(fixed) - len(tok.text)
+            tokens.append(Token(fixed, (start, start + len(fixed)), tok.box, fixed_from=tok.text))
+        else:
+            tokens.append(Token(tok.text, (start, end), tok.box, tok.fixed_from))
+    return RegionText(text=text, tokens=tokens, lines=region.lines, confidence=region.confidence)
+
+
+def _union(boxes: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
+    if not boxes:
+        return (0, 0, 0, 0)
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))

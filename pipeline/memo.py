@@ -1,0 +1,291 @@
+"""Negotiation memo per vendor: a Word document legal can edit, with the points to settle per product.
+
+    build_memos(out_dir, documents, register_df, template=None) -> [paths]
+
+writes `<out>/negotiation/<vendor>.docx`, started from `templates/memo_template.docx` (or the
+hospital's own template) so letterhead and styles are theirs. Findings whose status is 解消 or
+リスク受容 are not negotiation points: they are listed separately at the end for reference.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import docx
+import yaml
+from docx.enum.style import WD_STYLE_TYPE
+
+from extractors.model import Document
+from pipeline.report_data import (
+    FindingRow, Group, category_label, findings_from_register, group_by_vendor_product, item_evidence,
+)
+from pipeline.report_names import safe_name, unique_name, write_inside
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+DEFAULT_TEMPLATE = TEMPLATES_DIR / "memo_template.docx"
+CLAUSES_FILE = TEMPLATES_DIR / "memo_clauses.yaml"
+MEMO_DIR = "negotiation"
+BODY_MARKER = "［本文］"
+STYLE_CLAUSE, STYLE_QUOTE, STYLE_NOTE = "提案条項", "開示書の引用", "注記"
+DATE_BLANK = "＿＿＿＿年＿＿月＿＿日"
+
+# Point groups in memo order: (title, categories, lead sentence).
+POINT_GROUPS = [
+    ("責任分界（備考により医療機関側に移る義務）", ("responsibility_shift",),
+     "開示書の備考で医療機関側の作業・判断・環境準備とされている事項です。誰が、いつ、何を行い、不備があった場合に誰が責任を負うかを取り決めます。"),
+    ("オプション依存の項目と費用負担", ("option_dependent",),
+     "「はい」と回答されていても、オプション・別途契約が前提の項目です。提供範囲に含めるか、費用をどちらが負担するかを取り決めます。"),
+    ("未対応の管理策：代替策と対応期日", ("unsupported",),
+     "対応していない管理策です。代替策（補完的な管理策）と、対応の予定期日を書面で求めます。"),
+    ("その他の確認事項", None,
+     "回答と備考の矛盾、制限事項、記載漏れ、書類の不足など、契約前に事業者へ確認・訂正を求める事項です。"),
+]
+
+
+@dataclass(frozen=True)
+class StandardClause:
+    id: str
+    title: str
+    rationale: str
+    wording: str
+    concepts: tuple[str, ...]
+
+
+@functools.cache
+def _clauses_data(path: Path = CLAUSES_FILE) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def standard_clauses(path: Path = CLAUSES_FILE) -> list[StandardClause]:
+    data = _clauses_data(path)
+    return [StandardClause(c["id"], c["title"], c["rationale"].strip(), c["wording"].strip(),
+                           tuple(c.get("concepts", ()))) for c in data["clauses"]]
+
+
+def preamble(path: Path = CLAUSES_FILE) -> list[str]:
+    return [p.strip() for p in _clauses_data(path).get("preamble", [])]
+
+
+# --- proposed wording -------------------------------------------------------------------------------------
+
+def _item_label(f: FindingRow, documents: list[Document]) -> str:
+    labels = []
+    for item_id in f.item_ids:
+        question = next((it.question for d in documents if (it := d.item(item_id)) and it.question), "")
+        labels.append(f"項目{item_id}「{question}」" if question else f"項目{item_id}")
+    return "、".join(labels) or f"「{f.title}」"
+
+
+def _first_remark(f: FindingRow, documents: list[Document]) -> str:
+    return next((e.remark for e in item_evidence(f, documents) if e.remark), "")
+
+
+def proposed_wording(f: FindingRow, documents: list[Document]) -> str:
+    """The register's clause when it has one; otherwise wording for the finding's category."""
+    if f.contract_clause:
+        return f.contract_clause
+    label = _item_label(f, documents)
+    if f.category == "responsibility_shift":
+        remark = _first_remark(f, documents)
+        cited = f"開示書の備考「{remark}」のとおり" if remark else "開示書の記載のとおり"
+        return (f"{label}について、{cited}委託者側の作業又は判断を要する事項があるため、その実施主体、実施頻度、"
+                "費用負担及び不備があった場合の責任の所在を別紙「責任分界表」に定める。受託者は、委託者が当該作業を行うために"
+                "必要な手順書及び技術的支援を提供する。")
+    if f.category == "option_dependent":
+        return (f"{label}に係る機能及び作業（開示書でオプションとされているもの）は、本契約の提供範囲に含める。"
+                "提供範囲に含めない場合、受託者は契約締結前にその費用を見積書に明示し、委託者の書面による同意なく"
+                "追加費用を請求しない。")
+    if f.category == "unsupported":
+        due = f.due or DATE_BLANK
+        return (f"受託者は、{label}に対応していないことにより生じるリスクについて、代替策を書面で提示する。"
+                f"受託者は、{due}までに対応計画（対応予定時期を含む。）を委託者に提出し、対応が完了するまでの間、"
+                "代替策を実施する。代替策の実施に係る費用の負担は両者の協議により定める。")
+    return (f"受託者は、{label}に関する「{f.title}」の点について、契約締結前に書面で説明し、"
+            "開示書の記載に誤り又は不足がある場合は訂正の上再提出する。")
+
+
+# --- document writing ---------------------------------------------------------------------------------------
+
+class MemoWriter:
+    """Appends memo content to a python-docx Document, at the template's ［本文］ marker if present."""
+
+    def __init__(self, template: Path):
+        self.doc = docx.Document(str(template))
+        self.marker = next((p for p in self.doc.paragraphs if p.text.strip() == BODY_MARKER), None)
+        names = {s.name for s in self.doc.styles if s.type == WD_STYLE_TYPE.PARAGRAPH}
+        self.styles = names
+
+    def _style(self, name: str, fallback: str = "Normal") -> str | None:
+        for candidate in (name, fallback, "Normal"):
+            if candidate in self.styles:
+                return candidate
+        return None
+
+    def para(self, text: str = "", style: str = "Normal", bold_prefix: str = ""):
+        if self.marker is not None:
+            p = self.marker.insert_paragraph_before()
+        else:
+            p = self.doc.add_paragraph()
+        st = self._style(style)
+        if st:
+            p.style = self.doc.styles[st]
+        if bold_prefix:
+            p.add_run(bold_prefix).bold = True
+        if text:
+            p.add_run(text)
+        return p
+
+    def heading(self, text: str, level: int):
+        return self.para(text, f"Heading {level}")
+
+    def table(self, header: list[str], rows: list[list[str]]):
+        table = self.doc.add_table(rows=1, cols=len(header))
+        if "Table Grid" in {s.name for s in self.doc.styles}:
+            table.style = self.doc.styles["Table Grid"]
+        for cell, text in zip(table.rows[0].cells, header):
+            cell.text = ""
+            cell.paragraphs[0].add_run(text).bold = True
+        for row in rows:
+            for cell, text in zip(table.add_row().cells, row):
+                cell.text = text
+        if self.marker is not None:  # move the table before the marker
+            self.marker._p.addprevious(table._tbl)
+        return table
+
+    def finish(self) -> bytes:
+        if self.marker is not None:
+            self.marker._p.getparent().remove(self.marker._p)
+        buf = io.BytesIO()
+        self.doc.save(buf)
+        return buf.getvalue()
+
+
+def _quote_items(w: MemoWriter, f: FindingRow, documents: list[Document]) -> None:
+    quoted = item_evidence(f, documents)
+    for e in quoted:
+        remark = f"　備考「{e.remark}」" if e.remark else "　備考なし"
+        w.para(f"項目{e.item_id}「{e.question}」：回答「{e.answer}」{remark}（{e.location}）", STYLE_QUOTE)
+    if not quoted and f.evidence:
+        w.para(f.evidence, STYLE_QUOTE)
+
+
+def _write_point(w: MemoWriter, n: int, f: FindingRow, documents: list[Document]) -> None:
+    head = f"論点{n}　{f.title}"
+    if f.item_ids:
+        head += f"（項目 {'、'.join(f.item_ids)}）"
+    w.para(f"［重大度{f.severity}・{category_label(f.category)}・{f.status}・{f.risk_id}］", bold_prefix=head + "　")
+    w.para("開示書の記載：", "Normal")
+    _quote_items(w, f, documents)
+    if f.finding:
+        w.para(f.finding, bold_prefix="問題点：")
+    if f.recommendation:
+        w.para(f.recommendation, bold_prefix="協議事項：")
+    if f.category == "unsupported":
+        w.para(f"代替策の提示と対応期日（{f.due or DATE_BLANK}）を求める。", bold_prefix="期日：")
+    if f.policy:
+        w.para(f.policy, bold_prefix="病院の対応方針：")
+    w.para("提案文言：", "Normal")
+    w.para(proposed_wording(f, documents), STYLE_CLAUSE)
+
+
+def _write_product(w: MemoWriter, number: str, group: Group, open_findings: list[FindingRow]) -> None:
+    w.heading(f"{number}　{group.product or '（製品名なし）'}", 2)
+    files = "、".join(Path(d.source_file).name for d in group.documents) or "なし"
+    w.para(f"根拠書類：{files}", STYLE_NOTE)
+    n = 0
+    for i, (title, cats, lead) in enumerate(POINT_GROUPS, start=1):
+        known = {c for _, cs, _ in POINT_GROUPS if cs for c in cs}
+        points = [f for f in open_findings if (f.category in cats if cats else f.category not in known)]
+        w.heading(f"({i}) {title}", 3)
+        if not points:
+            w.para("該当する指摘はありません。", STYLE_NOTE)
+            continue
+        w.para(lead, STYLE_NOTE)
+        for f in points:
+            n += 1
+            _write_point(w, n, f, group.documents)
+
+
+def _write_standard_clauses(w: MemoWriter, groups: list[Group]) -> None:
+    docs = [d for g in groups for d in {id(d): d for d in g.documents}.values()]
+    for i, clause in enumerate(standard_clauses(), start=1):
+        w.heading(f"3.{i}　{clause.title}", 2)
+        w.para(clause.rationale, STYLE_NOTE)
+        related = [(d, it) for d in docs for it in d.items if it.concept in clause.concepts and (it.answer or it.remark)]
+        if related:
+            w.para("開示書の記載：", "Normal")
+            for d, it in related[:8]:
+                remark = f"　備考「{it.remark}」" if it.remark else ""
+                where = Path(d.source_file).name
+                w.para(f"{d.product or d.vendor}　項目{it.item_id}「{it.question}」：回答「{it.answer or '未回答'}」{remark}（{where}）",
+                       STYLE_QUOTE)
+        w.para("提案文言：", "Normal")
+        w.para(clause.wording, STYLE_CLAUSE)
+
+
+def render_memo(vendor_groups: list[Group], template: Path, generated: dt.date) -> bytes:
+    w = MemoWriter(template)
+    vendor = vendor_groups[0].vendor
+    w.para("契約協議事項メモ（案）", "Title")
+    products = "、".join(g.product or "（製品名なし）" for g in vendor_groups)
+    w.para(vendor, bold_prefix="相手方：")
+    w.para(products, bold_prefix="対象製品・サービス：")
+    w.para(generated.isoformat(), bold_prefix="作成日：")
+    w.para("本書は、受領したセキュリティ開示書・チェックリストとリスク登録簿から自動作成した協議用の下書きです。"
+           "提案文言は例であり、契約書・仕様書・覚書のいずれに定めるかを含め、法務担当者が修正してください。", STYLE_NOTE)
+
+    w.heading("1　協議の前提（責任分界の考え方）", 1)
+    for text in preamble():
+        w.para(text)
+
+    w.heading("2　製品別の協議事項", 1)
+    closed: list[tuple[Group, FindingRow]] = []
+    seen_closed: set[str] = set()
+    for i, g in enumerate(vendor_groups, start=1):
+        _write_product(w, f"2.{i}", g, g.open_findings)
+        for f in g.closed_findings:
+            if (f.risk_id or id(f)) not in seen_closed:
+                seen_closed.add(f.risk_id or id(f))
+                closed.append((g, f))
+
+    w.heading("3　標準条項（全製品に共通して提案する事項）", 1)
+    w.para("開示書の回答にかかわらず、次の条項を契約書・仕様書又は覚書に定めることを提案します。"
+           "開示書の関連する記載を併せて示します。", STYLE_NOTE)
+    _write_standard_clauses(w, vendor_groups)
+
+    w.heading("4　解消済み・リスク受容済みの指摘（参考）", 1)
+    if closed:
+        w.para("次の指摘は対応状況が「解消」又は「リスク受容」のため、協議事項から除き、参考として記載します。", STYLE_NOTE)
+        w.table(["製品", "項目", "指摘", "対応状況", "対応方針・メモ"],
+                [[g.product or "（製品名なし）", "、".join(f.item_ids), f.title, f.status,
+                  "／".join(x for x in (f.policy, f.note) if x)] for g, f in closed])
+    else:
+        w.para("ありません。", STYLE_NOTE)
+    return w.finish()
+
+
+def build_memos(out_dir: Path, documents: list[Document], register_df, template: Path | None = None,
+                *, generated: dt.date | None = None) -> list[Path]:
+    """One negotiation memo per vendor (grouped by organization key). Returns the paths written."""
+    out_dir = Path(out_dir)
+    template = Path(template) if template else DEFAULT_TEMPLATE
+    if not template.is_file():
+        raise FileNotFoundError(f"交渉メモのテンプレートが見つかりません: {template}")
+    groups = group_by_vendor_product(list(documents), findings_from_register(register_df))
+    by_vendor: dict[str, list[Group]] = {}
+    for g in groups:
+        by_vendor.setdefault(g.vendor_key, []).append(g)
+    used: set[str] = set()
+    written = []
+    for vendor_key in sorted(by_vendor):
+        vendor_groups = by_vendor[vendor_key]
+        name = unique_name(safe_name(vendor_groups[0].vendor, "事業者名なし"), vendor_key, used) + ".docx"
+        data = render_memo(vendor_groups, template, generated or dt.date.today())
+        written.append(write_inside(out_dir, out_dir / MEMO_DIR / name, data))
+    return written
+
+
+__all__ = ["build_memos", "proposed_wording", "standard_clauses"]
