@@ -107,6 +107,15 @@ def decide_option_columns(cells: dict[str, Cell]) -> Decision:
     if chosen:
         words = [w for w, _ in chosen]
         return Decision("", "unreadable", 0.3, raw, f"印が不明瞭です（{'・'.join(words)}）", candidates=words)
+    # The unchosen words struck through: the one printed word left standing is the answer.
+    struck = {lab for lab, c in cells.items() if any(m.kind == "strike" for m in c.marks)}
+    if struck:
+        standing = [_OPTION_RE.findall(texts[lab])[0] if _OPTION_RE.findall(texts[lab]) else lab
+                    for lab in cells if lab not in struck and texts[lab]]
+        if len(standing) == 1:
+            return Decision(standing[0], "answered", 0.9, raw)
+        reason = "すべての選択肢が消されています" if not standing else f"複数の選択肢が残っています（{'・'.join(standing)}）"
+        return Decision("", "ambiguous", 0.8, raw, reason, candidates=standing)
     return Decision("", "unanswered", 1.0, raw)
 
 

@@ -214,7 +214,13 @@ def _is_number_text(text: str) -> bool:
 
 
 def _row_has_item_number(row: list[Cell]) -> bool:
-    return any(_is_number_text(c.text) for _, c in _row_cells(row))
+    """An item row, not a second header row: an item number, or a long (question) text."""
+    for _, c in _row_cells(row):
+        t = normalize_text(c.text)
+        if _is_number_text(t) or len(t) > 20 or (len(t) > 8 and (parse_dotted_number(t)[0] or
+                                                                  parse_checklist_number(c.text)[0])):
+            return True
+    return False
 
 
 def infer_layout(table: Table) -> Layout | None:

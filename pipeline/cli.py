@@ -93,15 +93,19 @@ def print_summary(summary) -> None:
     if summary.failures:
         table = Table(title=f"読み取れなかったファイル {len(summary.failures)} 件（failed/ に移動しました）",
                       show_lines=True)
-        table.add_column("ファイル")
-        table.add_column("理由")
+        table.add_column("ファイル", overflow="fold")
+        table.add_column("理由", overflow="fold")
         for name, reason in summary.failures:
             table.add_row(name, reason)
         console.print(table)
     for warning in summary.warnings:
         console.print(f"[yellow]注意:[/yellow] {warning}")
-    if summary.outputs:
-        console.print("  出力: " + ", ".join(Path(p).name for p in summary.outputs))
+    reports = [p for p in summary.outputs if Path(p).suffix == ".html"]
+    files = [Path(p).name for p in summary.outputs if Path(p).suffix != ".html"]
+    if files:
+        console.print("  出力: " + ", ".join(files), highlight=False)
+    if reports:
+        console.print(f"  報告書: {len(reports)} 件（index.html から開けます）", highlight=False)
 
 
 def _check_not_locked(out: Path, wait: float) -> None:

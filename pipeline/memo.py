@@ -11,12 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import docx
 import yaml
 from docx.enum.style import WD_STYLE_TYPE
+from docx.oxml.ns import qn
+from docx.shared import Mm
 
 from extractors.model import Document
 from pipeline.report_data import (
@@ -54,6 +57,11 @@ class StandardClause:
     concepts: tuple[str, ...]
 
 
+def _unfold(text: str) -> str:
+    """YAML folding puts a space at each line break; Japanese text must not keep it."""
+    return re.sub(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])", "", text.strip())
+
+
 @functools.cache
 def _clauses_data(path: Path = CLAUSES_FILE) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -61,12 +69,12 @@ def _clauses_data(path: Path = CLAUSES_FILE) -> dict:
 
 def standard_clauses(path: Path = CLAUSES_FILE) -> list[StandardClause]:
     data = _clauses_data(path)
-    return [StandardClause(c["id"], c["title"], c["rationale"].strip(), c["wording"].strip(),
+    return [StandardClause(c["id"], c["title"], _unfold(c["rationale"]), _unfold(c["wording"]),
                            tuple(c.get("concepts", ()))) for c in data["clauses"]]
 
 
 def preamble(path: Path = CLAUSES_FILE) -> list[str]:
-    return [p.strip() for p in _clauses_data(path).get("preamble", [])]
+    return [_unfold(p) for p in _clauses_data(path).get("preamble", [])]
 
 
 # --- proposed wording -------------------------------------------------------------------------------------
@@ -103,7 +111,14 @@ def proposed_wording(f: FindingRow, documents: list[Document]) -> str:
         return (f"受託者は、{label}に対応していないことにより生じるリスクについて、代替策を書面で提示する。"
                 f"受託者は、{due}までに対応計画（対応予定時期を含む。）を委託者に提出し、対応が完了するまでの間、"
                 "代替策を実施する。代替策の実施に係る費用の負担は両者の協議により定める。")
-    return (f"受託者は、{label}に関する「{f.title}」の点について、契約締結前に書面で説明し、"
+    if f.category in ("missing_document", "stale_document"):
+        return (f"受託者は、契約締結前に、{f.title}の件について、最新の様式による開示書（MDS/SDS）及びチェックリストを"
+                "作成して委託者に提出する。以後、製品の版の更新時又は年1回のいずれか早い時期に更新して再提出する。")
+    if f.category == "checklist_deadline":
+        return ("受託者は、チェックリストで「いいえ」とした項目について、目標日までの対応計画を書面で提出し、"
+                "目標日到来時に対応結果を報告する。")
+    subject = label if f.item_ids else f"「{f.title}」の件"
+    return (f"受託者は、{subject}について、契約締結前に書面で説明し、"
             "開示書の記載に誤り又は不足がある場合は訂正の上再提出する。")
 
 
@@ -141,7 +156,7 @@ class MemoWriter:
     def heading(self, text: str, level: int):
         return self.para(text, f"Heading {level}")
 
-    def table(self, header: list[str], rows: list[list[str]]):
+    def table(self, header: list[str], rows: list[list[str]], widths_mm: list[float] | None = None):
         table = self.doc.add_table(rows=1, cols=len(header))
         if "Table Grid" in {s.name for s in self.doc.styles}:
             table.style = self.doc.styles["Table Grid"]
@@ -151,6 +166,13 @@ class MemoWriter:
         for row in rows:
             for cell, text in zip(table.add_row().cells, row):
                 cell.text = text
+        if widths_mm:
+            table.autofit = False
+            for row in table.rows:
+                for cell, width in zip(row.cells, widths_mm):
+                    cell.width = Mm(width)
+            for col, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths_mm):
+                col.set(qn("w:w"), str(int(Mm(width).twips)))
         if self.marker is not None:  # move the table before the marker
             self.marker._p.addprevious(table._tbl)
         return table
@@ -165,6 +187,8 @@ class MemoWriter:
 
 def _quote_items(w: MemoWriter, f: FindingRow, documents: list[Document]) -> None:
     quoted = item_evidence(f, documents)
+    if quoted or f.evidence:
+        w.para("開示書の記載：", "Normal")
     for e in quoted:
         remark = f"　備考「{e.remark}」" if e.remark else "　備考なし"
         w.para(f"項目{e.item_id}「{e.question}」：回答「{e.answer}」{remark}（{e.location}）", STYLE_QUOTE)
@@ -177,7 +201,6 @@ def _write_point(w: MemoWriter, n: int, f: FindingRow, documents: list[Document]
     if f.item_ids:
         head += f"（項目 {'、'.join(f.item_ids)}）"
     w.para(f"［重大度{f.severity}・{category_label(f.category)}・{f.status}・{f.risk_id}］", bold_prefix=head + "　")
-    w.para("開示書の記載：", "Normal")
     _quote_items(w, f, documents)
     if f.finding:
         w.para(f.finding, bold_prefix="問題点：")
@@ -215,13 +238,17 @@ def _write_standard_clauses(w: MemoWriter, groups: list[Group]) -> None:
         w.heading(f"3.{i}　{clause.title}", 2)
         w.para(clause.rationale, STYLE_NOTE)
         related = [(d, it) for d in docs for it in d.items if it.concept in clause.concepts and (it.answer or it.remark)]
+        related.sort(key=lambda pair: (not pair[1].remark, pair[1].answer in ("はい", "該当")))
+        several_products = len({d.product for d, _ in related if d.product}) > 1
         if related:
             w.para("開示書の記載：", "Normal")
             for d, it in related[:8]:
                 remark = f"　備考「{it.remark}」" if it.remark else ""
-                where = Path(d.source_file).name
-                w.para(f"{d.product or d.vendor}　項目{it.item_id}「{it.question}」：回答「{it.answer or '未回答'}」{remark}（{where}）",
-                       STYLE_QUOTE)
+                prefix = f"{d.product}　" if several_products and d.product else ""
+                w.para(f"{prefix}項目{it.item_id}「{it.question}」：回答「{it.answer or '未回答'}」{remark}"
+                       f"（{Path(d.source_file).name}）", STYLE_QUOTE)
+            if len(related) > 8:
+                w.para(f"ほか{len(related) - 8}項目（回答一覧を参照）", STYLE_NOTE)
         w.para("提案文言：", "Normal")
         w.para(clause.wording, STYLE_CLAUSE)
 
@@ -261,7 +288,8 @@ def render_memo(vendor_groups: list[Group], template: Path, generated: dt.date) 
         w.para("次の指摘は対応状況が「解消」又は「リスク受容」のため、協議事項から除き、参考として記載します。", STYLE_NOTE)
         w.table(["製品", "項目", "指摘", "対応状況", "対応方針・メモ"],
                 [[g.product or "（製品名なし）", "、".join(f.item_ids), f.title, f.status,
-                  "／".join(x for x in (f.policy, f.note) if x)] for g, f in closed])
+                  "／".join(x for x in (f.policy, f.note) if x)] for g, f in closed],
+                widths_mm=[32, 22, 52, 20, 40])
     else:
         w.para("ありません。", STYLE_NOTE)
     return w.finish()

@@ -104,9 +104,13 @@ def load_config(path: Path | str) -> RulesConfig:
         raise RuleError(f"ルール設定ファイルを読めません: {path}（{e}）") from e
     if not isinstance(data, dict):
         raise RuleError(f"ルール設定ファイルの形式が正しくありません（辞書形式で記述してください）: {path}")
+    keys = {"disabled", "severity", "extra_rule_dirs"}
     if isinstance(data.get("rules"), dict):
         data = data["rules"]
-    unknown = set(data) - {"disabled", "severity", "extra_rule_dirs"}
+    elif not path.name.startswith("rules"):
+        # mdsgap.yaml without a rules: section: its other top-level keys belong to the pipeline.
+        data = {k: v for k, v in data.items() if k in keys}
+    unknown = set(data) - keys
     if unknown:
         raise RuleError(f"ルール設定に不明な項目があります: {', '.join(sorted(unknown))}（{path}）")
     severity = {str(k): str(v) for k, v in (data.get("severity") or {}).items()}

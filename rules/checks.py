@@ -8,12 +8,13 @@ works on every form version whose catalogue carries the concept.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from extractors.forms import CatalogueItem, get_form
+from extractors.forms import CatalogueItem, forms_of_family, get_form
 from extractors.model import APPLICABLE, NO, YES, Document, Item
-from extractors.text import parse_date, wareki_fiscal_year
+from extractors.text import normalize_text, parse_date, wareki_fiscal_year
 from rules.grouping import CHECKLIST_FAMILIES, DISCLOSURE_FAMILIES, VendorGroup, same_product
 from rules.remarks import class_label, signals_of
 
@@ -67,10 +68,43 @@ def describe_condition(condition: dict) -> str:
 # helpers
 
 def catalogue_item(doc: Document, item: Item) -> CatalogueItem | None:
+    """The catalogue entry of a row. A bullet row the interpreter could not link (its parent was
+    renumbered, e.g. 5.1/記憶 in a GL6.0 sheet) is resolved through its parent's catalogue id."""
     form = get_form(doc.form_id) if doc.form_id else None
     if form is None:
         return None
-    return form.item(item.catalogue_id or item.item_id)
+    if item.catalogue_id:
+        return form.item(item.catalogue_id)
+    if "/" in item.item_id:
+        parent_id, label = item.item_id.split("/", 1)
+        parent = doc.item(item.parent_id or parent_id)
+        if parent is not None and parent.catalogue_id:
+            return form.item(f"{parent.catalogue_id}/{label}")
+    return None
+
+
+def concept_of(doc: Document, item: Item) -> str:
+    if item.concept:
+        return item.concept
+    cat = catalogue_item(doc, item)
+    return cat.concept if cat else ""
+
+
+def is_known(doc: Document, item: Item) -> bool:
+    return item.known or catalogue_item(doc, item) is not None
+
+
+def doc_item_for(doc: Document, catalogue_id: str) -> Item | None:
+    """The row of this document that carries a catalogue id (numbers may differ from the catalogue's)."""
+    for i in doc.items:
+        if i.catalogue_id == catalogue_id:
+            return i
+    for i in doc.items:
+        if not i.catalogue_id and "/" in catalogue_id:
+            cat = catalogue_item(doc, i)
+            if cat is not None and cat.id == catalogue_id:
+                return i
+    return None
 
 
 def takes_answer(doc: Document, item: Item) -> bool:
@@ -91,7 +125,7 @@ def failing_gate(doc: Document, item: Item, _depth: int = 0) -> tuple[Item, str]
     if cat is None or _depth > 8:
         return None
     for parent_id, required in cat.requires:
-        parent = doc.item(parent_id)
+        parent = doc_item_for(doc, parent_id)
         if parent is None:
             continue
         if parent.answer_status == ANSWERED and parent.answer and parent.answer != required:
@@ -108,7 +142,7 @@ def is_applicable(doc: Document, item: Item) -> bool:
 
 def items_with_concepts(doc: Document, concepts) -> list[Item]:
     wanted = set(concepts or ())
-    return [i for i in doc.items if i.concept in wanted]
+    return [i for i in doc.items if concept_of(doc, i) in wanted]
 
 
 def question_of(doc: Document, item: Item) -> str:
@@ -154,7 +188,7 @@ def _item_filter(doc: Document, cond: dict) -> list[Item]:
     if cond.get("item_ids"):
         items = [i for i in items if i.item_id in set(cond["item_ids"])]
     if cond.get("known_only", True):
-        items = [i for i in items if i.known]
+        items = [i for i in items if is_known(doc, i)]
     return items
 
 
@@ -200,9 +234,12 @@ def check_answer_status(cond: dict, doc: Document, ctx: Context) -> list[Hit]:
         if cat is not None and cat.tier == "reference" and not cond.get("include_reference", False):
             continue
         if item.answer_status == "unanswered":
-            if _is_na_mark(item) or not is_applicable(doc, item):
+            na = cond.get("na_marks", "exclude")  # exclude | only | include
+            if (na == "exclude" and _is_na_mark(item)) or (na == "only" and not _is_na_mark(item)):
                 continue
-        status_text = {"unanswered": "未回答", "ambiguous": "複数の選択肢に印があり判別できません",
+            if not is_applicable(doc, item):
+                continue
+        status_text = {"unanswered": "該当なしの記号のみで回答なし" if _is_na_mark(item) else "未回答", "ambiguous": "複数の選択肢に印があり判別できません",
                        "unreadable": "読み取れません"}[item.answer_status]
         raw = f"（回答欄の記載: 「{item.answer_raw}」）" if item.answer_raw.strip() else ""
         fields = _base_fields(doc, item) | {"status": status_text, "answer_raw": item.answer_raw}
@@ -269,6 +306,27 @@ def check_remark(cond: dict, doc: Document, ctx: Context) -> list[Hit]:
     return hits
 
 
+_REF_RANGE = re.compile(r"[(（]\s*(\d{1,2})\s*[)）]\s*[~～〜\-ー－―]\s*[(（]\s*(\d{1,2})\s*[)）]")
+_REF_ONE = re.compile(r"[(（]\s*(\d{1,2})\s*[)）](?:\s*-\s*(\d))?")
+
+
+def items_referenced(doc: Document, sentence: str) -> list[Item]:
+    """Checklist rows a comment sentence names: 「(4)～(8)につきまして」, 「(3)-2」, 「(1)」."""
+    text = normalize_text(sentence)
+    numbers: list[str] = []
+    for m in _REF_RANGE.finditer(text):
+        numbers += [str(n) for n in range(int(m.group(1)), int(m.group(2)) + 1)]
+    text = _REF_RANGE.sub(" ", text)
+    for m in _REF_ONE.finditer(text):
+        numbers.append(m.group(1) + (f"-{m.group(2)}" if m.group(2) else ""))
+    found: list[Item] = []
+    for n in numbers:
+        pattern = re.compile(rf"^\d+\({re.escape(n.split('-')[0])}\)" + (rf"-{n.split('-')[1]}" if "-" in n else "")
+                             + r"(?:-\d)?(?:@.*)?$")
+        found += [i for i in doc.items if pattern.match(i.item_id) and i not in found]
+    return found
+
+
 @check("comment_remark", "document",
        lambda c: f"チェックリストのコメント欄に「{'・'.join(class_label(x) for x in c.get('classes', []))}」の表現がある")
 def check_comment_remark(cond: dict, doc: Document, ctx: Context) -> list[Hit]:
@@ -276,7 +334,10 @@ def check_comment_remark(cond: dict, doc: Document, ctx: Context) -> list[Hit]:
     if not signals:
         return []
     first = signals[0]
-    return [Hit([doc], quote=first.sentence, fields={"quote": first.sentence, "trigger": first.trigger},
+    referenced = items_referenced(doc, first.sentence)
+    return [Hit([doc], [(doc, i) for i in referenced], quote=first.sentence,
+                fields={"quote": first.sentence, "trigger": first.trigger,
+                        "items": "、".join(i.item_id for i in referenced) or "（項目の指定なし）"},
                 extra_evidence=[f"コメント欄: 「{doc.comment.strip()}」"],
                 finding=f"コメント欄に{class_label(first.cls)}があります:「{first.sentence}」")]
 
@@ -324,6 +385,9 @@ def check_no_without_remark(cond: dict, doc: Document, ctx: Context) -> list[Hit
             continue
         if item.remark_ref_empty or not is_applicable(doc, item):
             continue
+        cat = catalogue_item(doc, item)
+        if (cat is not None and cat.parent) or "/" in item.item_id:
+            continue  # a bullet choice (which methods / lines): いいえ is a selection, not a gap
         hits.append(Hit([doc], [(doc, item)], fields=_base_fields(doc, item),
                         finding=f"項目{item.item_id}「{question_of(doc, item)}」は「{item.answer}」ですが、"
                                 "理由や代替策の備考がありません。"))
@@ -440,8 +504,14 @@ def check_checklist_year_behind(cond: dict, doc: Document, ctx: Context) -> list
     current = fiscal_year_of_date(ctx.as_of)
     if fy is None or current - fy <= int(cond.get("max_years_behind", 0)):
         return []
-    return [Hit([doc], fields={"fiscal_year": str(fy), "current": str(current)},
-                finding=f"チェックリストは{doc.form_version or f'{fy}年度'}版で、評価日の年度（{current}年度）の様式ではありません。")]
+    # Only when a newer form of the family has been published by the evaluation date.
+    newer = sorted(f.fiscal_year for f in forms_of_family(doc.family) if f.fiscal_year and fy < f.fiscal_year <= current)
+    if not newer:
+        return []
+    latest = next(f.form_version for f in forms_of_family(doc.family) if f.fiscal_year == newer[-1])
+    return [Hit([doc], fields={"fiscal_year": str(fy), "current": latest},
+                finding=f"チェックリストは{doc.form_version or f'{fy}年度'}の様式です。"
+                        f"より新しい{latest}の様式があります（評価日 {ctx.as_of.isoformat()}）。")]
 
 
 # ---------------------------------------------------------------------------------------------

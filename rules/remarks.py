@@ -113,9 +113,11 @@ def _sentence_signals(sentence: str) -> dict[str, str]:
         if any(s < end and start < e for s, e in excluded.get(name, [])):
             continue
         found.setdefault(name, doc[start:end].text)
+    if "restricted" in found:
+        found["limitation"] = found["restricted"]
     if "negation" in found:
         if "exception" in found:
-            found["limitation"] = found["negation"]
+            found.setdefault("limitation", found["negation"])
         else:
             found["contradiction"] = found["negation"]
     return found

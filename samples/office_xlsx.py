@@ -44,7 +44,7 @@ class XlsxStyle:
     glyph: str = "○"  # mark glyph in option columns
     answer_mode: str = "marks"  # marks | dropdown | ellipse (MDS); combined | split (checklist)
     dropdown_source: str = "inline"  # inline | range (hidden sheet 選択肢)
-    header_pos: str = "above"  # above | beside (header fields right of the title)
+    header_pos: str = "above"  # above | beside (right of the title) | below (under the table)
     title_merged: bool = True
     section_rows: bool = True  # merged section heading rows
     number_in_question: bool = False  # print 「4.3 アクセス記録…」 in the question cell
@@ -123,7 +123,9 @@ def _write_mds(wb: Workbook, sub: Submission, style: XlsxStyle) -> list[tuple[in
     ws.row_dimensions[row].height = 36
     row += 2
     pairs = _header_field_pairs(sub)
-    if style.header_pos == "above":
+    if style.header_pos == "below":
+        pass
+    elif style.header_pos == "above":
         # Two pairs a line: 「製造業者： …」 in the first columns, 「作成日： …」 right of the question column.
         q = cols["q"]
         for k in range(0, len(pairs), 2):
@@ -190,6 +192,13 @@ def _write_mds(wb: Workbook, sub: Submission, style: XlsxStyle) -> list[tuple[in
             validations[key].add(f"{get_column_letter(cols['answer'])}{row}")
         row += 1
     ws.freeze_panes = ws.cell(row=header_row + 1, column=style.start_col)
+    if style.header_pos == "below":  # 作成日 etc. under the table, as some vendors' footers do
+        row += 1
+        for label, value in pairs:
+            _put(ws, row, cols["q"], label, style, bold=True)
+            _put(ws, row, cols["q"] + 1, value, style)
+            ws.merge_cells(start_row=row, start_column=cols["q"] + 1, end_row=row, end_column=last_col)
+            row += 1
     if style.footnotes == "below":
         row += 1
         _write_footnote_block(ws, sub, style, row, cols["q"] - 1 if cols["q"] > style.start_col else style.start_col)
@@ -198,10 +207,7 @@ def _write_mds(wb: Workbook, sub: Submission, style: XlsxStyle) -> list[tuple[in
         fs.column_dimensions["B"].width = 80
         _write_footnote_block(fs, sub, style, 1, 1)
     ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToHeight = 0
+    _fit_landscape(ws)
     return ellipses
 
 
@@ -222,9 +228,13 @@ def _mds_cell(it: ItemSpec, role: str, style: XlsxStyle):
     if it.kind == "group":
         return None
     if role in (YES, NO, NA, APPL, NOT_APPL):
-        if role not in it.options:
-            return None if role not in (YES, NO, NA) or APPL in style.columns else "－"
-        return style.glyph if role in it.marked else None
+        if role in it.options:
+            return style.glyph if role in it.marked else None
+        if role in (YES, NO) and APPL not in style.columns and APPL in it.options:
+            # No 該当/非該当 columns: the gate row prints its words in the はい/いいえ cells, mark in front.
+            word = it.options[(YES, NO).index(role)]
+            return f"{style.glyph}{word}" if word in it.marked else word
+        return None
     if role in ("opt1", "opt2", "opt3"):
         k = int(role[-1]) - 1
         return it.options[k] if k < len(it.options) else None
@@ -363,6 +373,7 @@ def _write_checklist(wb: Workbook, sub: Submission, style: XlsxStyle) -> None:
             row += 1
             last_scope = it.scope
         section_first_row.setdefault(it.section, row)
+        ws.row_dimensions[row].height = 27
         for role, c in cols.items():
             value = _checklist_cell(it, role, style)
             cell = _put(ws, row, c, value, style, align=WRAP if role in ("q", "remark") else CENTER)
@@ -392,7 +403,15 @@ def _write_checklist(wb: Workbook, sub: Submission, style: XlsxStyle) -> None:
     ws.cell(row=row + 1, column=style.start_col,
             value="● 各項目の考え方や確認方法等については、「医療機関におけるサイバーセキュリティ対策チェックリストマニュアル"
                   "～医療機関・事業者向け～」をご覧ください。").font = _font(style, size=8)
+    _fit_landscape(ws)
+
+
+def _fit_landscape(ws) -> None:
     ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
 
 
 def _checklist_cell(it: ItemSpec, role: str, style: XlsxStyle):

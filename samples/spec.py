@@ -112,20 +112,24 @@ DEFAULT_MDS_ANSWERS = {
 }
 
 
-def _section_for(number: str) -> str:
+def _section_for(number: str, style: str = "title_ref") -> str:
+    """Section heading of a row: 「技術的安全対策(6.5)」, or 「6.5 技術的安全対策」 with style "ref_title"."""
     top = number.split(".")[0]
     keys = sorted(MDS_SECTIONS, key=int)
     chosen = ""
     for k in keys:
         if top.isdigit() and int(top) >= int(k):
             chosen = MDS_SECTIONS[k]
+    if chosen and style == "ref_title":
+        title, ref = chosen[:-1].rsplit("(", 1)
+        chosen = f"{ref} {title}"
     return chosen
 
 
 def mds_items(form_id: str, answers: dict[str, str] | None = None, remarks: dict[str, str] | None = None,
               *, with_ref: bool = True, renumber: dict[str, str] | None = None,
               printed: dict[str, str] | None = None, questions: dict[str, str] | None = None,
-              drop: tuple[str, ...] = ()) -> list[ItemSpec]:
+              drop: tuple[str, ...] = (), section_style: str = "title_ref") -> list[ItemSpec]:
     """The form's rows in catalogue order with this vendor's answers and remarks.
 
     `renumber` maps a catalogue number to the number this vendor's form prints (the item id then
@@ -164,7 +168,7 @@ def mds_items(form_id: str, answers: dict[str, str] | None = None, remarks: dict
             status = "answered"
         items.append(ItemSpec(
             item_id=item_id, number_printed=number_printed, question=question, answer=answer,
-            answer_status=status, remark=remarks.get(cat.id, ""), section=_section_for(cat.id.split("/")[0]),
+            answer_status=status, remark=remarks.get(cat.id, ""), section=_section_for(cat.id.split("/")[0], section_style),
             kind=kind, options=options or (YES, NO, NA)))
     return items
 

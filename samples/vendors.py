@@ -87,7 +87,7 @@ def vendor_b():
                "12.3.1.1": "1 2. 3. 1. 1", "11": "1 1"}
     questions = {"4.2": "利用者の職種・担当業務別の情報区分ごとのアクセス管理機能がるか？",  # dropped character
                  "1": "扱う情報のリストを医療機関に提示できるか？"}
-    items = mds_items("jahis-mds-4.1", printed=printed, questions=questions, drop=("4.3.2",),
+    items = mds_items("jahis-mds-4.1", printed=printed, questions=questions, drop=("4.3.2",), section_style="ref_title",
                       answers={"12": NOT_APPL, "12.4": NOT_APPL, "12.4.1": NA})
     items.append(ItemSpec(item_id="12.5", number_printed="12.5",
                           question="クラウドサービスの稼働状況を利用者に通知する機能があるか？", answer=YES,

@@ -62,6 +62,16 @@ def inject_drawing(path: Path, sheet_no: int, anchors: list[str], sheet_extra: s
     """Add xl/drawings/drawingN.xml to sheet N as Excel does (rels, content type, <drawing r:id>)."""
     drawing = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
                f'<xdr:wsDr xmlns:xdr="{XDR}" xmlns:a="{A}">{"".join(anchors)}</xdr:wsDr>')
+    inject_parts(path, sheet_no, {f"xl/drawings/drawing{sheet_no}.xml": drawing},
+                 [("rIdDr1", "drawing", f"../drawings/drawing{sheet_no}.xml")],
+                 '<drawing r:id="rIdDr1"/>' + sheet_extra,
+                 f'<Override PartName="/xl/drawings/drawing{sheet_no}.xml" '
+                 'ContentType="application/vnd.openxmlformats-officedocument.drawing+xml"/>')
+
+
+def inject_parts(path: Path, sheet_no: int, parts: dict[str, str], rels: list[tuple[str, str, str]],
+                 sheet_xml: str, content_types: str) -> None:
+    """Add package parts to sheet N: the parts, the sheet's rels, XML at the end of the sheet, content types."""
     tmp = path.with_suffix(".tmp")
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
         names = src.namelist()
@@ -71,21 +81,20 @@ def inject_drawing(path: Path, sheet_no: int, anchors: list[str], sheet_extra: s
                 text = data.decode("utf-8")
                 if 'xmlns:r="' not in text.split(">", 2)[1]:
                     text = text.replace("<worksheet ", f'<worksheet xmlns:r="{R}" ', 1)
-                text = text.replace("</worksheet>", f'<drawing r:id="rIdDr1"/>{sheet_extra}</worksheet>')
+                text = text.replace("</worksheet>", f"{sheet_xml}</worksheet>")
                 data = text.encode("utf-8")
             elif name == "[Content_Types].xml":
-                data = data.replace(b"</Types>", (
-                    f'<Override PartName="/xl/drawings/drawing{sheet_no}.xml" '
-                    'ContentType="application/vnd.openxmlformats-officedocument.drawing+xml"/></Types>').encode())
+                data = data.replace(b"</Types>", f"{content_types}</Types>".encode())
             dst.writestr(name, data)
-        rels = f"xl/worksheets/_rels/sheet{sheet_no}.xml.rels"
-        assert rels not in names
-        dst.writestr(rels, (
+        rels_name = f"xl/worksheets/_rels/sheet{sheet_no}.xml.rels"
+        assert rels_name not in names
+        dst.writestr(rels_name, (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            f'<Relationship Id="rIdDr1" Type="{R}/drawing" Target="../drawings/drawing{sheet_no}.xml"/>'
-            "</Relationships>"))
-        dst.writestr(f"xl/drawings/drawing{sheet_no}.xml", drawing)
+            + "".join(f'<Relationship Id="{rid}" Type="{R}/{kind}" Target="{target}"/>' for rid, kind, target in rels)
+            + "</Relationships>"))
+        for name, text in parts.items():
+            dst.writestr(name, text)
     tmp.replace(path)
 
 
@@ -306,6 +315,63 @@ def test_x14_validation_in_extlst(tmp_path):
     grid = read_xlsx(path)
     table = grid.tables[0]
     assert table.rows[0][1].choices == ["該当", "非該当"]
+
+
+VML_HEAD = ('<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+            'xmlns:x="urn:schemas-microsoft-com:office:excel"><o:shapelayout v:ext="edit">'
+            '<o:idmap v:ext="edit" data="1"/></o:shapelayout>')
+
+
+def vml_checkbox(sid: int, anchor: str, label: str = "", checked: bool | None = None, kind: str = "Checkbox") -> str:
+    """A form-control check box as Excel writes it in the sheet's VML drawing (anchor in cells + px)."""
+    state = "" if checked is None else f"<x:Checked>{1 if checked else 0}</x:Checked>"
+    text = (f'<v:textbox style="mso-direction-alt:auto" o:singleclick="f"><div style="text-align:left">'
+            f'<font face="ＭＳ Ｐゴシック" size="220" color="#000000">{label}</font></div></v:textbox>') if label else ""
+    return (f'<v:shape id="_x0000_s{sid}" type="#_x0000_t201" style="position:absolute;z-index:1" filled="f" '
+            f'stroked="f" o:insetmode="auto">{text}<x:ClientData ObjectType="{kind}"><x:Anchor>{anchor}</x:Anchor>'
+            f"<x:AutoFill>False</x:AutoFill>{state}<x:NoThreeD/></x:ClientData></v:shape>")
+
+
+def test_form_control_checkboxes(tmp_path):
+    """Excel check boxes become ☑/☐ in the cell text where they sit; ctrlProps state wins over VML."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.column_dimensions["C"].width = 20  # 140 px
+    ws.append(["番号", "質問", "回答"])
+    ws.append(["1", "暗号化していますか。", None])
+    ws.append(["2", "ログを取得していますか。", "はい　いいえ"])
+    ws["C3"] = CellRichText([TextBlock(InlineFont(strike=True), "はい"), "　いいえ"])
+    ws.append(["3", "遠隔保守を行いますか。", None])
+    ws.append(["4", "コメント", "別紙参照"])
+    path = tmp_path / "controls.xlsx"
+    wb.save(path)
+    vml = (VML_HEAD
+           + vml_checkbox(1025, "2, 2, 1, 2, 2, 60, 1, 18", "はい", True)  # C2 left, labelled, checked
+           + vml_checkbox(1026, "2, 70, 1, 2, 2, 130, 1, 18", "いいえ", False)  # C2 right
+           + vml_checkbox(1027, "2, 0, 2, 2, 2, 14, 2, 18", "", None)  # C3 before はい: unchecked
+           + vml_checkbox(1028, "2, 60, 2, 2, 2, 74, 2, 18", "", None)  # C3 before いいえ: ctrlProp says checked
+           + vml_checkbox(1029, "2, 2, 3, 2, 2, 60, 3, 18", "対象外", True, kind="Radio")  # C4 option button
+           + '<v:shape id="_x0000_s1030" type="#_x0000_t202"><x:ClientData ObjectType="Note">'
+             "<x:Anchor>2, 2, 4, 2, 3, 60, 5, 18</x:Anchor></x:ClientData></v:shape>"  # a comment: ignored
+           + "</xml>")
+    ctrl = ('<formControlPr xmlns="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main" '
+            'objectType="CheckBox" checked="Checked" lockText="1" noThreeD="1"/>')
+    controls = ('<mc:AlternateContent xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006">'
+                '<mc:Choice Requires="x14"><controls><control shapeId="1028" r:id="rIdC1" name="Check Box 4"/>'
+                "</controls></mc:Choice></mc:AlternateContent>")
+    inject_parts(path, 1, {"xl/drawings/vmlDrawing1.vml": vml, "xl/ctrlProps/ctrlProp1.xml": ctrl},
+                 [("rIdV1", "vmlDrawing", "../drawings/vmlDrawing1.vml"),
+                  ("rIdC1", "ctrlProp", "../ctrlProps/ctrlProp1.xml")],
+                 '<legacyDrawing r:id="rIdV1"/>' + controls,
+                 '<Default Extension="vml" ContentType="application/vnd.openxmlformats-officedocument.vmlDrawing"/>'
+                 '<Override PartName="/xl/ctrlProps/ctrlProp1.xml" ContentType="application/vnd.ms-excel.controlproperties+xml"/>')
+    grid = read_xlsx(path)
+    assert cell(grid, "Sheet", "C2").text == "☑はい ☐いいえ"
+    c3 = cell(grid, "Sheet", "C3")
+    assert c3.text == "☐はい　☑いいえ"
+    assert [(m.kind, c3.text[m.span[0]:m.span[1]]) for m in c3.marks] == [("strike", "はい")]
+    assert cell(grid, "Sheet", "C4").text == "☑対象外"
+    assert cell(grid, "Sheet", "C5").text == "別紙参照"
 
 
 # --------------------------------------------------------------------------- limits and formats

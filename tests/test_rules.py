@@ -191,6 +191,11 @@ def test_no_contradiction_when_answer_is_no():
     assert "contradiction.remark" not in [x.rule_id for x in f]
 
 
+def test_limitation_log_only_on_server_by_admin():
+    f = run(clean_mds(**{"4.3.1": ("はい", "アクセスログは、管理者が、サーバ上で確認できます。")}))
+    assert ids(f) == [("limitation.remark", ("4.3.1",))]
+
+
 def test_limitation_direct_db_access_not_logged():
     remark = ("データベースへの直接アクセスに関しては、ログが残りません。"
               "ただし、一般ユーザはデータベースへ直接アクセスできないよう管理設定しています。")
@@ -211,6 +216,7 @@ def test_checklist_comment_duty_shift():
     f = run(*[doc], as_of=AS_OF)
     assert [x.rule_id for x in f] == ["responsibility.checklist_comment"]
     assert "施設ご提供" in f[0].quote
+    assert f[0].item_ids == ["2(4)", "2(5)", "2(6)", "2(7)", "2(8)"]
 
 
 # -- missing remarks -------------------------------------------------------------------------------
@@ -235,9 +241,9 @@ def test_no_without_reason():
 
 def test_checklist_na_mark_without_explanation():
     doc = clean_checklist(**{"2(9)": {"answer": "", "answer_status": "unanswered", "answer_raw": "="}})
-    assert ids(run(*[doc], as_of=AS_OF)) == [("missing_remark.checklist_na", ("2(9)",))]
+    assert sorted(ids(run(doc))) == [("incomplete.checklist_na", ("2(9)",)), ("missing_remark.checklist_na", ("2(9)",))]
     doc.comment = "(9) につきまして、弊社が管理するサーバはありません。"
-    assert ids(run(*[doc], as_of=AS_OF)) == []
+    assert ids(run(doc)) == [("incomplete.checklist_na", ("2(9)",))]
 
 
 # -- inconsistency ---------------------------------------------------------------------------------
@@ -320,7 +326,22 @@ def test_stale_created_and_old_form():
 
 def test_checklist_of_previous_year():
     doc = make_doc("mhlw-checklist-r5-vendor", {}, product="", source="old_checklist.xlsx")
-    assert [f.rule_id for f in run(*[doc], as_of=AS_OF)] == ["stale.checklist_year"]
+    assert [f.rule_id for f in run(doc)] == ["stale.checklist_year"]
+    # The newest form known is not stale even a year later (no newer form exists).
+    assert run(clean_checklist(), as_of=dt.date(2026, 11, 27)) == []
+
+
+def test_bullet_under_renumbered_parent_resolves_concept():
+    # GL6.0 sheets may shift numbers (4.1 printed as 5.1); the interpreter links the parent but not the bullet.
+    doc = clean_mds(**{TWO_FACTOR: "いいえ"})
+    for item in doc.items:
+        if item.item_id.startswith("4.1/"):
+            item.item_id = "5.1/" + item.item_id.split("/", 1)[1]
+            item.catalogue_id, item.concept, item.known, item.parent_id = "", "", False, "5.1"
+        elif item.item_id == "4.1":
+            item.item_id = "5.1"
+    assert ids(run(doc), "unsupported.two_factor_auth") == [("unsupported.two_factor_auth",
+                                                             ("5.1/上記のうちの二要素を組み合わせた認証",))]
 
 
 # -- incomplete ------------------------------------------------------------------------------------

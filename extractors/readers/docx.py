@@ -732,7 +732,7 @@ def _sdt_info(pr) -> _SdtInfo:
     for tag in ("dropDownList", "comboBox"):
         dd = pr.find(_w(tag))
         if dd is not None:
-            info.choices = [li.get(_w("displayText")) or li.get(W_VAL) or "" for li in dd.findall(_w("listItem"))]
+            info.choices = [li.get(_w("displayText")) or li.get(_w("value")) or "" for li in dd.findall(_w("listItem"))]
             info.choices = [c for c in info.choices if c]
     date = pr.find(_w("date"))
     if date is not None:

@@ -154,7 +154,7 @@ def _vector_page(page, n: int, chars: list[dict], cid_share: float) -> list[Tabl
     if cid_share > 0:
         for t in tables:
             t.warnings.append(CID_WARNING)
-            t.confidence = min(t.confidence, max(0.1, 0.6 * (1 - cid_share)))
+            t.confidence = min(t.confidence, max(0.1, 0.5 * (1 - cid_share)))
         if not tables:
             tables = [Table(name=f"p.{n}", rows=[], kind="page", page=n, confidence=0.1, warnings=[CID_WARNING])]
     return tables

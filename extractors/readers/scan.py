@@ -84,21 +84,19 @@ def read_scanned_page(pdf_path: Path, page_number: int) -> list[Table]:
     units = _cell_units(grids, ink, char_h)
     erase = rule_mask.copy()
     for e in ellipses:
-        cv2.drawContours(erase, [e.pixels], -1, 255, thickness=max(5, int(char_h * 0.18)))
+        # The contour is the stroke's outer edge: a thick line over it removes the whole pen stroke.
+        cv2.drawContours(erase, [e.pixels], -1, 255, thickness=max(9, int(char_h * 0.5)))
     for s in strikes:
         x0, y0, x1, y1 = s.box
         erase[y0:y1 + 1, x0:x1 + 1] = 255
-    outside = _outside_region(page, grids)
-    outside_erase = erase.copy()
-    for g in grids:  # the outside text must not see the tables again
-        gx0, gy0, gx1, gy1 = g.box
-        outside_erase[gy0:gy1 + 1, gx0:gx1 + 1] = 255
-    inked = [u for u in units if _has_ink(ink, erase, u.box, char_h)]
-    words = ocr_regions(page.gray, [u.box for u in inked] + [outside],
-                        [erase] * len(inked) + [outside_erase])
+    outside = _outside_regions(ink, erase, grids, char_h)
+    keep = cv2.dilate(cv2.bitwise_and(ink, cv2.bitwise_not(erase)), np.ones((3, 3), np.uint8))
+    inked = [u for u in units if _has_ink(keep, u.box, char_h)]
+    psms = [7 if _single_line(keep, u.box, char_h) else 6 for u in inked] + [6] * len(outside)
+    words = ocr_regions(page.gray, [u.box for u in inked] + outside, keep, psms)
     for unit, ws in zip(inked, words):
         unit.region = assemble(ws)
-    text_units = _line_units(assemble(words[-1]))
+    text_units = [u for ws in words[len(inked):] for u in _line_units(assemble(ws))]
     timings["ocr"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -114,7 +112,7 @@ def read_scanned_page(pdf_path: Path, page_number: int) -> list[Table]:
         fill = cell_fill(page.gray, page.rgb, ink, unit.box, paper)
         if fill is not None:
             unit.marks.append(Mark("fill", None, fill.confidence, fill.detail))
-        if not unit.marks and _looks_like_check(unit):
+        if not unit.marks and unit.region.text.strip() in CHECK_GLYPHS:
             check = find_checks(ink, char_h, unit.box)
             if check is not None:
                 unit.marks.append(Mark("check", None, check.confidence, check.detail))
@@ -144,16 +142,37 @@ def _cell_units(grids: list[GridBoxes], ink: np.ndarray, char_h: float) -> list[
     return units
 
 
-def _outside_region(page: PageImage, grids: list[GridBoxes]) -> tuple[int, int, int, int]:
-    """The whole page (tables are whitened in its erase mask)."""
-    h, w = page.gray.shape
-    return (0, 0, w - 1, h - 1)
+def _outside_regions(ink: np.ndarray, erase: np.ndarray, grids: list[GridBoxes],
+                     char_h: float) -> list[tuple[int, int, int, int]]:
+    """Text blocks outside the tables (titles, vendor names, notes): ink merged into blocks by dilation."""
+    rest = cv2.bitwise_and(ink, cv2.bitwise_not(erase))
+    for g in grids:
+        gx0, gy0, gx1, gy1 = g.box
+        rest[gy0:gy1 + 1, gx0:gx1 + 1] = 0
+    kx, ky = max(int(char_h * 1.5), 9), max(int(char_h * 0.6), 5)
+    merged = cv2.dilate(rest, cv2.getStructuringElement(cv2.MORPH_RECT, (kx, ky)))
+    n, _labels, stats, _ = cv2.connectedComponentsWithStats(merged, connectivity=8)
+    h, w = ink.shape
+    regions = []
+    for i in range(1, n):
+        x, y, bw, bh, area = (int(v) for v in stats[i])
+        if bh < char_h * 0.8 or bw < char_h * 0.8 or bh > h * 0.5:
+            continue
+        pad = int(char_h * 0.3)
+        regions.append((max(x - pad, 0), max(y - pad, 0), min(x + bw + pad, w - 1), min(y + bh + pad, h - 1)))
+    return sorted(regions, key=lambda b: (b[1], b[0]))
 
 
-def _has_ink(ink: np.ndarray, erase: np.ndarray, box: tuple[int, int, int, int], char_h: float) -> bool:
+def _has_ink(keep: np.ndarray, box: tuple[int, int, int, int], char_h: float) -> bool:
     x0, y0, x1, y1 = box
-    left = cv2.bitwise_and(ink[y0:y1 + 1, x0:x1 + 1], cv2.bitwise_not(erase[y0:y1 + 1, x0:x1 + 1]))
-    return cv2.countNonZero(left) >= char_h * 2
+    return cv2.countNonZero(keep[y0:y1 + 1, x0:x1 + 1]) >= char_h * 2
+
+
+def _single_line(keep: np.ndarray, box: tuple[int, int, int, int], char_h: float) -> bool:
+    """Ink rows span at most one text line: Tesseract reads such a cell better as one line (psm 7)."""
+    x0, y0, x1, y1 = box
+    rows = np.flatnonzero(keep[y0:y1 + 1, x0:x1 + 1].any(axis=1))
+    return rows.size > 0 and rows[-1] - rows[0] <= char_h * 1.8
 
 
 def _line_units(region: RegionText) -> list[_Unit]:
@@ -284,11 +303,6 @@ def _infer_from_template(mark: FoundMark, unit: _Unit, templates: dict) -> tuple
 def _retext(unit: _Unit, text: str) -> RegionText:
     x0, y0, x1, y1 = unit.box
     return RegionText(text=text, tokens=[], lines=[(text, unit.box)], confidence=unit.region.confidence)
-
-
-def _looks_like_check(unit: _Unit) -> bool:
-    t = unit.region.text.strip()
-    return t == "" or t in CHECK_GLYPHS
 
 
 # ------------------------------------------------------------------------------------------------ rows

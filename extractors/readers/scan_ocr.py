@@ -5,6 +5,7 @@ and pen marks, and sent to one `tesseract` process as a list of images: the Japa
 """
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import tempfile
@@ -53,45 +54,57 @@ class RegionText:
     confidence: float | None = None  # mean Tesseract word confidence 0..1, None without words
 
 
-def ocr_regions(gray: np.ndarray, regions: list[tuple[int, int, int, int]],
-                erase: np.ndarray | list[np.ndarray], psm: int = 6, pad: int = 24) -> list[list[OcrWord]]:
-    """OCR each region (x0, y0, x1, y1 px) of `gray` with pixels in `erase` (one mask, or one per region)
-    whitened; all regions in one Tesseract run."""
+def ocr_regions(gray: np.ndarray, regions: list[tuple[int, int, int, int]], keep: np.ndarray,
+                psms: list[int] | None = None, pad: int = 24) -> list[list[OcrWord]]:
+    """OCR each region (x0, y0, x1, y1 px) of `gray`, showing only pixels in `keep` (the ink left after
+    rules and pen marks are removed) on white: scan noise and cell borders otherwise become letters.
+
+    `psms` gives each region's page segmentation mode (7 = one line, 6 = a block); regions are grouped
+    by mode and each group is one Tesseract process (the groups run concurrently).
+    """
     if not regions:
         return []
+    psms = psms or [6] * len(regions)
     results: list[list[OcrWord]] = [[] for _ in regions]
     with tempfile.TemporaryDirectory() as tmp:
-        listing = []
+        groups: dict[int, list[int]] = {}
         for k, (x0, y0, x1, y1) in enumerate(regions):
-            crop = gray[y0:y1 + 1, x0:x1 + 1].copy()
-            mask = erase[k] if isinstance(erase, list) else erase
-            crop[mask[y0:y1 + 1, x0:x1 + 1] > 0] = 255
+            crop = np.where(keep[y0:y1 + 1, x0:x1 + 1] > 0, gray[y0:y1 + 1, x0:x1 + 1], 255).astype(np.uint8)
             crop = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
-            path = Path(tmp) / f"r{k:04d}.png"
-            cv2.imwrite(str(path), crop)
-            listing.append(str(path))
-        list_file = Path(tmp) / "regions.txt"
-        list_file.write_text("\n".join(listing) + "\n", "utf-8")
-        out = Path(tmp) / "out"
-        subprocess.run([TESSERACT, str(list_file), str(out), "-l", "jpn", "--psm", str(psm), "--dpi", "300",
-                        "-c", "preserve_interword_spaces=0", "tsv"], capture_output=True, timeout=600, check=False)
-        tsv = out.with_suffix(".tsv")
-        rows = tsv.read_text("utf-8").splitlines()[1:] if tsv.exists() else []
-    for row in rows:
-        parts = row.split("\t")
-        if len(parts) < 12 or parts[0] != "5":
-            continue
-        text = parts[11].strip()
-        conf = float(parts[10])
-        if not text or conf < 0:
-            continue
-        k = int(parts[1]) - 1
-        if not 0 <= k < len(regions):
-            continue
-        left, top, width, height = (int(v) for v in parts[6:10])
-        x0, y0 = regions[k][0] - pad, regions[k][1] - pad
-        results[k].append(OcrWord(text, (x0 + left, y0 + top, x0 + left + width, y0 + top + height), conf / 100,
-                                  (int(parts[2]), int(parts[3]), int(parts[4]))))
+            cv2.imwrite(str(Path(tmp) / f"r{k:04d}.png"), crop)
+            groups.setdefault(psms[k], []).append(k)
+        # One thread per process: Tesseract's OpenMP threads only slow it down on a small, shared machine.
+        env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+        running = []
+        for psm, members in groups.items():
+            list_file = Path(tmp) / f"psm{psm}.txt"
+            list_file.write_text("".join(f"{tmp}/r{k:04d}.png\n" for k in members), "utf-8")
+            out = Path(tmp) / f"out{psm}"
+            proc = subprocess.Popen([TESSERACT, str(list_file), str(out), "-l", "jpn", "--psm", str(psm),
+                                     "--dpi", "300", "tsv"], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, env=env)
+            running.append((proc, out.with_suffix(".tsv"), members))
+        for proc, tsv, members in running:
+            try:
+                proc.wait(timeout=600)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                continue
+            rows = tsv.read_text("utf-8").splitlines()[1:] if tsv.exists() else []
+            for row in rows:
+                parts = row.split("\t")
+                if len(parts) < 12 or parts[0] != "5":
+                    continue
+                text = parts[11].strip()
+                conf = float(parts[10])
+                index = int(parts[1]) - 1
+                if not text or conf < 0 or not 0 <= index < len(members):
+                    continue
+                k = members[index]
+                left, top, width, height = (int(v) for v in parts[6:10])
+                x0, y0 = regions[k][0] - pad, regions[k][1] - pad
+                results[k].append(OcrWord(text, (x0 + left, y0 + top, x0 + left + width, y0 + top + height),
+                                          conf / 100, (int(parts[2]), int(parts[3]), int(parts[4]))))
     return results
 
 

@@ -21,7 +21,7 @@ import posixpath
 import re
 import warnings
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 
@@ -31,11 +31,12 @@ from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries, range_to_tuple
 
-from extractors.grid import Cell, Grid, Mark, Table
+from extractors.grid import CHECKED_BOX, UNCHECKED_BOX, Cell, Grid, Mark, Table
 from extractors.model import ExtractionError
 
 MAX_CELLS = 200_000  # rows × columns of one sheet's used range
-MAX_UNCOMPRESSED = 300 * 1024 * 1024  # bytes, whole package
+MAX_UNCOMPRESSED = 500 * 1024 * 1024  # bytes, whole package (pictures included)
+MAX_XML = 100 * 1024 * 1024  # bytes of XML parts: what openpyxl must parse (a real form: < 2 MB)
 MAX_RATIO = 400  # uncompressed / compressed for a large part: a zip bomb
 MAX_SHAPES = 5_000  # per drawing
 
@@ -82,8 +83,9 @@ def read_xlsx(path: Path | str) -> Grid:
         for ws in wb.worksheets:
             part = parts.get(ws.title)
             shapes = read_shapes(zf, part.drawing) if part and part.drawing else []
-            extra_validations = read_x14_validations(zf, part.xml) if part else []
-            table = sheet_table(wb, ws, palette, shapes, extra_validations)
+            extras = read_sheet_extras(zf, part.xml) if part else SheetExtras()
+            controls = read_form_controls(zf, part.vml, extras.control_checked) if part and part.vml else []
+            table = sheet_table(wb, ws, palette, shapes, extras.validations, controls)
             grid.tables.append(table)
             grid.loose_text.extend(s.text for s in shapes if s.text)
     return grid
@@ -97,9 +99,10 @@ def check_package(path: Path) -> None:
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise ExtractionError(MSG_CORRUPT, "corrupt") from exc
     total = sum(i.file_size for i in infos)
+    xml = sum(i.file_size for i in infos if i.filename.endswith((".xml", ".rels", ".vml")))
     bomb = any(i.file_size > 10 * 1024 * 1024 and i.file_size > MAX_RATIO * max(i.compress_size, 1)
                for i in infos)
-    if total > MAX_UNCOMPRESSED or bomb or len(infos) > 20_000:
+    if total > MAX_UNCOMPRESSED or xml > MAX_XML or bomb or len(infos) > 20_000:
         raise ExtractionError(
             f"Excel ファイルの展開後のサイズが大きすぎます（{total // (1024 * 1024)} MB）。"
             "開示書として想定される大きさを超えているため読み取りを中止しました。事業者に内容の確認を依頼してください。",
@@ -113,6 +116,7 @@ def check_package(path: Path) -> None:
 class SheetPart:
     xml: str  # "xl/worksheets/sheet1.xml"
     drawing: str | None  # "xl/drawings/drawing1.xml"
+    vml: str | None = None  # "xl/drawings/vmlDrawing1.vml": form controls (and comments)
 
 
 def _rels(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
@@ -143,8 +147,10 @@ def sheet_parts(zf: zipfile.ZipFile) -> dict[str, SheetPart]:
         if rid not in wb_rels:
             continue
         xml = wb_rels[rid][1]
-        drawing = next((t for kind, t in _rels(zf, xml).values() if kind == "drawing"), None)
-        out[sheet.get("name")] = SheetPart(xml=xml, drawing=drawing)
+        rels = _rels(zf, xml).values()
+        drawing = next((t for kind, t in rels if kind == "drawing"), None)
+        vml = next((t for kind, t in rels if kind == "vmlDrawing"), None)
+        out[sheet.get("name")] = SheetPart(xml=xml, drawing=drawing, vml=vml)
     return out
 
 
@@ -398,6 +404,8 @@ class Shape:
             return 0.8  # an empty frame drawn round the answer
         if self.preset == "custGeom" and self.no_fill:
             return 0.6  # a freehand loop
+        if self.preset == "ink":
+            return 0.5  # pen ink: a loop, a tick or a stroke — a person must look
         return 0.0
 
     def centre(self, geo: Geometry) -> tuple[float, float]:
@@ -460,12 +468,12 @@ def _xfrm(el) -> tuple[float, float, float, float, float, float, float, float] |
     return (*off, *ext, *ch_off, *ch_ext)
 
 
-def _collect(el, anchor: Anchor, box: tuple[float, float, float, float], in_group: bool,
-             out: list[Shape]) -> None:
-    """Shapes under an anchor element or a group element `el`.
+def _collect(el, anchor: Anchor, box: tuple[float, float, float, float], group, out: list[Shape]) -> None:
+    """Shapes under an anchor element, a group, or an mc:AlternateContent choice (`el`).
 
-    `box` is `el`'s rectangle as fractions of the anchor; inside a group, each child's own a:xfrm
-    (in the group's child coordinates) places it within that box.
+    `box` is the rectangle of the enclosing group (or the whole anchor) as fractions of the anchor;
+    inside a group (`group` is the xdr:grpSp element), each child's own a:xfrm, in the group's child
+    coordinates, places it within that box.
     """
     for child in el:
         if len(out) >= MAX_SHAPES:
@@ -480,13 +488,19 @@ def _collect(el, anchor: Anchor, box: tuple[float, float, float, float], in_grou
             name = (c_nv.get("name", "") if c_nv is not None else "").strip()
             no_fill = sp_pr is not None and sp_pr.find("a:noFill", NS) is not None
             xfrm = sp_pr.find("a:xfrm", NS) if sp_pr is not None else None
-            child_box = _in_group(xfrm, box, el) if in_group else box
+            child_box = _in_group(xfrm, box, group) if group is not None else box
             out.append(Shape(name, preset, no_fill, _shape_text(child), anchor, child_box))
         elif tag == "grpSp":
             grp_pr = child.find("xdr:grpSpPr", NS)
             xfrm = grp_pr.find("a:xfrm", NS) if grp_pr is not None else None
-            group_box = _in_group(xfrm, box, el) if in_group else box
-            _collect(child, anchor, group_box, True, out)
+            group_box = _in_group(xfrm, box, group) if group is not None else box
+            _collect(child, anchor, group_box, child, out)
+        elif tag == "contentPart":  # pen ink drawn on a tablet: a mark, shape unknown
+            out.append(Shape("インク", "ink", True, "", anchor, box))
+        elif tag == "AlternateContent":  # take the first choice Excel offers (a14 shapes, ink)
+            choice = next(iter(child), None)
+            if choice is not None:
+                _collect(choice, anchor, box, group, out)
 
 
 def _in_group(xfrm_el, group_box, group_el) -> tuple[float, float, float, float]:
@@ -514,8 +528,82 @@ def read_shapes(zf: zipfile.ZipFile, drawing_part: str) -> list[Shape]:
         anchor = _anchor(el)
         if anchor is None:
             continue
-        _collect(el, anchor, (0.0, 0.0, 1.0, 1.0), False, shapes)
+        _collect(el, anchor, (0.0, 0.0, 1.0, 1.0), None, shapes)
     return shapes
+
+
+# --------------------------------------------------------------------------- form controls
+
+VML = "urn:schemas-microsoft-com:vml"
+VML_EXCEL = "urn:schemas-microsoft-com:office:excel"
+
+
+@dataclass
+class FormControl:
+    """An Excel form control check box or option button (VML `x:ClientData`)."""
+
+    kind: str  # Checkbox | Radio
+    checked: bool
+    label: str
+    anchor: Anchor
+
+
+def read_form_controls(zf: zipfile.ZipFile, vml_part: str, checked_by_id: dict[int, bool]) -> list[FormControl]:
+    """Check boxes / option buttons with their state, label and place (comments are skipped)."""
+    try:
+        data = zf.read(vml_part)
+    except KeyError:
+        return []
+    root = etree.fromstring(data, etree.XMLParser(recover=True, resolve_entities=False, no_network=True))
+    if root is None:
+        return []
+    out = []
+    for shape in root.iter(f"{{{VML}}}shape"):
+        client = shape.find(f"{{{VML_EXCEL}}}ClientData")
+        if client is None or client.get("ObjectType") not in ("Checkbox", "Radio"):
+            continue
+        numbers = re.findall(r"-?\d+", client.findtext(f"{{{VML_EXCEL}}}Anchor", default=""))
+        if len(numbers) != 8:
+            continue
+        lc, lo, tr, to, rc, ro, br, bo = (int(n) for n in numbers)
+        anchor = Anchor("two", (lc, lo * EMU_PER_PX, tr, to * EMU_PER_PX), (rc, ro * EMU_PER_PX, br, bo * EMU_PER_PX))
+        checked = (client.findtext(f"{{{VML_EXCEL}}}Checked", default="") or "").strip() == "1"
+        sid = re.search(r"(\d+)$", shape.get("id", "") or shape.get("{urn:schemas-microsoft-com:office:office}spid", ""))
+        if sid and int(sid.group(1)) in checked_by_id:
+            checked = checked_by_id[int(sid.group(1))]
+        box = shape.find(f"{{{VML}}}textbox")
+        label = re.sub(r"\s+", " ", "".join(box.itertext())).strip() if box is not None else ""
+        out.append(FormControl(client.get("ObjectType"), checked, label, anchor))
+    return out
+
+
+def insert_boxes(cell: Cell, boxes: list[tuple[float, str]]) -> None:
+    """Write check-box glyphs (with their labels) into the cell text near where they sit.
+
+    `boxes` are (xfrac, "☑はい"); each goes to the word boundary nearest its horizontal position.
+    Mark spans after an insertion point move with the text.
+    """
+    text = cell.text
+    if not text.strip():
+        cell.text = " ".join(token for _, token in sorted(boxes))
+        return
+    bounds = sorted({0, len(text)} | {i + 1 for i, ch in enumerate(text) if ch in " \u3000・/／、,\n"})
+    placed = [(min(bounds, key=lambda b: abs(b - xfrac * len(text))), token) for xfrac, token in boxes]
+    for idx, token in sorted(placed, key=lambda p: p[0], reverse=True):
+        if len(token) > 1:  # a labelled box: keep it apart from the words around it
+            if idx < len(text) and not text[idx].isspace():
+                token += " "
+            if idx > 0 and not text[idx - 1].isspace():
+                token = " " + token
+        text = text[:idx] + token + text[idx:]
+        for mark in cell.marks:
+            if mark.span is not None:
+                start, end = mark.span
+                if start >= idx:
+                    mark.span = (start + len(token), end + len(token))
+                elif end > idx:
+                    mark.span = (start, end + len(token))
+    cell.text = text
 
 
 # --------------------------------------------------------------------------- data validations
@@ -526,20 +614,44 @@ class RawValidation:
     sqref: str
 
 
-def read_x14_validations(zf: zipfile.ZipFile, sheet_part: str) -> list[RawValidation]:
-    """List validations Excel keeps in the sheet's extLst (openpyxl drops them)."""
-    out = []
+@dataclass
+class SheetExtras:
+    """What the sheet XML holds that openpyxl drops."""
+
+    validations: list[RawValidation] = field(default_factory=list)  # x14 list validations (extLst)
+    control_checked: dict[int, bool] = field(default_factory=dict)  # form control shapeId → checked
+
+
+def read_sheet_extras(zf: zipfile.ZipFile, sheet_part: str) -> SheetExtras:
+    """x14 list validations (Excel 2010+ cross-sheet lists) and form-control states (ctrlProps)."""
+    out = SheetExtras()
+    control_rids: dict[int, str] = {}
     try:
         with zf.open(sheet_part) as f:
-            for _, el in etree.iterparse(f, tag=f"{{{NS['x14']}}}dataValidation", huge_tree=False):
-                if el.get("type") == "list":
+            tags = (f"{{{NS['x14']}}}dataValidation", f"{{{NS['main']}}}control")
+            for _, el in etree.iterparse(f, tag=tags):
+                if etree.QName(el).localname == "control":
+                    sid, rid = el.get("shapeId"), el.get(f"{{{NS['r']}}}id")
+                    if sid and sid.isdigit() and rid:
+                        control_rids[int(sid)] = rid
+                elif el.get("type") == "list":
                     formula = el.findtext("x14:formula1/xm:f", default="", namespaces=NS)
                     sqref = el.findtext("xm:sqref", default="", namespaces=NS)
                     if formula and sqref:
-                        out.append(RawValidation(formula, sqref))
+                        out.validations.append(RawValidation(formula, sqref))
                 el.clear()
     except (KeyError, etree.XMLSyntaxError):
         return out
+    if control_rids:
+        rels = _rels(zf, sheet_part)
+        for sid, rid in control_rids.items():
+            target = rels.get(rid, ("", ""))[1]
+            try:
+                prop = etree.fromstring(zf.read(target))
+            except (KeyError, etree.XMLSyntaxError):
+                continue
+            if prop.get("objectType") in ("CheckBox", "Radio"):
+                out.control_checked[sid] = prop.get("checked") == "Checked"
     return out
 
 
@@ -605,7 +717,8 @@ def _cell_text(cell) -> tuple[str, dt.date | None]:
     return display_text(value, cell.number_format)
 
 
-def sheet_table(wb, ws, palette: Palette, shapes: list[Shape], extra_validations: list[RawValidation]) -> Table:
+def sheet_table(wb, ws, palette: Palette, shapes: list[Shape], extra_validations: list[RawValidation],
+                controls: list[FormControl] | None = None) -> Table:
     geo = Geometry(ws)
     merges = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
     merge_of = {}
@@ -630,6 +743,17 @@ def sheet_table(wb, ws, palette: Palette, shapes: list[Shape], extra_validations
         detail = f"{shape.name or '図形'};xfrac={xfrac:.2f};yfrac={yfrac:.2f}"
         circles.append((r0, c0, Mark("circle", None, conf, detail)))
 
+    # Form-control check boxes: ☑ / ☐ (+ label) into the cell under the box's centre.
+    boxes: dict[tuple[int, int], list[tuple[float, str]]] = {}
+    for control in controls or []:
+        x0, y0, x1, y1 = control.anchor.rect(geo)
+        x, y = (x0 + x1) / 2, (y0 + y1) / 2
+        r, c = geo.row_at(y), geo.col_at(x)
+        r0, c0, r1, c1 = merge_of.get((r, c), (r, c, r, c))
+        left, width = geo.col_left(c0), geo.col_left(c1 + 1) - geo.col_left(c0)
+        glyph = CHECKED_BOX if control.checked else UNCHECKED_BOX
+        boxes.setdefault((r0, c0), []).append(((x - left) / width if width else 0.5, glyph + control.label))
+
     # Extent: last row/column with text, a fill, a merge with text, or a circle.
     max_r = max_c = 0
     for (r, c), cell in ws._cells.items():
@@ -639,7 +763,7 @@ def sheet_table(wb, ws, palette: Palette, shapes: list[Shape], extra_validations
     for r0, c0, r1, c1 in merges:
         if (r0, c0) in ws._cells and ws._cells[(r0, c0)].value not in (None, ""):
             max_r, max_c = max(max_r, r1), max(max_c, c1)
-    for r, c, _ in circles:
+    for r, c in [(r, c) for r, c, _ in circles] + list(boxes):
         max_r, max_c = max(max_r, r), max(max_c, c)
     # A dropdown column with no answer yet still belongs to the table (rows stay within the content).
     validations = [(dv.formula1, dv.sqref) for dv in ws.data_validations.dataValidation if dv.type == "list"]
@@ -675,8 +799,9 @@ def sheet_table(wb, ws, palette: Palette, shapes: list[Shape], extra_validations
         rows.append(row)
 
     for r, c, mark in circles:
-        if r <= max_r and c <= max_c:
-            rows[r - 1][c - 1].marks.append(mark)
+        rows[r - 1][c - 1].marks.append(mark)
+    for (r, c), cell_boxes in boxes.items():
+        insert_boxes(rows[r - 1][c - 1], cell_boxes)
 
     # Dropdown choices.
     cache: dict = {}
