@@ -89,7 +89,7 @@ def detect_form(grid: Grid, numbering_hint: str = "") -> FormGuess:
 # label (squashed) -> field
 HEADER_LABELS: dict[str, str] = {
     "製造業者": "vendor", "製造業者名": "vendor", "事業者名": "vendor", "事業者": "vendor", "サービス事業者": "vendor",
-    "サービス事業者名": "vendor", "会社名": "vendor", "ベンダー名": "vendor", "提供事業者": "vendor", "記入事業者": "vendor",
+    "サービス事業者名": "vendor", "会社名": "vendor", "提出元": "vendor", "提出者": "vendor", "ベンダー名": "vendor", "提供事業者": "vendor", "記入事業者": "vendor",
     "製品名称": "product", "製品名": "product", "サービス名称": "product", "サービス名": "product", "システム名": "product",
     "システム名称": "product", "対象システム": "product", "対象製品": "product", "医療情報システム名": "product",
     "バージョン": "product_version", "製品バージョン": "product_version", "版数": "product_version", "Ver": "product_version",
@@ -102,12 +102,33 @@ HEADER_LABELS: dict[str, str] = {
 def squash_label(text: str) -> str:
     t = normalize_text(text)
     t = re.sub(r"[\s　:：]", "", t)
-    t = re.sub(r"^[【\[(（]|[】\])）]$", "", t)
+    if len(t) >= 2 and t[0] in "【[(（" and t[-1] in "】])）":
+        t = t[1:-1]
     return t
 
 
+_LABEL_KEYWORDS: list[tuple[str, re.Pattern]] = [
+    ("created", re.compile(r"(作成|記入|確認|回答|提出)(年月)?日(付)?$")),
+    ("product_version", re.compile(r"(バージョン|版数|Version|Ver\.?)$", re.I)),
+    ("product", re.compile(r"^(対象)?(製品|サービス|システム)(・サービス|/サービス|／サービス)?(の)?名(称)?")),
+    ("vendor", re.compile(r"(製造業者|製造販売業者|サービス事業者|事業者|会社|ベンダー?)(の)?(名称|名)?$")),
+]
+
+
 def label_field(text: str) -> str | None:
-    return HEADER_LABELS.get(squash_label(text))
+    """The header field a label cell names: exact labels first, then short labels by keyword."""
+    squashed = squash_label(text)
+    if squashed in HEADER_LABELS:
+        return HEADER_LABELS[squashed]
+    if not squashed or re.search(r"[？?。]", squashed) or re.search(r"[:：].", normalize_text(text).strip()):
+        return None
+    bare = re.sub(r"[（(].*?[）)]", "", squashed)
+    if len(bare) > 8:
+        return None
+    for name, pattern in _LABEL_KEYWORDS:
+        if pattern.search(bare):
+            return name
+    return None
 
 
 _LABEL_ALT = "|".join(sorted(map(re.escape, HEADER_LABELS), key=len, reverse=True))

@@ -78,7 +78,8 @@ REGISTER_COLUMN_GUIDE = {
 class RunConfig:
     """Options for a run, from `mdsgap.yaml` (top-level keys; its `rules:` section belongs to the rules engine)."""
 
-    path: Path | None = None  # the file read, handed to rules.catalog.load_config as well
+    path: Path | None = None  # the file read
+    rules_path: Path | None = None  # handed to rules.catalog.load_config: the file when it holds rule settings
     stable_interval: float = 1.0  # seconds between the two size/mtime reads
     stable_rounds: int = 3  # how many times an unstable file is re-checked before it waits for the next run
 
@@ -90,8 +91,11 @@ class RunConfig:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         if not isinstance(data, dict):
             data = {}
+        pipeline_keys = {"stable_interval", "stable_rounds"}
+        holds_rules = "rules" in data or bool(set(data) - pipeline_keys)
         return cls(
             path=path,
+            rules_path=path if holds_rules else None,
             stable_interval=float(data.get("stable_interval", 1.0)),
             stable_rounds=int(data.get("stable_rounds", 3)),
         )

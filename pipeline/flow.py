@@ -144,7 +144,7 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         progress.emit("stage", text="リスクを判定しています")
         documents = store.current_documents()
         summary.current_documents = len(documents)
-        findings = evaluate_rules(documents, as_of, config.path)
+        findings = evaluate_rules(documents, as_of, config.rules_path)
 
         progress.emit("stage", text="出力ファイルを書き出しています")
         paths, warnings = write_answers(documents, out)

@@ -36,8 +36,12 @@ def office_samples() -> list[tuple[Submission, str, object]]:
     return out
 
 
-def build(out: Path, only: str | None = None, legacy: bool = True) -> list[Path]:
-    """Write every sample (or those whose file name or convention contains `only`) into `out`."""
+def build(out: Path, only: str | None = None, legacy: bool = True, pdf: bool = False) -> list[Path]:
+    """Write every sample (or those whose file name or convention contains `only`) into `out`.
+
+    `pdf=True` also runs the PDF colleague's `samples.pdf_builder.build_pdf_samples` (born-digital PDFs
+    with their own truth), when that module is present.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -74,6 +78,13 @@ def build(out: Path, only: str | None = None, legacy: bool = True) -> list[Path]
             for path, truth in build_legacy(out):
                 write_truth(path, truth)
                 written.append(path)
+    if pdf and (only is None or only == "pdf"):
+        try:
+            from samples.pdf_builder import build_pdf_samples
+        except ImportError:
+            build_pdf_samples = None
+        if build_pdf_samples is not None:
+            written.extend(Path(p) for p in build_pdf_samples(out))
     return written
 
 
@@ -82,8 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, type=Path, help="出力先フォルダ")
     parser.add_argument("--only", default=None, help="ファイル名・様式名・業者キーにこの文字列を含むものだけ作成")
     parser.add_argument("--no-legacy", action="store_true", help="LibreOffice による .xls/.doc の作成を省略")
+    parser.add_argument("--no-pdf", action="store_true", help="PDF サンプル（samples/pdf_builder.py）を作成しない")
     args = parser.parse_args(argv)
-    written = build(args.out, args.only, legacy=not args.no_legacy)
+    written = build(args.out, args.only, legacy=not args.no_legacy, pdf=not args.no_pdf)
     for p in written:
         print(p.name)
     print(f"{len(written)} 件のサンプルを {args.out} に作成しました。", file=sys.stderr)

@@ -329,8 +329,10 @@ def _write_checklist(wb: Workbook, sub: Submission, style: XlsxStyle) -> None:
         if style.title_merged:
             ws.merge_cells(start_row=row, start_column=style.start_col, end_row=row, end_column=last_col)
         row += 1
+    # 事業者名 (or 医療機関名 on the facility form): the header field of that name, else the vendor.
+    who = sub.header_fields.get(style.vendor_label.rstrip("：: "), sub.vendor)
     if style.vendor_pos == "above":
-        _put(ws, row, cols["q"], f"{style.vendor_label}{sub.vendor}", style, border=False)
+        _put(ws, row, cols["q"], f"{style.vendor_label}{who}", style, border=False)
         row += 1
     fy_label = sub.header_fields.get("年度", "")
     if fy_label:
@@ -397,8 +399,7 @@ def _write_checklist(wb: Workbook, sub: Submission, style: XlsxStyle) -> None:
     ws.merge_cells(start_row=row, start_column=style.start_col + 1, end_row=row + 3, end_column=last_col)
     row += 5
     if style.vendor_pos == "below":
-        _put(ws, row, cols["q"], f"{style.vendor_label}{sub.vendor}" if sub.vendor else f"{style.vendor_label}", style,
-             border=False)
+        _put(ws, row, cols["q"], f"{style.vendor_label}{who}", style, border=False)
         row += 1
     ws.cell(row=row + 1, column=style.start_col,
             value="● 各項目の考え方や確認方法等については、「医療機関におけるサイバーセキュリティ対策チェックリストマニュアル"
@@ -416,7 +417,7 @@ def _fit_landscape(ws) -> None:
 
 def _checklist_cell(it: ItemSpec, role: str, style: XlsxStyle):
     if role == "q":
-        return it.question if "num" in style.columns else f"{it.number_printed} {it.question}"
+        return it.question if "num" in style.columns else f"{it.number_printed} {it.question}".strip()
     if role == "num":
         return it.number_printed
     if role == "section":

@@ -280,5 +280,60 @@ def vendor_z_checklist():
     return [(cl, "xlsx", "Z_cl")]
 
 
-XLSX_VENDORS: list[Callable] = [vendor_a, vendor_b, vendor_c, vendor_f, vendor_g, vendor_e_checklist,
+# ====================================================================== I: いろはメディカル (MDS + SDS)
+def vendor_i():
+    items = mds_items("jahis-mds-4.1", answers={"4.1/物理媒体": YES, TWO_FACTOR: YES},
+                      remarks={TWO_FACTOR: "ID・パスワードとICカードの組み合わせに対応しています。",
+                               "4.3.1": "アクセスログは取得していますが、利用者が参照する機能は有しておりません。",
+                               "12.4.1": "保守作業時の接続は、事前申請に基づき都度接続としています。"})
+    mds = Submission(
+        file="いろはメディカル_放射線情報システム_MDS.xlsx", convention="xlsx-mark-columns(●)+gate-in-yes-no+header-below",
+        family="mds", form_id="jahis-mds-4.1", form_version="GL5.2", vendor="いろはメディカル株式会社",
+        vendor_key="iroha", product="IROHA-RIS 放射線情報システム", product_version="11.0", created="2025-07-01",
+        title=MDS52_TITLE, items=items, deployment="on_premise",
+        header_fields={"製造業者": "いろはメディカル株式会社", "作成日": "2025年7月1日",
+                       "製品名称": "IROHA-RIS 放射線情報システム", "バージョン": "11.0"})
+    mds.plant("remark_contradiction", ["4.3.1"], "はい だが「利用者が参照する機能は有しておりません」")
+    mds.plant("stale_document", [], "ガイドライン第5.2版の様式（作成日は新しい）")
+
+    s_items = mds_items("jahis-sds-4.1", answers={"12.3.1.1/IPsec-VPN": APPL, "12.3.1.1/TLS1.2以上": NOT_APPL},
+                        remarks={"12.1": "リモートメンテナンス時の認証はID/パスワードのみです。",
+                                 "6": "保守用端末のウイルス対策は病院ポリシーに従う。"})
+    sds = Submission(
+        file="いろはメディカル_リモート保守サービス_SDS.xlsx", convention="xlsx-mark-columns(✓)+gate-in-yes-no",
+        family="sds", form_id="jahis-sds-4.1", form_version="GL5.2", vendor="いろはメディカル(株)",
+        vendor_key="iroha", product="IROHA リモート保守サービス", product_version="2025", created="2025-07-01",
+        title=SDS52_TITLE, items=s_items, deployment="on_premise",
+        header_fields={"サービス事業者": "いろはメディカル(株)", "作成日": "2025年7月1日",
+                       "サービス名称": "IROHA リモート保守サービス", "バージョン": "2025"})
+    sds.plant("limitation", ["12.1"], "なりすまし対策 はい だが「ID/パスワードのみ」")
+    sds.plant("responsibility_shift", ["6"], "「病院ポリシーに従う」")
+    sds.plant("stale_document", [], "ガイドライン第5.2版の様式")
+
+    cl_items = checklist_items("mhlw-checklist-r6-vendor", "2024-09-03")
+    cl = Submission(
+        file="いろはメディカル_事業者確認用_令和6年度.xlsx", convention="xlsx-checklist-split-cells(R6 device headings)",
+        family="checklist_vendor", form_id="mhlw-checklist-r6-vendor", form_version="令和6年度",
+        vendor="いろはメディカル株式会社", vendor_key="iroha", title=CL_TITLE, items=cl_items, fiscal_year=2024,
+        header_fields={"事業者名": "いろはメディカル株式会社", "年度": "令和6年度"})
+    return [(mds, "xlsx", "I_mds"), (sds, "xlsx", "I_sds"), (cl, "xlsx", "I_cl")]
+
+
+# ====================================================================== 医療機関確認用 (hospital's own checklist)
+def facility_checklist():
+    items = checklist_items("mhlw-checklist-r5-facility", "2023-10-02", answers={"2(3)": NO, "3(1)": NO},
+                            targets={"2(3)": "2024-01-31", "3(1)": "2024-03-29"},
+                            seconds={"2(3)": (YES, "2024-01-22")})
+    items[0].number_printed = ""
+    cl = Submission(
+        file="医療機関確認用チェックリスト_令和5年度_記入済.xlsx", convention="xlsx-checklist-facility(R5)",
+        family="checklist_facility", form_id="mhlw-checklist-r5-facility", form_version="令和5年度",
+        vendor="", vendor_key="facility", title=CL_TITLE.replace("事業者確認用", "医療機関確認用"), items=items,
+        fiscal_year=2023, header_fields={"医療機関名": "市立みなと総合病院", "年度": "令和5年度"},
+        comment="3(1)につきまして、連絡体制図を作成中です。")
+    cl.plant("checklist_deadline", ["3(1)"], "目標日 2024-03-29 を過ぎても2回目の記入がない")
+    return [(cl, "xlsx", "facility_cl")]
+
+
+XLSX_VENDORS: list[Callable] = [vendor_i, facility_checklist, vendor_a, vendor_b, vendor_c, vendor_f, vendor_g, vendor_e_checklist,
                                 vendor_h_checklist, vendor_z_checklist]

@@ -110,3 +110,16 @@ def test_process_inbox_over_the_sample_inbox(sample_inbox, prefect_harness, tmp_
     register2 = pd.read_parquet(out / "risk_register.parquet")
     assert set(register2["risk_id"]) == set(register["risk_id"])
     assert set(register2["first_seen"]) == {"2025-10-01"} and set(register2["last_seen"]) == {"2025-10-02"}
+
+
+def test_run_config_separates_pipeline_and_rule_settings(tmp_path):
+    from pipeline.config import RunConfig
+
+    only_pipeline = tmp_path / "a.yaml"
+    only_pipeline.write_text("stable_interval: 0.2\nstable_rounds: 5\n", encoding="utf-8")
+    cfg = RunConfig.load(only_pipeline)
+    assert (cfg.stable_interval, cfg.stable_rounds, cfg.rules_path) == (0.2, 5, None)
+    with_rules = tmp_path / "mdsgap.yaml"
+    with_rules.write_text("stable_interval: 2\nrules:\n  disabled: []\n", encoding="utf-8")
+    assert RunConfig.load(with_rules).rules_path == with_rules
+    assert RunConfig.load(None).rules_path is None

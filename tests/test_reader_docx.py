@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import parse_xml
 
 from extractors.grid import Grid, Table
@@ -351,9 +352,29 @@ def test_tracked_changes_hidden_text_and_auto_numbers(tmp_path):
     grid = read_docx(save(doc, tmp_path))
     rows = texts(grid.tables[0])
     assert rows[2] == ["いいえ"]
-    # python-docx's template numbers "List Number" paragraphs through numbering.xml when it links
-    # the style to a list; either way the typed text is kept.
-    assert rows[0][0].endswith("List Number 1") and rows[1][0].endswith("List Number 2")
+    # The template's "List Number" style carries the list (numPr on the style, not the paragraph).
+    assert rows[:2] == [["1. List Number 1"], ["2. List Number 2"]]
+
+
+def test_style_strike_vml_oval_and_block_placeholder(tmp_path):
+    doc = Document()
+    style = doc.styles.add_style("取消線", WD_STYLE_TYPE.CHARACTER)
+    style.font.strike = True
+    p = doc.add_paragraph("はい／")
+    p.add_run("いいえ", style="取消線")
+    p.add_run("／対象外")
+    # A VML oval (older Word, or the Fallback LibreOffice writes) marks the paragraph.
+    doc.add_paragraph("該当")._p.append(el('<w:r><w:pict><v:oval style="width:30pt;height:15pt"/></w:pict></w:r>'))
+    body = doc.element.body
+    body.insert(len(body) - 1, el(
+        '<w:sdt><w:sdtPr><w:showingPlcHdr/></w:sdtPr><w:sdtContent>'
+        f'<w:p>{run("ここをクリックまたはタップしてテキストを入力してください。")}</w:p></w:sdtContent></w:sdt>'))
+    grid = read_docx(save(doc, tmp_path))
+    (table,) = grid.tables
+    assert texts(table) == [["はい／いいえ／対象外"], ["該当"]]
+    (m,) = table.rows[0][0].marks
+    assert m.kind == "strike" and table.rows[0][0].text[m.span[0]:m.span[1]] == "いいえ"
+    assert [(m.kind, m.span) for m in table.rows[1][0].marks] == [("circle", None)]
 
 
 def test_explicit_auto_numbering_renders_item_numbers(tmp_path):

@@ -9,6 +9,9 @@ import pytest
 from rules.remarks import analyze, split_sentences
 
 
+RULE_CLASSES = {"option", "duty_shift", "contradiction", "limitation", "plan"}  # what the catalogue acts on
+
+
 def classes(text: str) -> set[str]:
     return {s.cls for s in analyze(text)}
 
@@ -50,7 +53,7 @@ def test_signals_on_real_remarks(sentence, expected):
     "ユーザID毎にアクセス権限を設定できます",
 ])
 def test_neutral_and_positive_remarks_fire_nothing(sentence):
-    assert classes(sentence) == set()
+    assert classes(sentence) & RULE_CLASSES == set()
 
 
 def test_prohibition_to_hospital_is_a_duty_shift_not_a_negated_capability():

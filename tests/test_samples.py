@@ -79,6 +79,40 @@ def test_every_xlsx_opens_and_prints_its_item_numbers(built):
             assert t["vendor"] in text, name
 
 
+def _marked_rows(path: Path) -> list[list[str]]:
+    """Per item row of a mark-column sheet: the option words marked (glyph in a column under the word,
+    or a glyph written in front of a 該当/非該当 word)."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    rows = list(ws.iter_rows(values_only=True))
+    h = next(k for k, r in enumerate(rows) if "はい" in r and "いいえ" in r)
+    header = rows[h]
+    glyphs = "○〇●✓レ"
+    out = []
+    for r in rows[h + 1:]:
+        marked = []
+        for word, v in zip(header, r):
+            if not isinstance(v, str) or word not in ("はい", "いいえ", "対象外", "該当", "非該当"):
+                continue
+            if v in glyphs:
+                marked.append(word)
+            elif v[:1] in glyphs and v[1:] in ("該当", "非該当"):
+                marked.append(v[1:])
+        if marked:
+            out.append(marked)
+    return out
+
+
+def test_mark_column_sheets_mark_the_truth_answers(built):
+    samples = by_convention(built, "mark-columns")
+    assert {t["convention"].split("(")[1][0] for _, t in samples} >= {"○", "●", "✓", "レ"}
+    for path, t in samples:
+        rows = _marked_rows(path)
+        single = [m[0] for m in rows if len(m) == 1]
+        assert single == [it["answer"] for it in t["items"] if it["answer_status"] == "answered"], path.name
+        assert sum(len(m) > 1 for m in rows) == sum(it["answer_status"] == "ambiguous" for it in t["items"])
+
+
 def test_every_docx_opens(built):
     for name, t in good(built).items():
         if name.endswith(".docx"):

@@ -103,29 +103,33 @@ def _on(el) -> bool | None:
     return (el.get(W_VAL) or "true").lower() not in _OFF
 
 
+_T_STRIKE, _T_DSTRIKE, _T_HIGHLIGHT = _w("strike"), _w("dstrike"), _w("highlight")
+_T_SHD, _T_VANISH, _T_FONTS = _w("shd"), _w("vanish"), _w("rFonts")
+_FONT_ATTRS = tuple(_w(a) for a in ("ascii", "hAnsi", "eastAsia", "cs"))
+
+
 def _rpr_flags(rpr, base: RunFlags) -> RunFlags:
-    if rpr is None:
+    """Apply one w:rPr over inherited flags (one pass over its children)."""
+    if rpr is None or len(rpr) == 0:
         return base
     strike, highlight, vanish, font = base.strike, base.highlight, base.vanish, base.symbol_font
-    for tag in ("strike", "dstrike"):
-        v = _on(rpr.find(_w(tag)))
-        if v is not None:
-            strike = v if tag == "strike" else (strike or v)
-    hl = rpr.find(_w("highlight"))
-    if hl is not None:
-        highlight = (hl.get(W_VAL) or "none").lower() not in _OFF
-    shd = rpr.find(_w("shd"))
-    if shd is not None and _shading_colour(shd):
-        highlight = True
-    v = _on(rpr.find(_w("vanish")))
-    if v is not None:
-        vanish = v
-    fonts = rpr.find(_w("rFonts"))
-    if fonts is not None:
-        names = {(fonts.get(_w(a)) or "").lower() for a in ("ascii", "hAnsi", "eastAsia", "cs")}
-        sym = next((n for n in names if n in _SYMBOL_FONTS), "")
-        if sym or any(names - {""}):
-            font = sym
+    for el in rpr:
+        tag = el.tag
+        if tag == _T_STRIKE:
+            strike = _on(el)
+        elif tag == _T_DSTRIKE:
+            strike = strike or _on(el)
+        elif tag == _T_HIGHLIGHT:
+            highlight = (el.get(W_VAL) or "none").lower() not in _OFF
+        elif tag == _T_SHD:
+            if _shading_colour(el):
+                highlight = True
+        elif tag == _T_VANISH:
+            vanish = _on(el)
+        elif tag == _T_FONTS:
+            names = {(el.get(a) or "").lower() for a in _FONT_ATTRS} - {""}
+            if names:
+                font = next((n for n in names if n in _SYMBOL_FONTS), "")
     return RunFlags(strike, highlight, vanish, font)
 
 
@@ -457,7 +461,8 @@ class _Walker:
                 code = int(child.get(_w("char")) or "0", 16)
                 glyph = _symbol(font, code)
                 if glyph is None and font not in _SYMBOL_FONTS:
-                    glyph = chr(code) if code >= 0x20 else ""
+                    # Unicode from a text font; private-use codes of other symbol fonts carry no text.
+                    glyph = chr(code) if code >= 0x20 and not 0xE000 <= code <= 0xF8FF else ""
                 sink.emit(glyph or "", flags)
             elif tag in (_w("drawing"), _w("pict"), _w("object")):
                 self.shape(child, shapes)
@@ -769,7 +774,7 @@ def iter_blocks(container):
             yield "tbl", child
         elif tag == W_SDT:
             content = child.find(W_SDTCONTENT)
-            if content is not None:
+            if content is not None and not _sdt_info(child.find(W_SDTPR)).placeholder:
                 yield from iter_blocks(content)
         elif tag in (_w("customXml"), _w("ins"), _w("moveTo")):
             yield from iter_blocks(child)

@@ -182,7 +182,7 @@ def _line_units(region: RegionText) -> list[_Unit]:
     for text, box in region.lines:
         start, end = offset, offset + len(text)
         offset = end + 1  # the "\n"
-        tokens = [Token(t.text, (t.span[0] - start, t.span[1] - start), t.box, t.fixed_from)
+        tokens = [Token(t.text, (t.span[0] - start, t.span[1] - start), t.box, t.fixed_from, t.conf)
                   for t in region.tokens if start <= t.span[0] and t.span[1] <= end]
         units.append(_Unit(box=box, region=RegionText(text=text, tokens=tokens, lines=[(text, box)],
                                                       confidence=region.confidence)))
@@ -244,6 +244,10 @@ def _attach(mark: FoundMark, unit: _Unit, templates: dict, warnings: list[str]) 
     confidence = mark.confidence
     detail = mark.detail
     if hit and any(t.text in OPTION_WORDS for t in hit) or (hit and not _template_for(unit, templates)):
+        if not any(t.text in OPTION_WORDS for t in hit) and min(t.conf for t in hit) < 0.6:
+            # Marked text that OCR could barely read: the mark is real, the word may not be.
+            confidence = round(confidence * 0.6, 2)
+            detail += "（語の読み取りが不確か）"
         if mark.kind == "strike":
             for t in hit:
                 unit.marks.append(Mark("strike", t.span, confidence, detail))
@@ -255,13 +259,13 @@ def _attach(mark: FoundMark, unit: _Unit, templates: dict, warnings: list[str]) 
         return
     inferred = _infer_from_template(mark, unit, templates)
     if inferred is not None:
-        words, text = inferred
+        words, text, factor = inferred
         if text != region.text:
             warnings.append(f"{_ref(unit)}: 印の付いた語が読み取れないため、同じ列の配置から補いました")
             unit.region = _retext(unit, text)
         for w in words:
             start = unit.region.text.find(w)
-            unit.marks.append(Mark(mark.kind, (start, start + len(w)), round(confidence * INFERRED_FACTOR, 2),
+            unit.marks.append(Mark(mark.kind, (start, start + len(w)), round(confidence * factor, 2),
                                    detail + "（位置から推定）"))
         return
     # Nothing to tie the mark to a word: keep it on the whole cell, with little weight.
@@ -274,7 +278,11 @@ def _template_for(unit: _Unit, templates: dict) -> list | None:
     return templates.get((unit.grid_index, unit.cellbox.col, unit.cellbox.colspan))
 
 
-def _infer_from_template(mark: FoundMark, unit: _Unit, templates: dict) -> tuple[list[str], str] | None:
+def _infer_from_template(mark: FoundMark, unit: _Unit, templates: dict) -> tuple[list[str], str, float] | None:
+    """The option word(s) under a mark, from where the column prints them: (words, cell text, factor).
+
+    The factor lowers the mark's confidence: little for a column that prints one word (every row says
+    the same), more when several words share the cell, most when OCR read none of them here."""
     template = _template_for(unit, templates)
     if not template:
         return None
@@ -292,12 +300,18 @@ def _infer_from_template(mark: FoundMark, unit: _Unit, templates: dict) -> tuple
         return None
     recognised = {t.text for t in unit.region.tokens if t.text in OPTION_WORDS}
     template_words = [w for w, _, _ in template]
+    if len(template_words) == 1:
+        factor = 0.9
+    elif recognised & (set(template_words) - set(words)):
+        factor = 0.85  # the other words of this row were read where the column prints them
+    else:
+        factor = INFERRED_FACTOR
     if all(w in unit.region.text for w in words):
-        return words, unit.region.text
+        return words, unit.region.text, factor
     if not recognised <= set(template_words):
         return None
     # OCR lost option words; the row prints the same options as the rest of its column.
-    return words, "・".join(template_words)
+    return words, "・".join(template_words), factor
 
 
 def _retext(unit: _Unit, text: str) -> RegionText:

@@ -40,6 +40,7 @@ class Token:
     span: tuple[int, int]  # into the region's text
     box: tuple[int, int, int, int]
     fixed_from: str = ""  # the OCR text when it was corrected to an option word
+    conf: float = 1.0  # lowest Tesseract confidence (0..1) of the words it came from
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -161,22 +162,26 @@ def assemble(words: list[OcrWord]) -> RegionText:
     lines = sorted(by_line.values(), key=lambda ws: min(w.box[1] for w in ws))
     text = ""
     char_boxes: list[tuple[int, int, int, int] | None] = []
+    char_confs: list[float] = []
     line_info = []
     for n, line in enumerate(lines):
         if n:
             text += "\n"
             char_boxes.append(None)
+            char_confs.append(1.0)
         line_start = len(text)
         for m, w in enumerate(sorted(line, key=lambda w: w.box[0])):
             wt = unicodedata.normalize("NFKC", w.text)
             if m and text and not (_is_cjk(text[-1]) or _is_cjk(wt[0])):
                 text += " "
                 char_boxes.append(None)
+                char_confs.append(1.0)
             x0, y0, x1, y1 = w.box
             step = (x1 - x0) / max(len(wt), 1)
             for i, ch in enumerate(wt):
                 text += ch
                 char_boxes.append((int(x0 + i * step), y0, int(x0 + (i + 1) * step), y1))
+                char_confs.append(w.conf)
         lbox = _union([b for b in char_boxes[line_start:] if b])
         line_info.append((text[line_start:], lbox))
     tokens: list[Token] = []
@@ -188,10 +193,11 @@ def assemble(words: list[OcrWord]) -> RegionText:
             offset = start
             for p in parts:
                 tokens.append(Token(p, (offset, offset + len(p)),
-                                    _union([b for b in char_boxes[offset:offset + len(p)] if b])))
+                                    _union([b for b in char_boxes[offset:offset + len(p)] if b]),
+                                    conf=min(char_confs[offset:offset + len(p)])))
                 offset += len(p)
         else:
-            tokens.append(Token(piece, (start, end), box))
+            tokens.append(Token(piece, (start, end), box, conf=min(char_confs[start:end])))
     result = RegionText(text=text, tokens=tokens, lines=line_info,
                         confidence=float(np.mean([w.conf for w in words])))
     return fix_tokens(result)
@@ -206,9 +212,9 @@ def fix_tokens(region: RegionText) -> RegionText:
         if fixed and fixed != tok.text:
             text = text[:start] + fixed + text[end:]
             shift += len(fixed) - len(tok.text)
-            tokens.append(Token(fixed, (start, start + len(fixed)), tok.box, fixed_from=tok.text))
+            tokens.append(Token(fixed, (start, start + len(fixed)), tok.box, fixed_from=tok.text, conf=tok.conf))
         else:
-            tokens.append(Token(tok.text, (start, end), tok.box, tok.fixed_from))
+            tokens.append(Token(tok.text, (start, end), tok.box, tok.fixed_from, tok.conf))
     return RegionText(text=text, tokens=tokens, lines=region.lines, confidence=region.confidence)
 
 

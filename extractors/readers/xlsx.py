@@ -85,7 +85,7 @@ def read_xlsx(path: Path | str) -> Grid:
             shapes = read_shapes(zf, part.drawing) if part and part.drawing else []
             extras = read_sheet_extras(zf, part.xml) if part else SheetExtras()
             controls = read_form_controls(zf, part.vml, extras.control_checked) if part and part.vml else []
-            table = sheet_table(wb, ws, palette, shapes, extras.validations, controls)
+            table = sheet_table(wb, ws, palette, shapes, extras, controls)
             grid.tables.append(table)
             grid.loose_text.extend(s.text for s in shapes if s.text)
     return grid
@@ -295,23 +295,33 @@ def rich_text_and_strikes(value: CellRichText, cell_strike: bool) -> tuple[str, 
 # --------------------------------------------------------------------------- sheet geometry
 
 class Geometry:
-    """Column/row positions in EMU, from the sheet's widths and heights (hidden → 0)."""
+    """Column/row positions in EMU, from the sheet's widths and heights (hidden → 0).
 
-    def __init__(self, ws):
-        fmt = ws.sheet_format
-        self.default_col_px = round(float(fmt.defaultColWidth) * 7) if fmt.defaultColWidth else 64
-        self.default_row_pt = float(fmt.defaultRowHeight or 15)
+    Column widths are in characters of the workbook's default font; `digit_px` is that font's
+    maximum digit width in pixels (7 for Calibri 11, 8 for 游ゴシック / ＭＳ Ｐゴシック 11).
+    `cols` are the sheet's <col> elements as written (openpyxl invents a width of 13 when absent).
+    """
+
+    def __init__(self, ws, cols: list[tuple[int, int, float | None, bool]] | None = None,
+                 default_col_width: float | None = None, digit_px: int = 7):
+        if cols is None:  # no raw XML at hand: fall back on openpyxl's view
+            cols = [(d.min or 0, d.max or 0, d.width if d.width else None, bool(d.hidden))
+                    for d in ws.column_dimensions.values()]
+        if default_col_width is None and ws.sheet_format.defaultColWidth:
+            default_col_width = float(ws.sheet_format.defaultColWidth)
+        self.default_col_px = (round(default_col_width * digit_px) if default_col_width
+                               else 8 * digit_px + 5)  # baseColWidth 8 + padding
+        self.default_row_pt = float(ws.sheet_format.defaultRowHeight or 15)
         self.col_px: dict[int, float] = {}
         self.hidden_cols: set[int] = set()
-        for dim in ws.column_dimensions.values():
-            lo, hi = dim.min or 0, dim.max or 0
+        for lo, hi, width, hidden in cols:
             if not lo:
                 continue
-            for c in range(lo, min(hi, 16384) + 1):
-                if dim.hidden:
+            for c in range(lo, min(hi or lo, 16384) + 1):
+                if hidden:
                     self.hidden_cols.add(c)
-                if dim.customWidth or dim.width:
-                    self.col_px[c] = round((dim.width or 0) * 7)
+                if width is not None:
+                    self.col_px[c] = round(width * digit_px)
         self.row_pt: dict[int, float] = {}
         self.hidden_rows: set[int] = set()
         for r, dim in ws.row_dimensions.items():
@@ -355,6 +365,20 @@ class Geometry:
         while r < 1_048_576 and self.row_top(r + 1) <= y:
             r += 1
         return r
+
+
+JAPANESE_FONT = re.compile(r"ゴシック|明朝|メイリオ|Meiryo|Gothic|Mincho|游|Yu |MS P?", re.IGNORECASE)
+
+
+def default_digit_px(wb) -> int:
+    """Max digit width (px) of the workbook's default font, which Excel column widths count in."""
+    try:
+        font = wb._fonts[0]
+        name, size = font.name or "", float(font.sz or 11)
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return 7
+    base = 8 if JAPANESE_FONT.search(name) else 7
+    return max(1, round(base * size / 11))
 
 
 # --------------------------------------------------------------------------- drawn shapes
@@ -620,6 +644,22 @@ class SheetExtras:
 
     validations: list[RawValidation] = field(default_factory=list)  # x14 list validations (extLst)
     control_checked: dict[int, bool] = field(default_factory=dict)  # form control shapeId → checked
+    cols: list[tuple[int, int, float | None, bool]] | None = None  # <col min max width hidden>
+    default_col_width: float | None = None  # <sheetFormatPr defaultColWidth>
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(float(value)) if value else 0
+    except ValueError:
+        return 0
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
 
 
 def read_sheet_extras(zf: zipfile.ZipFile, sheet_part: str) -> SheetExtras:
@@ -628,9 +668,17 @@ def read_sheet_extras(zf: zipfile.ZipFile, sheet_part: str) -> SheetExtras:
     control_rids: dict[int, str] = {}
     try:
         with zf.open(sheet_part) as f:
-            tags = (f"{{{NS['x14']}}}dataValidation", f"{{{NS['main']}}}control")
+            tags = (f"{{{NS['x14']}}}dataValidation", f"{{{NS['main']}}}control", f"{{{NS['main']}}}col",
+                    f"{{{NS['main']}}}sheetFormatPr")
+            out.cols = []
             for _, el in etree.iterparse(f, tag=tags):
-                if etree.QName(el).localname == "control":
+                local = etree.QName(el).localname
+                if local == "col":
+                    out.cols.append((_int(el.get("min")), _int(el.get("max")), _float(el.get("width")),
+                                     el.get("hidden") in ("1", "true")))
+                elif local == "sheetFormatPr":
+                    out.default_col_width = _float(el.get("defaultColWidth"))
+                elif local == "control":
                     sid, rid = el.get("shapeId"), el.get(f"{{{NS['r']}}}id")
                     if sid and sid.isdigit() and rid:
                         control_rids[int(sid)] = rid
@@ -641,6 +689,7 @@ def read_sheet_extras(zf: zipfile.ZipFile, sheet_part: str) -> SheetExtras:
                         out.validations.append(RawValidation(formula, sqref))
                 el.clear()
     except (KeyError, etree.XMLSyntaxError):
+        out.cols = None
         return out
     if control_rids:
         rels = _rels(zf, sheet_part)
@@ -717,9 +766,10 @@ def _cell_text(cell) -> tuple[str, dt.date | None]:
     return display_text(value, cell.number_format)
 
 
-def sheet_table(wb, ws, palette: Palette, shapes: list[Shape], extra_validations: list[RawValidation],
+def sheet_table(wb, ws, palette: Palette, shapes: list[Shape], extras: SheetExtras | None = None,
                 controls: list[FormControl] | None = None) -> Table:
-    geo = Geometry(ws)
+    extras = extras or SheetExtras()
+    geo = Geometry(ws, extras.cols, extras.default_col_width, default_digit_px(wb))
     merges = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
     merge_of = {}
     for r0, c0, r1, c1 in merges:
@@ -767,7 +817,7 @@ def sheet_table(wb, ws, palette: Palette, shapes: list[Shape], extra_validations
         max_r, max_c = max(max_r, r), max(max_c, c)
     # A dropdown column with no answer yet still belongs to the table (rows stay within the content).
     validations = [(dv.formula1, dv.sqref) for dv in ws.data_validations.dataValidation if dv.type == "list"]
-    validations += [(v.formula, v.sqref) for v in extra_validations]
+    validations += [(v.formula, v.sqref) for v in extras.validations]
     for _, sqref in validations:
         for c0, r0, c1, r1 in _sqref_ranges(sqref):
             if r0 <= max_r and c1 < 1000:
