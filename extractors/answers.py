@@ -51,7 +51,7 @@ def option_cell_evidence(cell: Cell, label: str, row_texts_all_labels: bool,
     `row_texts_all_labels`: every option cell of the row prints its word (a template), so a printed
     word alone is no mark. `uniform_fill`: every option cell has the same fill (decoration, no mark).
     """
-    text = normalize_text(cell.text)
+    text = normalize_text((cell.text or "").replace("\n", ""))
     word = label
     found = _OPTION_RE.findall(text)
     if len(found) == 1:
@@ -80,7 +80,7 @@ def option_cell_evidence(cell: Cell, label: str, row_texts_all_labels: bool,
 
 def decide_option_columns(cells: dict[str, Cell]) -> Decision:
     """Answer from separate option columns (label -> cell)."""
-    texts = {lab: normalize_text(c.text) for lab, c in cells.items()}
+    texts = {lab: normalize_text((c.text or "").replace("\n", "")) for lab, c in cells.items()}
     row_all_labels = sum(1 for t in texts.values() if _OPTION_RE.search(t)) >= 2
     fills = [tuple(sorted(m.detail for m in c.marks if m.kind == "fill")) for c in cells.values()]
     uniform_fill = len(cells) > 1 and all(f and f == fills[0] for f in fills)
@@ -135,8 +135,26 @@ def _xfrac(mark: Mark) -> float | None:
 _DATE_TAIL = re.compile(r"[(（]?\s*(\d{1,2})\s*[/／月]\s*(\d{1,2})\s*日?\s*[)）]?")
 
 
+def _unwrap(cell: Cell) -> Cell:
+    """Join words a narrow cell wrapped (「対\n象外」), moving mark spans with the text."""
+    text = cell.text or ""
+    if "\n" not in text and "\r" not in text:
+        return cell
+    index = []  # new position of each old position
+    out = []
+    for i, ch in enumerate(text):
+        index.append(len(out))
+        if ch not in "\r\n":
+            out.append(ch)
+    index.append(len(out))
+    marks = [Mark(m.kind, (index[m.span[0]], index[min(m.span[1], len(text))]) if m.span else None,
+                  m.confidence, m.detail) for m in cell.marks]
+    return Cell(text="".join(out), marks=marks, choices=cell.choices, date=cell.date, ref=cell.ref, bbox=cell.bbox)
+
+
 def decide_inline(cell: Cell) -> Decision:
     """Answer from one cell: a dropdown value, a typed word, or inline options with marks."""
+    cell = _unwrap(cell)
     original = cell.text or ""
     text = normalize_text(original)
     raw = text

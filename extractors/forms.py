@@ -6,6 +6,7 @@ numbering is not established (`match_by_number: false`) is matched by text only.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,11 +111,34 @@ def forms_of_family(family: str) -> list[Form]:
 
 
 def text_similarity(a: str, b: str) -> float:
-    """0–100 similarity of two question texts after normalisation (tolerates typos, brackets)."""
-    na, nb = _comparable(a), _comparable(b)
+    """0–100 similarity of two question texts after normalisation (tolerates typos, brackets).
+
+    Bracketed notes (「（「いいえ」の場合…）」, 「（具体的な組み合わせを備考に…）」) are compared with and without.
+    """
+    score = _similarity(_comparable(a), _comparable(b))
+    sa, sb = _without_notes(a), _without_notes(b)
+    if (sa, sb) != (a, b):
+        score = max(score, _similarity(_comparable(sa), _comparable(sb)))
+    return score
+
+
+_NOTE = re.compile(r"[（(][^（）()]*(?:[（(][^（）()]*[)）][^（）()]*)*[)）]")
+
+
+def _without_notes(text: str) -> str:
+    stripped = _NOTE.sub("", text or "")
+    # An unclosed trailing note (a cut-off cell): drop from its opening bracket.
+    return re.split(r"[（(](?=[^）)]*$)", stripped)[0]
+
+
+def _similarity(na: str, nb: str) -> float:
     if not na or not nb:
         return 0.0
-    return max(fuzz.ratio(na, nb), fuzz.partial_ratio(na, nb) if min(len(na), len(nb)) >= 6 else 0)
+    short, long_ = sorted((len(na), len(nb)))
+    partial = fuzz.partial_ratio(na, nb) if short >= 6 else 0
+    # A short text found inside a much longer one is weaker evidence than a whole match.
+    partial *= 0.6 + 0.4 * short / long_
+    return max(fuzz.ratio(na, nb), partial)
 
 
 @functools.lru_cache(maxsize=20000)

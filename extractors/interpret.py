@@ -74,6 +74,7 @@ def interpret(grid: Grid, sha256: str) -> Document:
     _resolve_checklist_sections(state.items, form)
     _finalise_ids(state.items, doc.family)
     _link_catalogue(state.items, form, doc.family)
+    _label_unnumbered(state.items)
     doc.items = _dedupe(state.items, state.warnings)
     doc.footnotes = state.footnotes
     doc.comment = state.comment
@@ -92,23 +93,31 @@ def _cells(row: list[Cell]):
     return [(i, c) for i, c in enumerate(row) if c.merged_into is None]
 
 
-def _value_right(row: list[Cell], col: int) -> Cell | None:
+def _plausible_value(cell: Cell) -> bool:
+    """A header field's value is short and is not another label, a heading, a note or an instruction."""
+    t = normalize_text(cell.text)
+    if cell.date:
+        return True
+    return bool(t) and len(t) <= 60 and not label_field(t) and not header_role(t, exact=True) \
+        and t[0] not in "●○※*＊・■◆"
+
+
+def _value_right(row: list[Cell], col: int, check: bool = True) -> Cell | None:
     for i in range(col + 1, len(row)):
         cell = row[i]
         if cell.merged_into is not None:
             continue
         if normalize_text(cell.text) or cell.date:
-            if label_field(cell.text):
-                return None
-            return cell
+            return cell if not check or _plausible_value(cell) else None
     return None
 
 
 def _value_below(table: Table, r: int, col: int) -> Cell | None:
+    if table.kind == "text":
+        return None  # a line of running text is not a value
     if r + 1 < len(table.rows) and col < len(table.rows[r + 1]):
         cell = table.rows[r + 1][col]
-        if cell.merged_into is None and normalize_text(cell.text) and not label_field(cell.text) \
-                and not header_role(cell.text):
+        if cell.merged_into is None and _plausible_value(cell):
             return cell
     return None
 
@@ -137,7 +146,9 @@ def _collect_header_fields(grid: Grid, state: _State) -> None:
                             offer(name, value, Cell(text=value, ref=cell.ref))
                 field_name = label_field(text)
                 if field_name:
-                    value = _value_right(row, col) or _value_below(table, r, col)
+                    # 「確認日」 may head a date column: then only a value beside it counts, not the cell below.
+                    below = None if header_role(text) else _value_below(table, r, col)
+                    value = _value_right(row, col) or below
                     if value is not None:
                         offer(field_name, value.text, value)
 
@@ -264,7 +275,7 @@ def _read_comment(table: Table, r: int, row: list[Cell], layout: Layout | None, 
             state.comment = (state.comment + "\n" if state.comment else "") + m.group(2).strip()
             return True
         if COMMENT_LABEL.match(squash_label(t)):
-            value = _value_right(row, col)
+            value = _value_right(row, col, check=False)
             text = normalize_text(value.text) if value is not None else ""
             if not text and r + 1 < len(table.rows):
                 below = table.rows[r + 1][col] if col < len(table.rows[r + 1]) else None
@@ -637,8 +648,6 @@ def _finalise_ids(items: list[Item], family: str) -> None:
         if item.kind == "bullet":
             label = bullet_label(item.question)
             item.item_id = f"{item.parent_id}/{label}" if item.parent_id else label
-        elif not item.item_id:
-            item.item_id = bullet_label(item.question)[:30] or f"行{item.location.row if item.location else ''}"
     # Checklist numbers that repeat under device headings get @heading.
     counts: dict[str, int] = {}
     for item in items:
@@ -649,15 +658,25 @@ def _finalise_ids(items: list[Item], family: str) -> None:
             item.item_id = f"{item.item_id}@{item.scope}"
 
 
+def _label_unnumbered(items: list[Item]) -> None:
+    """A row with neither a number nor a catalogue match keeps its question as its id."""
+    for item in items:
+        if not item.item_id:
+            item.item_id = bullet_label(item.question)[:30] or f"行{item.location.row if item.location else ''}"
+
+
 def _link_catalogue(items: list[Item], form: Form | None, family: str) -> None:
     forms = [form] if form is not None else [f for f in all_forms() if f.family == family] or list(all_forms())
     group_ids = set()
+    parent_links: dict[str, str] = {}  # printed parent id -> catalogue id (numbering may differ)
     for item in items:
         cat = None
         for f in forms:
-            cat = _match(item, f)
+            cat = _match(item, f, parent_links.get(item.parent_id, item.parent_id))
             if cat is not None:
                 break
+        if cat is not None and item.kind != "bullet":
+            parent_links[item.item_id] = cat.id
         if cat is None:
             item.known = False
             continue
@@ -669,9 +688,9 @@ def _link_catalogue(items: list[Item], form: Form | None, family: str) -> None:
             group_ids.add(item.item_id)
         if not item.guideline_ref:
             item.guideline_ref = cat.ref
-        if item.kind == "bullet" and cat.parent and item.parent_id == cat.parent:
-            item.item_id = cat.id  # canonical label for a retyped bullet
-        elif not item.item_id or item.item_id.startswith("行"):
+        if item.kind == "bullet" and cat.parent and item.parent_id:
+            item.item_id = f"{item.parent_id}/{cat.id.split('/', 1)[1]}"  # canonical label for a retyped bullet
+        elif not item.item_id:
             item.item_id = cat.id
         if item.answer and cat.answers and item.answer not in cat.answers:
             decision = ans.fit_to_answer_set(ans.Decision(item.answer, item.answer_status, item.confidence,
@@ -682,12 +701,9 @@ def _link_catalogue(items: list[Item], form: Form | None, family: str) -> None:
                 item.needs_review = True
 
 
-def _match(item: Item, form: Form) -> CatalogueItem | None:
+def _match(item: Item, form: Form, parent_catalogue_id: str = "") -> CatalogueItem | None:
     if item.kind == "bullet":
-        children = [c for c in form.items if c.parent and c.parent == item.parent_id]
-        if not children:
-            parent_cat = next((c for c in form.items if c.id == item.parent_id), None)
-            children = [c for c in form.items if parent_cat is not None and c.parent == parent_cat.id]
+        children = [c for c in form.items if c.parent and c.parent == parent_catalogue_id]
         cat, _ = best_text_match(item.question, children, 60)
         return cat
     base = item.item_id.split("@")[0]

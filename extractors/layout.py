@@ -58,8 +58,11 @@ def _squash(text: str) -> str:
     return re.sub(r"[\s　:：・]", "", normalize_text(text))
 
 
-def header_role(text: str) -> tuple[str, str] | None:
-    """('option', 'はい') | ('question', '') … for a header cell's text, or None."""
+def header_role(text: str, exact: bool = False) -> tuple[str, str] | None:
+    """('option', 'はい') | ('question', '') … for a header cell's text, or None.
+
+    `exact`: only whole header words (「回答」), not words that merely contain one (「確認結果(日付)」).
+    """
     t = _squash(text)
     if not t or len(t) > 16:
         return None
@@ -72,6 +75,8 @@ def header_role(text: str) -> tuple[str, str] | None:
         for w in words:
             if t == _squash(w):
                 return role, ""
+    if exact:
+        return None
     for role, words in HEADER_WORDS:
         for w in words:
             sw = _squash(w)

@@ -132,7 +132,13 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         for future in futures:
             outcome = future.result()
             if outcome.document is not None:
-                store.save_document(outcome.document)
+                try:
+                    store.save_document(outcome.document)
+                except Exception as exc:  # noqa: BLE001 - e.g. a value SQLite refuses; that file fails alone
+                    outcome = FileOutcome(outcome.path, outcome.sha256, reason=(
+                        f"読み取り結果をデータベースに保存できませんでした（{type(exc).__name__}: {exc}）。"
+                        "開発担当者に連絡してください。"), kind=type(exc).__name__)
+            if outcome.document is not None:
                 summary.read.append(outcome.path.name)
                 summary.items_read += len(outcome.document.items)
             else:

@@ -161,7 +161,7 @@ class Store:
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (doc.sha256, doc.document_id, doc.source_file, doc.family, doc.form_id, doc.form_version,
                  doc.vendor, doc.product, doc.product_version, doc.created.isoformat() if doc.created else "",
-                 key, ingested_at or _now(), json.dumps(doc.to_dict(), ensure_ascii=False)),
+                 key, ingested_at or _now(), json.dumps(doc.to_dict(), ensure_ascii=False, default=str)),
             )
             self.conn.executemany(
                 f"INSERT INTO items (document_id, position, {', '.join(_ITEM_COLUMNS)}, location)"

@@ -192,10 +192,25 @@ def _item_filter(doc: Document, cond: dict) -> list[Item]:
     return items
 
 
+def concept_label(concept: str) -> str:
+    """A Japanese label for a concept key: the question text of the first catalogue item carrying it."""
+    from extractors.forms import all_forms
+
+    for form in all_forms():
+        for item in form.items:
+            if item.concept == concept:
+                return f"「{item.text}」"
+    return concept
+
+
+def _concepts_ja(concepts) -> str:
+    return "・".join(concept_label(c) for c in concepts or ())
+
+
 def _concept_text(cond: dict) -> str:
     parts = []
     if cond.get("concepts"):
-        parts.append("概念 " + "・".join(cond["concepts"]))
+        parts.append("項目 " + _concepts_ja(cond["concepts"]))
     if cond.get("item_ids"):
         parts.append("項目 " + "・".join(cond["item_ids"]))
     return "、".join(parts) or "すべての項目"
@@ -223,7 +238,8 @@ def _is_na_mark(item: Item) -> bool:
 
 
 @check("answer_status", "document",
-       lambda c: f"{_concept_text(c)}の回答状態が{'・'.join(c.get('statuses', []))}")
+       lambda c: f"{_concept_text(c)}の回答状態が"
+                 f"{'・'.join({'unanswered': '未回答', 'ambiguous': '判別不能', 'unreadable': '読取不能'}.get(x, x) for x in c.get('statuses', []))}")
 def check_answer_status(cond: dict, doc: Document, ctx: Context) -> list[Hit]:
     statuses = set(cond.get("statuses", ()))
     hits = []
@@ -524,8 +540,8 @@ def _answered(doc: Document, concepts, answers, applicable_only=True) -> list[It
 
 
 @check("cross_answer", "group",
-       lambda c: f"事業者確認用チェックリストの{'・'.join(c['checklist']['concepts'])}が"
-                 f"{'・'.join(c['checklist']['answer_in'])}で、MDS/SDSの{'・'.join(c['disclosure']['concepts'])}が"
+       lambda c: f"事業者確認用チェックリストの{_concepts_ja(c['checklist']['concepts'])}が"
+                 f"{'・'.join(c['checklist']['answer_in'])}で、MDS/SDSの{_concepts_ja(c['disclosure']['concepts'])}が"
                  f"{'・'.join(c['disclosure']['answer_in'])}")
 def check_cross_answer(cond: dict, group: VendorGroup, ctx: Context) -> list[Hit]:
     cl, ds = cond["checklist"], cond["disclosure"]
@@ -554,7 +570,7 @@ def check_cross_answer(cond: dict, group: VendorGroup, ctx: Context) -> list[Hit
 
 
 @check("sds_required", "group",
-       lambda c: f"MDSで{'・'.join(c.get('concepts', ['remote_maintenance']))}が{'・'.join(c.get('answer_in', ['該当']))}"
+       lambda c: f"MDSで{_concepts_ja(c.get('concepts', ['remote_maintenance']))}が{'・'.join(c.get('answer_in', ['該当']))}"
                  "（オンプレミス＋リモート保守）なのに、同じ製品のSDSがない")
 def check_sds_required(cond: dict, group: VendorGroup, ctx: Context) -> list[Hit]:
     hits = []

@@ -128,8 +128,9 @@ def _write_mds(wb: Workbook, sub: Submission, style: XlsxStyle) -> list[tuple[in
     elif style.header_pos == "above":
         # Two pairs a line: 「製造業者： …」 in the first columns, 「作成日： …」 right of the question column.
         q = cols["q"]
-        for k in range(0, len(pairs), 2):
-            for j, (label, value) in enumerate(pairs[k:k + 2]):
+        per_line = 2 if q >= style.start_col + 2 else 1  # two pairs need room left of the question column
+        for k in range(0, len(pairs), per_line):
+            for j, (label, value) in enumerate(pairs[k:k + per_line]):
                 first_end = max(style.start_col + 1, q)
                 if j == 0:
                     lc, vc, vend = style.start_col, style.start_col + 1, first_end
@@ -421,7 +422,7 @@ def _checklist_cell(it: ItemSpec, role: str, style: XlsxStyle):
     if role == "num":
         return it.number_printed
     if role == "section":
-        return None
+        return "医療情報システムの有無" if it.item_id == "有無" else None
     fw = it.item_id in style.fullwidth_dates
     if role == "first":
         return combined_first(it, fw)

@@ -324,7 +324,9 @@ def facility_checklist():
     items = checklist_items("mhlw-checklist-r5-facility", "2023-10-02", answers={"2(3)": NO, "3(1)": NO},
                             targets={"2(3)": "2024-01-31", "3(1)": "2024-03-29"},
                             seconds={"2(3)": (YES, "2024-01-22")})
+    # The 有無 row is printed with the label 「医療情報システムの有無」 in the section column, no number.
     items[0].number_printed = ""
+    items[0].question = "医療情報システムを導入、運用している。（「いいえ」の場合、以下すべての項目は確認不要）"
     cl = Submission(
         file="医療機関確認用チェックリスト_令和5年度_記入済.xlsx", convention="xlsx-checklist-facility(R5)",
         family="checklist_facility", form_id="mhlw-checklist-r5-facility", form_version="令和5年度",

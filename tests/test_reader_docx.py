@@ -5,6 +5,7 @@ import datetime as dt
 import json
 import re
 import subprocess
+import zipfile
 import sys
 from pathlib import Path
 
@@ -436,10 +437,29 @@ def test_bad_files_raise_extraction_error(tmp_path):
     with pytest.raises(ExtractionError) as e:
         read_docx(ole)
     assert e.value.kind == "encrypted"
+    xlsx_like = tmp_path / "book.docx"  # a zip, but not a Word package
+    with zipfile.ZipFile(xlsx_like, "w") as zf:
+        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
+        zf.writestr("xl/workbook.xml", "<workbook/>")
+    with pytest.raises(ExtractionError) as e:
+        read_docx(xlsx_like)
+    assert e.value.kind == "corrupt"
     text = tmp_path / "plain.docx"
     text.write_text("はい いいえ", encoding="utf-8")
     with pytest.raises(ExtractionError):
         read_docx(text)
+
+
+def test_oversized_package_is_refused(tmp_path, monkeypatch):
+    import extractors.readers.docx as docx_reader
+
+    doc = Document()
+    doc.add_paragraph("はい")
+    path = save(doc, tmp_path)
+    monkeypatch.setattr(docx_reader, "_DOCX_MAX_BYTES", 10_000)
+    with pytest.raises(ExtractionError) as e:
+        read_docx(path)
+    assert e.value.kind == "too_large"
 
 
 def test_large_document_reads(tmp_path):
@@ -541,3 +561,29 @@ def _check_truth_boxes(path: Path, grid: Grid, truth: dict) -> int:
         checked += 1
     assert checked, f"{path.name}: ☑ の照合ができた項目がありません"
     return checked
+
+
+def test_raw_table_merges_span_and_continuation_text(tmp_path):
+    """gridSpan together with vMerge, text left in a continuation cell, legacy hMerge."""
+    def tc(text="", pr=""):
+        return f'<w:tc><w:tcPr>{pr}</w:tcPr><w:p>{run(text) if text else ""}</w:p></w:tc>'
+
+    span2, restart, cont = '<w:gridSpan w:val="2"/>', '<w:vMerge w:val="restart"/>', "<w:vMerge/>"
+    h_start, h_cont = '<w:hMerge w:val="restart"/>', "<w:hMerge/>"
+    tbl = el(
+        '<w:tbl><w:tblPr/><w:tblGrid><w:gridCol/><w:gridCol/><w:gridCol/></w:tblGrid>'
+        f'<w:tr>{tc("A", span2 + restart)}{tc("B")}</w:tr>'
+        f'<w:tr>{tc("追記", span2 + cont)}{tc("C")}</w:tr>'
+        f'<w:tr>{tc("D")}{tc("E", h_start)}{tc("", h_cont)}</w:tr>'
+        '</w:tbl>')
+    doc = Document()
+    body = doc.element.body
+    body.insert(len(body) - 1, tbl)
+    grid = read_docx(save(doc, tmp_path))
+    (table,) = grid.tables
+    rows = table.rows
+    assert texts(table) == [["A\n追記", "", "B"], ["", "", "C"], ["D", "E", ""]]
+    assert (rows[0][0].rowspan, rows[0][0].colspan) == (2, 2)
+    assert [rows[0][1].merged_into, rows[1][0].merged_into, rows[1][1].merged_into] == [(0, 0)] * 3
+    assert rows[1][2].merged_into is None
+    assert (rows[2][1].colspan, rows[2][2].merged_into) == (2, (2, 1))

@@ -5,7 +5,6 @@ import datetime as dt
 import json
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -24,7 +23,6 @@ from extractors.readers import read
 from extractors.readers.xlsx import read_xlsx
 from extractors.text import normalize_text
 
-ROOT = Path(__file__).resolve().parents[1]
 
 XDR = "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"
 A = "http://schemas.openxmlformats.org/drawingml/2006/main"
@@ -443,14 +441,11 @@ def test_legacy_xls_round_trip_keeps_ellipse_and_choices(tmp_path):
 
 # --------------------------------------------------------------------------- sample builder
 
-def _sample_xlsx(tmp_path_factory) -> list[Path]:
-    if not (ROOT / "samples" / "build.py").exists():
-        pytest.skip("samples/build.py is not there yet")
-    out = tmp_path_factory.mktemp("samples")
-    # --no-legacy: the .xls route is covered by test_legacy_xls_round_trip_keeps_ellipse_and_choices
-    subprocess.run([sys.executable, "-m", "samples.build", "--out", str(out), "--no-legacy"], cwd=ROOT,
-                   check=True, capture_output=True, timeout=300)
-    files = [p for p in sorted(out.rglob("*")) if p.is_file() and p.suffix.lower() in (".xlsx", ".xlsm", ".xls")]
+@pytest.fixture(scope="module")
+def sample_files(sample_inbox) -> list[Path]:
+    """The Excel files of the shared sample inbox (conftest builds it once per session)."""
+    files = [p for p in sorted(sample_inbox.iterdir())
+             if p.is_file() and p.suffix.lower() in (".xlsx", ".xlsm", ".xls")]
     if not files:
         pytest.skip("the sample builder wrote no Excel files")
     return files
@@ -472,14 +467,9 @@ def _row_of(grid: Grid, question: str) -> list[Cell] | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def sample_files(tmp_path_factory) -> list[Path]:
-    return _sample_xlsx(tmp_path_factory)
-
-
 def test_sample_builder_excel_files_read(sample_files):
     """Every question of the truth is found in one row; ellipses and dropdowns land on the answer."""
-    checked_circles = checked_dropdowns = 0
+    checked_circles = checked_dropdowns = checked_dates = 0
     for path in sample_files:
         truth_file = path.with_name(path.name + ".truth.json")
         truth = json.loads(truth_file.read_text(encoding="utf-8")) if truth_file.exists() else {}
@@ -507,8 +497,12 @@ def test_sample_builder_excel_files_read(sample_files):
                 circled = [c.text for c in row if any(m.kind == "circle" for m in c.marks)]
                 assert circled == [item["answer"]], (path.name, item["item_id"], circled)
                 checked_circles += 1
+            if "real dates" in truth["convention"] and item["first_date"]:
+                assert any(c.date and c.date.isoformat() == item["first_date"] for c in row), (
+                    path.name, item["item_id"])
+                checked_dates += 1
             if "dropdown" in truth["convention"]:
                 answer_cells = [c for c in row if c.choices and c.text == item["answer"]]
                 assert answer_cells, (path.name, item["item_id"])
                 checked_dropdowns += 1
-    assert checked_circles + checked_dropdowns > 0
+    assert checked_circles + checked_dropdowns + checked_dates > 0

@@ -34,6 +34,7 @@ def classes(text: str) -> set[str]:
     ("該当する機能はないため対象外です。", {"negation", "contradiction"}),
     ("データベースへの直接アクセスに関しては、ログが残りません。", {"exception", "negation", "limitation", "log_topic"}),
     ("アクセスログは、管理者が、サーバ上で確認できます。", {"restricted", "limitation", "log_topic"}),
+    ("リモートメンテナンス時の認証はID/パスワードのみです。", {"restricted", "limitation"}),
     ("次期更新時に対応予定です。", {"plan"}),
     ("二要素認証は社内で検討中です。", {"plan"}),
 ])

@@ -35,9 +35,12 @@ FORMAT_LABEL = {"xlsx": "Excel", "docx": "Word", "pdf": "PDF"}
 def read(path: Path | str) -> Grid:
     path = Path(path)
     try:
+        if not path.is_file():
+            raise FileNotFoundError(2, "ファイルが見つかりません")
         size = path.stat().st_size
     except OSError as exc:
-        raise ExtractionError(f"ファイルを開けませんでした（{exc.strerror or exc}）。", "corrupt") from exc
+        raise ExtractionError(f"ファイルを開けませんでした（{exc.strerror or exc}）。"
+                              "ファイルの場所と読み取り権限を確認してください。", "corrupt") from exc
     if size > MAX_FILE_BYTES:
         raise ExtractionError(
             f"ファイルが大きすぎます（{size // (1024 * 1024)} MB）。開示書として想定される大きさ"

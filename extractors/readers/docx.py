@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from extractors.model import ExtractionError
 # --- namespaces -------------------------------------------------------------------------------
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+STRICT_W_NS = "http://purl.oclc.org/ooxml/wordprocessingml/main"
 W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
 MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
@@ -83,7 +85,7 @@ _SYMBOL_FONTS: dict[str, dict[int, str]] = {
 
 _OFF = {"0", "false", "off", "none"}
 _CIRCLE_ENCLOSURES = set("○◯〇⭕")
-_DOCX_MAX_BYTES = 200 * 1024 * 1024
+_DOCX_MAX_BYTES = 300 * 1024 * 1024  # uncompressed
 
 
 # --- run formatting through styles ------------------------------------------------------------
@@ -613,12 +615,11 @@ class _Walker:
                 pending_break = True
 
     def flat_table(self, tbl, sink: TextSink, shapes: list[Mark]):
-        first_row = True
+        any_row = False
         for tr in _iter_rows(tbl):
             row_start = sink.length
-            if not first_row:
+            if any_row:
                 sink.emit("\n")
-            first_row = False
             first_cell = True
             for tc, _outer in _iter_cells(tr):
                 if not first_cell:
@@ -629,9 +630,10 @@ class _Walker:
                 fill = _cell_fill(tc)
                 if fill and sink.length > start:
                     sink.marks.append(Mark("fill", span=(start, sink.length), detail=fill))
-            if not sink.text[row_start:].strip("\t\n"):
+            if sink.text[row_start:].strip("\t\n"):
+                any_row = True
+            else:  # an empty row adds nothing
                 _truncate(sink, row_start)
-                first_row = row_start == 0
 
 
 def _truncate(sink: TextSink, length: int):
@@ -995,16 +997,46 @@ def _open_package(path: Path):
     if not head.startswith(b"PK"):
         raise ExtractionError(f"{path.name}: Word (DOCX) ファイルとして読めません（ファイルが壊れている可能性があります）。",
                               kind="corrupt")
+    _refuse_oversized(path)
     try:
         pkg = OpcPackage.open(str(path))
         main = pkg.main_document_part
-    except (PackageNotFoundError, KeyError, ValueError, etree.XMLSyntaxError, OSError) as exc:
+    except KeyError as exc:
+        if _is_strict(path):
+            raise ExtractionError(
+                f"{path.name}: Strict Open XML 形式の Word 文書には対応していません。"
+                "Word で通常の「Word 文書 (*.docx)」として保存し直してください。", kind="unsupported") from exc
+        raise ExtractionError(f"{path.name}: Word (DOCX) ファイルとして読めません（本文がありません）。",
+                              kind="corrupt") from exc
+    except (PackageNotFoundError, ValueError, etree.XMLSyntaxError, OSError) as exc:
         raise ExtractionError(f"{path.name}: Word (DOCX) ファイルとして読めません（{type(exc).__name__}）。",
                               kind="corrupt") from exc
     except Exception as exc:  # zipfile.BadZipFile and friends
         raise ExtractionError(f"{path.name}: Word (DOCX) ファイルとして読めません（{type(exc).__name__}）。",
                               kind="corrupt") from exc
     return pkg, main
+
+
+def _is_strict(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return b"purl.oclc.org/ooxml" in zf.read("_rels/.rels")
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return False
+
+
+def _refuse_oversized(path: Path):
+    """A zip that inflates beyond what any form needs (a zip bomb, or embedded video) is refused."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            total = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ExtractionError(f"{path.name}: Word (DOCX) ファイルとして読めません（ZIP が壊れています）。",
+                              kind="corrupt") from exc
+    if total > _DOCX_MAX_BYTES:
+        raise ExtractionError(
+            f"{path.name}: 展開後のサイズが大きすぎます（{total // (1024 * 1024)} MB）。開示書としては読み込みません。",
+            kind="too_large")
 
 
 def read_docx(path: Path | str) -> Grid:
@@ -1016,6 +1048,10 @@ def read_docx(path: Path | str) -> Grid:
     except etree.XMLSyntaxError as exc:
         raise ExtractionError(f"{path.name}: 本文の XML が壊れています。", kind="corrupt") from exc
     body = root.find(_w("body"))
+    if body is None and STRICT_W_NS in str(root.tag):
+        raise ExtractionError(
+            f"{path.name}: Strict Open XML 形式の Word 文書には対応していません。"
+            "Word で通常の「Word 文書 (*.docx)」として保存し直してください。", kind="unsupported")
     if body is None:
         raise ExtractionError(f"{path.name}: Word 文書の本文が見つかりません。", kind="corrupt")
 

@@ -5,6 +5,8 @@ maps them back to the PDF page (points, top-left origin, as pdfplumber reports t
 """
 from __future__ import annotations
 
+import functools
+import os
 import re
 import subprocess
 import tempfile
@@ -56,6 +58,7 @@ def render_page(pdf_path: Path, page_number: int, dpi: int = DPI) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------------- orientation
 
+@functools.lru_cache(maxsize=1)
 def osd_available() -> bool:
     try:
         out = subprocess.run([TESSERACT, "--list-langs"], capture_output=True, text=True, timeout=30)
@@ -77,7 +80,8 @@ def orientation_by_osd(gray: np.ndarray) -> tuple[int, float] | None:
         cv2.imwrite(str(path), small)
         try:
             out = subprocess.run([TESSERACT, str(path), "stdout", "--psm", "0", "--dpi", str(DPI // 2)],
-                                 capture_output=True, text=True, timeout=60)
+                                 capture_output=True, text=True, timeout=60,
+                                 env={**os.environ, "OMP_THREAD_LIMIT": "1"})
         except (OSError, subprocess.TimeoutExpired):
             return None
     rotate = re.search(r"Rotate:\s*(\d+)", out.stdout)

@@ -8,7 +8,12 @@ validations. What openpyxl does not model is read from the package XML with lxml
   centre — xfrac/yfrac say where inside the cell (or merged range) the centre lies, so the
   interpreter can tell which word of 「はい・いいえ」 is circled; text boxes go to `Grid.loose_text`;
 - data validations stored in the sheet's `extLst` (`x14:dataValidation`, what Excel 2010+ writes for
-  lists that refer to another sheet), which openpyxl drops.
+  lists that refer to another sheet), which openpyxl drops;
+- form-control check boxes / option buttons (VML `x:ClientData` + `xl/ctrlProps`): written into the
+  text of the cell under them as ☑ / ☐ (with their label) near their horizontal position, the same
+  convention the Word reader uses;
+- the sheet's raw `<col>` widths (openpyxl invents a width when the attribute is absent), so the
+  centre of a shape is placed against the real column grid.
 
 Macros are never run (values only). Table rows/columns start at A1, so `rows[r][c]` is Excel row r+1,
 column c+1; a table covers A1 to the last row/column holding content (text, fill, merge, shape).
