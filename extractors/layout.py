@@ -68,6 +68,9 @@ def header_role(text: str, exact: bool = False) -> tuple[str, str] | None:
         return None
     if t in OPTION_WORDS:
         return "option", OPTION_WORDS[t]
+    parts = [p for p in re.split(r"[/／\n|｜]", normalize_text(text).replace(" ", "")) if p]
+    if len(parts) > 1 and all(p in OPTION_WORDS for p in parts):
+        return "option", OPTION_WORDS[parts[0]]  # 「はい/該当」: the column serves both answer sets
     if ("日付" in t or re.search(r"(実施|確認|回答)日$", t)) and not re.search(r"目標|予定|結果", t) \
             and ("回目" in t or "回答" not in t):
         return "date", ""

@@ -408,7 +408,7 @@ def build_hostile(out: Path | str) -> list[HostileCase]:
         put("-rf 開示書.pdf", variant(pdf, "pdf"), "processed", "", "先頭がハイフン")
         put("改行\n入り開示書.xlsx", variant(xlsx, "xlsx"), "processed", "", "名前に改行")
         put("ベンダーA/開示書.xlsx", variant(xlsx, "xlsx"), "processed", "", "受信フォルダのサブフォルダ")
-        put("=1+1 <b>悪意</b>.xlsx", hostile_text_xlsx_bytes(tmp), "processed", "",
+        put("=1+1 <img src=x onerror=alert(1)>.xlsx", hostile_text_xlsx_bytes(tmp), "processed", "",
             "事業者名・製品名・備考が数式・HTML・パス（出力で無害化されること）")
         # --- never to be touched ------------------------------------------------------------------
         put("~$開示書 最新版 (2).xlsx", b"\x06yamada" + b" " * 47 + "yamada".encode("utf-16-le"), "ignored", "",

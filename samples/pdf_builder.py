@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -554,30 +555,250 @@ def build_pdf_samples(out_dir: Path | str) -> list[Path]:
     return paths
 
 
-def print_with_libreoffice(sources: list[Path], out_dir: Path | str, timeout: float = 120) -> list[Path]:
-    """Print Office samples to PDF with LibreOffice; each PDF gets its source's truth (file name changed)."""
+# --------------------------------------------------------------------------- LibreOffice-printed samples
+
+SML = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+# CT_Worksheet children that come after <pageSetup> (the schema fixes the order).
+_AFTER_PAGE_SETUP = ("headerFooter", "rowBreaks", "colBreaks", "customProperties", "cellWatches", "ignoredErrors",
+                     "smartTags", "drawing", "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture", "oleObjects",
+                     "controls", "webPublishItems", "tableParts", "extLst")
+_BEFORE_PAGE_SETUP = ("printOptions", "pageMargins")
+PORTRAIT_MAX_WIDTH = 95.0  # Excel column-width units that fit an A4 portrait page at 100 %
+DEFAULT_COL_WIDTH = 8.43
+
+
+def _q(tag: str) -> str:
+    return f"{{{SML}}}{tag}"
+
+
+def _text_width(text: str) -> float:
+    """Width of a text in Excel column units (a wide character counts as two)."""
+    import unicodedata
+    longest = max((ln for ln in str(text).split("\n")), key=len, default="")
+    return sum(2.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 1.0 for ch in longest)
+
+
+def _col_index(ref: str) -> int:
+    n = 0
+    for ch in re.match(r"[A-Z]+", ref).group(0):
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _sheet_paths(entries: dict[str, bytes]) -> list[str]:
+    from lxml import etree
+    wb = etree.fromstring(entries["xl/workbook.xml"])
+    rels = etree.fromstring(entries["xl/_rels/workbook.xml.rels"])
+    targets = {r.get("Id"): r.get("Target") for r in rels.iter(f"{{{PKG_REL}}}Relationship")}
+    out = []
+    for sh in wb.iter(_q("sheet")):
+        target = targets.get(sh.get(f"{{{REL}}}id"), "")
+        target = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        if target in entries:
+            out.append(target)
+    return out
+
+
+def _shared_strings(entries: dict[str, bytes]) -> list[str]:
+    from lxml import etree
+    data = entries.get("xl/sharedStrings.xml")
+    if not data:
+        return []
+    root = etree.fromstring(data)
+    return ["".join(t.text or "" for t in si.iter(_q("t"))) for si in root.iter(_q("si"))]
+
+
+class _Styles:
+    """cellXfs of styles.xml: which style wraps, and wrapping clones of those that do not."""
+
+    def __init__(self, data: bytes):
+        from lxml import etree
+        self.root = etree.fromstring(data)
+        self.xfs = self.root.find(_q("cellXfs"))
+        self.clones: dict[int, int] = {}
+
+    def wraps(self, index: int) -> bool:
+        xf = self.xfs[index] if index < len(self.xfs) else None
+        al = xf.find(_q("alignment")) if xf is not None else None
+        return al is not None and al.get("wrapText") in ("1", "true")
+
+    def wrapping(self, index: int) -> int:
+        import copy
+        if index not in self.clones:
+            xf = copy.deepcopy(self.xfs[index])
+            al = xf.find(_q("alignment"))
+            if al is None:
+                al = xf.makeelement(_q("alignment"), {})
+                xf.insert(0, al)
+            al.set("wrapText", "1")
+            al.set("vertical", al.get("vertical") or "top")
+            xf.set("applyAlignment", "1")
+            self.xfs.append(xf)
+            self.xfs.set("count", str(len(self.xfs)))
+            self.clones[index] = len(self.xfs) - 1
+        return self.clones[index]
+
+    def to_bytes(self) -> bytes:
+        from lxml import etree
+        return etree.tostring(self.root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _set_fit_to_width(ws, landscape: bool) -> None:
+    pr = ws.find(_q("sheetPr"))
+    if pr is None:
+        pr = ws.makeelement(_q("sheetPr"), {})
+        ws.insert(0, pr)
+    fit = pr.find(_q("pageSetUpPr"))
+    if fit is None:
+        fit = pr.makeelement(_q("pageSetUpPr"), {})
+        pr.append(fit)  # last child of CT_SheetPr
+    fit.set("fitToPage", "1")
+    setup = ws.find(_q("pageSetup"))
+    if setup is None:
+        setup = ws.makeelement(_q("pageSetup"), {})
+        later = [ws.find(_q(t)) for t in _AFTER_PAGE_SETUP]
+        later = [e for e in later if e is not None]
+        if later:
+            later[0].addprevious(setup)
+        else:
+            ws.append(setup)
+    setup.set("paperSize", "9")
+    setup.set("fitToWidth", "1")
+    setup.set("fitToHeight", "0")
+    if landscape:
+        setup.set("orientation", "landscape")
+
+
+def _wrap_overflowing(ws, strings: list[str], styles: _Styles | None) -> int:
+    """Give cells whose text runs past their column a wrapping style; free their rows' heights."""
+    widths: dict[int, float] = {}
+    cols = ws.find(_q("cols"))
+    for col in (cols if cols is not None else []):
+        for k in range(int(col.get("min")), int(col.get("max")) + 1):
+            widths[k] = float(col.get("width", DEFAULT_COL_WIDTH))
+    merged_width: dict[str, float] = {}
+    merges = ws.find(_q("mergeCells"))
+    for m in (merges if merges is not None else []):
+        a, _, b = m.get("ref").partition(":")
+        c0, c1 = _col_index(a), _col_index(b or a)
+        merged_width[a] = sum(widths.get(k, DEFAULT_COL_WIDTH) for k in range(c0, c1 + 1))
+    changed = 0
+    data = ws.find(_q("sheetData"))
+    for row in (data if data is not None else []):
+        row_changed = False
+        for c in row.iter(_q("c")):
+            kind = c.get("t")
+            if kind == "s":
+                v = c.find(_q("v"))
+                text = strings[int(v.text)] if v is not None and v.text and v.text.isdigit() else ""
+            elif kind == "inlineStr":
+                text = "".join(t.text or "" for t in c.iter(_q("t")))
+            else:
+                continue
+            ref = c.get("r")
+            width = merged_width.get(ref) or widths.get(_col_index(ref), DEFAULT_COL_WIDTH)
+            if _text_width(text) <= width * 1.05:
+                continue
+            s = int(c.get("s", "0"))
+            if styles is None or styles.wraps(s):
+                continue
+            c.set("s", str(styles.wrapping(s)))
+            row_changed = True
+            changed += 1
+        if row_changed:  # let LibreOffice give the row the height the wrapped text needs
+            for attr in ("ht", "customHeight"):
+                row.attrib.pop(attr, None)
+    return changed
+
+
+def xlsx_print_copy(src: Path, dst: Path) -> Path:
+    """A copy of an .xlsx set up the way vendors print: every sheet fit to one page width (landscape when
+    wide), long unwrapped text wrapped. Edits the package XML so that drawings (ellipses) survive, which an
+    openpyxl load+save would drop."""
+    from lxml import etree
+    from samples.ziputil import read_entries, write_entries
+
+    names, entries = read_entries(Path(src))
+    strings = _shared_strings(entries)
+    styles = _Styles(entries["xl/styles.xml"]) if "xl/styles.xml" in entries else None
+    for sheet in _sheet_paths(entries):
+        ws = etree.fromstring(entries[sheet])
+        _wrap_overflowing(ws, strings, styles)
+        cols = ws.find(_q("cols"))
+        total = 0.0
+        for col in (cols if cols is not None else []):
+            total += float(col.get("width", DEFAULT_COL_WIDTH)) * (int(col.get("max")) - int(col.get("min")) + 1)
+        _set_fit_to_width(ws, landscape=total > PORTRAIT_MAX_WIDTH)
+        entries[sheet] = etree.tostring(ws, xml_declaration=True, encoding="UTF-8", standalone=True)
+    if styles is not None:
+        entries["xl/styles.xml"] = styles.to_bytes()
+    write_entries(Path(dst), names, entries)
+    return Path(dst)
+
+
+def print_with_libreoffice(sources: list[Path], out_dir: Path | str, timeout: float = 300) -> list[Path]:
+    """Print Office samples to PDF with LibreOffice, as `<name>.<ext>.pdf` beside them; each PDF gets its
+    source's truth (file name changed, `printed_from` added). Spreadsheets are printed from a fit-to-width
+    copy (`xlsx_print_copy`); the source file and its truth are not touched."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if not soffice:
         raise FileNotFoundError("LibreOffice (soffice) が見つかりません")
+    sources = [Path(s) for s in sources]
     results = []
-    with tempfile.TemporaryDirectory() as profile, tempfile.TemporaryDirectory() as tmp:
-        for src in sources:
-            subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
-                            "pdf", "--outdir", tmp, str(src)], check=True, capture_output=True, timeout=timeout)
-            produced = Path(tmp) / (Path(src).stem + ".pdf")
-            target = out_dir / f"{Path(src).stem}.{Path(src).suffix.lstrip('.')}.pdf"
+    with tempfile.TemporaryDirectory(prefix="mdsgap-print-") as tmp_name:
+        tmp = Path(tmp_name)
+        staged = tmp / "in"
+        staged.mkdir()
+        # one staged copy per source, named by position so that odd file names cannot collide
+        copies = []
+        for k, src in enumerate(sources):
+            copy = staged / f"s{k:03d}{src.suffix.lower()}"
+            if src.suffix.lower() == ".xlsx":
+                xlsx_print_copy(src, copy)
+            else:
+                shutil.copyfile(src, copy)
+            copies.append(copy)
+        if copies:  # one LibreOffice start for the whole batch
+            subprocess.run([soffice, f"-env:UserInstallation=file://{tmp}/profile", "--headless",
+                            "--convert-to", "pdf", "--outdir", str(tmp / "out"), *map(str, copies)],
+                           check=True, capture_output=True, timeout=timeout)
+        for src, copy in zip(sources, copies):
+            produced = tmp / "out" / f"{copy.stem}.pdf"
+            if not produced.exists():
+                raise RuntimeError(f"LibreOffice が {src.name} を PDF にできませんでした")
+            target = out_dir / f"{src.name}.pdf"
             shutil.move(str(produced), target)
             truth_src = Path(str(src) + ".truth.json")
             if truth_src.exists():
                 truth = json.loads(truth_src.read_text(encoding="utf-8"))
                 truth["file"] = target.name
-                truth["printed_from"] = Path(src).name
+                truth["printed_from"] = src.name
+                truth.pop("duplicate_of", None)
                 Path(str(target) + ".truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1),
                                                              encoding="utf-8")
             results.append(target)
     return results
+
+
+def printable_office_samples(folder: Path | str) -> list[Path]:
+    """The Office samples in `folder` that are forms with a truth to check (not bad files, lock files or
+    legacy duplicates)."""
+    out = []
+    for path in sorted(Path(folder).iterdir()):
+        if path.suffix.lower() not in (".xlsx", ".docx") or path.name.startswith("~$"):
+            continue
+        truth_path = Path(str(path) + ".truth.json")
+        if not truth_path.exists():
+            continue
+        truth = json.loads(truth_path.read_text(encoding="utf-8"))
+        if truth.get("expect_failure") or truth.get("duplicate_of") or not truth.get("items"):
+            continue
+        out.append(path)
+    return out
 
 
 def main() -> None:

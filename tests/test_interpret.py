@@ -118,3 +118,13 @@ def test_checklist_with_device_headings_and_dates_in_the_fiscal_year():
     pc = doc.item("2(4)@端末PC")
     assert pc.answer == "" and pc.answer_status == "unanswered" and pc.answer_raw == "="
     assert doc.vendor == "株式会社 北斗システムズ"
+
+
+def test_form_retyped_as_paragraphs():
+    lines = [MDS_TITLE, "製造業者：株式会社パラグラフ", "4.3 アクセス記録（アクセスログ）機能があるか？", "回答：□はい ■いいえ □対象外",
+             "備考：DB直接アクセスはログが残りません。", "5 時刻情報の正確性を担保する機能があるか？ ■はい □いいえ □対象外",
+             "本書の記載内容は2025年4月時点のものです。"]
+    doc = _doc(Table("本文1", [[C(t)] for t in lines], kind="text"))
+    assert _answers(doc) == {"4.3": ("いいえ", "answered"), "5": ("はい", "answered")}
+    assert doc.item("4.3").remark == "DB直接アクセスはログが残りません。"
+    assert doc.vendor == "株式会社パラグラフ"
