@@ -101,11 +101,14 @@ def print_summary(summary) -> None:
     for warning in summary.warnings:
         console.print(f"[yellow]注意:[/yellow] {warning}")
     reports = [p for p in summary.outputs if Path(p).suffix == ".html"]
-    files = [Path(p).name for p in summary.outputs if Path(p).suffix != ".html"]
+    memos = [p for p in summary.outputs if Path(p).suffix == ".docx"]
+    files = [Path(p).name for p in summary.outputs if Path(p).suffix not in (".html", ".docx")]
     if files:
         console.print("  出力: " + ", ".join(files), highlight=False)
     if reports:
         console.print(f"  報告書: {len(reports)} 件（index.html から開けます）", highlight=False)
+    if memos:
+        console.print(f"  交渉メモ: {len(memos)} 件（{Path(memos[0]).parent.name}/ フォルダ）", highlight=False)
 
 
 def _check_not_locked(out: Path, wait: float) -> None:
@@ -261,7 +264,7 @@ def report(
     out: Path = typer.Option(DEFAULT_OUT, "--out", help="出力フォルダ"),
     vendor: Optional[str] = typer.Option(None, "--vendor", help="この事業者の報告書だけを作成"),
 ) -> None:
-    """事業者別の報告書（HTML）を作成し直します（mdsgap run でも自動で作成されます）。"""
+    """事業者別の報告書（HTML）と交渉メモ（DOCX）をデータベースから作成し直します（受信フォルダは読みません）。"""
     from pipeline.config import STORE_NAME
     from pipeline.flow import RunSummary, write_reports
     from pipeline.lock import RunLockedError, run_lock

@@ -183,18 +183,27 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
 
 
 def write_reports(store: Store, out: Path, summary: RunSummary, vendor: str | None = None) -> list[Path]:
-    """Per-vendor HTML reports (pipeline.reports, when installed). A report problem never fails the run."""
+    """Per-vendor HTML reports and negotiation memos (DOCX), from the store alone (no vendor file is read).
+
+    A report or memo problem never fails the run: it becomes a warning.
+    """
     try:
         from pipeline.reports import build_reports
     except ImportError:
         return []
+    documents = store.current_documents()
+    register_df = register_frame(sorted(store.register_rows().values(), key=register_row_order))
+    paths: list[Path] = []
     try:
-        register_df = register_frame(sorted(store.register_rows().values(), key=register_row_order))
-        paths = build_reports(out, store.current_documents(), register_df,
-                              previous=store.superseded_documents(), vendor=vendor)
+        paths += build_reports(out, documents, register_df, previous=store.superseded_documents(), vendor=vendor)
     except Exception as exc:  # noqa: BLE001
         summary.warnings.append(f"報告書を作成できませんでした（{type(exc).__name__}: {exc}）。")
-        return []
+    try:
+        from pipeline.memo import build_memos
+
+        paths += build_memos(out, documents, register_df, vendor=vendor)
+    except Exception as exc:  # noqa: BLE001
+        summary.warnings.append(f"交渉メモを作成できませんでした（{type(exc).__name__}: {exc}）。")
     summary.outputs += [str(p) for p in paths]
     return list(paths)
 

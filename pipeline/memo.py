@@ -22,6 +22,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm
 
 from extractors.model import Document
+from extractors.text import organization_key
 from pipeline.report_data import (
     FindingRow, Group, category_label, findings_from_register, group_by_vendor_product, item_evidence,
 )
@@ -287,7 +288,8 @@ def render_memo(vendor_groups: list[Group], template: Path, generated: dt.date) 
     if closed:
         w.para("次の指摘は対応状況が「解消」又は「リスク受容」のため、協議事項から除き、参考として記載します。", STYLE_NOTE)
         w.table(["製品", "項目", "指摘", "対応状況", "対応方針・メモ"],
-                [[g.product or "（製品名なし）", "、".join(f.item_ids), f.title, f.status,
+                [[g.product or "（製品名なし）", "、".join(f.item_ids), f.title,
+                  f.status + (f"（{f.resolved_on}）" if f.resolved_on else ""),
                   "／".join(x for x in (f.policy, f.note) if x)] for g, f in closed],
                 widths_mm=[32, 22, 52, 20, 40])
     else:
@@ -296,8 +298,12 @@ def render_memo(vendor_groups: list[Group], template: Path, generated: dt.date) 
 
 
 def build_memos(out_dir: Path, documents: list[Document], register_df, template: Path | None = None,
-                *, generated: dt.date | None = None) -> list[Path]:
-    """One negotiation memo per vendor (grouped by organization key). Returns the paths written."""
+                *, generated: dt.date | None = None, vendor: str | None = None) -> list[Path]:
+    """One negotiation memo per vendor (grouped by organization key); only `vendor`'s when given.
+
+    Returns the paths written. File names are settled over all vendors, so a memo keeps its name
+    whether it is written alone or with the others.
+    """
     out_dir = Path(out_dir)
     template = Path(template) if template else DEFAULT_TEMPLATE
     if not template.is_file():
@@ -306,11 +312,14 @@ def build_memos(out_dir: Path, documents: list[Document], register_df, template:
     by_vendor: dict[str, list[Group]] = {}
     for g in groups:
         by_vendor.setdefault(g.vendor_key, []).append(g)
+    wanted = organization_key(vendor) if vendor is not None else None
     used: set[str] = set()
     written = []
     for vendor_key in sorted(by_vendor):
         vendor_groups = by_vendor[vendor_key]
         name = unique_name(safe_name(vendor_groups[0].vendor, "事業者名なし"), vendor_key, used) + ".docx"
+        if wanted is not None and vendor_key != wanted:
+            continue
         data = render_memo(vendor_groups, template, generated or dt.date.today())
         written.append(write_inside(out_dir, out_dir / MEMO_DIR / name, data))
     return written

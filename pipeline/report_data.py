@@ -29,7 +29,9 @@ CATEGORY_LABELS = {
     "ambiguous_answer": "判読不能・複数回答",
 }
 STATUSES = ("未対応", "協議中", "契約反映済", "リスク受容", "解消")
-CLOSED_STATUSES = ("解消", "リスク受容")
+RESOLVED = "解消"
+RESOLVED_ON = "解消日"  # register column (pipeline.config.RESOLVED_ON; not imported: this module stands alone)
+CLOSED_STATUSES = (RESOLVED, "リスク受容")
 ANSWER_STATUS_LABELS = {"answered": "回答あり", "unanswered": "未回答", "ambiguous": "複数回答", "unreadable": "判読不能"}
 NO_VENDOR = "（事業者名なし）"
 NO_PRODUCT = "（製品名なし）"
@@ -94,6 +96,7 @@ class FindingRow:
     policy: str = ""  # 対応方針
     due: str = ""  # 期限
     note: str = ""  # メモ
+    resolved_on: str = ""  # 解消日: the run in which the finding stopped firing
 
     @property
     def category_label(self) -> str:
@@ -117,12 +120,17 @@ class FindingRow:
 
 
 def findings_from_register(register_df) -> list[FindingRow]:
-    """Register rows as FindingRow. The reviewer's 対応状況 column, when filled, wins over `status`."""
+    """Register rows as FindingRow. The reviewer's 対応状況 column, when filled, wins over `status`,
+    except for a finding the register has resolved (解消日 set): that one is 解消."""
     if register_df is None or len(register_df) == 0:
         return []
     rows = []
     for rec in register_df.to_dict(orient="records"):
-        status = _text(rec.get("対応状況")) or _text(rec.get("status")) or "未対応"
+        resolved_on = _text(rec.get(RESOLVED_ON))
+        if resolved_on:  # the finding no longer fires: resolved, whatever the reviewer had typed before
+            status = RESOLVED
+        else:
+            status = _text(rec.get("対応状況")) or _text(rec.get("status")) or "未対応"
         rows.append(FindingRow(
             risk_id=_text(rec.get("risk_id")), vendor=_text(rec.get("vendor")), product=_text(rec.get("product")),
             category=_text(rec.get("category")), rule_id=_text(rec.get("rule_id")),
@@ -132,7 +140,7 @@ def findings_from_register(register_df) -> list[FindingRow]:
             contract_clause=_text(rec.get("contract_clause")), status=status,
             first_seen=_text(rec.get("first_seen")), last_seen=_text(rec.get("last_seen")),
             owner=_text(rec.get("担当")), policy=_text(rec.get("対応方針")), due=_text(rec.get("期限")),
-            note=_text(rec.get("メモ")),
+            note=_text(rec.get("メモ")), resolved_on=resolved_on,
         ))
     return rows
 

@@ -17,6 +17,34 @@ from extractors.text import normalize_text, organization_key
 
 DISCLOSURE_FAMILIES = ("mds", "sds")
 CHECKLIST_FAMILIES = ("checklist_vendor", "checklist_facility")
+FACILITY_KEY = "#facility"  # the hospital's own 医療機関確認用 checklists form one group
+FACILITY_LABEL = "自院（医療機関確認用チェックリスト）"
+
+# Company-form words that organization_key does not remove, and addressee suffixes.
+_BRACKETED_FORM = re.compile(r"[(（]\s*(株|有|同|社|財|医)\s*[)）]")
+_LATIN_FORM = re.compile(r"(?i)[\s,.]*\b(co\.?\s*,?\s*ltd|ltd|inc|corp(oration)?|k\.?\s?k|llc|co)\b\.?\s*$")
+_ADDRESSEE = re.compile(r"\s*(御中|殿|様|宛)\s*$")
+_KANA_FORM = ("カブシキガイシャ", "ｶﾌﾞｼｷｶﾞｲｼｬ", "株式會社")
+
+
+def vendor_key(name: str) -> str:
+    """organization_key, also tolerant of 「( 株 )」, 「Co., Ltd.」, 「御中」 and other variants vendors type.
+
+    「ミライヘルスケア 株式会社」, 「株式会社ミライヘルスケア」, 「(株)ミライヘルスケア」, 「㈱ミライヘルスケア」,
+    「ﾐﾗｲﾍﾙｽｹｱ㈱」 and 「ミライヘルスケア Co., Ltd.」 share one key.
+    """
+    t = normalize_text(name)
+    if not t:
+        return ""
+    t = _ADDRESSEE.sub("", t)
+    t = _BRACKETED_FORM.sub("", t)
+    for word in _KANA_FORM:
+        t = t.replace(word, "")
+    previous = None
+    while previous != t:  # 「Foo Co., Ltd.」: strip trailing forms repeatedly
+        previous = t
+        t = _LATIN_FORM.sub("", t).strip()
+    return organization_key(t)
 
 _COMPANY = re.compile(
     r"(株式会社\s*[^\s_\-.,、。()（）]{1,30}|[^\s_\-.,、。()（）]{1,30}?\s*株式会社|[^\s_\-.,、。()（）]{1,30}?\s*\(株\)"
@@ -45,6 +73,13 @@ def product_key(doc: Document) -> str:
     return organization_key(doc.product)
 
 
+def facility_name(doc: Document) -> str:
+    for field_name in ("医療機関名", "施設名", "病院名", "facility"):
+        if doc.header_fields.get(field_name, "").strip():
+            return normalize_text(doc.header_fields[field_name])
+    return FACILITY_LABEL
+
+
 def same_product(a: Document, b: Document) -> bool:
     """A checklist without a product covers all the vendor's products."""
     ka, kb = product_key(a), product_key(b)
@@ -59,7 +94,7 @@ def _recover_vendor(doc: Document, known: dict[str, str]) -> tuple[str, str, str
             sources.insert(0, (field_name, normalize_text(doc.header_fields[field_name])))
     # A known vendor's key inside the file name or comment (longest key first: most specific).
     for how, text in sources:
-        text_key = organization_key(text)
+        text_key = vendor_key(text)
         for key in sorted(known, key=len, reverse=True):
             if key and len(key) >= 2 and key in text_key:
                 return key, known[key], f"{how}から推定"
@@ -67,8 +102,8 @@ def _recover_vendor(doc: Document, known: dict[str, str]) -> tuple[str, str, str
         m = _COMPANY.search(text)
         if m:
             name = m.group(1).strip()
-            if organization_key(name):
-                return organization_key(name), name, f"{how}から推定"
+            if vendor_key(name):
+                return vendor_key(name), name, f"{how}から推定"
     return "", "", ""
 
 
@@ -76,13 +111,19 @@ def group_documents(documents: list[Document]) -> list[VendorGroup]:
     """Vendor groups in a deterministic order (by key, then file)."""
     docs = sorted(documents, key=lambda d: (d.source_file, d.document_id))
     known: dict[str, str] = {}
-    for d in docs:
-        k = organization_key(d.vendor)
-        if k and k not in known:
+    # Display name: the name an MDS/SDS prints (the formal one) before a checklist's; then file order.
+    for d in sorted(docs, key=lambda d: (d.family not in DISCLOSURE_FAMILIES, d.source_file, d.document_id)):
+        k = vendor_key(d.vendor)
+        if k and k not in known and d.family != "checklist_facility":
             known[k] = normalize_text(d.vendor)
     groups: dict[str, VendorGroup] = {}
     for d in docs:
-        key = organization_key(d.vendor)
+        if d.family == "checklist_facility":
+            # The hospital's own checklist: no vendor to recover, compared with every vendor's documents.
+            g = groups.setdefault(FACILITY_KEY, VendorGroup(key=FACILITY_KEY, vendor=facility_name(d)))
+            g.documents.append(d)
+            continue
+        key = vendor_key(d.vendor)
         how = ""
         if key:
             name = known[key]

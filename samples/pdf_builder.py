@@ -611,83 +611,92 @@ def _shared_strings(entries: dict[str, bytes]) -> list[str]:
 
 
 class _Styles:
-    """cellXfs of styles.xml: which style wraps, and wrapping clones of those that do not."""
+    """cellXfs of styles.xml: how a style aligns text, its font size, and clones that wrap or shrink."""
 
     def __init__(self, data: bytes):
         from lxml import etree
         self.root = etree.fromstring(data)
         self.xfs = self.root.find(_q("cellXfs"))
-        self.clones: dict[int, int] = {}
+        fonts = self.root.find(_q("fonts"))
+        self.font_sizes = []
+        for font in (fonts if fonts is not None else []):
+            sz = font.find(_q("sz"))
+            self.font_sizes.append(float(sz.get("val")) if sz is not None else 11.0)
+        self.clones: dict[tuple[int, str], int] = {}
+
+    def _alignment(self, index: int):
+        xf = self.xfs[index] if index < len(self.xfs) else None
+        return xf.find(_q("alignment")) if xf is not None else None
 
     def wraps(self, index: int) -> bool:
-        xf = self.xfs[index] if index < len(self.xfs) else None
-        al = xf.find(_q("alignment")) if xf is not None else None
+        al = self._alignment(index)
         return al is not None and al.get("wrapText") in ("1", "true")
 
-    def wrapping(self, index: int) -> int:
+    def shrinks(self, index: int) -> bool:
+        al = self._alignment(index)
+        return al is not None and al.get("shrinkToFit") in ("1", "true")
+
+    def font_size(self, index: int) -> float:
+        xf = self.xfs[index] if index < len(self.xfs) else None
+        k = int(xf.get("fontId", "0")) if xf is not None else 0
+        return self.font_sizes[k] if k < len(self.font_sizes) else 11.0
+
+    def clone(self, index: int, how: str) -> int:
+        """A copy of style `index` that wraps (`how="wrap"`) or shrinks to fit (`how="shrink"`)."""
         import copy
-        if index not in self.clones:
+        key = (index, how)
+        if key not in self.clones:
             xf = copy.deepcopy(self.xfs[index])
             al = xf.find(_q("alignment"))
             if al is None:
                 al = xf.makeelement(_q("alignment"), {})
                 xf.insert(0, al)
-            al.set("wrapText", "1")
-            al.set("vertical", al.get("vertical") or "top")
+            if how == "wrap":
+                al.set("wrapText", "1")
+            else:
+                al.set("shrinkToFit", "1")
+            al.set("vertical", al.get("vertical") or "center")
             xf.set("applyAlignment", "1")
             self.xfs.append(xf)
             self.xfs.set("count", str(len(self.xfs)))
-            self.clones[index] = len(self.xfs) - 1
-        return self.clones[index]
+            self.clones[key] = len(self.xfs) - 1
+        return self.clones[key]
 
     def to_bytes(self) -> bytes:
         from lxml import etree
         return etree.tostring(self.root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def _set_fit_to_width(ws, landscape: bool) -> None:
-    pr = ws.find(_q("sheetPr"))
-    if pr is None:
-        pr = ws.makeelement(_q("sheetPr"), {})
-        ws.insert(0, pr)
-    fit = pr.find(_q("pageSetUpPr"))
-    if fit is None:
-        fit = pr.makeelement(_q("pageSetUpPr"), {})
-        pr.append(fit)  # last child of CT_SheetPr
-    fit.set("fitToPage", "1")
-    setup = ws.find(_q("pageSetup"))
-    if setup is None:
-        setup = ws.makeelement(_q("pageSetup"), {})
-        later = [ws.find(_q(t)) for t in _AFTER_PAGE_SETUP]
-        later = [e for e in later if e is not None]
-        if later:
-            later[0].addprevious(setup)
-        else:
-            ws.append(setup)
-    setup.set("paperSize", "9")
-    setup.set("fitToWidth", "1")
-    setup.set("fitToHeight", "0")
-    if landscape:
-        setup.set("orientation", "landscape")
+SHRINK_UP_TO = 1.8  # text at most this many times its cell width is shrunk onto one line; longer text wraps
+LINE_HEIGHT = 1.4  # row height per wrapped line, in units of the font size
 
 
-def _wrap_overflowing(ws, strings: list[str], styles: _Styles | None) -> int:
-    """Give cells whose text runs past their column a wrapping style; free their rows' heights."""
+def _fit_text(ws, strings: list[str], styles: _Styles) -> int:
+    """Make every text fit its cell the way a careful vendor would before printing.
+
+    A text wider than its column (Excel clips it at a filled neighbour, LibreOffice prints it across the
+    neighbours) is shrunk onto one line when it is a little too wide (labels) and wrapped when much too wide
+    (remarks); a row is made tall enough for its wrapped lines, because LibreOffice does not re-measure
+    row heights when it opens an .xlsx. Returns the number of cells changed.
+    """
     widths: dict[int, float] = {}
     cols = ws.find(_q("cols"))
     for col in (cols if cols is not None else []):
         for k in range(int(col.get("min")), int(col.get("max")) + 1):
             widths[k] = float(col.get("width", DEFAULT_COL_WIDTH))
-    merged_width: dict[str, float] = {}
+    merged: dict[str, tuple[float, int]] = {}  # top-left ref → (width, rows spanned)
+    covered: set[str] = set()
     merges = ws.find(_q("mergeCells"))
     for m in (merges if merges is not None else []):
         a, _, b = m.get("ref").partition(":")
-        c0, c1 = _col_index(a), _col_index(b or a)
-        merged_width[a] = sum(widths.get(k, DEFAULT_COL_WIDTH) for k in range(c0, c1 + 1))
+        b = b or a
+        c0, c1 = _col_index(a), _col_index(b)
+        r0, r1 = int(re.sub(r"[A-Z]+", "", a)), int(re.sub(r"[A-Z]+", "", b))
+        merged[a] = (sum(widths.get(k, DEFAULT_COL_WIDTH) for k in range(c0, c1 + 1)), r1 - r0 + 1)
     changed = 0
     data = ws.find(_q("sheetData"))
     for row in (data if data is not None else []):
-        row_changed = False
+        need_height = 0.0
         for c in row.iter(_q("c")):
             kind = c.get("t")
             if kind == "s":
@@ -698,18 +707,28 @@ def _wrap_overflowing(ws, strings: list[str], styles: _Styles | None) -> int:
             else:
                 continue
             ref = c.get("r")
-            width = merged_width.get(ref) or widths.get(_col_index(ref), DEFAULT_COL_WIDTH)
-            if _text_width(text) <= width * 1.05:
-                continue
+            width, spanned = merged.get(ref, (widths.get(_col_index(ref), DEFAULT_COL_WIDTH), 1))
             s = int(c.get("s", "0"))
-            if styles is None or styles.wraps(s):
+            size = styles.font_size(s)
+            scale = size / 11.0 * 1.1  # column units are 11 pt digits; leave a little room
+            lines = [_text_width(p) * scale for p in str(text).split("\n")]
+            if styles.shrinks(s):
                 continue
-            c.set("s", str(styles.wrapping(s)))
-            row_changed = True
-            changed += 1
-        if row_changed:  # let LibreOffice give the row the height the wrapped text needs
-            for attr in ("ht", "customHeight"):
-                row.attrib.pop(attr, None)
+            if not styles.wraps(s):
+                if max(lines) <= width:
+                    continue
+                how = "shrink" if max(lines) <= SHRINK_UP_TO * width and len(lines) == 1 else "wrap"
+                c.set("s", str(styles.clone(s, how)))
+                changed += 1
+                if how == "shrink":
+                    continue
+            if spanned == 1:
+                n_lines = sum(max(1, -(-int(w) // max(1, int(width)))) for w in lines)
+                need_height = max(need_height, n_lines * size * LINE_HEIGHT + 3)
+        current = float(row.get("ht", "15"))
+        if need_height > current:
+            row.set("ht", f"{need_height:.1f}")
+            row.set("customHeight", "1")
     return changed
 
 
@@ -725,7 +744,8 @@ def xlsx_print_copy(src: Path, dst: Path) -> Path:
     styles = _Styles(entries["xl/styles.xml"]) if "xl/styles.xml" in entries else None
     for sheet in _sheet_paths(entries):
         ws = etree.fromstring(entries[sheet])
-        _wrap_overflowing(ws, strings, styles)
+        if styles is not None:
+            _fit_text(ws, strings, styles)
         cols = ws.find(_q("cols"))
         total = 0.0
         for col in (cols if cols is not None else []):
