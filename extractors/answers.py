@@ -17,8 +17,11 @@ POSITIVE_GLYPHS = set("○〇◯●◎✓✔☑☒■✅") | {CHECKED_BOX}
 NEGATIVE_GLYPHS = set("□☐") | {UNCHECKED_BOX}
 # Typed marks in an option column that mean "this one", with their confidence.
 TYPED_MARKS = {"レ": 0.95, "v": 0.85, "V": 0.85, "x": 0.75, "X": 0.75, "1": 0.7, "*": 0.7, "済": 0.8}
-EMPTY_ANSWERS = {"", "-", "=", "ー", "―", "ｰ", "−", "／", "/", "なし"}
+EMPTY_ANSWERS = {"", "-", "=", "ー", "―", "ｰ", "−", "／", "/"}
 ENGLISH = {"yes": YES, "no": NO, "n/a": NOT_APPLICABLE, "na": NOT_APPLICABLE}
+# Words some vendors write instead of the form's options: read, but a person confirms.
+PARAPHRASES = {"可": YES, "不可": NO, "有": YES, "無": NO, "あり": YES, "なし": NO, "有り": YES, "無し": NO,
+               "対応": YES, "対応済": YES, "未対応": NO, "非対応": NO, "該当なし": NOT_APPLICABLE}
 
 # Longest first, so that 非該当 is found before the 該当 inside it.
 _OPTION_RE = re.compile("|".join(sorted(map(re.escape, ANSWERS), key=len, reverse=True)))
@@ -165,11 +168,16 @@ def decide_inline(cell: Cell) -> Decision:
         original = text
     date_m = _DATE_TAIL.search(text)
     date_text = date_m.group(0) if date_m and date_m.group(1) else ""
+    if text.replace(" ", "") in PARAPHRASES:
+        occurrences = []
     if not occurrences:
         bare = text.replace(" ", "")
         low = bare.lower()
         if low in ENGLISH:
             return Decision(ENGLISH[low], "answered", 0.9, raw, date_text=date_text)
+        if bare in PARAPHRASES:
+            return Decision(PARAPHRASES[bare], "answered", 0.65, raw,
+                            f"「{bare}」を「{PARAPHRASES[bare]}」と読みました（様式の選択肢ではありません）")
         if bare in ("○", "〇", "◯", "●"):
             return Decision(YES, "answered", 0.75, raw, "○ のみの記入を「はい」と読みました")
         if bare in ("×", "✕", "✖"):

@@ -6,12 +6,14 @@ store and the outputs are written. One bad file never stops the run.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+import json
+import time
+from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pipeline  # noqa: F401  (sets the embedded-Prefect environment before prefect is imported)
-from extractors import extract, file_sha256
+from extractors import file_sha256
 from extractors.model import Document, ExtractionError
 from pipeline import progress
 from pipeline.answers import write_answers
@@ -31,6 +33,7 @@ class FileOutcome:
     document: Document | None = None
     reason: str = ""  # Japanese, for failed/<name>.error.txt
     kind: str = ""
+    timings: dict[str, float] = field(default_factory=dict)  # read / interpret seconds in the worker
 
 
 @dataclass
@@ -50,6 +53,10 @@ class RunSummary:
     rules_ran: bool = False
     outputs: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Seconds per stage: read / interpret (summed over documents, in the workers), extract (wall time of
+    # the extraction loop, storing included), store, rules, answers, register, reports, flow (whole body).
+    timings: dict[str, float] = field(default_factory=dict)
+    pages: int = 0  # PDF pages read (for pages per second)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -58,13 +65,64 @@ class RunSummary:
 @task(name="extract-document", task_run_name="extract-{path.name}", cache_policy=NO_CACHE,
       persist_result=False)
 def extract_document(path: Path, sha256: str) -> FileOutcome:
-    """Read one vendor file. Failures are returned, not raised, so that one bad file never stops the run."""
+    """Read one vendor file. Failures are returned, not raised, so that one bad file never stops the run.
+
+    Same steps as extractors.extract (read → interpret), timed separately for the run's stage figures.
+    """
+    from extractors.interpret import interpret
+    from extractors.readers import read
+
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
     try:
-        return FileOutcome(path, sha256, document=extract(path, sha256=sha256))
+        grid = read(path)
+        timings["read"] = time.perf_counter() - start
+        start = time.perf_counter()
+        document = interpret(grid, sha256)
+        timings["interpret"] = time.perf_counter() - start
+        return FileOutcome(path, sha256, document=document, timings=timings)
     except ExtractionError as exc:
-        return FileOutcome(path, sha256, reason=failure_reason(exc), kind=exc.kind)
+        timings.setdefault("read", time.perf_counter() - start)
+        return FileOutcome(path, sha256, reason=failure_reason(exc), kind=exc.kind, timings=timings)
     except Exception as exc:  # noqa: BLE001 - anything a reader throws is that file's failure
-        return FileOutcome(path, sha256, reason=failure_reason(exc), kind=type(exc).__name__)
+        timings.setdefault("read", time.perf_counter() - start)
+        return FileOutcome(path, sha256, reason=failure_reason(exc), kind=type(exc).__name__, timings=timings)
+
+
+def _tasks_in_flight() -> int:
+    """How many extraction tasks to keep submitted at once: enough to keep every worker busy, few enough
+    that finished Documents do not pile up in memory when the inbox holds thousands of files."""
+    from prefect.context import FlowRunContext
+
+    from pipeline.scale import runner_workers
+
+    ctx = FlowRunContext.get()
+    runner = getattr(ctx, "task_runner", None) if ctx else None
+    return max(4, 3 * runner_workers(runner)) if runner is not None else 8
+
+
+def _extract_all(to_read: list[tuple[Path, str]]):
+    """Yield each file's outcome in submission order, with a bounded number of tasks in flight."""
+    window = _tasks_in_flight()
+    pending: deque = deque()
+    queue = iter(to_read)
+    for path, sha in queue:
+        pending.append(extract_document.submit(path, sha))
+        if len(pending) >= window:
+            break
+    while pending:
+        outcome = pending.popleft().result()
+        nxt = next(queue, None)
+        if nxt is not None:
+            pending.append(extract_document.submit(*nxt))
+        yield outcome
+
+
+def _page_count(document: Document) -> int:
+    if getattr(document, "format", "") != "pdf":
+        return 0
+    pages = {it.location.page for it in document.items if it.location and it.location.page}
+    return max(pages) if pages else 1
 
 
 def evaluate_rules(documents: list[Document], as_of: dt.date, config_path: Path | None) -> list | None:
@@ -110,6 +168,7 @@ def _hash_candidates(paths: list[Path], store: Store, summary: RunSummary) -> tu
 def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_path: Path | None = None,
                   lock_wait: float = 0.0, reports: bool = True) -> RunSummary:
     """Process every complete file in `inbox`, update the store and write the outputs into `out`."""
+    flow_start = time.perf_counter()
     inbox, out = Path(inbox), Path(out)
     as_of = as_of or dt.date.today()
     config = RunConfig.load(config_path)
@@ -127,33 +186,48 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         summary.duplicates = [p.name for p in duplicates]
         progress.emit("files_found", total=len(to_read))
 
-        futures = [extract_document.submit(path, sha) for path, sha in to_read]
+        timings = summary.timings
+        for key in ("read", "interpret", "store"):
+            timings[key] = 0.0
+        loop_start = time.perf_counter()
+        # Only what the moves need is kept per file: each Document is stored, then dropped.
         outcomes: list[FileOutcome] = []
-        for future in futures:
-            outcome = future.result()
+        for outcome in _extract_all(to_read):
+            for key, seconds in outcome.timings.items():
+                timings[key] = timings.get(key, 0.0) + seconds
             if outcome.document is not None:
+                store_start = time.perf_counter()
                 try:
                     store.save_document(outcome.document)
                 except Exception as exc:  # noqa: BLE001 - e.g. a value SQLite refuses; that file fails alone
                     outcome = FileOutcome(outcome.path, outcome.sha256, reason=(
                         f"読み取り結果をデータベースに保存できませんでした（{type(exc).__name__}: {exc}）。"
                         "開発担当者に連絡してください。"), kind=type(exc).__name__)
+                timings["store"] += time.perf_counter() - store_start
             if outcome.document is not None:
                 summary.read.append(outcome.path.name)
                 summary.items_read += len(outcome.document.items)
+                summary.pages += _page_count(outcome.document)
             else:
                 store.record_failure(outcome.path.name, outcome.reason, outcome.kind, outcome.sha256)
                 summary.failures.append((outcome.path.name, outcome.reason))
-            outcomes.append(outcome)
-            progress.emit("file_done", name=outcome.path.name, ok=outcome.document is not None)
+            ok = outcome.document is not None
+            outcomes.append(FileOutcome(outcome.path, outcome.sha256, reason=outcome.reason, kind=outcome.kind))
+            progress.emit("file_done", name=outcome.path.name, ok=ok)
+        timings["extract"] = time.perf_counter() - loop_start
 
         progress.emit("stage", text="リスクを判定しています")
+        stage_start = time.perf_counter()
         documents = store.current_documents()
         summary.current_documents = len(documents)
         findings = evaluate_rules(documents, as_of, config.rules_path)
+        timings["rules"] = time.perf_counter() - stage_start
 
         progress.emit("stage", text="出力ファイルを書き出しています")
+        stage_start = time.perf_counter()
         paths, warnings = write_answers(documents, out)
+        timings["answers"] = time.perf_counter() - stage_start
+        stage_start = time.perf_counter()
         summary.answer_rows = sum(len(d.items) for d in documents)
         summary.outputs += [str(p) for p in paths]
         summary.warnings += warnings
@@ -169,15 +243,20 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
             summary.resolved = len(result.rows) - len(active)
             summary.outputs += [str(p) for p in result.paths]
             summary.warnings += result.warnings
+        timings["register"] = time.perf_counter() - stage_start
+        del documents
 
         # Results are stored and written: now the source files may leave the inbox.
         for outcome in outcomes:
             _move(outcome.path, inbox, outcome.reason if outcome.document is None else None, summary)
         for path in duplicates:
             _move(path, inbox, None, summary)
+        stage_start = time.perf_counter()
         if reports:
             progress.emit("stage", text="報告書を作成しています")
             write_reports(store, out, summary)
+        timings["reports"] = time.perf_counter() - stage_start
+        timings["flow"] = time.perf_counter() - flow_start
         store.finish_run(run_id, summary.to_dict())
     return summary
 
@@ -206,6 +285,16 @@ def write_reports(store: Store, out: Path, summary: RunSummary, vendor: str | No
         summary.warnings.append(f"交渉メモを作成できませんでした（{type(exc).__name__}: {exc}）。")
     summary.outputs += [str(p) for p in paths]
     return list(paths)
+
+
+def previous_documents(store: Store) -> list[Document]:
+    """For each current document, the submission it directly replaced (the reports' change list compares
+    the two). Not every superseded document: after years of re-submissions that list would grow without
+    bound and be loaded whole on every run."""
+    rows = store.conn.execute(
+        "SELECT doc_json FROM documents WHERE is_current = 0 AND superseded_by IN"
+        " (SELECT document_id FROM documents WHERE is_current = 1) ORDER BY seq").fetchall()
+    return [Document.from_dict(json.loads(r["doc_json"])) for r in rows]
 
 
 def _move(path: Path, inbox: Path, failure: str | None, summary: RunSummary) -> None:

@@ -667,6 +667,32 @@ class _Styles:
         return etree.tostring(self.root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
+def _set_fit_to_width(ws, landscape: bool) -> None:
+    pr = ws.find(_q("sheetPr"))
+    if pr is None:
+        pr = ws.makeelement(_q("sheetPr"), {})
+        ws.insert(0, pr)
+    fit = pr.find(_q("pageSetUpPr"))
+    if fit is None:
+        fit = pr.makeelement(_q("pageSetUpPr"), {})
+        pr.append(fit)  # last child of CT_SheetPr
+    fit.set("fitToPage", "1")
+    setup = ws.find(_q("pageSetup"))
+    if setup is None:
+        setup = ws.makeelement(_q("pageSetup"), {})
+        later = [ws.find(_q(t)) for t in _AFTER_PAGE_SETUP]
+        later = [e for e in later if e is not None]
+        if later:
+            later[0].addprevious(setup)
+        else:
+            ws.append(setup)
+    setup.set("paperSize", "9")
+    setup.set("fitToWidth", "1")
+    setup.set("fitToHeight", "0")
+    if landscape:
+        setup.set("orientation", "landscape")
+
+
 SHRINK_UP_TO = 1.8  # text at most this many times its cell width is shrunk onto one line; longer text wraps
 LINE_HEIGHT = 1.4  # row height per wrapped line, in units of the font size
 
