@@ -11,13 +11,17 @@ import re
 from dataclasses import dataclass, field
 
 from extractors import answers as ans
-from extractors.forms import CatalogueItem, Form, all_forms, best_text_match, text_similarity
-from extractors.formdetect import detect_form, inline_label, inline_labels, label_field, squash_label
-from extractors.grid import Cell, Grid, Table
+from extractors.catalogue_link import (
+    dedupe, finalise_ids, join_reasons, label_unnumbered, link_catalogue, resolve_checklist_sections,
+)
+from extractors.forms import Form, best_text_match
+from extractors.formdetect import detect_form, inline_label, label_field, squash_label
+from extractors.grid import Cell, Grid, Mark, Table
+from extractors.header_fields import apply_header, cells, collect_header_fields, value_right
 from extractors.layout import Layout, detect_header, header_role, infer_layout
 from extractors.model import Document, ExtractionError, Item, Location
 from extractors.text import (
-    bullet_label, normalize_text, parse_checklist_number, parse_date, parse_dotted_number,
+    normalize_text, parse_checklist_number, parse_date, parse_dotted_number,
 )
 
 DEVICE_HEADINGS = {"サーバ": "サーバ", "サーバー": "サーバ", "端末PC": "端末PC", "端末": "端末PC", "端末pc": "端末PC",
@@ -60,7 +64,7 @@ def interpret(grid: Grid, sha256: str) -> Document:
     for table in grid.tables:
         doc.warnings += [w for w in table.warnings if w not in doc.warnings]
     state = _State()
-    _collect_header_fields(grid, state)
+    state.header = collect_header_fields(grid)
     guess = detect_form(grid, _numbering_hint(grid))
     form = guess.form
     doc.family, doc.form_version = guess.family, guess.form_version
@@ -73,14 +77,14 @@ def interpret(grid: Grid, sha256: str) -> Document:
         doc.family = "checklist_vendor" if any("(" in i.item_id for i in state.items) else "unknown"
 
     _resolve_footnotes(state.items, state.footnotes)
-    _resolve_checklist_sections(state.items, form)
-    _finalise_ids(state.items, doc.family)
-    _link_catalogue(state.items, form, doc.family)
-    _label_unnumbered(state.items)
-    doc.items = _dedupe(state.items, state.warnings)
+    resolve_checklist_sections(state.items, form)
+    finalise_ids(state.items, doc.family)
+    link_catalogue(state.items, form, doc.family)
+    label_unnumbered(state.items)
+    doc.items = dedupe(state.items, state.warnings)
     doc.footnotes = state.footnotes
     doc.comment = state.comment
-    _apply_header(doc, state, form)
+    apply_header(doc, state.header, form)
     if form is not None and form.established:
         present = {i.catalogue_id for i in doc.items if i.catalogue_id}
         doc.missing_items = [c.id for c in form.items
@@ -89,83 +93,6 @@ def interpret(grid: Grid, sha256: str) -> Document:
     return doc
 
 
-# ---------------------------------------------------------------------------------------------- header
-
-def _cells(row: list[Cell]):
-    return [(i, c) for i, c in enumerate(row) if c.merged_into is None]
-
-
-def _plausible_value(cell: Cell) -> bool:
-    """A header field's value is short and is not another label, a heading, a note or an instruction."""
-    t = normalize_text(cell.text)
-    if cell.date:
-        return True
-    return bool(t) and len(t) <= 60 and not label_field(t) and not header_role(t, exact=True) \
-        and t[0] not in "●○※*＊・■◆"
-
-
-def _value_right(row: list[Cell], col: int, check: bool = True) -> Cell | None:
-    for i in range(col + 1, len(row)):
-        cell = row[i]
-        if cell.merged_into is not None:
-            continue
-        if normalize_text(cell.text) or cell.date:
-            return cell if not check or _plausible_value(cell) else None
-    return None
-
-
-def _value_below(table: Table, r: int, col: int) -> Cell | None:
-    if table.kind == "text":
-        return None  # a line of running text is not a value
-    if r + 1 < len(table.rows) and col < len(table.rows[r + 1]):
-        cell = table.rows[r + 1][col]
-        if cell.merged_into is None and _plausible_value(cell):
-            return cell
-    return None
-
-
-def _collect_header_fields(grid: Grid, state: _State) -> None:
-    def offer(field_name: str, value: str, cell: Cell) -> None:
-        value = normalize_text(value).strip("_＿ ")
-        if field_name == "created" and not (cell.date or parse_date(value)):
-            return
-        if (value or cell.date) and field_name not in state.header:
-            state.header[field_name] = (value, cell)
-
-    for line in grid.loose_text:
-        for part in str(line).splitlines():
-            for name, value in inline_labels(part):
-                offer(name, value, Cell(text=value))
-    for table in grid.tables:
-        for r, row in enumerate(table.rows):
-            for col, cell in _cells(row):
-                text = cell.text or ""
-                if not text.strip() or len(text) > 80:
-                    continue
-                for part in text.splitlines():
-                    for name, value in inline_labels(part):
-                        if value:
-                            offer(name, value, Cell(text=value, ref=cell.ref))
-                field_name = label_field(text)
-                if field_name:
-                    # 「確認日」 may head a date column: then only a value beside it counts, not the cell below.
-                    below = None if header_role(text) else _value_below(table, r, col)
-                    value = _value_right(row, col) or below
-                    if value is not None:
-                        offer(field_name, value.text, value)
-
-
-def _apply_header(doc: Document, state: _State, form: Form | None) -> None:
-    for name, (value, cell) in state.header.items():
-        doc.header_fields[name] = value if value else (cell.date.isoformat() if cell.date else "")
-    doc.vendor = state.header.get("vendor", ("", None))[0]
-    doc.product = state.header.get("product", ("", None))[0]
-    doc.product_version = state.header.get("product_version", ("", None))[0]
-    if "created" in state.header:
-        value, cell = state.header["created"]
-        doc.created = cell.date or parse_date(value, form.fiscal_year if form else None)
-    if not doc.vendor:
-        doc.warnings.append("事業者名（製造業者名）が記載されていません")
 
 
 # ---------------------------------------------------------------------------------------------- tables
@@ -174,7 +101,7 @@ def _numbering_hint(grid: Grid) -> str:
     dotted = checklist = 0
     for table in grid.tables:
         for row in table.rows[:200]:
-            for _, cell in _cells(row)[:3]:
+            for _, cell in cells(row)[:3]:
                 t = normalize_text(cell.text)
                 if parse_checklist_number(t)[0]:
                     checklist += 1
@@ -216,7 +143,7 @@ def _read_table_list(grid: Grid, tables: list[tuple[int, Table]], form: Form | N
             carry = layout
         first_body = (max(layout.header_rows) + 1) if layout and layout.header_rows else 0
         for r, row in enumerate(table.rows):
-            texts = [normalize_text(c.text) for _, c in _cells(row)]
+            texts = [normalize_text(c.text) for _, c in cells(row)]
             joined = " ".join(t for t in texts if t)
             if FOOTNOTE_TITLE.search(joined) and len(joined) < 60:
                 footnote_mode = True
@@ -315,14 +242,13 @@ def _read_paragraph_items(grid: Grid, form: Form | None, state: _State) -> None:
 
 
 def _shift_marks(marks, delta: int):
-    from extractors.grid import Mark
     return [Mark(m.kind, (m.span[0] + delta, m.span[1] + delta) if m.span else None, m.confidence, m.detail)
             for m in marks]
 
 
 def _read_footnote_row(row: list[Cell], state: _State) -> None:
-    cells = [c for _, c in _cells(row) if normalize_text(c.text)]
-    empties = [c for _, c in _cells(row)]
+    cells = [c for _, c in cells(row) if normalize_text(c.text)]
+    empties = [c for _, c in cells(row)]
     if not empties:
         return
     first = normalize_text(empties[0].text)
@@ -342,7 +268,7 @@ def _read_footnote_row(row: list[Cell], state: _State) -> None:
 def _read_comment(table: Table, r: int, row: list[Cell], layout: Layout | None, state: _State) -> bool:
     if layout is not None and r in layout.header_rows:
         return False
-    for col, cell in _cells(row):
+    for col, cell in cells(row):
         t = normalize_text(cell.text)
         if not t:
             continue
@@ -351,7 +277,7 @@ def _read_comment(table: Table, r: int, row: list[Cell], layout: Layout | None, 
             state.comment = (state.comment + "\n" if state.comment else "") + m.group(2).strip()
             return True
         if COMMENT_LABEL.match(squash_label(t)):
-            value = _value_right(row, col, check=False)
+            value = value_right(row, col, check=False)
             text = normalize_text(value.text) if value is not None else ""
             if not text and r + 1 < len(table.rows):
                 below = table.rows[r + 1][col] if col < len(table.rows[r + 1]) else None
@@ -401,7 +327,7 @@ def _row_number_and_question(row: list[Cell], ctx: RowContext) -> tuple[str, str
     if q_cell is None:
         # No question column: the longest text outside the answer cells.
         answer_ids = {id(c) for c in _answer_cells(row, ctx.layout)}
-        texts = [c.text for _, c in _cells(row) if id(c) not in answer_ids]
+        texts = [c.text for _, c in cells(row) if id(c) not in answer_ids]
         question = max(texts, key=lambda t: len(t or ""), default="")
     question = (question or "").strip()
     printed = num_text
@@ -438,7 +364,7 @@ def _is_question_like(text: str) -> bool:
 
 
 def _classify_row(row: list[Cell], ctx: RowContext, form: Form | None) -> str:
-    non_blank = [(i, c) for i, c in _cells(row) if normalize_text(c.text) or c.marks]
+    non_blank = [(i, c) for i, c in cells(row) if normalize_text(c.text) or c.marks]
     if not non_blank:
         return "blank"
     first_text = normalize_text(non_blank[0][1].text)
@@ -484,7 +410,7 @@ def _device_heading(text: str) -> str:
 
 
 def _section_of(row: list[Cell], ctx: RowContext, section: str, scope: str) -> tuple[str, str]:
-    texts = [normalize_text(c.text) for _, c in _cells(row) if normalize_text(c.text)]
+    texts = [normalize_text(c.text) for _, c in cells(row) if normalize_text(c.text)]
     for t in texts:
         if device := _device_heading(t):
             return _section_column(row, ctx) or section, device
@@ -523,7 +449,7 @@ def _scope_from_row(row: list[Cell], ctx: RowContext) -> str:
                 cell = ctx.table.rows[r0][c0]
             if device := _device_heading(cell.text):
                 return device
-    for _, cell in _cells(row):
+    for _, cell in cells(row):
         if device := _device_heading(cell.text):
             return device
     return ctx.scope
@@ -568,7 +494,7 @@ def _read_item(row: list[Cell], ctx: RowContext, form: Form | None, grid: Grid, 
                              sheet=ctx.table.name if ctx.table.kind != "page" else None,
                              page=ctx.table.page, cell=loc_cell.ref or None, row=ctx.row_index + 1)
     if ctx.table.hidden:
-        item.review_reason = _join(item.review_reason, "非表示シートの行です")
+        item.review_reason = join_reasons(item.review_reason, "非表示シートの行です")
     return item
 
 
@@ -654,10 +580,6 @@ def _apply_decision(item: Item, decision: ans.Decision, ctx: RowContext) -> None
     item.review_reason = "；".join(reasons)
 
 
-def _join(a: str, b: str) -> str:
-    return f"{a}；{b}" if a else b
-
-
 def _read_checklist_dates(item: Item, row: list[Cell], layout: Layout, decision: ans.Decision,
                           fiscal_year: int | None) -> None:
     def date_of(cell: Cell | None, text: str = "") -> str:
@@ -673,7 +595,7 @@ def _read_checklist_dates(item: Item, row: list[Cell], layout: Layout, decision:
     if target is not None and target.merged_into is None:
         item.target_date = date_of(target)
         if normalize_text(target.text) and not item.target_date and fiscal_year is None:
-            item.review_reason = _join(item.review_reason, "目標日の年度が分かりません")
+            item.review_reason = join_reasons(item.review_reason, "目標日の年度が分かりません")
     second = _cell_at(row, layout.roles.get("second"))
     if second is not None and second.merged_into is None:
         d2 = ans.decide_inline(second)
@@ -681,12 +603,12 @@ def _read_checklist_dates(item: Item, row: list[Cell], layout: Layout, decision:
             item.second_answer = d2.answer
         elif d2.status in ("ambiguous", "unreadable"):
             item.needs_review = True
-            item.review_reason = _join(item.review_reason, "2回目の回答を読み取れません")
+            item.review_reason = join_reasons(item.review_reason, "2回目の回答を読み取れません")
         item.second_date = date_of(None, d2.date_text) if d2.date_text else ""
         if "second" in layout.date_cols:
             item.second_date = date_of(_cell_at(row, layout.date_cols["second"])) or item.second_date
     if decision.date_text and not item.first_date and fiscal_year is None:
-        item.review_reason = _join(item.review_reason, "日付の年度が分かりません")
+        item.review_reason = join_reasons(item.review_reason, "日付の年度が分かりません")
 
 
 def _continue_item(item: Item, row: list[Cell], ctx: RowContext) -> None:
@@ -699,133 +621,12 @@ def _continue_item(item: Item, row: list[Cell], ctx: RowContext) -> None:
         item.remark = f"{item.remark}\n{r_cell.text.strip()}" if item.remark else r_cell.text.strip()
 
 
-# ---------------------------------------------------------------------------------------------- ids, catalogue
-
-def _resolve_checklist_sections(items: list[Item], form: Form | None) -> None:
-    """「(4)」 printed without its section: the catalogue item with that number and the closest text gives it."""
-    if form is None:
-        return
-    for item in items:
-        m = re.match(r"^\((\d{1,2})\)(-\d)?$", item.item_id)
-        if not m:
-            continue
-        suffix = f"({m.group(1)})"
-        candidates = [c for c in form.items if c.number.endswith(suffix) and not c.parent]
-        if not candidates:
-            continue
-        best = max(candidates, key=lambda c: _sim(item.question, c))
-        if _sim(item.question, best) >= 50 or len({c.number for c in candidates}) == 1:
-            item.section = best.number.split("(")[0]
-            item.item_id = best.number + (m.group(2) or "")
-
-
-def _finalise_ids(items: list[Item], family: str) -> None:
-    for item in items:
-        if item.kind == "bullet":
-            label = bullet_label(item.question)
-            item.item_id = f"{item.parent_id}/{label}" if item.parent_id else label
-    # Checklist numbers that repeat under device headings get @heading.
-    counts: dict[str, int] = {}
-    for item in items:
-        if "(" in item.item_id:
-            counts[item.item_id] = counts.get(item.item_id, 0) + 1
-    for item in items:
-        if counts.get(item.item_id, 0) > 1 and item.scope:
-            item.item_id = f"{item.item_id}@{item.scope}"
-
-
-def _label_unnumbered(items: list[Item]) -> None:
-    """A row with neither a number nor a catalogue match keeps its question as its id."""
-    for item in items:
-        if not item.item_id:
-            item.item_id = bullet_label(item.question)[:30] or f"行{item.location.row if item.location else ''}"
-
-
-def _link_catalogue(items: list[Item], form: Form | None, family: str) -> None:
-    forms = [form] if form is not None else [f for f in all_forms() if f.family == family] or list(all_forms())
-    group_ids = set()
-    parent_links: dict[str, str] = {}  # printed parent id -> catalogue id (numbering may differ)
-    for item in items:
-        cat = None
-        for f in forms:
-            cat = _match(item, f, parent_links.get(item.parent_id, item.parent_id))
-            if cat is not None:
-                break
-        if cat is not None and item.kind != "bullet":
-            parent_links[item.item_id] = cat.id
-        if cat is None:
-            item.known = False
-            continue
-        item.catalogue_id = cat.id
-        item.concept = cat.concept
-        item.tier = cat.tier
-        if cat.kind == "group" and item.kind != "bullet":
-            item.kind = "group"
-            group_ids.add(item.item_id)
-        if not item.guideline_ref:
-            item.guideline_ref = cat.ref
-        if item.kind == "bullet" and cat.parent and item.parent_id:
-            item.item_id = f"{item.parent_id}/{cat.id.split('/', 1)[1]}"  # canonical label for a retyped bullet
-        elif not item.item_id:
-            item.item_id = cat.id
-        if item.answer and cat.answers and item.answer not in cat.answers:
-            decision = ans.fit_to_answer_set(ans.Decision(item.answer, item.answer_status, item.confidence,
-                                                          item.answer_raw, item.review_reason), cat.answers)
-            item.answer, item.review_reason = decision.answer, decision.reason
-            item.confidence = min(item.confidence, decision.confidence)
-            if item.confidence < 0.7:
-                item.needs_review = True
-
-
-def _match(item: Item, form: Form, parent_catalogue_id: str = "") -> CatalogueItem | None:
-    if item.kind == "bullet":
-        children = [c for c in form.items if c.parent and c.parent == parent_catalogue_id]
-        cat, _ = best_text_match(item.question, children, 60)
-        return cat
-    base = item.item_id.split("@")[0]
-    if form.match_by_number and base:
-        same = [c for c in form.items if c.number == base and not c.parent]
-        if item.scope and len(same) > 1:
-            same = [c for c in same if c.scope == item.scope] or same
-        if same:
-            best = max(same, key=lambda c: _sim(item.question, c))
-            if not item.question or _sim(item.question, best) >= 45:
-                return best
-    cat, _ = best_text_match(item.question, [c for c in form.items if not c.parent], 80)
-    return cat
-
-
-def _sim(question: str, cat: CatalogueItem) -> float:
-    return max([text_similarity(question, cat.text)] + [text_similarity(question, v) for v in cat.variants])
-
-
-def _dedupe(items: list[Item], warnings: list[str]) -> list[Item]:
-    seen: dict[str, Item] = {}
-    out = []
-    for item in items:
-        if item.item_id in seen:
-            first = seen[item.item_id]
-            hidden_now = "非表示" in item.review_reason
-            if hidden_now:
-                continue
-            if "非表示" in first.review_reason:
-                out.remove(first)
-            else:
-                item.item_id = f"{item.item_id}#{sum(1 for i in out if i.item_id.split('#')[0] == item.item_id) + 1}"
-                item.needs_review = True
-                item.review_reason = _join(item.review_reason, "同じ項目番号の行が複数あります")
-                warnings.append(f"項目 {first.item_id} が複数回記載されています")
-        seen.setdefault(item.item_id, item)
-        out.append(item)
-    return out
-
-
 def _not_a_form_message(grid: Grid) -> str:
     names = "、".join(t.name for t in grid.tables[:5] if t.name)
     sample = ""
     for table in grid.tables:
         for row in table.rows[:5]:
-            for _, c in _cells(row):
+            for _, c in cells(row):
                 if normalize_text(c.text):
                     sample = normalize_text(c.text)[:30]
                     break

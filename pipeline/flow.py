@@ -212,7 +212,8 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
                 store.record_failure(outcome.path.name, outcome.reason, outcome.kind, outcome.sha256)
                 summary.failures.append((outcome.path.name, outcome.reason))
             ok = outcome.document is not None
-            outcomes.append(FileOutcome(outcome.path, outcome.sha256, reason=outcome.reason, kind=outcome.kind))
+            outcomes.append(FileOutcome(outcome.path, outcome.sha256, kind=outcome.kind,
+                                        reason="" if ok else (outcome.reason or "読み取りに失敗しました。")))
             progress.emit("file_done", name=outcome.path.name, ok=ok)
         timings["extract"] = time.perf_counter() - loop_start
 
@@ -248,7 +249,8 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
 
         # Results are stored and written: now the source files may leave the inbox.
         for outcome in outcomes:
-            _move(outcome.path, inbox, outcome.reason if outcome.document is None else None, summary)
+            # the kept outcomes hold no Document: a reason is what marks a failure
+            _move(outcome.path, inbox, outcome.reason or None, summary)
         for path in duplicates:
             _move(path, inbox, None, summary)
         stage_start = time.perf_counter()

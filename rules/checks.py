@@ -16,7 +16,7 @@ from extractors.forms import CatalogueItem, forms_of_family, get_form
 from extractors.model import APPLICABLE, NO, YES, Document, Item
 from extractors.text import normalize_text, parse_date, wareki_fiscal_year
 from rules.grouping import CHECKLIST_FAMILIES, DISCLOSURE_FAMILIES, VendorGroup, same_product
-from rules.remarks import class_label, signals_of
+from rules.remarks import class_label, signals_of, split_sentences
 
 # What vendors write in a checklist cell to say "not applicable" (the form has no 対象外).
 NA_MARKS = {"=", "-", "ー", "－", "―", "/", "／", "N/A", "n/a", "NA", "na", "‐"}
@@ -34,6 +34,9 @@ class Hit:
     item_ids: list[str] = field(default_factory=list)  # ids without an Item (e.g. missing rows)
     needs_review: bool = False
     product: str | None = None  # product shown in the finding; None = the first document's
+    # The vendor group the finding belongs to when it is not the group being evaluated (a hospital
+    # checklist compared with a vendor's MDS is registered under that vendor); None = the evaluated group.
+    group: "VendorGroup | None" = None
 
 
 @dataclass
@@ -237,17 +240,48 @@ def _is_na_mark(item: Item) -> bool:
     return item.answer_raw.strip() in NA_MARKS
 
 
+def effective_answer(item: Item) -> str:
+    """A checklist row's current answer: the 2回目 answer when there is one, else the 1回目 answer."""
+    if item.second_answer in (YES, NO):
+        return item.second_answer
+    return item.answer if item.answer_status == ANSWERED else ""
+
+
+def is_reference_tier(doc: Document, item: Item) -> bool:
+    cat = catalogue_item(doc, item)
+    return cat is not None and cat.tier == "reference"
+
+
+def system_not_used(doc: Document) -> bool:
+    """Checklist preamble 有無 = いいえ (no medical information system): every other row may stay blank."""
+    return any(concept_of(doc, i) == "has_system" and i.answer_status == ANSWERED and i.answer == NO
+               for i in doc.items)
+
+
+# Hospital checklist rows about vendors: blank is allowed when the hospital has no vendor contract (R5).
+VENDOR_ROW_CONCEPTS = {"remote_maintenance_inventory", "mds_sds_submitted"}
+
+
+def _vendor_item_without_vendors(doc: Document, item: Item, ctx: Context) -> bool:
+    if doc.family != "checklist_facility" or concept_of(doc, item) not in VENDOR_ROW_CONCEPTS:
+        return False
+    return not any(d.family != "checklist_facility" for g in ctx.groups for d in g.documents)
+
+
 @check("answer_status", "document",
        lambda c: f"{_concept_text(c)}の回答状態が"
                  f"{'・'.join({'unanswered': '未回答', 'ambiguous': '判別不能', 'unreadable': '読取不能'}.get(x, x) for x in c.get('statuses', []))}")
 def check_answer_status(cond: dict, doc: Document, ctx: Context) -> list[Hit]:
     statuses = set(cond.get("statuses", ()))
     hits = []
+    no_system = system_not_used(doc)
     for item in _item_filter(doc, cond):
         if item.answer_status not in statuses or not takes_answer(doc, item):
             continue
         cat = catalogue_item(doc, item)
         if cat is not None and cat.tier == "reference" and not cond.get("include_reference", False):
+            continue
+        if item.answer_status == "unanswered" and (no_system or _vendor_item_without_vendors(doc, item, ctx)):
             continue
         if item.answer_status == "unanswered":
             na = cond.get("na_marks", "exclude")  # exclude | only | include
@@ -298,6 +332,26 @@ def check_header_blank(cond: dict, doc: Document, ctx: Context) -> list[Hit]:
                 finding=f"書類の{'・'.join(blank)}が記載されていません。")]
 
 
+_PLAN_DATE = re.compile(
+    r"((?:令和|平成|R|H)\s*(?:\d{1,2}|元)\s*年度?(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?(?:中|末|内)?"
+    r"|\d{4}\s*年度?(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?(?:中|末|内)?"
+    r"|\d{4}\s*[/／.\-]\s*\d{1,2}(?:\s*[/／.\-]\s*\d{1,2})?"
+    r"|\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?(?:中|末)?"
+    r"|(?:今|来|次)年度(?:中|末|内)?|(?:上|下)半?期)")
+
+
+def plan_date(sentence: str, fiscal_year: int | None = None) -> str:
+    """The time a plan sentence promises, as written (「2026年3月」「令和8年度中」「来年度」), ISO when a full
+    date can be read; "" when the sentence names no time (「次期更新時に対応予定」)."""
+    text = normalize_text(sentence)
+    m = _PLAN_DATE.search(text)
+    if not m:
+        return ""
+    found = m.group(1).strip()
+    exact = parse_date(found, fiscal_year)
+    return exact.isoformat() if exact else found
+
+
 @check("remark", "document",
        lambda c: f"{_concept_text(c)}で回答が{'・'.join(c.get('answer_in', [])) or '任意'}かつ備考に"
                  f"「{'・'.join(class_label(x) for x in c.get('classes', []))}」の表現がある")
@@ -309,14 +363,22 @@ def check_remark(cond: dict, doc: Document, ctx: Context) -> list[Hit]:
         if not _in(item.answer, cond.get("answer_in")):
             continue
         signals = signals_of(item.remark, cond.get("classes", ()))
+        if cond.get("exclude_classes"):
+            blocked = {s.sentence for s in signals_of(item.remark, cond["exclude_classes"])}
+            signals = [s for s in signals if s.sentence not in blocked]
         if not signals:
             continue
         first = signals[0]
+        when = plan_date(first.sentence, fiscal_year_of(doc)) if first.cls == "plan" else ""
         fields = _base_fields(doc, item) | {"quote": first.sentence, "trigger": first.trigger,
-                                            "signal": class_label(first.cls)}
+                                            "signal": class_label(first.cls),
+                                            "plan_date": when or "記載なし"}
         others = [s.sentence for s in signals[1:] if s.sentence != first.sentence]
+        extra = [f"該当する記載: 「{s}」" for s in dict.fromkeys(others)]
+        if first.cls == "plan":
+            extra.append(f"予定時期: {when or '記載なし（時期を確認すること）'}")
         hits.append(Hit([doc], [(doc, item)], fields=fields, quote=first.sentence,
-                        extra_evidence=[f"該当する記載: 「{s}」" for s in dict.fromkeys(others)],
+                        extra_evidence=extra,
                         finding=f"項目{item.item_id}（回答「{item.answer}」）の備考に{class_label(first.cls)}"
                                 f"があります:「{first.sentence}」"))
     return hits
@@ -324,6 +386,7 @@ def check_remark(cond: dict, doc: Document, ctx: Context) -> list[Hit]:
 
 _REF_RANGE = re.compile(r"[(（]\s*(\d{1,2})\s*[)）]\s*[~～〜\-ー－―]\s*[(（]\s*(\d{1,2})\s*[)）]")
 _REF_ONE = re.compile(r"[(（]\s*(\d{1,2})\s*[)）](?:\s*-\s*(\d))?")
+_REF_BARE = re.compile(r"(?:^|[、。,\s])(\d{1,2})\s*(?:につき|について|に関して|に関しまして|の項目)")
 
 
 def items_referenced(doc: Document, sentence: str) -> list[Item]:
@@ -335,6 +398,9 @@ def items_referenced(doc: Document, sentence: str) -> list[Item]:
     text = _REF_RANGE.sub(" ", text)
     for m in _REF_ONE.finditer(text):
         numbers.append(m.group(1) + (f"-{m.group(2)}" if m.group(2) else ""))
+    # A circled number (⑪) becomes a bare 「11」 after NFKC: 「11につきまして」「⑪について」.
+    for m in _REF_BARE.finditer(text):
+        numbers.append(m.group(1))
     found: list[Item] = []
     for n in numbers:
         pattern = re.compile(rf"^\d+\({re.escape(n.split('-')[0])}\)" + (rf"-{n.split('-')[1]}" if "-" in n else "")
@@ -413,11 +479,19 @@ def check_no_without_remark(cond: dict, doc: Document, ctx: Context) -> list[Hit
 @check("na_without_explanation", "document",
        lambda c: "チェックリストで「=」「-」等（該当なし）と記入され、備考にもコメント欄にも説明がない")
 def check_na_without_explanation(cond: dict, doc: Document, ctx: Context) -> list[Hit]:
-    if doc.comment.strip():
+    """A 「=」「-」 row is explained by its own 備考, or by a comment sentence that names the row. A comment
+    that names no row at all is taken as a general explanation (it cannot be tied to rows)."""
+    explained: set[str] = set()
+    named_any = False
+    for sentence in split_sentences(doc.comment):
+        rows = items_referenced(doc, sentence)
+        named_any = named_any or bool(rows)
+        explained |= {i.item_id for i in rows}
+    if doc.comment.strip() and not named_any:
         return []
     hits = []
     for item in doc.items:
-        if item.answer or not _is_na_mark(item) or item.remark.strip():
+        if item.answer or not _is_na_mark(item) or item.remark.strip() or item.item_id in explained:
             continue
         hits.append(Hit([doc], [(doc, item)], fields=_base_fields(doc, item) | {"answer_raw": item.answer_raw},
                         finding=f"項目{item.item_id}は「{item.answer_raw}」（該当なしの意）と記入されていますが、"
@@ -447,7 +521,9 @@ def check_gate(cond: dict, doc: Document, ctx: Context) -> list[Hit]:
 
 
 def _checklist_no_items(doc: Document) -> list[Item]:
-    return [i for i in doc.items if i.answer_status == ANSWERED and i.answer == NO and i.second_answer != YES]
+    """1回目 いいえ rows still open. A 参考項目 (R5) may stay いいえ without a target date."""
+    return [i for i in doc.items if i.answer_status == ANSWERED and i.answer == NO and i.second_answer != YES
+            and not is_reference_tier(doc, i)]
 
 
 @check("deadline_missing", "document", lambda c: "チェックリストの1回目がいいえで目標日が空欄")
@@ -514,20 +590,21 @@ def check_form_version_outdated(cond: dict, doc: Document, ctx: Context) -> list
 
 
 @check("checklist_year_behind", "document",
-       lambda c: f"チェックリストの年度が評価日の年度より{int(c.get('max_years_behind', 0)) + 1}年度以上古い")
+       lambda c: f"チェックリストの年度が評価日の年度より{int(c.get('max_years_behind', 1)) + 1}年度以上古い")
 def check_checklist_year_behind(cond: dict, doc: Document, ctx: Context) -> list[Hit]:
     fy = fiscal_year_of(doc)
     current = fiscal_year_of_date(ctx.as_of)
-    if fy is None or current - fy <= int(cond.get("max_years_behind", 0)):
+    if fy is None or current - fy <= int(cond.get("max_years_behind", 1)):
         return []
-    # Only when a newer form of the family has been published by the evaluation date.
     newer = sorted(f.fiscal_year for f in forms_of_family(doc.family) if f.fiscal_year and fy < f.fiscal_year <= current)
-    if not newer:
+    if not newer and cond.get("require_newer_form", False):
         return []
-    latest = next(f.form_version for f in forms_of_family(doc.family) if f.fiscal_year == newer[-1])
+    latest = (next(f.form_version for f in forms_of_family(doc.family) if f.fiscal_year == newer[-1])
+              if newer else f"{current}年度")
     return [Hit([doc], fields={"fiscal_year": str(fy), "current": latest},
-                finding=f"チェックリストは{doc.form_version or f'{fy}年度'}の様式です。"
-                        f"より新しい{latest}の様式があります（評価日 {ctx.as_of.isoformat()}）。")]
+                finding=f"チェックリストは{doc.form_version or f'{fy}年度'}の様式で、評価日 {ctx.as_of.isoformat()}"
+                        f"（{current}年度）から{current - fy}年度前のものです。"
+                        + (f"より新しい{latest}の様式があります。" if newer else "当該年度の確認結果がありません。"))]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -603,3 +680,6 @@ def check_disclosure_missing(cond: dict, group: VendorGroup, ctx: Context) -> li
 
 
 __all__ = ["CHECKS", "Hit", "Context", "describe_condition", "DISCLOSURE_FAMILIES", "CHECKLIST_FAMILIES"]
+
+# Checks in sibling modules register themselves on import (they use the helpers above).
+from rules import checks_cross, checks_text  # noqa: E402,F401

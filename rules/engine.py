@@ -112,7 +112,7 @@ def evaluate(documents: list[Document], as_of: dt.date | None = None,
                 hits = [h for h in hits if any(rule.applies_to.matches(d.family, d.form_id, d.form_version)
                                                for d in h.documents)]
             for hit in hits:
-                f = _finding(rule, hit, group)
+                f = _finding(rule, hit, hit.group or group)
                 key = (f.rule_id, tuple(f.document_ids), tuple(f.item_ids), f.quote)
                 if key in seen:
                     continue

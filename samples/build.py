@@ -85,6 +85,8 @@ def build(out: Path, only: str | None = None, legacy: bool = True, pdf: bool = F
             build_pdf_samples = None
         if build_pdf_samples is not None:
             written.extend(Path(p) for p in build_pdf_samples(out))
+            from samples.pdf_builder import build_printed_and_scanned
+            written.extend(build_printed_and_scanned(out))
     return written
 
 

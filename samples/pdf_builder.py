@@ -655,7 +655,8 @@ class _Styles:
                 al.set("wrapText", "1")
             else:
                 al.set("shrinkToFit", "1")
-            al.set("vertical", al.get("vertical") or "center")
+                al.attrib.pop("wrapText", None)
+            al.set("vertical", al.get("vertical") or "top")  # a merged cell over a page break: keep text at its top
             xf.set("applyAlignment", "1")
             self.xfs.append(xf)
             self.xfs.set("count", str(len(self.xfs)))
@@ -740,14 +741,17 @@ def _fit_text(ws, strings: list[str], styles: _Styles) -> int:
             lines = [_text_width(p) * scale for p in str(text).split("\n")]
             if styles.shrinks(s):
                 continue
+            if max(lines) > width and max(lines) <= SHRINK_UP_TO * width and len(lines) == 1:
+                # a label a little too wide: one smaller line (a wrapped label breaks mid-word, and its
+                # pieces interleave with the value printed beside it)
+                c.set("s", str(styles.clone(s, "shrink")))
+                changed += 1
+                continue
             if not styles.wraps(s):
                 if max(lines) <= width:
                     continue
-                how = "shrink" if max(lines) <= SHRINK_UP_TO * width and len(lines) == 1 else "wrap"
-                c.set("s", str(styles.clone(s, how)))
+                c.set("s", str(styles.clone(s, "wrap")))
                 changed += 1
-                if how == "shrink":
-                    continue
             if spanned == 1:
                 n_lines = sum(max(1, -(-int(w) // max(1, int(width)))) for w in lines)
                 need_height = max(need_height, n_lines * size * LINE_HEIGHT + 3)
@@ -784,10 +788,39 @@ def xlsx_print_copy(src: Path, dst: Path) -> Path:
     return Path(dst)
 
 
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def docx_print_copy(src: Path, dst: Path) -> Path:
+    """A copy of a .docx whose table rows may not break across pages (Word: 「行の途中で改ページする」 off),
+    as forms are usually set up; a row split over two pages would print its question in two pieces."""
+    from lxml import etree
+    from samples.ziputil import read_entries, write_entries
+
+    names, entries = read_entries(Path(src))
+    root = etree.fromstring(entries["word/document.xml"])
+    w = f"{{{W_NS}}}"
+    for tr in root.iter(f"{w}tr"):
+        pr = tr.find(f"{w}trPr")
+        if pr is None:
+            pr = tr.makeelement(f"{w}trPr", {})
+            ex = tr.find(f"{w}tblPrEx")
+            if ex is not None:
+                ex.addnext(pr)
+            else:
+                tr.insert(0, pr)
+        if pr.find(f"{w}cantSplit") is None:
+            pr.insert(0, pr.makeelement(f"{w}cantSplit", {}))
+    entries["word/document.xml"] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    write_entries(Path(dst), names, entries)
+    return Path(dst)
+
+
 def print_with_libreoffice(sources: list[Path], out_dir: Path | str, timeout: float = 300) -> list[Path]:
     """Print Office samples to PDF with LibreOffice, as `<name>.<ext>.pdf` beside them; each PDF gets its
     source's truth (file name changed, `printed_from` added). Spreadsheets are printed from a fit-to-width
-    copy (`xlsx_print_copy`); the source file and its truth are not touched."""
+    copy (`xlsx_print_copy`), Word files from a copy whose table rows do not split (`docx_print_copy`); the
+    source file and its truth are not touched."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
@@ -805,6 +838,8 @@ def print_with_libreoffice(sources: list[Path], out_dir: Path | str, timeout: fl
             copy = staged / f"s{k:03d}{src.suffix.lower()}"
             if src.suffix.lower() == ".xlsx":
                 xlsx_print_copy(src, copy)
+            elif src.suffix.lower() == ".docx":
+                docx_print_copy(src, copy)
             else:
                 shutil.copyfile(src, copy)
             copies.append(copy)
@@ -845,6 +880,40 @@ def printable_office_samples(folder: Path | str) -> list[Path]:
             continue
         out.append(path)
     return out
+
+
+# Scanned copies in the sample set: (source PDF, variant suffix). Each scanned page costs ~4 s to read, so
+# a few: a drawn MDS with circles (skewed, grey, noisy), the drawn checklist turned a quarter (colour),
+# and one LibreOffice-printed checklist (skewed).
+SCAN_SOURCES = (
+    ("pdf_mds_circle.pdf", "scan"),
+    ("pdf_checklist_r5.pdf", "scan_rot90"),
+    ("メディネクスト_事業者確認用チェックリスト_R5.xlsx.pdf", "scan"),
+)
+
+
+def build_printed_and_scanned(out_dir: Path | str) -> list[Path]:
+    """LibreOffice-printed PDFs of the Office samples already in `out_dir`, then scanned copies of a few
+    PDFs (`SCAN_SOURCES`), each with its truth. Skips (with a message) what the machine cannot make."""
+    import sys
+
+    from samples.scan_builder import DEFAULT_VARIANTS, build_scan_samples
+
+    out_dir = Path(out_dir)
+    written: list[Path] = []
+    if shutil.which("soffice") or shutil.which("libreoffice"):
+        written += print_with_libreoffice(printable_office_samples(out_dir), out_dir)
+    else:
+        print("LibreOffice (soffice) が見つからないため、Office サンプルの PDF 印刷版を作成しません。", file=sys.stderr)
+    if not shutil.which("pdftoppm"):
+        print("pdftoppm (poppler-utils) が見つからないため、スキャン版 PDF を作成しません。", file=sys.stderr)
+        return written
+    variants = {v.suffix: v for v in DEFAULT_VARIANTS}
+    for name, suffix in SCAN_SOURCES:
+        src = out_dir / name
+        if src.exists():
+            written += build_scan_samples([src], out_dir, variants=(variants[suffix],))
+    return written
 
 
 def main() -> None:

@@ -57,6 +57,38 @@ def test_neutral_and_positive_remarks_fire_nothing(sentence):
     assert classes(sentence) & RULE_CLASSES == set()
 
 
+@pytest.mark.parametrize("sentence", [
+    "常時接続は行っておりません。",
+    "作業者間でパスワードを共有しません。",
+    "平文では送信しません。",
+])
+def test_negated_risky_practice_is_not_a_denied_capability(sentence):
+    assert classes(sentence) & {"negation", "contradiction", "limitation"} == set()
+
+
+@pytest.mark.parametrize("sentence,cls", [
+    ("保守回線は常時接続しています。", "always_on"),
+    ("弊社提供のリモートメンテナンスでは、暗号化可能なアプリケーションを使用しています。", "encryption_optional"),
+    ("暗号化に対応可能です。", "encryption_optional"),
+    ("ご要求に応じて提出可能です。", "on_request"),
+    ("基本仕様書、システム概念図、IPアドレスを含むネットワーク構成図はご要望に応じて提供します。", "on_request"),
+    ("標準的な形式でのデータ出力に努めます。", "aspirational"),
+    ("可能な限り互換性を維持します。", "aspirational"),
+    ("原則として翌営業日に対応します。", "aspirational"),
+])
+def test_more_remark_classes(sentence, cls):
+    assert cls in classes(sentence)
+
+
+@pytest.mark.parametrize("sentence", [
+    "TLS1.2で暗号化しています。", "問題ありません。", "通信は常に暗号化しています。",
+    "保守作業の都度、医療機関の承認を得て接続を許可しています。", "扱う情報のリストを導入時に提出します。",
+    "データは暗号化して保存します。",
+])
+def test_descriptive_remarks_have_no_c5_c6_c9_class(sentence):
+    assert classes(sentence) & {"always_on", "encryption_optional", "on_request", "aspirational"} == set()
+
+
 def test_prohibition_to_hospital_is_a_duty_shift_not_a_negated_capability():
     assert classes("ご施設の方でソフトウェアのインストールは絶対に行わないで下さい。") == {"duty_shift"}
 

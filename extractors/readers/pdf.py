@@ -16,11 +16,11 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from extractors.grid import Cell, Grid, Table
 from extractors.model import ExtractionError
 from extractors.readers.pdf_marks import (
-    MarkTarget, horizontal_segments, is_mark_fill, is_round_shape, place_circle, place_fill, place_strikes,
+    MarkTarget, checkbox_char, find_drawn_checkboxes, horizontal_segments, is_mark_fill, is_round_shape, place_circle, place_fill, place_strikes,
     strikes_token,
 )
 from extractors.readers.pdf_text import (
-    Box, LaidText, centre, group_lines, inside, is_cid, lay_out, split_segments,
+    Box, LaidText, centre, group_lines, inside, is_cid, lay_out, line_text, split_segments,
 )
 
 log = logging.getLogger(__name__)
@@ -112,11 +112,15 @@ def _scan_page(path: Path, n: int, fallback, reason: str) -> list[Table]:
 
 
 def _vector_page(page, n: int, chars: list[dict], cid_share: float) -> list[Table]:
-    segs = horizontal_segments(page.lines, page.rects)
+    checkboxes = find_drawn_checkboxes(page.rects, page.lines + page.curves, chars)
+    checkbox_parts = {k for cb in checkboxes for k in cb.parts}
+    chars = chars + [checkbox_char(cb) for cb in checkboxes]
+    segs = horizontal_segments(page.lines, [r for r in page.rects if id(r) not in checkbox_parts])
     verticals = [e for e in page.edges if e.get("orientation") == "v"]
     strike_segs = [s for s in segs if _crosses_text(s, chars, verticals)]
-    ruled = page.filter(lambda obj: _is_ruling(obj, strike_segs))
-    found = [t for t in ruled.find_tables(TABLE_SETTINGS) if len(t.cells) >= 2]
+    ruled = page.filter(lambda obj: id(obj) not in checkbox_parts and _is_ruling(obj, strike_segs))
+    settings = dict(TABLE_SETTINGS, explicit_horizontal_lines=_closing_lines(ruled.edges))
+    found = [t for t in ruled.find_tables(settings) if len(t.cells) >= 2]
     found.sort(key=lambda t: (t.bbox[1], t.bbox[0]))
 
     blocks: list[tuple[float, Table, list[MarkTarget]]] = []
@@ -139,7 +143,7 @@ def _vector_page(page, n: int, chars: list[dict], cid_share: float) -> list[Tabl
     blocks += _text_blocks(rest, n, table_boxes)
 
     targets = [t for _, _, ts in blocks for t in ts]
-    for shape in page.curves + [r for r in page.rects if _is_rounded(r)]:
+    for shape in [s for s in page.curves if id(s) not in checkbox_parts] + [r for r in page.rects if _is_rounded(r)]:
         if is_round_shape(shape):
             place_circle(shape, targets)
     place_strikes(strike_segs, targets)
@@ -158,6 +162,42 @@ def _vector_page(page, n: int, chars: list[dict], cid_share: float) -> list[Tabl
         if not tables:
             tables = [Table(name=f"p.{n}", rows=[], kind="page", page=n, confidence=0.1, warnings=[CID_WARNING])]
     return tables
+
+
+def _closing_lines(edges: list[dict], tol: float = 2.0) -> list[dict]:
+    """Horizontal rules a page break cut off: a merged cell (a section label spanning many rows) that runs
+    over the end of a page has its two sides printed but no bottom rule, and no top rule on the next page,
+    so the table finder would drop the cell and its text. Where two or more vertical rules end at the same
+    height with no horizontal rule there, close them with a line between the outermost of them."""
+    hs = [e for e in edges if e.get("orientation") == "h"]
+    vs = [e for e in edges if e.get("orientation") == "v" and e["bottom"] - e["top"] >= 6]
+
+    def ruled_at(y: float, x: float) -> bool:
+        return any(abs(h["top"] - y) <= tol and h["x0"] - tol <= x <= h["x1"] + tol for h in hs)
+
+    ends: list[tuple[float, float, bool]] = []  # (y, x, open) for both ends of every vertical rule
+    for v in vs:
+        for y in (v["top"], v["bottom"]):
+            ends.append((y, v["x0"], not ruled_at(y, v["x0"])))
+    ends.sort()
+    lines = []
+    i = 0
+    while i < len(ends):
+        j = i
+        while j + 1 < len(ends) and ends[j + 1][0] - ends[i][0] <= tol:
+            j += 1
+        group = sorted(ends[i:j + 1], key=lambda e: e[1])
+        for k, (y, x, is_open) in enumerate(group):
+            if not is_open or len(group) < 2:
+                continue
+            other = group[k + 1] if k + 1 < len(group) else group[k - 1]
+            if abs(other[1] - x) < 3:
+                continue
+            x0, x1 = sorted((x, other[1]))
+            lines.append({"object_type": "line", "x0": x0, "x1": x1, "top": y, "bottom": y,
+                          "width": x1 - x0, "height": 0.0})
+        i = j + 1
+    return lines
 
 
 def _is_rounded(rect: dict) -> bool:
@@ -278,6 +318,7 @@ def _grid_table(ft, chars: list[dict], n: int, name: str) -> tuple[Table, list[M
 def _text_blocks(chars: list[dict], n: int, table_boxes: list[Box]) -> list[tuple[float, Table, list[MarkTarget]]]:
     """Visual lines outside tables, grouped into one text Table per gap between tables."""
     lines = [ln for ln in group_lines(chars) if any(c["text"].strip() for c in ln)]
+    right_margin = max((max(c["x1"] for c in ln) for ln in lines), default=0.0)
     groups: dict[int, list[list[dict]]] = {}
     cuts = sorted(b[1] for b in table_boxes)
     for ln in lines:
@@ -289,10 +330,10 @@ def _text_blocks(chars: list[dict], n: int, table_boxes: list[Box]) -> list[tupl
         name = f"p.{n} 本文" if k == 0 else f"p.{n} 本文{k + 1}"
         rows: list[list[Cell]] = []
         targets: list[MarkTarget] = []
-        for ln in lns:
+        for ln in _join_wrapped(lns, right_margin):
             row = []
             for seg in split_segments(ln):
-                laid = lay_out(seg)
+                laid = lay_out(seg) if not any("_wrapped_from" in c for c in seg) else _lay_out_flowing(seg)
                 box = (min(c["x0"] for c in seg), min(c["top"] for c in seg),
                        max(c["x1"] for c in seg), max(c["bottom"] for c in seg))
                 cell = Cell(text=laid.text, bbox=box, ref=f"p.{n} x={box[0]:.0f},y={box[1]:.0f}")
@@ -304,6 +345,58 @@ def _text_blocks(chars: list[dict], n: int, table_boxes: list[Box]) -> list[tupl
             top = rows[0][0].bbox[1]
             out.append((top, Table(name=name, rows=rows, kind="text", page=n), targets))
     return out
+
+
+def _join_wrapped(lines: list[list[dict]], right_margin: float) -> list[list[dict]]:
+    """Join a paragraph that wrapped at the right margin with its next line (a long footer or title).
+
+    A line is taken as wrapped when it is one run of text (no column gap) reaching the right margin of the
+    page's text, spanning most of the text width, and the next line follows at normal line spacing in the
+    same font size. The continuation's chars are marked so that they are laid out on the same line."""
+    left_margin = min((min(c["x0"] for c in ln) for ln in lines), default=0.0)
+    width = right_margin - left_margin
+    out: list[list[dict]] = []
+    for ln in lines:
+        prev = out[-1] if out else None
+        if prev is not None and _continues(prev, ln, left_margin, right_margin, width):
+            tail = [dict(c, _wrapped_from=len(out) - 1) for c in ln]
+            out[-1] = prev + tail
+            continue
+        out.append(ln)
+    return out
+
+
+def _continues(prev: list[dict], ln: list[dict], left: float, right: float, width: float) -> bool:
+    last_line = [c for c in prev if "_wrapped_from" not in c] if not any("_wrapped_from" in c for c in prev) \
+        else [c for c in prev if "_wrapped_from" in c]
+    visible = [c for c in last_line if c["text"].strip()]
+    nxt = [c for c in ln if c["text"].strip()]
+    if not visible or not nxt or len(split_segments(last_line)) != 1 or len(split_segments(ln)) != 1:
+        return False
+    size = max(c.get("size", 10) for c in visible)
+    if abs(max(c.get("size", 10) for c in nxt) - size) > 0.5:
+        return False
+    x0, x1 = min(c["x0"] for c in visible), max(c["x1"] for c in visible)
+    if right - x1 > 1.5 * size or x1 - x0 < 0.85 * width:
+        return False
+    if visible[-1]["text"] in "。．.":
+        return False
+    gap = min(c["top"] for c in nxt) - max(c["bottom"] for c in visible)
+    return -0.2 * size <= gap <= 0.8 * size
+
+
+def _lay_out_flowing(chars: list[dict]) -> LaidText:
+    """Text of a wrapped paragraph: its visual lines run on without a line break (Japanese text wraps
+    anywhere, so no space is added either)."""
+    pieces: list[str] = []
+    boxes: list[tuple[int, Box]] = []
+    parts: dict[int, list[dict]] = {}
+    for c in chars:
+        parts.setdefault(c.get("_wrapped_from", -1), []).append(c)
+    for key in sorted(parts):
+        for line in group_lines(parts[key]):
+            line_text(line, pieces, boxes)
+    return LaidText("".join(pieces), boxes)
 
 
 def _pad(box: Box, d: float) -> Box:

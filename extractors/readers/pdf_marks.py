@@ -174,3 +174,61 @@ def place_fill(rect: dict, targets: list[MarkTarget]) -> bool:
     if not any(m.kind == "fill" and m.detail == kind_detail and m.span == span for m in t.marks):
         t.marks.append(Mark("fill", span=span, confidence=FILL_CONFIDENCE, detail=kind_detail))
     return True
+
+
+# --------------------------------------------------------------------------- drawn checkboxes
+
+CHECKBOX_MIN, CHECKBOX_MAX = 4.0, 16.0  # side of a form-field box, in points
+
+
+@dataclass
+class DrawnCheckbox:
+    """A checkbox printed as vector strokes (Word legacy FORMCHECKBOX through LibreOffice): a small
+    square, crossed by an X of two diagonal lines when checked. No text is printed for it."""
+
+    box: Box
+    checked: bool
+    parts: list[int]  # id() of the page objects it is made of (square and cross strokes)
+
+
+def _is_diagonal(obj: dict) -> bool:
+    pts = obj.get("pts") or []
+    if len(pts) < 2:
+        return False
+    (xa, ya), (xb, yb) = pts[0], pts[-1]
+    dx, dy = abs(xb - xa), abs(yb - ya)
+    return dx > 1 and dy > 1 and 0.4 < dy / dx < 2.5
+
+
+def find_drawn_checkboxes(rects: list[dict], strokes: list[dict], chars: list[dict]) -> list[DrawnCheckbox]:
+    """Small stroked squares with no character inside; checked when two diagonal strokes cross inside."""
+    boxes = []
+    for r in rects:
+        w, h = r["x1"] - r["x0"], r["bottom"] - r["top"]
+        if not (CHECKBOX_MIN <= w <= CHECKBOX_MAX and CHECKBOX_MIN <= h <= CHECKBOX_MAX and abs(w - h) <= 1.5):
+            continue
+        if not r.get("stroke") or is_mark_fill(r):
+            continue
+        box: Box = (r["x0"], r["top"], r["x1"], r["bottom"])
+        if any(inside(centre((c["x0"], c["top"], c["x1"], c["bottom"])), box) for c in chars if c["text"].strip()):
+            continue  # a frame round a glyph (□ printed as text, a boxed number): not a form field
+        cross = [s for s in strokes if _is_diagonal(s) and s["x0"] >= box[0] - 1.5 and s["x1"] <= box[2] + 1.5
+                 and s["top"] >= box[1] - 1.5 and s["bottom"] <= box[3] + 1.5]
+        slopes = set()
+        for s in cross:
+            (xa, ya), (xb, yb) = s["pts"][0], s["pts"][-1]
+            slopes.add((xb - xa) * (yb - ya) > 0)
+        checked = len(slopes) == 2  # one stroke each way: an X
+        boxes.append(DrawnCheckbox(box, checked, [id(r)] + [id(s) for s in cross]))
+    return boxes
+
+
+def checkbox_char(cb: DrawnCheckbox) -> dict:
+    """A pdfplumber-like char for a drawn checkbox: ☑ / ☐ at the box's place, so that it is laid out into
+    the cell text in reading order like the glyph a DOCX checkbox becomes."""
+    from extractors.grid import CHECKED_BOX, UNCHECKED_BOX
+
+    x0, top, x1, bottom = cb.box
+    return {"text": CHECKED_BOX if cb.checked else UNCHECKED_BOX, "x0": x0, "x1": x1, "top": top,
+            "bottom": bottom, "size": bottom - top, "object_type": "char", "upright": True,
+            "fontname": "drawn-checkbox"}

@@ -1,0 +1,132 @@
+"""Item ids and the link from each row to the form catalogue (by number, then by question text)."""
+from __future__ import annotations
+
+import re
+
+from extractors import answers as ans
+from extractors.forms import CatalogueItem, Form, all_forms, best_text_match, text_similarity
+from extractors.model import Item
+from extractors.text import bullet_label
+
+
+def join_reasons(a: str, b: str) -> str:
+    return f"{a}；{b}" if a else b
+
+
+def resolve_checklist_sections(items: list[Item], form: Form | None) -> None:
+    """「(4)」 printed without its section: the catalogue item with that number and the closest text gives it."""
+    if form is None:
+        return
+    for item in items:
+        m = re.match(r"^\((\d{1,2})\)(-\d)?$", item.item_id)
+        if not m:
+            continue
+        suffix = f"({m.group(1)})"
+        candidates = [c for c in form.items if c.number.endswith(suffix) and not c.parent]
+        if not candidates:
+            continue
+        best = max(candidates, key=lambda c: _sim(item.question, c))
+        if _sim(item.question, best) >= 50 or len({c.number for c in candidates}) == 1:
+            item.section = best.number.split("(")[0]
+            item.item_id = best.number + (m.group(2) or "")
+
+
+def finalise_ids(items: list[Item], family: str) -> None:
+    for item in items:
+        if item.kind == "bullet":
+            label = bullet_label(item.question)
+            item.item_id = f"{item.parent_id}/{label}" if item.parent_id else label
+    # Checklist numbers that repeat under device headings get @heading.
+    counts: dict[str, int] = {}
+    for item in items:
+        if "(" in item.item_id:
+            counts[item.item_id] = counts.get(item.item_id, 0) + 1
+    for item in items:
+        if counts.get(item.item_id, 0) > 1 and item.scope:
+            item.item_id = f"{item.item_id}@{item.scope}"
+
+
+def label_unnumbered(items: list[Item]) -> None:
+    """A row with neither a number nor a catalogue match keeps its question as its id."""
+    for item in items:
+        if not item.item_id:
+            item.item_id = bullet_label(item.question)[:30] or f"行{item.location.row if item.location else ''}"
+
+
+def link_catalogue(items: list[Item], form: Form | None, family: str) -> None:
+    forms = [form] if form is not None else [f for f in all_forms() if f.family == family] or list(all_forms())
+    group_ids = set()
+    parent_links: dict[str, str] = {}  # printed parent id -> catalogue id (numbering may differ)
+    for item in items:
+        cat = None
+        for f in forms:
+            cat = _match(item, f, parent_links.get(item.parent_id, item.parent_id))
+            if cat is not None:
+                break
+        if cat is not None and item.kind != "bullet":
+            parent_links[item.item_id] = cat.id
+        if cat is None:
+            item.known = False
+            continue
+        item.catalogue_id = cat.id
+        item.concept = cat.concept
+        item.tier = cat.tier
+        if cat.kind == "group" and item.kind != "bullet":
+            item.kind = "group"
+            group_ids.add(item.item_id)
+        if not item.guideline_ref:
+            item.guideline_ref = cat.ref
+        if item.kind == "bullet" and cat.parent and item.parent_id:
+            item.item_id = f"{item.parent_id}/{cat.id.split('/', 1)[1]}"  # canonical label for a retyped bullet
+        elif not item.item_id:
+            item.item_id = cat.id
+        if item.answer and cat.answers and item.answer not in cat.answers:
+            decision = ans.fit_to_answer_set(ans.Decision(item.answer, item.answer_status, item.confidence,
+                                                          item.answer_raw, item.review_reason), cat.answers)
+            item.answer, item.review_reason = decision.answer, decision.reason
+            item.confidence = min(item.confidence, decision.confidence)
+            if item.confidence < 0.7:
+                item.needs_review = True
+
+
+def _match(item: Item, form: Form, parent_catalogue_id: str = "") -> CatalogueItem | None:
+    if item.kind == "bullet":
+        children = [c for c in form.items if c.parent and c.parent == parent_catalogue_id]
+        cat, _ = best_text_match(item.question, children, 60)
+        return cat
+    base = item.item_id.split("@")[0]
+    if form.match_by_number and base:
+        same = [c for c in form.items if c.number == base and not c.parent]
+        if item.scope and len(same) > 1:
+            same = [c for c in same if c.scope == item.scope] or same
+        if same:
+            best = max(same, key=lambda c: _sim(item.question, c))
+            if not item.question or _sim(item.question, best) >= 45:
+                return best
+    cat, _ = best_text_match(item.question, [c for c in form.items if not c.parent], 80)
+    return cat
+
+
+def _sim(question: str, cat: CatalogueItem) -> float:
+    return max([text_similarity(question, cat.text)] + [text_similarity(question, v) for v in cat.variants])
+
+
+def dedupe(items: list[Item], warnings: list[str]) -> list[Item]:
+    seen: dict[str, Item] = {}
+    out = []
+    for item in items:
+        if item.item_id in seen:
+            first = seen[item.item_id]
+            hidden_now = "非表示" in item.review_reason
+            if hidden_now:
+                continue
+            if "非表示" in first.review_reason:
+                out.remove(first)
+            else:
+                item.item_id = f"{item.item_id}#{sum(1 for i in out if i.item_id.split('#')[0] == item.item_id) + 1}"
+                item.needs_review = True
+                item.review_reason = join_reasons(item.review_reason, "同じ項目番号の行が複数あります")
+                warnings.append(f"項目 {first.item_id} が複数回記載されています")
+        seen.setdefault(item.item_id, item)
+        out.append(item)
+    return out
