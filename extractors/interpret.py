@@ -247,20 +247,18 @@ def _shift_marks(marks, delta: int):
 
 
 def _read_footnote_row(row: list[Cell], state: _State) -> None:
-    cells = [c for _, c in cells(row) if normalize_text(c.text)]
-    empties = [c for _, c in cells(row)]
-    if not empties:
+    """A 備考記載欄 row: 「5 | text」 in two cells, or 「5. text」 in one."""
+    present = [c for _, c in cells(row)]
+    if not present:
         return
-    first = normalize_text(empties[0].text)
+    first = normalize_text(present[0].text)
     m = FOOTNOTE_REF.match(first)
     if not m:
-        # 「1. テキスト」 in one cell
         m2 = re.match(r"^(?:※|注)?\s*(\d{1,3})\s*[.:：、)）]\s*(.+)$", first)
         if m2:
             state.footnotes.setdefault(m2.group(1), m2.group(2).strip())
         return
-    rest = [normalize_text(c.text) for c in cells[1:]] if cells and cells[0] is empties[0] else \
-        [normalize_text(c.text) for c in cells]
+    rest = [normalize_text(c.text) for c in present[1:]]
     text = "\n".join(t for t in rest if t and not header_role(t) and t not in ("内容", "備考"))
     state.footnotes.setdefault(m.group(1), text)
 

@@ -139,7 +139,7 @@ PLANTED = [
     ("missing_document.facility_disclosure_missing", "カゼ工房_チェックリスト.xlsx", {"2(3)"}),
     ("inconsistency.facility_remote_inventory", "医療機関確認用_令和5年度.xlsx", {"2(2)", "12.4"}),
     ("responsibility.facility_duty_not_done", "医療機関確認用_令和5年度.xlsx", {"5", "2(6)"}),
-    ("inconsistency.facility_unbacked_yes", "医療機関確認用_令和5年度.xlsx", {"2(4)@サーバ", "4.2"}),
+    ("inconsistency.facility_unbacked_yes", "医療機関確認用_令和5年度.xlsx", {"4.2"}),  # with 2(4) (id per layout)
 ]
 
 
