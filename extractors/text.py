@@ -114,16 +114,28 @@ def bullet_label(text: str) -> str:
     return re.sub(r"\s+", "", t)
 
 
-_COMPANY_FORMS = ("株式会社", "(株)", "有限会社", "(有)", "合同会社", "一般社団法人", "一般財団法人", "Co.,Ltd.", "Inc.")
+_COMPANY_FORMS = ("株式会社", "株式會社", "カブシキガイシャ", "有限会社", "合同会社", "一般社団法人", "一般財団法人")
+_BRACKETED_FORM = re.compile(r"[(（]\s*(株|有|同|社|財|医)\s*[)）]")
+_LATIN_FORM = re.compile(r"(?i)[\s,.]*\b(co\.?\s*,?\s*ltd|ltd|inc|corp(oration)?|k\.?\s?k|llc|co)\b\.?\s*$")
+_ADDRESSEE = re.compile(r"\s*(御中|殿|様|宛)\s*$")
 
 
 def organization_key(name: str) -> str:
     """A key that makes vendor names comparable: 株式会社 before or after, full/half width, spaces.
 
-    「株式会社 ＡＢＣメディカル」, 「ABCメディカル(株)」 and 「ABC メディカル 株式会社」 share the key.
+    「株式会社 ＡＢＣメディカル」, 「ABCメディカル(株)」, 「ＡＢＣメディカル㈱」, 「ABC メディカル 株式会社」 and
+    「ABCメディカル Co., Ltd.」 share the key.
     """
-    t = normalize_text(name)
+    t = normalize_text(name)  # NFKC also turns ㈱ into (株) and half-width kana into full width
+    if not t:
+        return ""
+    t = _ADDRESSEE.sub("", t)
+    t = _BRACKETED_FORM.sub("", t)
     for form in _COMPANY_FORMS:
         t = t.replace(form, "")
+    previous = None
+    while previous != t:  # 「Foo Co., Ltd.」: strip trailing forms repeatedly
+        previous = t
+        t = _LATIN_FORM.sub("", t).strip()
     t = re.sub(r"[\s・,.、。]", "", t)
     return t.casefold()

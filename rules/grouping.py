@@ -20,31 +20,10 @@ CHECKLIST_FAMILIES = ("checklist_vendor", "checklist_facility")
 FACILITY_KEY = "#facility"  # the hospital's own 医療機関確認用 checklists form one group
 FACILITY_LABEL = "自院（医療機関確認用チェックリスト）"
 
-# Company-form words that organization_key does not remove, and addressee suffixes.
-_BRACKETED_FORM = re.compile(r"[(（]\s*(株|有|同|社|財|医)\s*[)）]")
-_LATIN_FORM = re.compile(r"(?i)[\s,.]*\b(co\.?\s*,?\s*ltd|ltd|inc|corp(oration)?|k\.?\s?k|llc|co)\b\.?\s*$")
-_ADDRESSEE = re.compile(r"\s*(御中|殿|様|宛)\s*$")
-_KANA_FORM = ("カブシキガイシャ", "ｶﾌﾞｼｷｶﾞｲｼｬ", "株式會社")
-
-
 def vendor_key(name: str) -> str:
-    """organization_key, also tolerant of 「( 株 )」, 「Co., Ltd.」, 「御中」 and other variants vendors type.
+    """The vendor-grouping key (the same key `Finding.risk_id` uses)."""
+    return organization_key(name)
 
-    「ミライヘルスケア 株式会社」, 「株式会社ミライヘルスケア」, 「(株)ミライヘルスケア」, 「㈱ミライヘルスケア」,
-    「ﾐﾗｲﾍﾙｽｹｱ㈱」 and 「ミライヘルスケア Co., Ltd.」 share one key.
-    """
-    t = normalize_text(name)
-    if not t:
-        return ""
-    t = _ADDRESSEE.sub("", t)
-    t = _BRACKETED_FORM.sub("", t)
-    for word in _KANA_FORM:
-        t = t.replace(word, "")
-    previous = None
-    while previous != t:  # 「Foo Co., Ltd.」: strip trailing forms repeatedly
-        previous = t
-        t = _LATIN_FORM.sub("", t).strip()
-    return organization_key(t)
 
 _COMPANY = re.compile(
     r"(株式会社\s*[^\s_\-.,、。()（）]{1,30}|[^\s_\-.,、。()（）]{1,30}?\s*株式会社|[^\s_\-.,、。()（）]{1,30}?\s*\(株\)"

@@ -273,7 +273,11 @@ def scenario(tmp_path_factory, sample_inbox):
     inbox, out, logs = base / "inbox", base / "out", base / "logs"
     logs.mkdir()
     env = _env(base / "prefect")
-    rec: dict = {"crashes": [], "kills": [], "base": base, "inbox": inbox, "out": out}
+    rec: dict = {"crashes": [], "kills": [], "base": base, "inbox": inbox, "out": out, "timings": []}
+    started = time.monotonic()
+
+    def lap(label: str) -> None:
+        rec["timings"].append((label, round(time.monotonic() - started, 1)))
 
     # Run A: the held-out hostile set dropped together with the sample builder's good files.
     cases = hostile.build_hostile(inbox)
@@ -285,16 +289,18 @@ def scenario(tmp_path_factory, sample_inbox):
             shutil.copy(p, inbox / p.name)
             good.append(p.name)
     bad_copy = next(c for c in cases if c.kind == "encrypted")
-    shutil.copy(inbox / bad_copy.name, inbox / ("コピー_" + bad_copy.name))  # the same bad bytes twice
+    bad_copy_name = f"{Path(bad_copy.name).stem}のコピー{Path(bad_copy.name).suffix}"  # sorts after the original
+    shutil.copy(inbox / bad_copy.name, inbox / bad_copy_name)  # the same bad bytes twice
     good_copy = next(c for c in cases if c.name.startswith("開示書 最新版"))
     shutil.copy(inbox / good_copy.name, inbox / "同じ内容のコピー.xlsx")  # the same good bytes twice
     proc = subprocess.run([str(MDSGAP), "run", "--inbox", str(inbox), "--out", str(out), "--as-of", "2025-10-01"],
                           capture_output=True, text=True, env=env, cwd=base, timeout=600)
-    rec.update(cases=cases, good=good, bad_copy="コピー_" + bad_copy.name, good_copy="同じ内容のコピー.xlsx",
+    rec.update(cases=cases, good=good, bad_copy=bad_copy_name, good_copy="同じ内容のコピー.xlsx",
                run_a=proc)
     if proc.returncode != 0:
         rec["crashes"].append(("run A", proc.returncode, proc.stdout[-2000:]))
         return rec
+    lap("run A")
     rec["documents_a"] = _store_count(out, "SELECT COUNT(*) FROM documents")
 
     # The reviewer edits the register; a new batch arrives, one file still being copied.
@@ -326,6 +332,7 @@ def scenario(tmp_path_factory, sample_inbox):
     for i, (label, condition) in enumerate(points):
         killed = _run_and_kill_when(inbox, out, env, f"2025-10-0{2 + i}", logs / f"kill{i}.log", condition)
         rec["kills"].append((label, killed))
+        lap(label)
         if i == 1:  # the run that stored documents has been through the size check
             rec["slow_copy_left_alone"] = _places(inbox, "コピー中_開示書.xlsx") == ["inbox"]
             copying.finish()
@@ -343,6 +350,7 @@ def scenario(tmp_path_factory, sample_inbox):
     for rc, text in zip(rec["concurrent_rc"], rec["concurrent_logs"]):
         if rc not in (0, 2):
             rec["crashes"].append(("concurrent", rc, text[-2000:]))
+    lap("concurrent")
     if 0 not in rec["concurrent_rc"]:  # both refused: finish the work with one more run
         final = subprocess.run([str(MDSGAP), "run", "--inbox", str(inbox), "--out", str(out), "--as-of",
                                 "2025-10-10"], capture_output=True, text=True, env=env, cwd=base, timeout=600)
@@ -447,6 +455,7 @@ def test_zz_faults_summary(scenario, capsys):
     dup = sum(len(_places(inbox, n)) > 1 for n in names)
     lost_edits = sum(1 for ok in rec.get("edits_after_kill", []) if not ok)
     with capsys.disabled():
+        print(f"\nfault timings (s): {rec['timings']}")
         print(f"\nfaults: {bad_inputs} bad inputs, {kills} kill points, 2 concurrent runs: "
               f"{len(rec['crashes'])} crashes, {lost} lost files, {dup} duplicates, {lost_edits} lost reviewer edits")
     assert (len(rec["crashes"]), lost, dup, lost_edits) == (0, 0, 0, 0)
