@@ -225,7 +225,9 @@ def _read_paragraph_items(grid: Grid, form: Form | None, state: _State) -> None:
                 continue
             ctx = RowContext(table, t_idx, r, layout, section)
             item = Item(item_id=number, number_printed=number, question=question.lstrip(BULLETS + " "))
-            if bullet and state.parent is not None:
+            if bullet and state.parent is None:
+                continue
+            if bullet:
                 item.kind, item.parent_id = "bullet", state.parent.item_id
             elif number:
                 state.parent = item
@@ -235,6 +237,10 @@ def _read_paragraph_items(grid: Grid, form: Form | None, state: _State) -> None:
                 _apply_decision(item, ans.decide_inline(Cell(text=inline)), ctx)
             state.items.append(item)
             current = item
+    answered = [i for i in state.items if i.answer_raw or i.answer_status != "unanswered"]
+    if len(answered) < 2:
+        state.items.clear()  # a letter or a note with a numbered list is not a form
+        state.parent = None
     if state.items:
         state.warnings.append("表ではなく本文の段落から回答を読み取りました（要確認）")
         for item in state.items:

@@ -112,7 +112,7 @@ def detect_header(table: Table, start: int = 0, max_scan: int = 40) -> Layout | 
         if r + 1 < len(rows):
             below = _layout_from_row(rows[r + 1])
             if (below.options or "first" in below.roles or "target" in below.roles) and \
-                    not _row_has_item_number(rows[r + 1]):
+                    not _row_has_item_number(rows[r + 1]) and _all_header_words(rows[r + 1]):
                 for role, col in below.roles.items():
                     layout.roles.setdefault(role, col)
                 layout.options.update(below.options)
@@ -151,6 +151,14 @@ def _layout_from_row(row: list[Cell]) -> Layout:
             if cell.colspan > 1:
                 layout.roles.setdefault(f"{role}_span", col + cell.colspan - 1)
     return layout
+
+
+def _all_header_words(row: list[Cell]) -> bool:
+    """Every filled cell of the row is a header word (a second header row holds no marks, no bullets)."""
+    answer_marks = {"circle", "check", "strike"}
+    filled = [c for _, c in _row_cells(row) if normalize_text(c.text) or c.marks]
+    return bool(filled) and all(header_role(c.text) and not any(m.kind in answer_marks for m in c.marks)
+                                for c in filled)
 
 
 def _looks_like_header(layout: Layout) -> bool:

@@ -6,6 +6,7 @@ store and the outputs are written. One bad file never stops the run.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import time
 from collections import Counter, deque
@@ -14,12 +15,13 @@ from pathlib import Path
 
 import pipeline  # noqa: F401  (sets the embedded-Prefect environment before prefect is imported)
 from extractors import file_sha256
-from extractors.model import Document, ExtractionError
+from extractors.model import Document
 from pipeline import progress
 from pipeline.answers import write_answers
 from pipeline.config import RunConfig
-from pipeline.inbox import discover, failure_reason, move_to_failed, move_to_processed, split_stable
+from pipeline.inbox import discover, move_to_failed, move_to_processed, split_stable
 from pipeline.lock import run_lock
+from pipeline.scale import extract_here_or_in_pool
 from pipeline.register import register_frame, register_row_order, update_register
 from pipeline.store import Store
 from prefect import flow, task
@@ -67,26 +69,10 @@ class RunSummary:
 def extract_document(path: Path, sha256: str) -> FileOutcome:
     """Read one vendor file. Failures are returned, not raised, so that one bad file never stops the run.
 
-    Same steps as extractors.extract (read → interpret), timed separately for the run's stage figures.
+    The work runs in this process, or in the warm local process pool when the run has one (pipeline.scale).
     """
-    from extractors.interpret import interpret
-    from extractors.readers import read
-
-    timings: dict[str, float] = {}
-    start = time.perf_counter()
-    try:
-        grid = read(path)
-        timings["read"] = time.perf_counter() - start
-        start = time.perf_counter()
-        document = interpret(grid, sha256)
-        timings["interpret"] = time.perf_counter() - start
-        return FileOutcome(path, sha256, document=document, timings=timings)
-    except ExtractionError as exc:
-        timings.setdefault("read", time.perf_counter() - start)
-        return FileOutcome(path, sha256, reason=failure_reason(exc), kind=exc.kind, timings=timings)
-    except Exception as exc:  # noqa: BLE001 - anything a reader throws is that file's failure
-        timings.setdefault("read", time.perf_counter() - start)
-        return FileOutcome(path, sha256, reason=failure_reason(exc), kind=type(exc).__name__, timings=timings)
+    document, reason, kind, timings = extract_here_or_in_pool(path, sha256)
+    return FileOutcome(path, sha256, document=document, reason=reason, kind=kind, timings=timings)
 
 
 def _tasks_in_flight() -> int:
@@ -256,7 +242,7 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         stage_start = time.perf_counter()
         if reports:
             progress.emit("stage", text="報告書を作成しています")
-            write_reports(store, out, summary)
+            write_reports_if_changed(store, out, summary)
         timings["reports"] = time.perf_counter() - stage_start
         timings["flow"] = time.perf_counter() - flow_start
         store.finish_run(run_id, summary.to_dict())
@@ -276,7 +262,7 @@ def write_reports(store: Store, out: Path, summary: RunSummary, vendor: str | No
     register_df = register_frame(sorted(store.register_rows().values(), key=register_row_order))
     paths: list[Path] = []
     try:
-        paths += build_reports(out, documents, register_df, previous=store.superseded_documents(), vendor=vendor)
+        paths += build_reports(out, documents, register_df, previous=previous_documents(store), vendor=vendor)
     except Exception as exc:  # noqa: BLE001
         summary.warnings.append(f"報告書を作成できませんでした（{type(exc).__name__}: {exc}）。")
     try:
@@ -287,6 +273,51 @@ def write_reports(store: Store, out: Path, summary: RunSummary, vendor: str | No
         summary.warnings.append(f"交渉メモを作成できませんでした（{type(exc).__name__}: {exc}）。")
     summary.outputs += [str(p) for p in paths]
     return list(paths)
+
+
+REPORTS_STAMP = ".reports-inputs.json"  # in <out>: what the current reports and memos were made from
+_REPORT_CODE = ["reports.py", "memo.py", "report_data.py", "report_names.py", "report_svg.py", "templates"]
+
+
+def report_inputs_key(store: Store) -> str:
+    """A digest of everything the reports and memos are made from: the current and directly replaced
+    submissions, the register rows (dates and reviewer columns included) and the report code itself."""
+    h = hashlib.sha256()
+    for row in store.conn.execute(
+            "SELECT sha256, is_current FROM documents WHERE is_current = 1 OR superseded_by IN"
+            " (SELECT document_id FROM documents WHERE is_current = 1) ORDER BY seq"):
+        h.update(f"{row[0]}:{row[1]};".encode())
+    rows = store.register_rows()
+    h.update(json.dumps([rows[k] for k in sorted(rows)], ensure_ascii=False, sort_keys=True,
+                        default=str).encode())
+    here = Path(__file__).parent
+    for name in _REPORT_CODE:
+        for path in sorted((here / name).rglob("*")) if (here / name).is_dir() else [here / name]:
+            if path.is_file() and "__pycache__" not in path.parts:
+                h.update(path.name.encode() + path.read_bytes())
+    return h.hexdigest()
+
+
+def write_reports_if_changed(store: Store, out: Path, summary: RunSummary) -> list[Path]:
+    """write_reports, skipped when its inputs are the same as for the reports already in `out` (a re-run
+    over unchanged files on the same day): re-rendering every report and memo costs seconds."""
+    key = report_inputs_key(store)
+    stamp = Path(out) / REPORTS_STAMP
+    try:
+        previous = json.loads(stamp.read_text(encoding="utf-8"))
+        kept = [Path(p) for p in previous["paths"]]
+        if previous["key"] == key and kept and all(p.is_file() for p in kept):
+            summary.outputs += [str(p) for p in kept]
+            return kept
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    stamp.unlink(missing_ok=True)
+    warnings_before = len(summary.warnings)
+    paths = write_reports(store, out, summary)
+    if paths and len(summary.warnings) == warnings_before:
+        stamp.write_text(json.dumps({"key": key, "paths": [str(p) for p in paths]}, ensure_ascii=False),
+                         encoding="utf-8")
+    return paths
 
 
 def previous_documents(store: Store) -> list[Document]:

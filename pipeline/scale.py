@@ -1,9 +1,17 @@
 """Throughput and scale-out helpers: which Prefect task runner runs the per-document extraction, how worker
 processes warm up once, and how a run finds an already running Prefect server instead of starting one.
 
-- `make_task_runner(workers, kind, address)`: `thread` (in-process, no start-up cost; right for a handful of
-  files), `process` (Prefect's ProcessPoolTaskRunner, one extraction per core, workers warmed once by
-  `warm_worker`), `dask` (prefect-dask's DaskTaskRunner: a local cluster, or an existing scheduler address).
+- `make_task_runner(workers, kind, address)`:
+  * `auto` with workers > 1 (the default for a big inbox): Prefect's thread runner, one Prefect task per
+    document, and each task hands the CPU work to a local process pool (`extraction_pool`). The pool's
+    workers fork from a forkserver that has imported the readers and the catalogue once, so a worker starts
+    in milliseconds and stays warm for the life of the process (the bench's second run, `mdsgap watch`).
+    Measured here: Prefect's own ProcessPoolTaskRunner spawns fresh interpreters that import Prefect and
+    open their own API client, which cost 40-50 s per run on this loaded 2-core box.
+  * `thread`: in-process only (no start-up cost; right for a handful of files).
+  * `process`: Prefect's ProcessPoolTaskRunner (kept for comparison; workers warmed by `warm_worker`).
+  * `dask`: prefect-dask's DaskTaskRunner: a LocalCluster, or an existing scheduler `address`; each Dask
+    worker extracts in-process.
 - `auto_workers(n_files)`: how many processes are worth their start-up for that many files.
 - `configure_api()`: reuse a running server: PREFECT_API_URL when the user set it, else the URL that
   `mdsgap server` recorded in PREFECT_HOME when that server answers. Otherwise Prefect starts its temporary
@@ -11,9 +19,15 @@ processes warm up once, and how a run finds an already running Prefect server in
 """
 from __future__ import annotations
 
+import atexit
 import json
+import multiprocessing
 import os
+import threading
+import time
 import urllib.request
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pipeline  # noqa: F401  (embedded-Prefect defaults before prefect is imported)
@@ -22,6 +36,7 @@ RUNNER_KINDS = ("auto", "thread", "process", "dask")
 # Below this many files per worker a spawned process costs more than it saves (a worker's start-up,
 # importing the readers and the catalogue, is about 1.5-3 s on this 2-core box; one document 0.05-0.8 s).
 FILES_PER_PROCESS = 12
+_pool_lock = threading.Lock()
 SERVER_FILE = "mdsgap-server.json"  # in PREFECT_HOME: {"api_url": ...} written by `mdsgap server`
 
 
@@ -48,14 +63,19 @@ def warm_worker() -> None:
 
 
 def make_task_runner(workers: int = 1, kind: str = "auto", address: str | None = None):
-    """The Prefect task runner for the extraction tasks.
+    """The Prefect task runner for the extraction tasks (and, for `auto` with workers > 1, the local pool).
 
-    kind: auto (process pool when workers > 1, else threads), thread, process, dask. For dask, `address`
-    is a running scheduler (tcp://host:8786); without it a LocalCluster with `workers` processes is made.
+    kind: auto, thread, process, dask (see the module doc). For dask, `address` is a running scheduler
+    (tcp://host:8786); without it a LocalCluster with `workers` processes is made.
     """
     if kind not in RUNNER_KINDS:
         raise ValueError(f"task runner の種類が不正です: {kind}（{', '.join(RUNNER_KINDS)} のいずれか）")
     workers = max(1, int(workers))
+    use_local_pool(workers if kind == "auto" and not address else 1)
+    if kind == "auto":
+        from prefect.task_runners import ThreadPoolTaskRunner
+
+        return ThreadPoolTaskRunner(max_workers=max(2, workers))
     if kind == "dask" or address:
         from prefect_dask import DaskTaskRunner
 
@@ -63,7 +83,7 @@ def make_task_runner(workers: int = 1, kind: str = "auto", address: str | None =
             return DaskTaskRunner(address=address)
         return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
                                               "processes": True, "dashboard_address": None})
-    if kind == "process" or (kind == "auto" and workers > 1):
+    if kind == "process":
         from prefect.task_runners import ProcessPoolTaskRunner
 
         return ProcessPoolTaskRunner(max_workers=workers, initializer=warm_worker)
@@ -73,8 +93,93 @@ def make_task_runner(workers: int = 1, kind: str = "auto", address: str | None =
     return ThreadPoolTaskRunner(max_workers=max(2, workers))
 
 
+# --- the local extraction pool --------------------------------------------------------------------------------
+
+FORKSERVER_PRELOAD = ["pipeline.scale", "extractors.interpret", "extractors.readers", "extractors.readers.xlsx",
+                      "extractors.readers.docx", "extractors.readers.pdf", "extractors.forms"]
+_pool: ProcessPoolExecutor | None = None
+_pool_size = 0
+_wanted_workers = 1
+
+
+def use_local_pool(workers: int) -> None:
+    """Extraction tasks in this process hand their work to a pool of `workers` processes (1 = in-process)."""
+    global _wanted_workers
+    _wanted_workers = max(1, int(workers))
+
+
+def extraction_pool() -> ProcessPoolExecutor | None:
+    """The warm process pool for this process, made on first use and kept (None when 1 worker is wanted)."""
+    global _pool, _pool_size
+    if _wanted_workers <= 1:
+        return None
+    with _pool_lock:
+        if _pool is None or _pool_size != _wanted_workers:
+            if _pool is not None:
+                _pool.shutdown(wait=True)
+            if "forkserver" in multiprocessing.get_all_start_methods():
+                ctx = multiprocessing.get_context("forkserver")
+                ctx.set_forkserver_preload(FORKSERVER_PRELOAD)
+            else:  # pragma: no cover - not Linux
+                ctx = multiprocessing.get_context("spawn")
+            _pool = ProcessPoolExecutor(max_workers=_wanted_workers, mp_context=ctx, initializer=warm_worker)
+            _pool_size = _wanted_workers
+            atexit.register(shutdown_pool)
+        return _pool
+
+
+def shutdown_pool() -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool.shutdown(wait=True, cancel_futures=True)
+            _pool = None
+
+
+def extract_timed(path: Path, sha256: str) -> tuple[object, str, str, dict[str, float]]:
+    """read → interpret (as extractors.extract does), timed: (Document | None, reason, kind, timings).
+
+    Failures are returned, not raised: one bad file never stops the run.
+    """
+    from extractors.interpret import interpret
+    from extractors.model import ExtractionError
+    from extractors.readers import read
+    from pipeline.inbox import failure_reason
+
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    try:
+        grid = read(path)
+        timings["read"] = time.perf_counter() - start
+        start = time.perf_counter()
+        document = interpret(grid, sha256)
+        timings["interpret"] = time.perf_counter() - start
+        return document, "", "", timings
+    except ExtractionError as exc:
+        timings.setdefault("read", time.perf_counter() - start)
+        return None, failure_reason(exc), exc.kind, timings
+    except Exception as exc:  # noqa: BLE001 - anything a reader throws is that file's failure
+        timings.setdefault("read", time.perf_counter() - start)
+        return None, failure_reason(exc), type(exc).__name__, timings
+
+
+def extract_here_or_in_pool(path: Path, sha256: str):
+    """extract_timed in the warm pool when one is configured for this process, else right here."""
+    pool = extraction_pool()
+    if pool is None:
+        return extract_timed(path, sha256)
+    try:
+        return pool.submit(extract_timed, path, sha256).result()
+    except BrokenProcessPool as exc:  # a worker died (e.g. killed for memory): that file fails, pool renewed
+        shutdown_pool()
+        return None, ("読み取り中に処理プロセスが異常終了しました（BrokenProcessPool）。"
+                      "ファイルが大きすぎる可能性があります。開発担当者に連絡してください。"), type(exc).__name__, {}
+
+
 def runner_workers(runner) -> int:
     """How many tasks the runner executes at once (for the flow's bound on tasks in flight)."""
+    if _wanted_workers > 1:
+        return _wanted_workers
     for attr in ("_max_workers", "max_workers"):
         value = getattr(runner, attr, None)
         if isinstance(value, int) and value > 0:

@@ -145,6 +145,18 @@ def cycle(tmp_path_factory) -> Cycle:
     return Cycle(work, inbox, out, env, vendor, original_truth, resub_truth, first, second, fixed_id, kept_id)
 
 
+def test_every_file_of_both_runs_was_read_and_moved_to_processed(cycle):
+    sent = {p.name for p in (cycle.work / "samples").iterdir() if not p.name.endswith(".truth.json")}
+    sent.add(cycle.resub_truth["file"])
+    assert {p.name for p in (cycle.inbox / "processed").iterdir()} == sent
+    assert not (cycle.inbox / "failed").exists() or not any((cycle.inbox / "failed").iterdir())
+
+
+def test_resubmission_needs_the_original_beside_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="再提出の元になる書類"):
+        build_resubmission(tmp_path / "empty", tmp_path / "out")
+
+
 # --- the living register ----------------------------------------------------------------------------------------
 
 def test_first_register_shows_the_vendors_findings_with_quotes(cycle):
@@ -249,13 +261,16 @@ def test_report_command_rebuilds_one_vendor_without_the_inbox(cycle, tmp_path):
     assert others, "the clean vendor's report should exist"
     before = {p: p.stat().st_mtime_ns for p in others}
     expected = report.read_text(encoding="utf-8")
-    shutil.rmtree(cycle.inbox)
+    away = cycle.work / "inbox_moved_away"  # no vendor file anywhere the command could look
+    cycle.inbox.rename(away)
     report.unlink()
     memo.unlink()
-
-    proc = mdsgap(["report", "--out", str(cycle.out), "--vendor", cycle.vendor], cycle.env, cycle.work)
+    try:
+        proc = mdsgap(["report", "--out", str(cycle.out), "--vendor", cycle.vendor], cycle.env, cycle.work)
+        assert not cycle.inbox.exists()
+    finally:
+        away.rename(cycle.inbox)
     assert "作成しました" in proc.stdout
-    assert not cycle.inbox.exists()
     assert report.is_file() and memo.is_file()
     rebuilt = report.read_text(encoding="utf-8")
     strip = lambda html: "\n".join(line for line in html.splitlines() if "作成日時" not in line)  # noqa: E731
