@@ -16,8 +16,8 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from extractors.grid import Cell, Grid, Table
 from extractors.model import ExtractionError
 from extractors.readers.pdf_marks import (
-    MarkTarget, checkbox_char, find_drawn_checkboxes, horizontal_segments, is_mark_fill, is_round_shape, place_circle, place_fill, place_strikes,
-    strikes_token,
+    MarkTarget, checkbox_char, find_drawn_checkboxes, horizontal_segments, is_mark_fill, is_round_shape,
+    place_circle, place_fill, place_strikes,
 )
 from extractors.readers.pdf_text import (
     Box, LaidText, centre, group_lines, inside, is_cid, lay_out, line_text, split_segments,
@@ -36,6 +36,14 @@ TABLE_SETTINGS = {
 }
 
 
+def _close_quietly(pdf) -> None:
+    """pdfplumber's close() can itself raise on a malformed file; the reader's own error must win."""
+    try:
+        pdf.close()
+    except Exception as exc:  # noqa: BLE001 - nothing left to read from a broken file
+        log.debug("closing %s failed: %s", pdf, exc)
+
+
 def read_pdf(path: Path | str) -> Grid:
     path = Path(path)
     if path.stat().st_size > MAX_FILE_BYTES:
@@ -48,7 +56,7 @@ def read_pdf(path: Path | str) -> Grid:
             raise ExtractionError("PDF がパスワードで保護されているため読み取れません。保護を解除した PDF を"
                                   "ご提出いただくよう依頼してください。", kind="encrypted") from exc
         raise ExtractionError(f"PDF が壊れているため読み取れません（{type(exc).__name__}）。", kind="corrupt") from exc
-    with pdf:
+    try:
         try:
             pages = pdf.pages
         except Exception as exc:
@@ -75,6 +83,8 @@ def read_pdf(path: Path | str) -> Grid:
             for t in page_tables:
                 warnings += [f"p.{n}: {w}" for w in t.warnings if f"p.{n}: {w}" not in warnings]
             tables += page_tables
+    finally:
+        _close_quietly(pdf)
     return Grid(source=path.name, format="pdf", tables=tables, warnings=warnings)
 
 
