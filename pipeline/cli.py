@@ -65,9 +65,14 @@ class _ProgressDisplay:
 
 
 def _run_once(inbox: Path, out: Path, as_of: dt.date | None, config: Path | None, wait: float,
-              show_progress: bool = True):
+              show_progress: bool = True, workers: int = 0):
+    from pipeline.scale import auto_workers, configure_api, make_task_runner
+
+    configure_api()  # a running `mdsgap server` (or PREFECT_API_URL) saves Prefect's temporary-server start
     from pipeline.flow import process_inbox
 
+    process_inbox = process_inbox.with_options(
+        task_runner=make_task_runner(workers or auto_workers(len(discover(inbox)))))
     if not show_progress:
         return process_inbox(inbox=inbox, out=out, as_of=as_of, config_path=config, lock_wait=wait)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -140,13 +145,14 @@ def run(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="基準日 YYYY-MM-DD（省略時は今日）"),
     config: Optional[Path] = typer.Option(None, "--config", help=f"設定ファイル（省略時は {CONFIG_NAME} があれば使用）"),
     wait: float = typer.Option(0.0, "--wait", help="他の処理が実行中のとき待つ秒数"),
+    workers: int = typer.Option(0, "--workers", help="読み取りの並列プロセス数（0 = ファイル数とCPU数から自動）"),
 ) -> None:
     """受信フォルダのファイルを読み取り、回答表とリスク登録簿を作成します。"""
     as_of_date = _parse_as_of(as_of)
     config_path = _config_path(config)
     try:
         _check_not_locked(out, wait)  # say so now, before Prefect's server spends seconds starting
-        summary = _run_once(inbox, out, as_of_date, config_path, wait)
+        summary = _run_once(inbox, out, as_of_date, config_path, wait, workers=workers)
     except Exception as exc:  # noqa: BLE001
         message = _run_error_message(exc)
         if message:
@@ -185,6 +191,44 @@ def watch(
     except KeyboardInterrupt:
         pass
     console.print("監視を終了しました。")
+
+
+@app.command()
+def server(
+    port: int = typer.Option(4200, "--port", help="待ち受けポート"),
+    host: str = typer.Option("127.0.0.1", "--host", help="待ち受けアドレス（他の PC のワーカーから使う場合は 0.0.0.0）"),
+) -> None:
+    """Prefect サーバーを起動したままにします。起動中は mdsgap run / watch が毎回の一時サーバー起動を省略します。"""
+    import subprocess
+    import sys
+
+    from pipeline.scale import api_healthy, record_server, server_file
+
+    api_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}/api"
+    if api_healthy(api_url):
+        record_server(api_url)
+        console.print(f"Prefect サーバーは既に起動しています: {api_url}")
+        return
+    cmd = [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)]
+    console.print(f"Prefect サーバーを起動します: {api_url}（Ctrl-C で停止）")
+    proc = subprocess.Popen(cmd)
+    try:
+        for _ in range(1200):
+            if proc.poll() is not None:
+                console.print("[red]Prefect サーバーを起動できませんでした。[/red]")
+                raise typer.Exit(1)
+            if api_healthy(api_url):
+                record_server(api_url)
+                console.print("起動しました。別の端末で mdsgap run を実行すると、このサーバーを使います。")
+                break
+            time.sleep(0.25)
+        proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait(timeout=30)
+    finally:
+        server_file().unlink(missing_ok=True)
+    console.print("Prefect サーバーを停止しました。")
 
 
 @rules_app.command("list")

@@ -131,10 +131,18 @@ def evaluate_rules(documents: list[Document], as_of: dt.date, config_path: Path 
     return list(evaluate(documents, as_of, rules_config))
 
 
-def _hash_candidates(paths: list[Path], store: Store, summary: RunSummary) -> tuple[list[tuple[Path, str]], list[Path]]:
-    """(path, sha256) to read, and files whose content is already stored or repeated in this batch."""
+def _remove_stale_temp_files(*folders: Path) -> None:
+    """Temporary files of an atomic write that a killed run left behind (the run lock is held: none is live)."""
+    for folder in folders:
+        for tmp in folder.glob(".mdsgap-*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+
+def _hash_candidates(paths: list[Path], store: Store, summary: RunSummary
+                     ) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
+    """(path, sha256) to read, and (path, sha256) of files whose content is already stored or repeated in this batch."""
     to_read: list[tuple[Path, str]] = []
-    duplicates: list[Path] = []
+    duplicates: list[tuple[Path, str]] = []
     seen: set[str] = set()
     for path in paths:
         try:
@@ -143,7 +151,7 @@ def _hash_candidates(paths: list[Path], store: Store, summary: RunSummary) -> tu
             summary.warnings.append(f"{path.name} を読み込めませんでした（{type(exc).__name__}）。次回再試行します。")
             continue
         if sha in seen or store.has_sha(sha):
-            duplicates.append(path)
+            duplicates.append((path, sha))
         else:
             seen.add(sha)
             to_read.append((path, sha))
@@ -162,6 +170,7 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
     with run_lock(out, wait=lock_wait), Store.open(out) as store:
         run_id = store.start_run(as_of)
         inbox.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temp_files(out, inbox / "failed")
 
         progress.emit("stage", text="受信フォルダを確認しています")
         candidates = discover(inbox)
@@ -169,7 +178,7 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         summary.waiting = [p.name for p in waiting]
         to_read, duplicates = _hash_candidates(stable, store, summary)
         summary.files_found = len(to_read) + len(duplicates)
-        summary.duplicates = [p.name for p in duplicates]
+        summary.duplicates = [p.name for p, _ in duplicates]
         progress.emit("files_found", total=len(to_read))
 
         timings = summary.timings
@@ -237,8 +246,10 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         for outcome in outcomes:
             # the kept outcomes hold no Document: a reason is what marks a failure
             _move(outcome.path, inbox, outcome.reason or None, summary)
-        for path in duplicates:
-            _move(path, inbox, None, summary)
+        # A repeat follows the first copy's outcome: a second copy of bad bytes is failed with the same reason.
+        reasons = {o.sha256: o.reason for o in outcomes}
+        for path, sha in duplicates:
+            _move(path, inbox, reasons.get(sha) or None, summary)
         stage_start = time.perf_counter()
         if reports:
             progress.emit("stage", text="報告書を作成しています")

@@ -73,9 +73,24 @@ def split_stable(paths: list[Path], interval: float = 1.0, rounds: int = 3,
     return stable, pending
 
 
+# Room left in a 255-byte file name for 「 (NN)」 and 「.error.txt」.
+MAX_NAME_BYTES = 255 - len(" (99)".encode()) - len(".error.txt".encode())
+
+
+def fit_name(name: str, limit: int = MAX_NAME_BYTES) -> str:
+    """Shorten a file name (UTF-8 safe, extension kept) so that its derived names still fit the file system."""
+    if len(name.encode("utf-8")) <= limit:
+        return name
+    stem, suffix = _split_name(name)
+    budget = limit - len(suffix.encode("utf-8")) - len("…".encode("utf-8"))
+    cut = stem.encode("utf-8")[:max(budget, 1)].decode("utf-8", errors="ignore")
+    return f"{cut}…{suffix}"
+
+
 def unique_destination(directory: Path, name: str) -> Path:
     """`directory/name`, or `name (2).ext`, `name (3).ext` … when taken. Never overwrites."""
     directory.mkdir(parents=True, exist_ok=True)
+    name = fit_name(name)
     candidate = directory / name
     if not candidate.exists():
         return candidate
@@ -109,10 +124,11 @@ def move_to_failed(path: Path, inbox: Path, reason: str) -> FailedMove:
     """Move a file that could not be read to failed/ with `<name>.error.txt` (Japanese reason) beside it."""
     failed = Path(inbox) / FAILED_DIR
     dest = unique_destination(failed, path.name)
-    # The error file follows the moved name so that `a (2).pdf` gets `a (2).pdf.error.txt`.
-    error_file = unique_destination(failed, dest.name + ".error.txt")
-    atomic_write_text(error_file, reason.rstrip() + "\n")
     os.replace(path, dest)
+    # The reason follows the moved name (`a (2).pdf` gets `a (2).pdf.error.txt`) and is written after the move:
+    # a run killed in between leaves the file in failed/ without its reason, never a reason without its file.
+    error_file = dest.with_name(dest.name + ".error.txt")
+    atomic_write_text(error_file, reason.rstrip() + "\n")
     return FailedMove(dest, error_file)
 
 

@@ -24,7 +24,8 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Call `write(tmp)` on a temp file in the same folder, then os.replace it onto `path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix + ".tmp", dir=path.parent)
+    # A short fixed prefix: the temporary name must fit the file system even when `path`'s name is at its limit.
+    fd, tmp_name = tempfile.mkstemp(prefix=".mdsgap-", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:

@@ -2,7 +2,7 @@
 
 Unit part (fast): every file of `samples.hostile.build_hostile` is read or refused with its documented
 kind and a Japanese reason; lock/temp files are never candidates; XML attacks do not leak or explode.
-Known holes are strict xfails whose reason names the fix.
+Holes it found are fixed; each keeps its test as a regression test.
 
 Integration part (one module fixture, `mdsgap run` as a subprocess, ~2 min): the held-out hostile set
 with the sample builder's good files; then, with reviewer edits in the register and a new batch in the
@@ -97,9 +97,6 @@ def test_external_entities_and_entity_bombs_are_not_expanded(tmp_path):
         assert hostile.XXE_MARKER not in text and "lollollol" not in text
 
 
-@pytest.mark.xfail(strict=True, reason="readers/docx.py never checks the package before python-docx inflates every "
-                   "part (_DOCX_MAX_BYTES is unused): call xlsx.check_package-like limits (total, XML bytes, ratio "
-                   "400:1 for parts >10 MB, member count) in _open_package and raise kind='too_large'")
 def test_docx_zip_bomb_is_refused_before_inflating(tmp_path):
     path = tmp_path / "爆弾.docx"
     path.write_bytes(hostile.zip_bomb(hostile.good_docx_bytes(tmp_path), "word/media/padding.bin", 64 << 20))
@@ -108,11 +105,8 @@ def test_docx_zip_bomb_is_refused_before_inflating(tmp_path):
     assert err.value.kind == "too_large"
 
 
-@pytest.mark.xfail(strict=True, reason="readers/pdf.py read_pdf: `with pdf:` calls pdfplumber close(), which walks "
-                   "pdf.pages again and re-raises MalformedPDFException over our ExtractionError. Replace `with pdf:` "
-                   "by try/finally that closes quietly (try: pdf.close() except Exception: pass); and let "
-                   "readers._dispatch turn any other reader exception into ExtractionError(kind='corrupt')")
 def test_pdf_with_broken_mediabox_is_a_documented_failure(tmp_path):
+    """Found by the fuzzer: pdfplumber's close() re-raised over the ExtractionError (fixed in readers/pdf.py)."""
     pdf = hostile.good_pdf_bytes(tmp_path)
     path = tmp_path / "壊れたMediaBox.pdf"
     path.write_bytes(pdf.replace(b"/MediaBox [ 0 0 595.2756 841.8898 ]", b"/MediaBox [ 0 0 595.2 /X 841.8898 ]"))
@@ -121,10 +115,6 @@ def test_pdf_with_broken_mediabox_is_a_documented_failure(tmp_path):
     assert err.value.kind == "corrupt"
 
 
-@pytest.mark.xfail(strict=True, reason="pipeline/inbox.py move_to_failed: '<name>.error.txt' of a 250-byte name "
-                   "exceeds the 255-byte limit (OSError ENAMETOOLONG), the file stays in the inbox and is re-read "
-                   "every run. Shorten the destination stem (UTF-8 safe) so that dest name + '.error.txt' and "
-                   "' (n)' fit in 255 bytes; the same in unique_destination for processed/")
 def test_bad_file_with_a_very_long_name_is_quarantined(tmp_path):
     path = tmp_path / hostile.long_name(250, ".pdf")
     path.write_bytes(b"%PDF-1.4 broken")
@@ -133,10 +123,6 @@ def test_bad_file_with_a_very_long_name_is_quarantined(tmp_path):
     assert not path.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="pipeline/inbox.py move_to_failed: a run killed between writing "
-                   "'bad.pdf.error.txt' and moving 'bad.pdf' leaves an orphan reason; the next run then writes "
-                   "'bad.pdf.error (2).txt' beside 'bad.pdf'. Name the reason dest.name + '.error.txt' and "
-                   "overwrite it (dest is new, so any file of that name is an orphan), or move first and write after")
 def test_interrupted_quarantine_keeps_the_reason_beside_the_file(tmp_path):
     (tmp_path / "failed").mkdir()
     (tmp_path / "failed" / "bad.pdf.error.txt").write_text("前回の理由\n", encoding="utf-8")  # killed before the move
@@ -397,10 +383,6 @@ def test_held_out_set_every_good_file_read_every_bad_file_quarantined(scenario):
     assert _places(inbox, rec["good_copy"]) == ["processed"]
 
 
-@pytest.mark.xfail(strict=True, reason="pipeline/flow.py: a second copy of the same bad bytes in one batch is "
-                   "counted as a duplicate and moved to processed/ without a reason. In _hash_candidates only treat "
-                   "store.has_sha (stored documents) as done; for a repeat within the batch, move it with the "
-                   "first copy's outcome (failed/ + reason when that one failed)")
 def test_second_copy_of_a_bad_file_is_quarantined_too(scenario):
     assert _places(scenario["inbox"], scenario["bad_copy"]) == ["failed"]
 

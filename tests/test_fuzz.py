@@ -114,8 +114,6 @@ def test_mutated_docx_never_crashes(mutation, suffix):
     outcome(apply_zip(base("docx"), mutation), suffix)
 
 
-@pytest.mark.xfail(strict=True, reason="readers/pdf.py: `with pdf:` re-raises MalformedPDFException from "
-                   "pdfplumber's close() after the ExtractionError (see test_faults.py::test_pdf_with_broken_mediabox)")
 @PDF_FUZZ
 @given(mutation=byte_mutation, suffix=st.sampled_from([".pdf", ".xlsx"]))
 def test_mutated_pdf_never_crashes(mutation, suffix):
@@ -134,6 +132,5 @@ def test_zz_fuzz_summary(capsys):
     """Runs last in this file: how many inputs the fuzzer tried and how they ended."""
     with capsys.disabled():
         print(f"\nfuzz: {STATS['inputs']} mutated inputs: {STATS['documents']} read, {STATS['refused']} refused "
-              "with a Japanese reason, {STATS['crashes']} crashes "
-              "(known: the PDF close bug, test marked xfail)")
+              f"with a Japanese reason, {STATS['crashes']} crashes")
     assert STATS["inputs"] >= 1

@@ -451,12 +451,12 @@ def test_bad_files_raise_extraction_error(tmp_path):
 
 
 def test_oversized_package_is_refused(tmp_path, monkeypatch):
-    import extractors.readers.docx as docx_reader
+    from extractors.readers import ziplimits
 
     doc = Document()
     doc.add_paragraph("はい")
     path = save(doc, tmp_path)
-    monkeypatch.setattr(docx_reader, "_DOCX_MAX_BYTES", 10_000)
+    monkeypatch.setattr(ziplimits, "MAX_UNCOMPRESSED", 10_000)
     with pytest.raises(ExtractionError) as e:
         read_docx(path)
     assert e.value.kind == "too_large"

@@ -25,6 +25,7 @@ from lxml import etree
 
 from extractors.grid import CHECKED_BOX, UNCHECKED_BOX, Cell, Grid, Mark, Table
 from extractors.model import ExtractionError
+from extractors.readers import ziplimits
 
 # --- namespaces -------------------------------------------------------------------------------
 
@@ -85,7 +86,6 @@ _SYMBOL_FONTS: dict[str, dict[int, str]] = {
 
 _OFF = {"0", "false", "off", "none"}
 _CIRCLE_ENCLOSURES = set("○◯〇⭕")
-_DOCX_MAX_BYTES = 300 * 1024 * 1024  # uncompressed
 
 
 # --- run formatting through styles ------------------------------------------------------------
@@ -1027,16 +1027,7 @@ def _is_strict(path: Path) -> bool:
 
 def _refuse_oversized(path: Path):
     """A zip that inflates beyond what any form needs (a zip bomb, or embedded video) is refused."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            total = sum(info.file_size for info in zf.infolist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise ExtractionError(f"{path.name}: Word (DOCX) ファイルとして読めません（ZIP が壊れています）。",
-                              kind="corrupt") from exc
-    if total > _DOCX_MAX_BYTES:
-        raise ExtractionError(
-            f"{path.name}: 展開後のサイズが大きすぎます（{total // (1024 * 1024)} MB）。開示書としては読み込みません。",
-            kind="too_large")
+    ziplimits.check_package(path, "Word", f"{path.name}: Word (DOCX) ファイルとして読めません（ZIP が壊れています）。")
 
 
 def read_docx(path: Path | str) -> Grid:

@@ -38,11 +38,9 @@ from openpyxl.utils.cell import range_boundaries, range_to_tuple
 
 from extractors.grid import CHECKED_BOX, UNCHECKED_BOX, Cell, Grid, Mark, Table
 from extractors.model import ExtractionError
+from extractors.readers import ziplimits
 
 MAX_CELLS = 200_000  # rows × columns of one sheet's used range
-MAX_UNCOMPRESSED = 500 * 1024 * 1024  # bytes, whole package (pictures included)
-MAX_XML = 100 * 1024 * 1024  # bytes of XML parts: what openpyxl must parse (a real form: < 2 MB)
-MAX_RATIO = 400  # uncompressed / compressed for a large part: a zip bomb
 MAX_SHAPES = 5_000  # per drawing
 
 NS = {
@@ -98,21 +96,7 @@ def read_xlsx(path: Path | str) -> Grid:
 
 def check_package(path: Path) -> None:
     """Refuse zip bombs and absurd packages before openpyxl inflates them."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise ExtractionError(MSG_CORRUPT, "corrupt") from exc
-    total = sum(i.file_size for i in infos)
-    xml = sum(i.file_size for i in infos if i.filename.endswith((".xml", ".rels", ".vml")))
-    bomb = any(i.file_size > 10 * 1024 * 1024 and i.file_size > MAX_RATIO * max(i.compress_size, 1)
-               for i in infos)
-    if total > MAX_UNCOMPRESSED or xml > MAX_XML or bomb or len(infos) > 20_000:
-        raise ExtractionError(
-            f"Excel ファイルの展開後のサイズが大きすぎます（{total // (1024 * 1024)} MB）。"
-            "開示書として想定される大きさを超えているため読み取りを中止しました。事業者に内容の確認を依頼してください。",
-            "too_large",
-        )
+    ziplimits.check_package(path, "Excel", MSG_CORRUPT)
 
 
 # --------------------------------------------------------------------------- package structure

@@ -1,0 +1,181 @@
+"""Throughput and scale-out: bench corpus copies, the warm extraction pool, bounded report inputs, the
+reports cache, and the flow against a real Prefect server and on a local Dask cluster."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from extractors import file_sha256
+from pipeline.bench import make_corpus, tree_rss_mb
+from pipeline.scale import extract_here_or_in_pool, extract_timed, make_task_runner, shutdown_pool, use_local_pool
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _pick(sample_inbox: Path) -> list[Path]:
+    """One good xlsx, docx and pdf sample, plus one broken file."""
+    good = [p for p in sorted(sample_inbox.iterdir()) if not p.name.endswith(".truth.json")
+            and json.loads(p.with_name(p.name + ".truth.json").read_text("utf-8")).get("expect_failure") is None
+            if p.with_name(p.name + ".truth.json").exists()]
+    by_suffix = {}
+    for p in good:
+        by_suffix.setdefault(p.suffix.lower(), p)
+    picked = [by_suffix[s] for s in (".xlsx", ".docx", ".pdf") if s in by_suffix]
+    assert len(picked) >= 2, sorted(by_suffix)
+    return picked
+
+
+def _answers(doc) -> list[tuple[str, str, str]]:
+    return [(it.item_id, it.answer, it.remark) for it in doc.items]
+
+
+def test_bench_copies_have_new_hashes_and_read_the_same(sample_inbox, tmp_path):
+    sources = _pick(sample_inbox)
+    corpus = make_corpus(sources, 2 * len(sources), tmp_path / "inbox")
+    assert len({file_sha256(p) for p in corpus} | {file_sha256(p) for p in sources}) == 3 * len(sources)
+    for copy in corpus:
+        original = next(s for s in sources if copy.name.endswith(s.name))
+        doc, reason, _, _ = extract_timed(copy, file_sha256(copy))
+        ref, _, _, _ = extract_timed(original, file_sha256(original))
+        assert doc is not None, reason
+        assert _answers(doc) == _answers(ref) and doc.items
+
+
+def test_warm_pool_gives_the_same_documents_and_failures(sample_inbox, tmp_path):
+    files = _pick(sample_inbox)
+    broken = tmp_path / "壊れた.xlsx"
+    broken.write_bytes(b"PK\x03\x04 truncated")
+    try:
+        use_local_pool(2)
+        pooled = [extract_here_or_in_pool(p, file_sha256(p)) for p in files + [broken]]
+        assert tree_rss_mb() > 0
+    finally:
+        use_local_pool(1)
+        shutdown_pool()
+    inline = [extract_timed(p, file_sha256(p)) for p in files]
+    for (doc, _, _, timings), (ref, _, _, _) in zip(pooled, inline):
+        assert _answers(doc) == _answers(ref)
+        assert timings["read"] >= 0 and "interpret" in timings
+    doc, reason, kind, _ = pooled[-1]
+    assert doc is None and kind == "corrupt" and "壊れて" in reason
+
+
+def test_reports_get_only_the_directly_replaced_submission(document_factory, tmp_path):
+    from pipeline.flow import previous_documents
+    from pipeline.store import Store
+
+    with Store.open(tmp_path) as store:
+        for i, created in enumerate([dt.date(2023, 4, 1), dt.date(2024, 4, 1), dt.date(2025, 4, 1)]):
+            store.save_document(document_factory(created=created, sha=str(i) * 64, source_file=f"v{i}.xlsx"))
+        store.save_document(document_factory(vendor="別会社", sha="9" * 64))
+        previous = previous_documents(store)
+    assert [d.source_file for d in previous] == ["v1.xlsx"]
+
+
+def test_reports_are_rewritten_only_when_their_inputs_change(document_factory, tmp_path):
+    from pipeline.flow import REPORTS_STAMP, RunSummary, write_reports_if_changed
+    from pipeline.store import Store
+
+    with Store.open(tmp_path) as store:
+        store.save_document(document_factory())
+        first = write_reports_if_changed(store, tmp_path, RunSummary(as_of="2025-10-01"))
+        assert first and (tmp_path / REPORTS_STAMP).is_file()
+        stamps = {p: p.stat().st_mtime_ns for p in first}
+        time.sleep(0.02)
+        again = RunSummary(as_of="2025-10-01")
+        assert write_reports_if_changed(store, tmp_path, again) == first
+        assert {p: p.stat().st_mtime_ns for p in first} == stamps and again.outputs
+        store.save_document(document_factory(created=dt.date(2025, 4, 1), sha="b" * 64))  # a re-submission
+        changed = write_reports_if_changed(store, tmp_path, RunSummary(as_of="2025-10-01"))
+        assert any(p.stat().st_mtime_ns != stamps.get(p) for p in changed)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/health", timeout=1) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def _small_inbox(sample_inbox: Path, dest: Path) -> list[str]:
+    dest.mkdir(parents=True)
+    names = []
+    for p in _pick(sample_inbox):
+        shutil.copy(p, dest / p.name)
+        names.append(p.name)
+    return names
+
+
+def test_flow_runs_against_a_prefect_server_on_loopback(sample_inbox, tmp_path):
+    """`prefect server start` with its own PREFECT_HOME; `mdsgap run` (2 warm worker processes) uses it."""
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               PREFECT_LOGGING_LEVEL="WARNING")
+    server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                               "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not _healthy(api):
+            assert server.poll() is None and time.monotonic() < deadline, "Prefect サーバーが起動しません"
+            time.sleep(0.25)
+        names = _small_inbox(sample_inbox, tmp_path / "inbox")
+        run = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", "--inbox", str(tmp_path / "inbox"),
+                              "--out", str(tmp_path / "out"), "--as-of", "2025-10-01", "--workers", "2"],
+                             env=dict(env, PREFECT_API_URL=api), cwd=ROOT, capture_output=True, text=True,
+                             timeout=300)
+        assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+        assert "Starting temporary server" not in run.stdout + run.stderr
+        answers = pd.read_csv(tmp_path / "out" / "answers.csv", encoding="utf-8-sig", dtype=str)
+        # Every file read and moved; answers hold the current ones (a later checklist may replace another).
+        assert sorted(p.name for p in (tmp_path / "inbox" / "processed").iterdir()) == sorted(names), run.stdout
+        assert f"新たに読み取ったファイル: {len(names)} 件" in run.stdout
+        assert len(answers) > 0 and set(answers["source_file"]) <= set(names)
+        req = urllib.request.Request(api + "/flow_runs/filter", data=b"{}", method="POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            runs = json.load(resp)
+        assert [r["state_type"] for r in runs] == ["COMPLETED"]
+        req = urllib.request.Request(api + "/task_runs/filter", data=b"{}", method="POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            tasks = [t["name"] for t in json.load(resp)]
+        assert sorted(t for t in tasks if t.startswith("extract-")) == sorted(f"extract-{n}" for n in names)
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+
+
+def test_flow_on_a_local_dask_cluster(sample_inbox, prefect_harness, tmp_path):
+    pytest.importorskip("prefect_dask")
+    from pipeline.flow import process_inbox
+
+    names = _small_inbox(sample_inbox, tmp_path / "inbox")
+    runner = make_task_runner(2, "dask")
+    assert type(runner).__name__ == "DaskTaskRunner"
+    summary = process_inbox.with_options(task_runner=runner)(
+        inbox=tmp_path / "inbox", out=tmp_path / "out", as_of=dt.date(2025, 10, 1), reports=False)
+    assert sorted(summary.read) == sorted(names) and not summary.failures
+    assert summary.timings["read"] > 0 and summary.timings["extract"] > 0
+    answers = pd.read_parquet(tmp_path / "out" / "answers.parquet")
+    assert set(answers["source_file"]) <= set(names) and len(answers) == summary.answer_rows > 0
