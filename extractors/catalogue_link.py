@@ -14,21 +14,26 @@ def join_reasons(a: str, b: str) -> str:
 
 
 def resolve_checklist_sections(items: list[Item], form: Form | None) -> None:
-    """「(4)」 printed without its section: the catalogue item with that number and the closest text gives it."""
+    """「(4)」 printed without its section: the catalogue item with that number and the closest text gives it.
+
+    The section of such a row came from context (a section row above, a merged section column), which a
+    retyped or scanned form can lose; the catalogue text decides when it is clear.
+    """
     if form is None:
         return
     for item in items:
-        m = re.match(r"^\((\d{1,2})\)(-\d)?$", item.item_id)
-        if not m:
+        m = re.match(r"^(\d{1,2})?\((\d{1,2})\)(-\d)?$", item.item_id)
+        printed_section = re.match(r"^\s*\d", item.number_printed or "")
+        if not m or (m.group(1) and printed_section):
             continue
-        suffix = f"({m.group(1)})"
+        suffix = f"({m.group(2)})"
         candidates = [c for c in form.items if c.number.endswith(suffix) and not c.parent]
         if not candidates:
             continue
         best = max(candidates, key=lambda c: _sim(item.question, c))
-        if _sim(item.question, best) >= 50 or len({c.number for c in candidates}) == 1:
+        if _sim(item.question, best) >= 50 or (not m.group(1) and len({c.number for c in candidates}) == 1):
             item.section = best.number.split("(")[0]
-            item.item_id = best.number + (m.group(2) or "")
+            item.item_id = best.number + (m.group(3) or "")
 
 
 def finalise_ids(items: list[Item], family: str) -> None:

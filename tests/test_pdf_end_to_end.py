@@ -32,17 +32,11 @@ SCANS = [f"{Path(src).stem}_{suffix}.pdf" for src, suffix in SCAN_SOURCES]
 
 # Cases where the reader's grid is right and the interpreter (owned by the lead) mis-reads it; strict, so
 # the test reports when the interpreter is fixed. Grid dumps are in the PDF helper's report.
-INTERPRETER_CASES = {
-    "いろはメディカル_放射線情報システム_MDS.xlsx.pdf":
-        "first bullet row after the header repeated on a new page (12.3.1.1/IP-VPN) is dropped",
-}
+INTERPRETER_CASES: dict[str, str] = {}
 
 
 # Scan cases the scan reader does not get right yet (no confident wrong answer, but items lost).
-SCAN_CASES = {
-    "pdf_checklist_r5_scan_rot90.pdf":
-        "quarter-turned checklist: the section column merged over many rows is lost, items come out as 1(n)",
-}
+SCAN_CASES: dict[str, str] = {}
 
 
 def _pages(path: Path) -> int:
