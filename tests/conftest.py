@@ -21,10 +21,6 @@ from extractors.model import Document, Item, Location  # noqa: E402
 @pytest.fixture(scope="session")
 def sample_inbox(tmp_path_factory) -> Path:
     """The project's sample vendor files, built once by `python -m samples.build --out <tmp>`."""
-    try:
-        import samples.build  # noqa: F401
-    except ImportError:
-        pytest.skip("samples.build がまだありません")
     out = tmp_path_factory.mktemp("samples") / "inbox"
     out.mkdir()
     proc = subprocess.run([sys.executable, "-m", "samples.build", "--out", str(out)], cwd=ROOT,
@@ -64,3 +60,13 @@ def make_document(vendor: str = "株式会社テストメディカル", product:
 @pytest.fixture
 def document_factory():
     return make_document
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI every system package is installed by the set-up: a skipped test there is a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"CI ではテストをスキップできません: {report.longrepr}"
