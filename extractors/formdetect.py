@@ -96,6 +96,7 @@ HEADER_LABELS: dict[str, str] = {
     "作成日": "created", "作成年月日": "created", "記入日": "created", "確認日": "created", "回答日": "created",
     "提出日": "created", "記入年月日": "created",
     "担当者": "contact", "記入者": "contact", "部署": "department",
+    "医療機関名": "facility", "医療機関名称": "facility", "施設名": "facility", "病院名": "facility",
 }
 
 
