@@ -18,6 +18,15 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 from extractors.model import Document, Item, Location  # noqa: E402
 
 
+def subprocess_env(prefect_home: Path, **extra: str) -> dict[str, str]:
+    """Environment for a `mdsgap` subprocess: its own embedded Prefect, never a server URL this test process
+    happened to point at (a harness or a test server that may be gone by then)."""
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env.update(PREFECT_HOME=str(prefect_home), PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="90", PREFECT_LOGGING_LEVEL="WARNING", **extra)
+    return env
+
+
 @pytest.fixture(scope="session")
 def sample_inbox(tmp_path_factory) -> Path:
     """The project's sample vendor files, built once by `python -m samples.build --out <tmp>`."""

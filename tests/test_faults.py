@@ -19,7 +19,6 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -32,6 +31,7 @@ from extractors import extract
 from extractors.model import Document, ExtractionError
 from pipeline.inbox import discover, move_to_failed
 from samples import hostile
+from tests.conftest import subprocess_env
 
 ROOT = Path(__file__).resolve().parent.parent
 MDSGAP = ROOT / ".venv" / "bin" / "mdsgap"
@@ -136,9 +136,7 @@ def test_interrupted_quarantine_keeps_the_reason_beside_the_file(tmp_path):
 # ----------------------------------------------------------------------------------- integration part
 
 def _env(prefect_home: Path) -> dict:
-    return dict(os.environ, PREFECT_HOME=str(prefect_home), PREFECT_SERVER_ANALYTICS_ENABLED="false",
-                PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="90", PREFECT_LOGGING_LEVEL="WARNING",
-                COLUMNS="200")
+    return subprocess_env(prefect_home, COLUMNS="200")
 
 
 def _start(inbox: Path, out: Path, env: dict, as_of: str, log: Path) -> subprocess.Popen:

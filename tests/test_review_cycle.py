@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from pipeline.register import SHEET_REGISTER
 from pipeline.report_names import safe_name
 from pipeline.reports import REPORTS_DIR
 from samples.build import build
+from tests.conftest import subprocess_env
 from samples.resubmission import build_resubmission, original_medinext_mds
 from tests.test_memo import SOFFICE, docx_to_pdf_text
 from tests.test_reports import CHROMIUM, html_to_pdf_text, squash
@@ -98,9 +98,7 @@ class Cycle:
 @pytest.fixture(scope="module")
 def cycle(tmp_path_factory) -> Cycle:
     work = tmp_path_factory.mktemp("review_cycle")
-    env = {**os.environ, "PREFECT_HOME": str(work / "prefect_home"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90", "PREFECT_LOGGING_LEVEL": "WARNING",
-           "PYTHONPATH": str(ROOT)}
+    env = subprocess_env(work / "prefect_home", PYTHONPATH=str(ROOT))
     samples, inbox, out = work / "samples", work / "inbox", work / "out"
     build(samples, only="medinext", legacy=False, pdf=False)
     build(samples, only="clearmedical", legacy=False, pdf=False)

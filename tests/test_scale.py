@@ -125,24 +125,26 @@ def _small_inbox(sample_inbox: Path, dest: Path) -> list[str]:
 
 
 def test_flow_runs_against_a_prefect_server_on_loopback(sample_inbox, tmp_path):
-    """`prefect server start` with its own PREFECT_HOME; `mdsgap run` (2 warm worker processes) uses it."""
+    """`mdsgap server` (= `prefect server start` on loopback, own PREFECT_HOME) records its URL; a later
+    `mdsgap run` (2 warm worker processes) finds it and starts no temporary server of its own."""
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
                PREFECT_LOGGING_LEVEL="WARNING")
-    server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                               "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, start_new_session=True)
+    server = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "server", "--port", str(port)], env=env,
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    record = tmp_path / "prefect" / "mdsgap-server.json"
     try:
         deadline = time.monotonic() + 120
-        while not _healthy(api):
+        while not (_healthy(api) and record.is_file()):
             assert server.poll() is None and time.monotonic() < deadline, "Prefect サーバーが起動しません"
             time.sleep(0.25)
+        assert json.loads(record.read_text("utf-8"))["api_url"] == api
         names = _small_inbox(sample_inbox, tmp_path / "inbox")
         run = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", "--inbox", str(tmp_path / "inbox"),
                               "--out", str(tmp_path / "out"), "--as-of", "2025-10-01", "--workers", "2"],
-                             env=dict(env, PREFECT_API_URL=api), cwd=ROOT, capture_output=True, text=True,
+                             env=env, cwd=ROOT, capture_output=True, text=True,
                              timeout=300)
         assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
         assert "Starting temporary server" not in run.stdout + run.stderr
@@ -162,8 +164,9 @@ def test_flow_runs_against_a_prefect_server_on_loopback(sample_inbox, tmp_path):
             tasks = [t["name"] for t in json.load(resp)]
         assert sorted(t for t in tasks if t.startswith("extract-")) == sorted(f"extract-{n}" for n in names)
     finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
+        server.terminate()  # SIGTERM: mdsgap server stops its Prefect server and removes the record
+        server.wait(timeout=60)
+    assert not record.exists() and not _healthy(api)
 
 
 def test_flow_on_a_local_dask_cluster(sample_inbox, prefect_harness, tmp_path):
