@@ -293,7 +293,8 @@ def bench(n: int, workers: int, runner: str, scan: bool, legacy: bool, keep: boo
         "pipeline_s": wall, "flow_body_s": timings.get("flow", wall), "prefect_overhead_s": overhead,
         "server_start_s": server_start, "stages_s": timings,
         "docs_per_s": docs / wall if wall else 0.0,
-        "pages_per_s": summary.pages / timings["extract"] if summary.pages and timings.get("extract") else 0.0,
+        # per worker: PDF pages over the worker seconds spent on PDFs
+        "pages_per_s": summary.pages / timings["pdf"] if summary.pages and timings.get("pdf") else 0.0,
         "baseline_s": baseline.seconds, "baseline_by_format_s": baseline.by_format,
         "baseline_pdf_pages": baseline.pdf_pages,
         "ratio": wall / baseline.seconds if baseline.seconds else float("nan"),
@@ -315,7 +316,7 @@ def report(r: dict) -> None:
     print(f"書類: {r['documents']} 件（読取 {r['read_ok']} / 失敗 {r['failed']}、項目 {r['items']}）  "
           f"PDF {r['pdf_files']} 件 {r['pdf_pages']} ページ")
     print(f"パイプライン全体: {_fmt(r['pipeline_s'])}   {r['docs_per_s']:.1f} 書類/秒   "
-          f"PDF {r['pages_per_s']:.1f} ページ/秒")
+          f"PDF {r['pages_per_s']:.1f} ページ/秒（1ワーカーあたり）")
     print(f"  段階別: 読込 {st.get('read', 0):.2f}s + 解釈 {st.get('interpret', 0):.2f}s（ワーカー合計）"
           f" → 抽出ループ {st.get('extract', 0):.2f}s（保存 {st.get('store', 0):.2f}s 含む）")
     print(f"          ルール {st.get('rules', 0):.2f}s  回答表 {st.get('answers', 0):.2f}s  "

@@ -209,9 +209,15 @@ def server(
         record_server(api_url)
         console.print(f"Prefect サーバーは既に起動しています: {api_url}")
         return
+    import signal
+
+    def _stop(_signum, _frame):  # a service manager's SIGTERM stops it like Ctrl-C
+        raise KeyboardInterrupt
+
     cmd = [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)]
     console.print(f"Prefect サーバーを起動します: {api_url}（Ctrl-C で停止）")
     proc = subprocess.Popen(cmd)
+    signal.signal(signal.SIGTERM, _stop)
     try:
         for _ in range(1200):
             if proc.poll() is not None:

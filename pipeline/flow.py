@@ -56,7 +56,8 @@ class RunSummary:
     outputs: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     # Seconds per stage: read / interpret (summed over documents, in the workers), extract (wall time of
-    # the extraction loop, storing included), store, rules, answers, register, reports, flow (whole body).
+    # the extraction loop, storing included), store, rules, answers, register, reports, flow (whole body);
+    # pdf: worker seconds spent on the PDFs read (for pages per second).
     timings: dict[str, float] = field(default_factory=dict)
     pages: int = 0  # PDF pages read (for pages per second)
 
@@ -202,7 +203,10 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
             if outcome.document is not None:
                 summary.read.append(outcome.path.name)
                 summary.items_read += len(outcome.document.items)
-                summary.pages += _page_count(outcome.document)
+                pages = _page_count(outcome.document)
+                if pages:
+                    summary.pages += pages
+                    timings["pdf"] = timings.get("pdf", 0.0) + sum(outcome.timings.values())
             else:
                 store.record_failure(outcome.path.name, outcome.reason, outcome.kind, outcome.sha256)
                 summary.failures.append((outcome.path.name, outcome.reason))
