@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 
 from extractors.model import Document, ExtractionError, Item, Location
@@ -17,11 +18,23 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def extract(path: Path | str, sha256: str | None = None) -> Document:
-    """Read one vendor file and interpret it. Raises ExtractionError (Japanese message) for bad input."""
+def extract(path: Path | str, sha256: str | None = None, timings: dict[str, float] | None = None) -> Document:
+    """Read one vendor file and interpret it. Raises ExtractionError (Japanese message) for bad input.
+
+    `timings`, when given, receives the seconds spent reading ("read") and interpreting ("interpret").
+    """
     from extractors.interpret import interpret
     from extractors.readers import read
 
     path = Path(path)
-    grid = read(path)
-    return interpret(grid, sha256 or file_sha256(path))
+    timings = {} if timings is None else timings
+    start = time.perf_counter()
+    try:
+        grid = read(path)
+    finally:
+        timings["read"] = time.perf_counter() - start
+    start = time.perf_counter()
+    try:
+        return interpret(grid, sha256 or file_sha256(path))
+    finally:
+        timings["interpret"] = time.perf_counter() - start

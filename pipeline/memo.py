@@ -131,8 +131,9 @@ class MemoWriter:
     def __init__(self, template: Path):
         self.doc = docx.Document(str(template))
         self.marker = next((p for p in self.doc.paragraphs if p.text.strip() == BODY_MARKER), None)
-        names = {s.name for s in self.doc.styles if s.type == WD_STYLE_TYPE.PARAGRAPH}
-        self.styles = names
+        # name -> style object, looked up once: python-docx searches every style on each `doc.styles[name]`.
+        self.styles = {s.name: s for s in self.doc.styles if s.type == WD_STYLE_TYPE.PARAGRAPH}
+        self.table_grid = next((s for s in self.doc.styles if s.name == "Table Grid"), None)
 
     def _style(self, name: str, fallback: str = "Normal") -> str | None:
         for candidate in (name, fallback, "Normal"):
@@ -147,7 +148,7 @@ class MemoWriter:
             p = self.doc.add_paragraph()
         st = self._style(style)
         if st:
-            p.style = self.doc.styles[st]
+            p.style = self.styles[st]
         if bold_prefix:
             p.add_run(bold_prefix).bold = True
         if text:
@@ -159,8 +160,8 @@ class MemoWriter:
 
     def table(self, header: list[str], rows: list[list[str]], widths_mm: list[float] | None = None):
         table = self.doc.add_table(rows=1, cols=len(header))
-        if "Table Grid" in {s.name for s in self.doc.styles}:
-            table.style = self.doc.styles["Table Grid"]
+        if self.table_grid is not None:
+            table.style = self.table_grid
         for cell, text in zip(table.rows[0].cells, header):
             cell.text = ""
             cell.paragraphs[0].add_run(text).bold = True

@@ -7,6 +7,8 @@ writes `<out>/reports/<vendor>__<product>.html` and `<out>/index.html`. Pages ar
 """
 from __future__ import annotations
 
+import functools
+
 import datetime as dt
 from collections import Counter
 from pathlib import Path
@@ -29,8 +31,9 @@ INDEX_NAME = "index.html"
 ALL_PRODUCTS = "全製品"
 
 
+@functools.cache
 def template_env() -> Environment:
-    """Jinja2 with autoescape on for every template (vendor text is never trusted)."""
+    """Jinja2 with autoescape on for every template (vendor text is never trusted); compiled templates cached."""
     return Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True, undefined=StrictUndefined,
                        trim_blocks=True, lstrip_blocks=True)
 

@@ -24,7 +24,6 @@ import json
 import multiprocessing
 import os
 import threading
-import time
 import urllib.request
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -137,29 +136,20 @@ def shutdown_pool() -> None:
 
 
 def extract_timed(path: Path, sha256: str) -> tuple[object, str, str, dict[str, float]]:
-    """read → interpret (as extractors.extract does), timed: (Document | None, reason, kind, timings).
+    """extractors.extract, timed: (Document | None, reason, kind, timings).
 
     Failures are returned, not raised: one bad file never stops the run.
     """
-    from extractors.interpret import interpret
+    from extractors import extract
     from extractors.model import ExtractionError
-    from extractors.readers import read
     from pipeline.inbox import failure_reason
 
     timings: dict[str, float] = {}
-    start = time.perf_counter()
     try:
-        grid = read(path)
-        timings["read"] = time.perf_counter() - start
-        start = time.perf_counter()
-        document = interpret(grid, sha256)
-        timings["interpret"] = time.perf_counter() - start
-        return document, "", "", timings
+        return extract(path, sha256, timings), "", "", timings
     except ExtractionError as exc:
-        timings.setdefault("read", time.perf_counter() - start)
         return None, failure_reason(exc), exc.kind, timings
     except Exception as exc:  # noqa: BLE001 - anything a reader throws is that file's failure
-        timings.setdefault("read", time.perf_counter() - start)
         return None, failure_reason(exc), type(exc).__name__, timings
 
 
