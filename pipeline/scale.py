@@ -20,9 +20,11 @@ processes warm up once, and how a run finds an already running Prefect server in
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import multiprocessing
 import os
+import signal
 import threading
 import urllib.request
 from concurrent.futures import ProcessPoolExecutor
@@ -135,8 +137,42 @@ def shutdown_pool() -> None:
             _pool = None
 
 
+class FileTimeLimit(Exception):
+    """One file took longer than the per-file limit."""
+
+
+def file_time_limit() -> float:
+    """Seconds one file may take to read (MDSGAP_FILE_TIME_LIMIT, default 300; 0 = no limit)."""
+    try:
+        return max(0.0, float(os.environ.get("MDSGAP_FILE_TIME_LIMIT", "300")))
+    except ValueError:
+        return 300.0
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float):
+    """Raise FileTimeLimit after `seconds` — where a signal can be delivered: the main thread of a process,
+    which is where the warm pool's workers run each file. In a thread of the flow process (small runs that stay
+    in one process) the limit cannot interrupt the reader; LibreOffice and Tesseract keep their own timeouts."""
+    usable = seconds > 0 and hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def _expired(signum, frame):
+        raise FileTimeLimit()
+
+    previous = signal.signal(signal.SIGALRM, _expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def extract_timed(path: Path, sha256: str) -> tuple[object, str, str, dict[str, float]]:
-    """extractors.extract, timed: (Document | None, reason, kind, timings).
+    """extractors.extract, timed and time-limited: (Document | None, reason, kind, timings).
 
     Failures are returned, not raised: one bad file never stops the run.
     """
@@ -145,8 +181,14 @@ def extract_timed(path: Path, sha256: str) -> tuple[object, str, str, dict[str, 
     from pipeline.inbox import failure_reason
 
     timings: dict[str, float] = {}
+    limit = file_time_limit()
     try:
-        return extract(path, sha256, timings), "", "", timings
+        with time_limit(limit):
+            return extract(path, sha256, timings), "", "", timings
+    except FileTimeLimit:
+        return None, (f"読み取りが制限時間（{limit:g} 秒）を超えたため中止しました。ページ数やファイルの大きさを確認し、"
+                      "必要なら分割して送付するよう事業者に依頼してください（上限は環境変数 MDSGAP_FILE_TIME_LIMIT で"
+                      "変更できます）。"), "timeout", timings
     except ExtractionError as exc:
         return None, failure_reason(exc), exc.kind, timings
     except Exception as exc:  # noqa: BLE001 - anything a reader throws is that file's failure

@@ -182,3 +182,23 @@ def test_flow_on_a_local_dask_cluster(sample_inbox, prefect_harness, tmp_path):
     assert summary.timings["read"] > 0 and summary.timings["extract"] > 0
     answers = pd.read_parquet(tmp_path / "out" / "answers.parquet")
     assert set(answers["source_file"]) <= set(names) and len(answers) == summary.answer_rows > 0
+
+
+def test_a_file_over_the_time_limit_fails_alone_with_a_japanese_reason(tmp_path, monkeypatch):
+    """The per-file limit stops a reader that hangs; the file fails with a reason, nothing else is affected."""
+    import time as time_module
+
+    import extractors.readers as readers
+    from pipeline import scale
+
+    def slow_read(path):
+        time_module.sleep(5)
+
+    monkeypatch.setattr(readers, "read", slow_read)
+    monkeypatch.setenv("MDSGAP_FILE_TIME_LIMIT", "0.5")
+    path = tmp_path / "遅い開示書.xlsx"
+    path.write_bytes(b"PK")
+    start = time_module.perf_counter()
+    document, reason, kind, _ = scale.extract_timed(path, "0" * 64)
+    assert time_module.perf_counter() - start < 4
+    assert document is None and kind == "timeout" and "制限時間" in reason
