@@ -502,30 +502,38 @@ def _read_item(row: list[Cell], ctx: RowContext, form: Form | None, grid: Grid, 
     return item
 
 
+_ONLY_REFS = re.compile(r"^(?:(?:※|注|\*|＊)?\s*\d{1,3}\s*(?:参照)?\s*[、,，・/\s]*)+$")
+
+
 def _set_remark(item: Item, text: str, state: _State) -> None:
-    """Keep the remark and note a footnote reference; `_resolve_footnotes` fills it in after all tables."""
+    """Keep the remark and note its footnote references; `_resolve_footnotes` fills them in after all tables.
+
+    「5」, 「※3」, 「※1、※4」 are only references; 「詳細は※3参照」 is text with one.
+    """
     raw = (text or "").strip()
     norm = normalize_text(raw)
-    m = FOOTNOTE_REF.match(norm)
-    if m and norm:
-        item.remark_ref = m.group(1)
-        item.remark = ""
+    if m := FOOTNOTE_REF.match(norm):
+        item.remark_ref, item.remark = m.group(1), ""
+        return
+    if norm and _ONLY_REFS.match(norm) and not re.fullmatch(r"\d{4,}", norm.replace(" ", "")):
+        item.remark_ref, item.remark = ",".join(re.findall(r"\d{1,3}", norm)), ""
         return
     item.remark = raw
-    if emb := EMBEDDED_REF.search(norm):
-        item.remark_ref = emb.group(1)
+    if refs := EMBEDDED_REF.findall(norm):
+        item.remark_ref = ",".join(dict.fromkeys(refs))
 
 
 def _resolve_footnotes(items: list[Item], footnotes: dict[str, str]) -> None:
     for item in items:
         if not item.remark_ref:
             continue
-        note = footnotes.get(item.remark_ref, "")
-        item.remark_ref_empty = not note.strip()
+        refs = item.remark_ref.split(",")
+        notes = [(ref, footnotes.get(ref, "").strip()) for ref in refs]
+        item.remark_ref_empty = any(not note for _, note in notes)
         if not item.remark:
-            item.remark = note
-        elif note:
-            item.remark = f"{item.remark}\n（※{item.remark_ref}）{note}"
+            item.remark = "\n".join(note for _, note in notes if note)
+        else:
+            item.remark += "".join(f"\n（※{ref}）{note}" for ref, note in notes if note)
 
 
 def _option_cells(row: list[Cell], layout: Layout) -> dict[str, Cell]:

@@ -20,6 +20,8 @@ def normalize_text(text: str) -> str:
 
 
 _DOTTED = re.compile(r"^\s*((?:\d\s*){1,3}(?:[.．]\s*(?:\d\s*){1,3}){0,4})(?=[\s.．)）:：、]|[^\d.．]|$)")
+_HYPHENATED = re.compile(r"^\s*(\d{1,2}(?:-\d{1,2}){1,4})(?=[\s.:：、)）]|[^\d\-]|$)")
+_NUMBER_PREFIX = re.compile(r"^\s*(?:No\.?|NO\.?|№|項番|項目|設問)\s*(?=\d)")
 
 
 def parse_dotted_number(text: str) -> tuple[str, str]:
@@ -29,6 +31,9 @@ def parse_dotted_number(text: str) -> tuple[str, str]:
     stray (「1 2. 3. 1」 is 12.3.1); a trailing dot ("4.") is dropped.
     """
     t = normalize_text(text)
+    t = _NUMBER_PREFIX.sub("", t)
+    if h := _HYPHENATED.match(t):  # 「4-1-1」 written for 4.1.1
+        return h.group(1).replace("-", "."), t[h.end():].lstrip(" .:：、)）")
     m = _DOTTED.match(t)
     if not m:
         return "", t

@@ -128,3 +128,20 @@ def test_form_retyped_as_paragraphs():
     assert _answers(doc) == {"4.3": ("いいえ", "answered"), "5": ("はい", "answered")}
     assert doc.item("4.3").remark == "DB直接アクセスはログが残りません。"
     assert doc.vendor == "株式会社パラグラフ"
+
+
+def test_hyphenated_numbers_and_several_footnotes_in_one_remark():
+    rows = [
+        [C("No."), C("確認項目"), C("はい"), C("いいえ"), C("対象外"), C("備考")],
+        [C("4-1-1"), C("パスワードを利用者認証手段として利用している場合、パスワード管理は可能か？"), C("○"), C(), C(),
+         C("※1、※2")],
+        [C("No.4.3"), C("アクセス記録（アクセスログ）機能があるか？"), C(), C("○"), C(), C("詳細は※2参照")],
+        [C("備考記載欄")],
+        [C("1"), C("桁数の設定が可能です。")],
+        [C("2"), C("ログの保存期間は1年です。")],
+    ]
+    doc = _doc(Table("Sheet1", [[C(MDS_TITLE)]] + rows, kind="sheet"), fmt="xlsx")
+    pw = doc.item("4.1.1")
+    assert (pw.answer, pw.remark_ref, pw.remark) == ("はい", "1,2", "桁数の設定が可能です。\nログの保存期間は1年です。")
+    log = doc.item("4.3")
+    assert log.answer == "いいえ" and log.remark_ref == "2" and log.remark.endswith("ログの保存期間は1年です。")
