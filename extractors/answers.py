@@ -208,6 +208,14 @@ def decide_inline(cell: Cell) -> Decision:
         if _span_marks(cell, start, end, {"strike"}):
             negative.add(idx)
             positive.pop(idx, None)
+    # No mark, but one option set in bold / colour / underline among plain ones: weak evidence, for review.
+    emphasised_only = False
+    if not positive and len(occurrences) > 1:
+        emphasised = [i for i, (_, start, end) in enumerate(occurrences)
+                      if i not in negative and _span_marks(cell, start, end, {"emphasis"})]
+        if len(emphasised) == 1:
+            positive[emphasised[0]] = 0.65
+            emphasised_only = True
     # A whole-cell circle on a cell holding several words: the shape's centre tells which word.
     whole = [m for m in cell.marks if m.kind == "circle" and m.span is None]
     if whole and len(occurrences) > 1 and not positive:
@@ -223,7 +231,8 @@ def decide_inline(cell: Cell) -> Decision:
         chosen = {occurrences[i][0] for i in positive}
         conf = min(positive.values())
         if len(chosen) == 1:
-            reason = "丸印の位置から判断しました" if conf <= 0.6 else ""
+            reason = ("太字・色・下線の付いた語を回答と読みました" if emphasised_only else
+                      "丸印の位置から判断しました" if conf <= 0.6 else "")
             return Decision(chosen.pop(), "answered", conf, raw, reason, date_text)
         return Decision("", "ambiguous", 0.9, raw, f"複数の選択肢に印があります（{'・'.join(sorted(chosen))}）",
                         date_text, sorted(chosen))

@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
-MarkKind = Literal["circle", "strike", "fill", "check", "highlight"]
+MarkKind = Literal["circle", "strike", "fill", "check", "highlight", "emphasis"]
 
 CHECKED_BOX = "☑"
 UNCHECKED_BOX = "☐"
@@ -29,7 +29,8 @@ class Mark:
     `span` is (start, end) into `Cell.text` when the mark covers part of the text (a circled or
     struck-through word); None when it covers the whole cell (an Excel ellipse anchored on the cell,
     a cell fill). `confidence` is the reader's certainty that the mark is there and is a mark
-    (a vector curve: high; an ellipse found in a scan: lower).
+    (a vector curve: high; an ellipse found in a scan: lower). `emphasis` is a word in bold, colour or
+    underline: weak evidence, used only when it singles out one option among several.
     """
 
     kind: MarkKind

@@ -46,3 +46,37 @@ def test_bad_files_fail_with_a_japanese_reason(sample_inbox):
         with pytest.raises(ExtractionError) as info:
             extract(path)
         assert any("\u3040" <= ch <= "\u30ff" for ch in info.value.message), info.value.message
+
+
+def test_option_set_apart_by_colour_or_bold_in_real_files(tmp_path):
+    """Word and Excel files where the vendor picked the word by colouring it or making it bold."""
+    import docx
+    from docx.shared import RGBColor
+    from openpyxl import Workbook
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    title = "製造業者による医療情報セキュリティ開示書 チェックリスト（ガイドライン第5.2版対応）"
+    question = "時刻情報の正確性を担保する機能があるか？"
+    word = docx.Document()
+    word.add_paragraph(title)
+    table = word.add_table(rows=2, cols=3)
+    for cell, text in zip(table.rows[0].cells, ("項目", "回答", "備考")):
+        cell.text = text
+    table.rows[1].cells[0].text = f"5 {question}"
+    para = table.rows[1].cells[1].paragraphs[0]
+    para.add_run("はい・")
+    para.add_run("いいえ").font.color.rgb = RGBColor(0xFF, 0, 0)
+    para.add_run("・対象外")
+    word.save(tmp_path / "colour.docx")
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append([title])
+    sheet.append(["項目", "回答", "備考"])
+    sheet.append([f"5 {question}", CellRichText([TextBlock(InlineFont(b=True), "はい"), "・いいえ・対象外"]), ""])
+    book.save(tmp_path / "bold.xlsx")
+
+    coloured, bold = extract(tmp_path / "colour.docx").item("5"), extract(tmp_path / "bold.xlsx").item("5")
+    assert (coloured.answer, coloured.needs_review) == ("いいえ", True)
+    assert (bold.answer, bold.needs_review) == ("はい", True)

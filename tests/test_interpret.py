@@ -145,3 +145,18 @@ def test_hyphenated_numbers_and_several_footnotes_in_one_remark():
     assert (pw.answer, pw.remark_ref, pw.remark) == ("はい", "1,2", "桁数の設定が可能です。\nログの保存期間は1年です。")
     log = doc.item("4.3")
     assert log.answer == "いいえ" and log.remark_ref == "2" and log.remark.endswith("ログの保存期間は1年です。")
+
+
+def test_one_option_in_bold_or_colour_is_read_for_review():
+    rows = [
+        [C("項目"), C("回答"), C("備考")],
+        [C("5 時刻情報の正確性を担保する機能があるか？"),
+         C("はい・いいえ・対象外", marks=[Mark("emphasis", (3, 6), 0.7, "color:FF0000")]), C()],
+        [C("6 不正ソフトウェア対策を行っているか？"),
+         C("はい・いいえ・対象外", marks=[Mark("emphasis", (0, 10), 0.7, "bold")]), C()],
+    ]
+    doc = _doc(Table("表1", [[C(MDS_TITLE)]] + rows))
+    red = doc.item("5")
+    assert (red.answer, red.answer_status, red.needs_review) == ("いいえ", "answered", True)
+    assert "太字" in red.review_reason
+    assert doc.item("6").answer_status == "unanswered"  # the whole cell in bold singles out nothing

@@ -96,6 +96,7 @@ class RunFlags:
     highlight: bool = False
     vanish: bool = False
     symbol_font: str = ""  # "wingdings" / "wingdings 2" when the run's font is a symbol font
+    emphasis: str = ""  # "bold", "color:FF0000", "underline": how a vendor may pick a word without a mark
 
 
 def _on(el) -> bool | None:
@@ -107,6 +108,7 @@ def _on(el) -> bool | None:
 
 _T_STRIKE, _T_DSTRIKE, _T_HIGHLIGHT = _w("strike"), _w("dstrike"), _w("highlight")
 _T_SHD, _T_VANISH, _T_FONTS = _w("shd"), _w("vanish"), _w("rFonts")
+_T_BOLD, _T_COLOR, _T_UNDERLINE = _w("b"), _w("color"), _w("u")
 _FONT_ATTRS = tuple(_w(a) for a in ("ascii", "hAnsi", "eastAsia", "cs"))
 
 
@@ -115,9 +117,18 @@ def _rpr_flags(rpr, base: RunFlags) -> RunFlags:
     if rpr is None or len(rpr) == 0:
         return base
     strike, highlight, vanish, font = base.strike, base.highlight, base.vanish, base.symbol_font
+    emphasis = base.emphasis
     for el in rpr:
         tag = el.tag
-        if tag == _T_STRIKE:
+        if tag == _T_BOLD:
+            emphasis = "bold" if _on(el) else ("" if emphasis == "bold" else emphasis)
+        elif tag == _T_COLOR:
+            colour = (el.get(W_VAL) or "auto").upper()
+            emphasis = f"color:{colour}" if colour not in ("AUTO", "000000") else emphasis
+        elif tag == _T_UNDERLINE:
+            if (el.get(W_VAL) or "single").lower() != "none":
+                emphasis = emphasis or "underline"
+        elif tag == _T_STRIKE:
             strike = _on(el)
         elif tag == _T_DSTRIKE:
             strike = strike or _on(el)
@@ -132,7 +143,7 @@ def _rpr_flags(rpr, base: RunFlags) -> RunFlags:
             names = {(el.get(a) or "").lower() for a in _FONT_ATTRS} - {""}
             if names:
                 font = next((n for n in names if n in _SYMBOL_FONTS), "")
-    return RunFlags(strike, highlight, vanish, font)
+    return RunFlags(strike, highlight, vanish, font, emphasis)
 
 
 def _shading_colour(shd) -> str:
@@ -350,18 +361,22 @@ class TextSink:
                 self._span_mark("strike", start, self.length)
             if flags.highlight:
                 self._span_mark("highlight", start, self.length)
+            if flags.emphasis:
+                self._span_mark("emphasis", start, self.length, flags.emphasis)
         if circle:
             self.marks.append(Mark("circle", span=(start, self.length), detail=circle_detail))
 
-    def _span_mark(self, kind: str, start: int, end: int):
+    def _span_mark(self, kind: str, start: int, end: int, detail: str = ""):
         # Word splits one formatted word over several runs: extend a mark that ends where this starts.
         for m in reversed(self.marks):
             if m.kind == kind and m.span is not None:
-                if m.span[1] == start:
+                if m.span[1] == start and m.detail == detail:
                     m.span = (m.span[0], end)
                     return
                 break
-        self.marks.append(Mark(kind, span=(start, end)))
+        # Emphasis (bold, colour, underline) is weak evidence: the interpreter uses it only to tell options apart.
+        self.marks.append(Mark(kind, span=(start, end), confidence=0.7 if kind == "emphasis" else 1.0,
+                               detail=detail))
 
     @property
     def text(self) -> str:
@@ -649,6 +664,7 @@ def _merge(base: RunFlags, style: RunFlags) -> RunFlags:
         highlight=base.highlight or style.highlight,
         vanish=base.vanish or style.vanish,
         symbol_font=style.symbol_font or base.symbol_font,
+        emphasis=base.emphasis or style.emphasis,
     )
 
 

@@ -264,21 +264,45 @@ def format_date(d: dt.date, number_format: str) -> str:
 
 def rich_text_and_strikes(value: CellRichText, cell_strike: bool) -> tuple[str, list[tuple[int, int]]]:
     """Concatenate rich-text runs; spans of struck runs (plain runs inherit the cell font)."""
-    text, spans = "", []
+    text, spans, _ = rich_text_marks(value, cell_strike)
+    return text, spans
+
+
+def _run_emphasis(font) -> str:
+    """「bold」 / 「color:FF0000」 / 「underline」 for a rich-text run set apart from plain text."""
+    if font is None:
+        return ""
+    if font.b:
+        return "bold"
+    rgb = getattr(getattr(font, "color", None), "rgb", None)
+    if isinstance(rgb, str) and rgb[-6:].upper() not in ("000000",):
+        return f"color:{rgb[-6:].upper()}"
+    if font.u:
+        return "underline"
+    return ""
+
+
+def rich_text_marks(value: CellRichText, cell_strike: bool
+                    ) -> tuple[str, list[tuple[int, int]], list[tuple[int, int, str]]]:
+    """Text, struck spans, and emphasised spans (bold / coloured / underlined runs) of a rich-text cell."""
+    text, spans, emphasis = "", [], []
     for run in value:
         if isinstance(run, TextBlock):
             part = run.text or ""
             strike = run.font.strike if run.font is not None and run.font.strike is not None else cell_strike
+            emph = _run_emphasis(run.font)
         else:
-            part, strike = str(run), cell_strike
+            part, strike, emph = str(run), cell_strike, ""
+        start = len(text)
         if strike and part.strip():
-            start = len(text)
             if spans and spans[-1][1] == start:
                 spans[-1] = (spans[-1][0], start + len(part))
             else:
                 spans.append((start, start + len(part)))
+        if emph and part.strip():
+            emphasis.append((start, start + len(part), emph))
         text += part
-    return text, spans
+    return text, spans, emphasis
 
 
 # --------------------------------------------------------------------------- sheet geometry
@@ -860,8 +884,9 @@ def _fill_cell(out: Cell, cell, palette: Palette) -> None:
     font_strike = bool(cell.font is not None and cell.font.strike)
     value = cell.value
     if isinstance(value, CellRichText):
-        out.text, spans = rich_text_and_strikes(value, font_strike)
+        out.text, spans, emphasis = rich_text_marks(value, font_strike)
         out.marks.extend(Mark("strike", span) for span in spans)
+        out.marks.extend(Mark("emphasis", (a, b), confidence=0.7, detail=how) for a, b, how in emphasis)
     else:
         out.text, out.date = display_text(value, cell.number_format)
         if font_strike and out.text.strip():
