@@ -464,6 +464,9 @@ def _read_item(row: list[Cell], ctx: RowContext, form: Form | None, grid: Grid, 
     printed, number, question = _row_number_and_question(row, ctx)
     question_clean = question.lstrip(BULLETS + " ").strip()
     is_bullet = question.lstrip()[:1] in BULLETS
+    if number and "(" in number and form is not None and form.family in ("mds", "sds") and state.parent_open:
+        # 「(1) 記憶」「① 記憶」 under 4.1 in a disclosure form: a numbered bullet, not a checklist item.
+        number, is_bullet = "", True
     ref = ""
     if m := GUIDELINE_REF.search(question_clean):
         ref = m.group(1)

@@ -160,3 +160,16 @@ def test_one_option_in_bold_or_colour_is_read_for_review():
     assert (red.answer, red.answer_status, red.needs_review) == ("いいえ", "answered", True)
     assert "太字" in red.review_reason
     assert doc.item("6").answer_status == "unanswered"  # the whole cell in bold singles out nothing
+
+
+def test_numbered_bullets_under_a_group_row():
+    rows = [
+        [C("No."), C("確認項目"), C("はい"), C("いいえ"), C("対象外"), C("備考")],
+        [C("4.1"), C("利用者の認証方式は？"), C(), C(), C(), C()],
+        [C(""), C("(1) 記憶（ID・パスワード等）"), C("○"), C(), C(), C()],
+        [C(""), C("② 生体認証（指紋等）"), C(), C("○"), C(), C()],
+        [C("4.1.1"), C("パスワードを利用者認証手段として利用している場合、パスワード管理は可能か？"), C("○"), C(), C(), C()],
+    ]
+    doc = _doc(Table("表1", [[C(MDS_TITLE)]] + rows))
+    assert _answers(doc) == {"4.1": ("", "unanswered"), "4.1/記憶": ("はい", "answered"),
+                             "4.1/生体認証": ("いいえ", "answered"), "4.1.1": ("はい", "answered")}
