@@ -18,7 +18,7 @@ from extractors.forms import Form, best_text_match
 from extractors.formdetect import detect_form, inline_label, label_field, squash_label
 from extractors.grid import Cell, Grid, Mark, Table
 from extractors.header_fields import apply_header, cells, collect_header_fields, value_right
-from extractors.layout import Layout, detect_header, header_role, infer_layout
+from extractors.layout import Layout, detect_header, header_role, infer_layout, split_inline_answer
 from extractors.model import Document, ExtractionError, Item, Location
 from extractors.text import (
     normalize_text, parse_checklist_number, parse_date, parse_dotted_number,
@@ -328,6 +328,8 @@ def _row_number_and_question(row: list[Cell], ctx: RowContext) -> tuple[str, str
     q_cell = _cell_at(row, roles.get("question"))
     num_text = normalize_text(num_cell.text) if num_cell is not None and num_cell.merged_into is None else ""
     question = q_cell.text if q_cell is not None and q_cell.merged_into is None else ""
+    if ctx.layout.inline_answers and q_cell is not None:
+        question = split_inline_answer(q_cell)[0]
     if q_cell is None:
         # No question column: the longest text outside the answer cells.
         answer_ids = {id(c) for c in _answer_cells(row, ctx.layout)}
@@ -572,6 +574,9 @@ def _decide(row: list[Cell], layout: Layout) -> tuple[ans.Decision, Cell | None]
     cell = _cell_at(row, col)
     if cell is None:
         return ans.Decision(), None
+    if layout.inline_answers:
+        answer_cell = split_inline_answer(cell)[1]
+        return (ans.decide_inline(answer_cell), cell) if answer_cell is not None else (ans.Decision(), cell)
     if cell.merged_into is not None:
         return ans.Decision(), cell
     return ans.decide_inline(cell), cell

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from extractors.grid import Cell, Table
+from extractors.grid import Cell, Mark, Table
 from extractors.model import ANSWERS
 from extractors.text import normalize_text, parse_checklist_number, parse_dotted_number
 
@@ -44,6 +44,8 @@ class Layout:
     header_rows: tuple[int, ...] = ()
     n_cols: int = 0
     inferred: bool = False
+    # The answer is written at the end of the question cell: 「4.3 アクセスログ…？ ■はい □いいえ」.
+    inline_answers: bool = False
 
     @property
     def has_answers(self) -> bool:
@@ -239,10 +241,57 @@ def _row_has_item_number(row: list[Cell]) -> bool:
     return False
 
 
+_INLINE_OPTIONS = re.compile(r"[■□☑☐●○◯✓✔☒]\s*(?:はい|いいえ|対象外|該当|非該当)")
+
+
+def split_inline_answer(cell: Cell) -> tuple[str, Cell | None]:
+    """「質問…？ ■はい □いいえ」 → (question text, a cell holding the options with their marks moved along)."""
+    text = cell.text or ""
+    m = _INLINE_OPTIONS.search(text)
+    if not m or m.start() < 4:
+        return text, None
+    start = m.start()
+    marks = [Mark(k.kind, (k.span[0] - start, k.span[1] - start), k.confidence, k.detail)
+             for k in cell.marks if k.span is not None and k.span[0] >= start]
+    return text[:start].rstrip(), Cell(text=text[start:], marks=marks, ref=cell.ref, bbox=cell.bbox)
+
+
+def _inline_answer_layout(table: Table) -> Layout | None:
+    """A table whose question cells end with the options (no answer column)."""
+    n = table.n_cols
+    hits = [0] * n
+    for row in table.rows:
+        for col, cell in _row_cells(row):
+            if split_inline_answer(cell)[1] is not None:
+                hits[col] += 1
+    col = max(range(n), key=lambda c: hits[c]) if n else 0
+    if not n or hits[col] < 2:
+        return None
+    layout = Layout(inferred=True, n_cols=n, inline_answers=True)
+    layout.roles["question"] = col
+    layout.roles["answer"] = col
+    first = table.rows[0] if table.rows else []
+    header = {c: header_role(cell.text) for c, cell in _row_cells(first)}
+    if header and all(header.values()):
+        layout.header_rows = (0,)
+        for c, role in header.items():
+            if role[0] == "remark":
+                layout.roles["remark"] = c
+    rest = [c for c in range(n) if c != col]
+    if "remark" not in layout.roles and rest:
+        layout.roles["remark"] = max(rest, key=lambda c: sum(len(normalize_text(r[c].text)) for r in table.rows
+                                                            if c < len(r)))
+    return layout
+
+
 def infer_layout(table: Table) -> Layout | None:
     """Roles from content, for a table without a header row: needs answer evidence in several rows."""
     n = table.n_cols
-    if n < 2 or len(table.rows) < 2:
+    if n < 1 or len(table.rows) < 2:
+        return None
+    if inline := _inline_answer_layout(table):
+        return inline
+    if n < 2:
         return None
     from extractors.answers import POSITIVE_GLYPHS, _OPTION_RE  # local: shared vocabulary
 

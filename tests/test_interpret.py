@@ -173,3 +173,16 @@ def test_numbered_bullets_under_a_group_row():
     doc = _doc(Table("表1", [[C(MDS_TITLE)]] + rows))
     assert _answers(doc) == {"4.1": ("", "unanswered"), "4.1/記憶": ("はい", "answered"),
                              "4.1/生体認証": ("いいえ", "answered"), "4.1.1": ("はい", "answered")}
+
+
+def test_options_written_at_the_end_of_the_question_cell():
+    rows = [
+        [C("確認項目"), C("備考")],
+        [C("4.3 アクセス記録（アクセスログ）機能があるか？ ■はい □いいえ □対象外"), C("")],
+        [C("5 時刻情報の正確性を担保する機能があるか？\n□はい ■いいえ □対象外"), C("NTPサーバとは同期しません。")],
+        [C("6 不正ソフトウェア対策を行っているか？ □はい □いいえ □対象外"), C("")],
+    ]
+    doc = _doc(Table("本文1", [[C(MDS_TITLE)]], kind="text"), Table("表1", rows))
+    assert _answers(doc) == {"4.3": ("はい", "answered"), "5": ("いいえ", "answered"), "6": ("", "unanswered")}
+    assert doc.item("5").remark == "NTPサーバとは同期しません。"
+    assert doc.item("4.3").concept == "access_log"
