@@ -134,6 +134,7 @@ def label_field(text: str) -> str | None:
 
 _LABEL_ALT = "|".join(sorted(map(re.escape, HEADER_LABELS), key=len, reverse=True))
 _INLINE_LABEL = re.compile(r"^\s*[【\[]?\s*(" + _LABEL_ALT + r")\s*[】\]]?\s*[:：]\s*(.*)$")
+_SPACED_LABEL = re.compile(r"^\s*[【\[]?(" + _LABEL_ALT + r")[】\]]?\s+(\S.{0,60})$")
 _LABEL_ANYWHERE = re.compile(r"(?:^|(?<=[\s　/|｜]))[【\[]?(" + _LABEL_ALT + r")[】\]]?\s*[:：]")
 
 
@@ -147,7 +148,10 @@ def inline_labels(text: str) -> list[tuple[str, str]]:
     """Every 「label：value」 in a line: 「製造業者:A社 作成日:2025年10月1日」 → [(vendor, A社), (created, …)]."""
     t = normalize_text(text)
     if not _INLINE_LABEL.match(t):
-        return []
+        spaced = _SPACED_LABEL.match(t)  # 「作成日 2023/7/21」, 「事業者名　株式会社A」
+        if not spaced or spaced.group(1) in ("事業者", "Ver"):  # too short to stand without a colon
+            return []
+        return [(HEADER_LABELS[spaced.group(1)], spaced.group(2).strip())]
     hits = list(_LABEL_ANYWHERE.finditer(t))
     out = []
     for i, m in enumerate(hits):

@@ -186,3 +186,15 @@ def test_options_written_at_the_end_of_the_question_cell():
     assert _answers(doc) == {"4.3": ("はい", "answered"), "5": ("いいえ", "answered"), "6": ("", "unanswered")}
     assert doc.item("5").remark == "NTPサーバとは同期しません。"
     assert doc.item("4.3").concept == "access_log"
+
+
+def test_header_fields_written_with_a_space_instead_of_a_colon():
+    rows = [
+        [C("作成日 2024/5/10"), C(), C()],
+        [C("事業者名　株式会社スペース"), C(), C()],
+        [C("項番"), C("確認項目"), C("回答")],
+        [C("5"), C("時刻情報の正確性を担保する機能があるか？"), C("はい")],
+        [C("6"), C("不正ソフトウェア対策を行っているか？"), C("いいえ")],
+    ]
+    doc = _doc(Table("Sheet1", [[C(MDS_TITLE)]] + rows, kind="sheet"), fmt="xlsx")
+    assert (doc.vendor, doc.created.isoformat()) == ("株式会社スペース", "2024-05-10")
