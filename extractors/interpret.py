@@ -157,7 +157,7 @@ def _read_table_list(grid: Grid, tables: list[tuple[int, Table]], form: Form | N
                 continue
             if layout is None or r < first_body:
                 continue
-            row_section = _section_column(row, RowContext(table, t_idx, r, layout)) if layout.roles.get("question") else ""
+            row_section = _section_column(row, RowContext(table, t_idx, r, layout))
             if row_section and row_section != section:
                 section, scope = row_section, ""
             ctx = RowContext(table, t_idx, r, layout, section, scope)
