@@ -16,7 +16,9 @@ from extractors.text import normalize_text
 POSITIVE_GLYPHS = set("○〇◯●◎✓✔☑☒■✅") | {CHECKED_BOX}
 NEGATIVE_GLYPHS = set("□☐") | {UNCHECKED_BOX}
 # Typed marks in an option column that mean "this one", with their confidence.
-TYPED_MARKS = {"レ": 0.95, "v": 0.85, "V": 0.85, "x": 0.75, "X": 0.75, "1": 0.7, "*": 0.7, "済": 0.8}
+TYPED_MARKS = {"レ": 0.95, "v": 0.85, "V": 0.85, "x": 0.75, "X": 0.75, "1": 0.7, "*": 0.7, "済": 0.8,
+               # A check mark typed in a Wingdings font arrives as the letter behind it: ü (✓), þ (☑).
+               "ü": 0.8, "þ": 0.8}
 EMPTY_ANSWERS = {"", "-", "=", "ー", "―", "ｰ", "−", "／", "/"}
 ENGLISH = {"yes": YES, "no": NO, "n/a": NOT_APPLICABLE, "na": NOT_APPLICABLE}
 # Words some vendors write instead of the form's options: read, but a person confirms.
