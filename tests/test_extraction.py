@@ -95,3 +95,28 @@ def test_option_set_apart_by_colour_or_bold_in_real_files(tmp_path):
     coloured, bold = extract(tmp_path / "colour.docx").item("5"), extract(tmp_path / "bold.xlsx").item("5")
     assert (coloured.answer, coloured.needs_review) == ("いいえ", True)
     assert (bold.answer, bold.needs_review) == ("はい", True)
+
+
+def test_a_pasted_check_picture_over_an_option_cell_is_read_for_review(tmp_path):
+    from openpyxl import Workbook
+    from openpyxl.drawing.image import Image as SheetImage
+    from PIL import Image, ImageDraw
+
+    tick = tmp_path / "tick.png"
+    picture = Image.new("RGB", (16, 16), "white")
+    ImageDraw.Draw(picture).line([(2, 8), (6, 13), (14, 2)], fill="black", width=2)
+    picture.save(tick)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["製造業者による医療情報セキュリティ開示書 チェックリスト（ガイドライン第5.2版対応）"])
+    sheet.append(["項番", "確認項目", "はい", "いいえ", "対象外", "備考"])
+    sheet.append(["5", "時刻情報の正確性を担保する機能があるか？", "", "", "", ""])
+    sheet.append(["6", "不正ソフトウェア対策を行っているか？", "○", "", "", ""])
+    image = SheetImage(str(tick))
+    image.width = image.height = 12
+    sheet.add_image(image, "D3")
+    book.save(tmp_path / "picture.xlsx")
+    doc = extract(tmp_path / "picture.xlsx")
+    pictured = doc.item("5")
+    assert (pictured.answer, pictured.needs_review) == ("いいえ", True)
+    assert (doc.item("6").answer, doc.item("6").needs_review) == ("はい", False)

@@ -433,6 +433,8 @@ class Shape:
         """How sure we are that this shape is a circle drawn to mark an answer (0 = it is not)."""
         if self.preset in ELLIPSE_PRESETS:
             return 1.0
+        if self.preset == "picture":
+            return 0.5  # a pasted ✓ or ○ image over a cell: maybe a mark, a person must look
         if ELLIPSE_NAME.search(self.name):
             return 0.95  # e.g. LibreOffice writes an .xls ellipse back as prst="rect" named 楕円 1
         if self.text:
@@ -532,6 +534,13 @@ def _collect(el, anchor: Anchor, box: tuple[float, float, float, float], group, 
             xfrm = grp_pr.find("a:xfrm", NS) if grp_pr is not None else None
             group_box = _in_group(xfrm, box, group) if group is not None else box
             _collect(child, anchor, group_box, child, out)
+        elif tag == "pic":  # a pasted picture (a ✓ or ○ image); logos sit on title cells, not answer cells
+            c_nv = child.find("xdr:nvPicPr/xdr:cNvPr", NS)
+            name = (c_nv.get("name", "") if c_nv is not None else "").strip() or "図"
+            sp_pr = child.find("xdr:spPr", NS)
+            xfrm = sp_pr.find("a:xfrm", NS) if sp_pr is not None else None
+            child_box = _in_group(xfrm, box, group) if group is not None else box
+            out.append(Shape(name, "picture", True, "", anchor, child_box))
         elif tag == "contentPart":  # pen ink drawn on a tablet: a mark, shape unknown
             out.append(Shape("インク", "ink", True, "", anchor, box))
         elif tag == "AlternateContent":  # take the first choice Excel offers (a14 shapes, ink)
