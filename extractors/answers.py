@@ -222,10 +222,12 @@ def decide_inline(cell: Cell) -> Decision:
     whole = [m for m in cell.marks if m.kind == "circle" and m.span is None]
     if whole and len(occurrences) > 1 and not positive:
         frac = _xfrac(whole[0])
-        if frac is not None and original:
-            centres = [((s + e) / 2) / max(len(original), 1) for _, s, e in occurrences]
-            idx = min(range(len(centres)), key=lambda i: abs(centres[i] - frac))
-            positive[idx] = 0.6
+        if frac is None or not original:
+            return Decision("", "unreadable", 0.3, raw, "丸印がありますが、どの選択肢を囲んでいるか判断できません",
+                            date_text=date_text, candidates=[w for w, _, _ in occurrences])
+        centres = [((s + e) / 2) / max(len(original), 1) for _, s, e in occurrences]
+        idx = min(range(len(centres)), key=lambda i: abs(centres[i] - frac))
+        positive[idx] = 0.6
     elif whole and len(occurrences) == 1:
         positive[0] = max(m.confidence for m in whole)
 
