@@ -92,9 +92,7 @@ def decide_option_columns(cells: dict[str, Cell]) -> Decision:
     chosen: list[tuple[str, float]] = []
     for label, cell in cells.items():
         conf, word = option_cell_evidence(cell, label, row_all_labels, uniform_fill)
-        if conf >= 0.5:
-            chosen.append((word, conf))
-        elif conf > 0:
+        if conf > 0:
             chosen.append((word, conf))
     raw = " | ".join(f"{lab}:{texts[lab] or ('◯' if cells[lab].marks else '')}" for lab in cells)
     strong = [(w, c) for w, c in chosen if c >= 0.5]
