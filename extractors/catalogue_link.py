@@ -117,21 +117,17 @@ def _sim(question: str, cat: CatalogueItem) -> float:
 
 
 def dedupe(items: list[Item], warnings: list[str]) -> list[Item]:
-    seen: dict[str, Item] = {}
-    out = []
+    """A number printed twice keeps both rows: the repeat gets `#2`, `#3` … and is flagged for review.
+
+    (Hidden sheets are read only when no visible sheet holds items, so a hidden copy never meets a visible one.)
+    """
+    counts: dict[str, int] = {}
     for item in items:
-        if item.item_id in seen:
-            first = seen[item.item_id]
-            hidden_now = "非表示" in item.review_reason
-            if hidden_now:
-                continue
-            if "非表示" in first.review_reason:
-                out.remove(first)
-            else:
-                item.item_id = f"{item.item_id}#{sum(1 for i in out if i.item_id.split('#')[0] == item.item_id) + 1}"
-                item.needs_review = True
-                item.review_reason = join_reasons(item.review_reason, "同じ項目番号の行が複数あります")
-                warnings.append(f"項目 {first.item_id} が複数回記載されています")
-        seen.setdefault(item.item_id, item)
-        out.append(item)
-    return out
+        base = item.item_id
+        counts[base] = counts.get(base, 0) + 1
+        if counts[base] > 1:
+            item.item_id = f"{base}#{counts[base]}"
+            item.needs_review = True
+            item.review_reason = join_reasons(item.review_reason, "同じ項目番号の行が複数あります")
+            warnings.append(f"項目 {base} が複数回記載されています")
+    return items

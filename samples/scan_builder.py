@@ -118,6 +118,19 @@ CHECKLIST_ROWS = (
 )
 
 
+def _draw_number_and_question(c, cols, y_mid: float, number: str, question: str, wrap: int) -> None:
+    """The number and question cells of one row (black pen, the question wrapped at `wrap` characters)."""
+    c.setStrokeColorRGB(0, 0, 0)
+    c.setLineWidth(1.0)
+    c.setFont(FONT_NAME, 10)
+    c.drawCentredString((cols[0] + cols[1]) / 2, y_mid - 3.5, number)
+    c.setFont(FONT_NAME, 8.5)
+    lines = _wrap(question, wrap)
+    for k, line in enumerate(lines):
+        c.drawString(cols[1] + 4, y_mid + 4 - 11 * k + (5 if len(lines) == 1 else 0) - 3, line)
+    c.setFont(FONT_NAME, 10)
+
+
 def _draw_mds(path: Path, rng: random.Random) -> dict:
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
@@ -155,15 +168,7 @@ def _draw_mds(path: Path, rng: random.Random) -> dict:
     items = []
     for i, (number, question, answer, convention, remark) in enumerate(MDS_ROWS):
         y_mid = top - (i + 2.5) * row_h
-        c.setStrokeColorRGB(0, 0, 0)
-        c.setLineWidth(1.0)
-        c.setFont(FONT_NAME, 10)
-        c.drawCentredString((cols[0] + cols[1]) / 2, y_mid - 3.5, number)
-        c.setFont(FONT_NAME, 8.5)
-        lines = _wrap(question, 25)
-        for k, line in enumerate(lines):
-            c.drawString(cols[1] + 4, y_mid + 4 - 11 * k + (5 if len(lines) == 1 else 0) - 3, line)
-        c.setFont(FONT_NAME, 10)
+        _draw_number_and_question(c, cols, y_mid, number, question, 25)
         word_boxes = {}
         for j, option in enumerate(options):
             cx = (cols[2 + j] + cols[3 + j]) / 2
@@ -222,15 +227,7 @@ def _draw_checklist(path: Path, rng: random.Random) -> dict:
     items = []
     for i, (number, question, answer, convention, date) in enumerate(CHECKLIST_ROWS):
         y_mid = top - (i + 1.5) * row_h
-        c.setStrokeColorRGB(0, 0, 0)
-        c.setLineWidth(1.0)
-        c.setFont(FONT_NAME, 10)
-        c.drawCentredString((cols[0] + cols[1]) / 2, y_mid - 3.5, number)
-        c.setFont(FONT_NAME, 8.5)
-        lines = _wrap(question, 26)
-        for k, line in enumerate(lines):
-            c.drawString(cols[1] + 4, y_mid + 4 - 11 * k + (5 if len(lines) == 1 else 0) - 3, line)
-        c.setFont(FONT_NAME, 10)
+        _draw_number_and_question(c, cols, y_mid, number, question, 26)
         # 「はい・いいえ」 as one string in one cell; word positions from string widths.
         text = "はい・いいえ"
         x_start = cols[2] + 14
