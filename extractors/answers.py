@@ -136,6 +136,7 @@ def _xfrac(mark: Mark) -> float | None:
 
 
 _DATE_TAIL = re.compile(r"[(（]?\s*(\d{1,2})\s*[/／月]\s*(\d{1,2})\s*日?\s*[)）]?")
+_EMPTY_DATE = re.compile(r"[(（]\s*[/／]?\s*[)）]")
 
 
 def _unwrap(cell: Cell) -> Cell:
@@ -182,7 +183,9 @@ def decide_inline(cell: Cell) -> Decision:
             return Decision(YES, "answered", 0.75, raw, "○ のみの記入を「はい」と読みました")
         if bare in ("×", "✕", "✖"):
             return Decision(NO, "answered", 0.75, raw, "× のみの記入を「いいえ」と読みました")
-        if bare in EMPTY_ANSWERS or not _DATE_TAIL.sub("", bare).strip("()（） "):
+        # 「= (/)」「- ( / )」: a dash for "not applicable" (or nothing) beside the template's empty date.
+        rest = _EMPTY_DATE.sub("", _DATE_TAIL.sub("", bare))
+        if bare in EMPTY_ANSWERS or rest in EMPTY_ANSWERS or not rest.strip("()（） "):
             circles = [m for m in cell.marks if m.kind == "circle"]
             if circles and not bare:
                 return Decision("", "unreadable", 0.3, raw, "空欄に丸印があります")

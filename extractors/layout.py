@@ -110,15 +110,21 @@ def detect_header(table: Table, start: int = 0, max_scan: int = 40) -> Layout | 
         if not _looks_like_header(layout):
             continue
         header_rows = [r]
-        # A second header row below: options under 「回答」, or 1回目/目標日/2回目 under 「確認結果」.
-        if r + 1 < len(rows):
-            below = _layout_from_row(rows[r + 1])
-            if (below.options or "first" in below.roles or "target" in below.roles) and \
-                    not _row_has_item_number(rows[r + 1]) and _all_header_words(rows[r + 1]):
-                for role, col in below.roles.items():
-                    layout.roles.setdefault(role, col)
-                layout.options.update(below.options)
-                header_rows.append(r + 1)
+        # A second header row below: options under 「回答」, or 1回目/目標日/2回目 under 「確認結果」; a third
+        # row may split 1回目 and 2回目 into 「回答 | 日付」.
+        for nxt in (r + 1, r + 2):
+            if nxt >= len(rows):
+                break
+            below = _layout_from_row(rows[nxt])
+            sub = below.options or "first" in below.roles or "target" in below.roles or (
+                nxt > r + 1 and "first" in layout.roles and any(k == "answer" or k.startswith("date@")
+                                                                 for k in below.roles))
+            if not (sub and not _row_has_item_number(rows[nxt]) and _all_header_words(rows[nxt])):
+                break
+            for role, col in below.roles.items():
+                layout.roles.setdefault(role, col)
+            layout.options.update(below.options)
+            header_rows.append(nxt)
         if "first" in layout.roles:  # 「確認結果（日付）」 over 1回目 | 目標日 | 2回目
             layout.roles.pop("answer", None)
             layout.roles.pop("answer_span", None)
@@ -132,6 +138,7 @@ def detect_header(table: Table, start: int = 0, max_scan: int = 40) -> Layout | 
         layout.n_cols = table.n_cols
         _split_merged_question(table, layout)
         _find_unlabelled_number(table, layout)
+        _checklist_target_from_content(table, layout)
         return layout
     return None
 
@@ -203,6 +210,59 @@ def _split_merged_question(table: Table, layout: Layout) -> None:
             layout.roles["number"] = col
             layout.roles["question"] = next((c for c in range(col + 1, span_end + 1)), q)
             return
+    # 「チェック項目」 over a section column (「1 体制構築」, merged down) and a number+question column
+    # (「(2) リモート…」): the question column is the one whose cells start with an item number and go on
+    # with a question; the other one is left of it and read as the section by the interpreter.
+    numbered = {col: sum(1 for row in body if col < len(row) and row[col].merged_into is None
+                         and _is_numbered_question(row[col].text)) for col in range(q, span_end + 1)}
+    best = max(numbered, key=lambda c: (numbered[c], -c))
+    if numbered[best] >= 2 and best != q:
+        layout.roles["question"] = best
+
+
+_DATE_ONLY = re.compile(r"^[(（]?\s*(?:\d{1,2}\s*[/／月]\s*\d{1,2}\s*日?|[/／]?)\s*[)）]?$")
+
+
+def _checklist_target_from_content(table: Table, layout: Layout) -> None:
+    """A retyped checklist whose date columns lost their words (「1回目 | 2回目 | 3回目」 over 「はい (9/20) |
+    (3/31) | はい・いいえ (/)」): a column right of 1回目 holding only dates is the target-date column, and the
+    next column holding answer words is the second answer."""
+    if "first" not in layout.roles or "target" in layout.roles:
+        return
+    from extractors.answers import _OPTION_RE  # local: shared vocabulary
+
+    body = table.rows[max(layout.header_rows or (0,)) + 1:]
+    first = layout.roles["first"]
+    taken = {v for k, v in layout.roles.items() if k not in ("second", "second_span")} | set(layout.date_cols.values())
+    words: dict[int, int] = {}
+    dates: dict[int, int] = {}
+    for col in range(first + 1, table.n_cols):
+        if col in taken:
+            continue
+        texts = [normalize_text(row[col].text) for row in body if col < len(row) and row[col].merged_into is None]
+        words[col] = sum(1 for t in texts if _OPTION_RE.search(t))
+        dates[col] = sum(1 for t in texts if t and _DATE_ONLY.match(t))
+    date_only = [c for c in words if words[c] == 0 and dates[c] >= 2]
+    if not date_only:
+        return
+    target = date_only[0]
+    layout.roles["target"] = target
+    layout.roles.pop("second_span", None)
+    second = [c for c in words if c > target and words[c] >= 2]
+    if second:
+        layout.roles["second"] = second[0]
+    elif layout.roles.get("second") == target:
+        del layout.roles["second"]
+
+
+def _is_numbered_question(text: str) -> bool:
+    """「(2) リモートメンテナンス…を確認した。」, 「2.1 …」: an item number followed by a question."""
+    t = normalize_text(text)
+    num, rest = parse_checklist_number(t)
+    if not num:
+        num, rest = parse_dotted_number(t)
+        num = num if "." in num else ""  # 「1 体制構築」 is a section, not an item
+    return bool(num) and len(rest) >= 6
 
 
 def _find_unlabelled_number(table: Table, layout: Layout) -> None:

@@ -46,7 +46,7 @@ def parse_dotted_number(text: str) -> tuple[str, str]:
     return number, rest
 
 
-_CHECKLIST = re.compile(r"^\s*(?:(\d{1,2})\s*)?[(（]\s*(\d{1,2})\s*[)）](?:\s*-\s*(\d))?")
+_CHECKLIST = re.compile(r"^\s*(?:(\d{1,2})\s*)?[(（]\s*(\d{1,2})\s*[)）](?:\s*[-ー]\s*(\d)(?!\d))?")
 
 
 def parse_checklist_number(text: str, section: str = "") -> tuple[str, str]:
