@@ -119,12 +119,6 @@ def test_two_factor_unsupported(answer):
     assert f.recommendation and f.contract_clause and f.rationale and "14" in f.guideline_ref
 
 
-def test_two_factor_on_checklist_is_not_unsupported():
-    # The R7 checklist also carries two_factor_auth; a いいえ there is a deadline matter, not "unsupported".
-    doc = clean_checklist(**{"2(11)": {"answer": "いいえ", "target_date": "2026-03-31"}})
-    assert not ids(run(*[doc], as_of=AS_OF), "unsupported.two_factor_auth")
-
-
 def test_unanswered_item():
     doc = clean_mds(**{"4.3": {"answer": "", "answer_status": "unanswered"}})
     assert ids(run(*[doc], as_of=AS_OF)) == [("incomplete.unanswered", ("4.3",))]
@@ -240,10 +234,10 @@ def test_no_without_reason():
 
 
 def test_checklist_na_mark_without_explanation():
-    doc = clean_checklist(**{"2(9)": {"answer": "", "answer_status": "unanswered", "answer_raw": "="}})
-    assert sorted(ids(run(doc))) == [("incomplete.checklist_na", ("2(9)",)), ("missing_remark.checklist_na", ("2(9)",))]
-    doc.comment = "(9) につきまして、弊社が管理するサーバはありません。"
-    assert ids(run(doc)) == [("incomplete.checklist_na", ("2(9)",))]
+    doc = clean_checklist(**{"2(7)": {"answer": "", "answer_status": "unanswered", "answer_raw": "="}})
+    assert sorted(ids(run(doc))) == [("incomplete.checklist_na", ("2(7)",)), ("missing_remark.checklist_na", ("2(7)",))]
+    doc.comment = "(7) につきまして、弊社が管理するネットワーク機器はありません。"
+    assert ids(run(doc)) == [("incomplete.checklist_na", ("2(7)",))]
 
 
 # -- inconsistency ---------------------------------------------------------------------------------
@@ -260,7 +254,7 @@ def test_checklist_access_log_yes_vs_mds_no():
     f = run(*[mds, checklist], as_of=AS_OF)
     cross = [x for x in f if x.rule_id == "inconsistency.access_log"]
     assert len(cross) == 1
-    assert set(cross[0].item_ids) == {"2(10)", "4.3"}
+    assert set(cross[0].item_ids) == {"2(6)", "4.3"}
     assert set(cross[0].source_files) == {"abc_mds.xlsx", "abc_checklist.xlsx"}
     assert cross[0].severity == "高"
 
@@ -305,13 +299,13 @@ def test_deadline_missing_outside_and_passed():
         "2(5)": {"answer": "いいえ", "target_date": ""},
         "2(7)": {"answer": "いいえ", "target_date": "2026-05-31"},
         "2(8)": {"answer": "いいえ", "target_date": "2025-05-01"},
-        "2(9)": {"answer": "いいえ", "target_date": "2025-05-01", "second_answer": "はい", "second_date": "2025-05-01"},
+        "2(6)": {"answer": "いいえ", "target_date": "2025-05-01", "second_answer": "はい", "second_date": "2025-05-01"},
     })
     got = ids(run(*[doc], as_of=dt.date(2025, 6, 1)))
     assert ("deadline.missing", ("2(5)",)) in got
     assert ("deadline.outside_fiscal_year", ("2(7)",)) in got
     assert ("deadline.passed", ("2(8)",)) in got
-    assert not [g for g in got if g[1] == ("2(9)",)]
+    assert not [g for g in got if g[1] == ("2(6)",)]
 
 
 def test_stale_created_and_old_form():

@@ -87,7 +87,7 @@ def test_checklist_says_remote_maintenance_but_mds_has_none():
 def test_connection_restriction_vs_wireless_without_security():
     mds = clean_mds(**{"7": ("いいえ", "無線LANのセキュリティ設定は提供していません。")})
     got = ids(run(mds, clean_checklist()), "inconsistency.connection_restriction")
-    assert got == [("inconsistency.connection_restriction", ("2(13)", "7"))]
+    assert got == [("inconsistency.connection_restriction", ("2(8)", "7"))]
     mds_na = clean_mds(**{"7": ("対象外", "無線LAN環境を提供しておりません。")})
     assert not ids(run(mds_na, clean_checklist()), "inconsistency.connection_restriction")
 
@@ -163,11 +163,11 @@ def test_hospital_vendor_rows_blank_without_vendor_contract():
 
 def test_na_mark_explained_only_by_a_comment_naming_the_row():
     na = {"answer": "", "answer_status": "unanswered", "answer_raw": "-"}
-    doc = clean_checklist(**{"2(9)": na, "2(12)": dict(na, answer_raw="=")})
-    doc.comment = "(9)につきまして、弊社が管理するUSBポートはありません。"
-    assert ids(run(doc), "missing_remark.checklist_na") == [("missing_remark.checklist_na", ("2(12)",))]
-    # ⑨/⑫ are read as 「9」「12」 (NFKC), as the interpreter gives an R7 comment
-    doc.comment = "9につきまして、弊社が管理するUSBポートはありません。12につきまして、該当する機器がありません。"
+    doc = clean_checklist(**{"2(4)": na, "2(7)": dict(na, answer_raw="=")})
+    doc.comment = "(4)につきまして、弊社が管理するサーバはありません。"
+    assert ids(run(doc), "missing_remark.checklist_na") == [("missing_remark.checklist_na", ("2(7)",))]
+    # ④/⑦ are read as 「4」「7」 (NFKC), as the interpreter gives a comment with circled numbers
+    doc.comment = "4につきまして、弊社が管理するサーバはありません。7につきまして、該当する機器がありません。"
     assert ids(run(doc), "missing_remark.checklist_na") == []
 
 
