@@ -227,11 +227,19 @@ def _checklist_target_from_content(table: Table, layout: Layout) -> None:
     """A retyped checklist whose date columns lost their words (「1回目 | 2回目 | 3回目」 over 「はい (9/20) |
     (3/31) | はい・いいえ (/)」): a column right of 1回目 holding only dates is the target-date column, and the
     next column holding answer words is the second answer."""
-    if "first" not in layout.roles or "target" in layout.roles:
+    if "first" not in layout.roles:
+        return
+    body = table.rows[max(layout.header_rows or (0,)) + 1:]
+    # 「No」 over a column of item numbers in a checklist (whose answers are in 1回目/2回目): not an option.
+    for word, col in list(layout.options.items()):
+        if "number" not in layout.roles and sum(1 for row in body if col < len(row)
+                                                and _is_number_text(row[col].text)) >= 2:
+            layout.roles["number"] = col
+            del layout.options[word]
+    if "target" in layout.roles:
         return
     from extractors.answers import _OPTION_RE  # local: shared vocabulary
 
-    body = table.rows[max(layout.header_rows or (0,)) + 1:]
     first = layout.roles["first"]
     taken = {v for k, v in layout.roles.items() if k not in ("second", "second_span")} | set(layout.date_cols.values())
     words: dict[int, int] = {}
