@@ -200,9 +200,20 @@ def _split_merged_question(table: Table, layout: Layout) -> None:
     """「項目」 merged over two columns (number | question): give the number column its own role."""
     span_end = layout.roles.pop("question_span", None)
     q = layout.roles.get("question")
-    if q is None or span_end is None or "number" in layout.roles:
+    if q is None or "number" in layout.roles:
         return
     body = table.rows[max(layout.header_rows or (0,)) + 1:]
+    if span_end is None:
+        # Not merged: 「チェック項目」 over the section column and a blank header cell over the questions.
+        used = set(layout.roles.values()) | set(layout.options.values()) | set(layout.date_cols.values())
+        right = q + 1
+        if right in used or right >= table.n_cols or any(
+                right < len(table.rows[h]) and normalize_text(table.rows[h][right].text) for h in layout.header_rows):
+            return
+        numbered = sum(1 for row in body if right < len(row) and _is_numbered_question(row[right].text))
+        if numbered >= 2:
+            layout.roles["question"] = right
+        return
     for col in range(q, span_end + 1):
         numbers = sum(1 for row in body if col < len(row) and _is_number_text(row[col].text))
         texts = sum(1 for row in body if col < len(row) and len(normalize_text(row[col].text)) > 8)

@@ -101,7 +101,8 @@ def _check(doc, expected=EXPECTED) -> None:
 
 def _xlsx(path: Path, *, section: str = "merged", number: str = "inline", header: str = "official") -> Path:
     """section: merged | repeated; number: inline (「(2) …」 in the question cell) | column | no_column
-    (「2(2)」 in a 「No」 column); header: official (two rows, merged) | flat (one row, no merges)."""
+    (「2(2)」 in a 「No」 column); header: official (two rows, merged) | flat (one row, no merges) | flat_left (one row, 「チェック項目」
+    over the section column and nothing over the questions)."""
     wb = Workbook()
     ws = wb.active
     ws.title = "事業者確認用"
@@ -126,8 +127,10 @@ def _xlsx(path: Path, *, section: str = "merged", number: str = "inline", header
     else:
         words = {"section": "区分", "number": "No", "question": "チェック項目", "first": "1回目",
                  "target": "目標日", "second": "2回目", "remark": "備考"}
+        if header == "flat_left":  # the heading word over the section column, nothing over the questions
+            words.update(section="チェック項目", question="")
         for name, col in c.items():
-            ws.cell(row=r, column=col, value=words[name])
+            ws.cell(row=r, column=col, value=words[name] or None)
         r += 1
     section_rows: dict[str, list[int]] = {}
     for sec, kind, cells in _body_rows():
@@ -169,6 +172,7 @@ def test_official_xlsx_layout(tmp_path):
     ("merged", "column", "official"),     # 「(2)」 in its own column under the merged header
     ("repeated", "inline", "flat"),       # one header row, nothing merged
     ("repeated", "no_column", "flat"),    # a 「No」 column holding 「2(2)」
+    ("merged", "inline", "flat_left"),    # 「チェック項目」 over the section column only
 ])
 def test_retyped_xlsx_variants(tmp_path, section, number, header):
     _check(extract(_xlsx(tmp_path / f"{section}_{number}_{header}.xlsx", section=section, number=number,
