@@ -59,10 +59,20 @@ def facility_name(doc: Document) -> str:
     return FACILITY_LABEL
 
 
+def _product_names(doc: Document) -> set[str]:
+    """Keys of the product name with and without its bracketed part: 「RISNAME（放射線情報システム）」 gives
+    the whole, 「RISNAME」 and 「放射線情報システム」 (vendors write the category before or in brackets)."""
+    text = normalize_text(doc.product)
+    parts = [text, re.sub(r"[(（\[【][^)）\]】]*[)）\]】]", " ", text)] + re.findall(r"[(（\[【]([^)）\]】]+)[)）\]】]", text)
+    return {k for k in map(organization_key, parts) if len(k) >= 3}
+
+
 def same_product(a: Document, b: Document) -> bool:
     """A checklist without a product covers all the vendor's products."""
     ka, kb = product_key(a), product_key(b)
-    return not ka or not kb or ka == kb or ka in kb or kb in ka
+    if not ka or not kb or ka == kb or ka in kb or kb in ka:
+        return True
+    return any(x in y or y in x for x in _product_names(a) for y in _product_names(b))
 
 
 def _recover_vendor(doc: Document, known: dict[str, str]) -> tuple[str, str, str]:

@@ -301,3 +301,20 @@ def _docx(path: Path, *, section: str = "merged", glyphs: bool = False) -> Path:
 @pytest.mark.parametrize("section,glyphs", [("merged", False), ("repeated", False), ("merged", True)])
 def test_docx_layouts(tmp_path, section, glyphs):
     _check(extract(_docx(tmp_path / f"cl_{section}_{glyphs}.docx", section=section, glyphs=glyphs)))
+
+
+# ------------------------------------------------------------------------------- checklist ↔ disclosure
+
+def test_checklist_product_written_with_its_category_in_brackets_is_the_same_product():
+    """「対象システム：NAMI-LAB（検体検査システム）」 on a checklist and 「検体検査システム NAMI-LAB」 on the MDS."""
+    from extractors.model import Document
+    from rules.grouping import same_product
+
+    def doc(product: str) -> Document:
+        return Document(source_file="x.xlsx", sha256="0", format="xlsx", product=product)
+
+    checklist = doc("NAMI-LAB（検体検査システム）")
+    assert same_product(checklist, doc("検体検査システム NAMI-LAB"))
+    assert same_product(checklist, doc("NAMI-LAB リモート保守サービス"))
+    assert not same_product(checklist, doc("KAZE-PACS 画像管理サービス"))
+    assert same_product(doc(""), doc("KAZE-PACS 画像管理サービス"))  # no product: all the vendor's products
