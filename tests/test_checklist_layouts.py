@@ -318,3 +318,48 @@ def test_checklist_product_written_with_its_category_in_brackets_is_the_same_pro
     assert same_product(checklist, doc("NAMI-LAB リモート保守サービス"))
     assert not same_product(checklist, doc("KAZE-PACS 画像管理サービス"))
     assert same_product(doc(""), doc("KAZE-PACS 画像管理サービス"))  # no product: all the vendor's products
+
+
+# ------------------------------------------------------------------------------ struck template words
+
+def test_struck_words_in_the_template_xlsx_and_docx(tmp_path):
+    """The vendor keeps 「はい・いいえ (5/14)」 and strikes the word not chosen (font strike on that run)."""
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+    from openpyxl import load_workbook
+
+    def struck(answer: str, date: str):
+        plain, strike = InlineFont(), InlineFont(strike=True)
+        yes, no = ("はい", plain), ("いいえ", plain)
+        yes, no = (yes, ("いいえ", strike)) if answer == "はい" else ((("はい", strike)), no)
+        return CellRichText([TextBlock(yes[1], yes[0]), TextBlock(plain, "・"), TextBlock(no[1], no[0]),
+                             TextBlock(plain, f" ({date})")])
+
+    path = _xlsx(tmp_path / "struck.xlsx")
+    wb = load_workbook(path, rich_text=True)
+    ws = wb.active
+    for row in ws.iter_rows(min_row=9):
+        cell = row[2]
+        if isinstance(cell.value, str) and cell.value.startswith(("はい (", "いいえ (")):
+            word, date = cell.value.split(" ")
+            cell.value = struck(word, date.strip("()"))
+    wb.save(path)
+    _check(extract(path))
+
+    docx_path = _docx(tmp_path / "struck.docx")
+    doc = DocxDocument(docx_path)
+    table = doc.tables[0]
+    for row in table.rows[2:]:
+        cell = row.cells[2]
+        text = cell.text
+        if not text.startswith(("はい (", "いいえ (")):
+            continue
+        word, date = text.split(" ")
+        paragraph = cell.paragraphs[0]
+        for run in list(paragraph.runs):
+            run._r.getparent().remove(run._r)
+        for part in ("はい", "・", "いいえ", f" {date}"):
+            run = paragraph.add_run(part)
+            run.font.strike = part in ("はい", "いいえ") and part != word
+    doc.save(docx_path)
+    _check(extract(docx_path))
