@@ -356,12 +356,25 @@ def _row_number_and_question(row: list[Cell], ctx: RowContext) -> tuple[str, str
         return printed, n1, normalize_text(question)
     n2, rest2 = parse_dotted_number(num_text)
     if n2 and not rest2:
-        # A bare section digit in the number column and 「(6) …」 in the question: 2(6).
-        qn, qrest = parse_checklist_number(question, n2 if "." not in n2 else ctx.section)
+        # A bare section digit in the number column and 「(6) …」 in the question: 2(6). A running 「No」
+        # (1, 2, 3 … one per row) is not a section: the section comes from the context.
+        section = n2 if "." not in n2 and not _running_numbers(ctx) else ctx.section
+        qn, qrest = parse_checklist_number(question, section)
         if qn and "." not in n2:
             return f"{printed}{normalize_text(question)[:len(normalize_text(question)) - len(qrest)]}".strip(), qn, qrest
         return printed, n2, normalize_text(question)
     return printed, "", normalize_text(question)
+
+
+def _running_numbers(ctx: RowContext) -> bool:
+    """The number column counts rows (1, 2, 3, 4 …) rather than holding a section digit repeated or merged."""
+    col = ctx.layout.roles.get("number")
+    if col is None:
+        return False
+    values = [normalize_text(row[col].text) for row in ctx.table.rows[max(ctx.layout.header_rows or (0,)) + 1:]
+              if col < len(row) and row[col].merged_into is None]
+    digits = [int(v) for v in values if v.isdigit()]
+    return len(digits) >= 4 and len(set(digits)) == len(digits)
 
 
 def _is_question_like(text: str) -> bool:

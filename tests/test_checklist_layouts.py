@@ -101,7 +101,7 @@ def _check(doc, expected=EXPECTED) -> None:
 
 def _xlsx(path: Path, *, section: str = "merged", number: str = "inline", header: str = "official") -> Path:
     """section: merged | repeated; number: inline (「(2) …」 in the question cell) | column | no_column
-    (「2(2)」 in a 「No」 column); header: official (two rows, merged) | flat (one row, no merges) | flat_left (one row, 「チェック項目」
+    (「2(2)」 in a 「No」 column) | running (a 「No」 column counting the rows); header: official (two rows, merged) | flat (one row, no merges) | flat_left (one row, 「チェック項目」
     over the section column and nothing over the questions)."""
     wb = Workbook()
     ws = wb.active
@@ -143,6 +143,9 @@ def _xlsx(path: Path, *, section: str = "merged", number: str = "inline", header
             num, q, first, target, second, remark = cells
             if number == "inline":
                 ws.cell(row=r, column=c["question"], value=f"{num} {q}")
+            elif number == "running":  # a 「No」 column counting the items, the number kept in the question
+                ws.cell(row=r, column=c["number"], value=int(num.strip("()")))
+                ws.cell(row=r, column=c["question"], value=f"{num} {q}")
             else:
                 ws.cell(row=r, column=c["number"], value=num if number == "column" else f"{sec}{num}")
                 ws.cell(row=r, column=c["question"], value=q)
@@ -173,6 +176,7 @@ def test_official_xlsx_layout(tmp_path):
     ("repeated", "inline", "flat"),       # one header row, nothing merged
     ("repeated", "no_column", "flat"),    # a 「No」 column holding 「2(2)」
     ("merged", "inline", "flat_left"),    # 「チェック項目」 over the section column only
+    ("repeated", "running", "flat"),      # 「No」 counting 1…8, 「(n)」 still printed in the question
 ])
 def test_retyped_xlsx_variants(tmp_path, section, number, header):
     _check(extract(_xlsx(tmp_path / f"{section}_{number}_{header}.xlsx", section=section, number=number,
