@@ -4,6 +4,8 @@ Labels sit left of their value, above it, or in one 「label：value」 line (se
 """
 from __future__ import annotations
 
+import re
+
 from extractors.formdetect import inline_labels, label_field
 from extractors.forms import Form
 from extractors.grid import Cell, Grid, Table
@@ -23,7 +25,12 @@ def plausible_value(cell: Cell) -> bool:
     if cell.date:
         return True
     return bool(t) and len(t) <= 60 and not label_field(t) and not header_role(t, exact=True) \
-        and t[0] not in "●○※*＊・■◆"
+        and t[0] not in "●○※*＊・■◆" and not _SENTENCE.search(t)
+
+
+# A note or an instruction, not a value: 「…をご覧ください。」
+_SENTENCE = re.compile(r"(ください|下さい|すること|です|ます)。?$|。$")
+_COMPANY_FORM = re.compile(r"株式会社|有限会社|合同会社|[(（]株[)）]|㈱|Co\.,?\s*Ltd|Inc\.|Corporation", re.I)
 
 
 def value_right(row: list[Cell], col: int, check: bool = True) -> Cell | None:
@@ -42,6 +49,17 @@ def value_below(table: Table, r: int, col: int) -> Cell | None:
     if r + 1 < len(table.rows) and col < len(table.rows[r + 1]):
         cell = table.rows[r + 1][col]
         if cell.merged_into is None and plausible_value(cell):
+            return cell
+    return None
+
+
+def value_above(table: Table, r: int, col: int) -> Cell | None:
+    """A company name on the line above its label (a scan's lines come out of order): only a company name."""
+    if table.kind == "text" or r == 0:
+        return None
+    for c, cell in cells(table.rows[r - 1]):
+        if c >= col and plausible_value(cell) and _COMPANY_FORM.search(normalize_text(cell.text)) \
+                and not label_field(cell.text):
             return cell
     return None
 
@@ -75,6 +93,8 @@ def collect_header_fields(grid: Grid) -> dict[str, tuple[str, Cell]]:
                     # 「確認日」 may head a date column: then only a value beside it counts, not the cell below.
                     below = None if header_role(text) else value_below(table, r, col)
                     value = value_right(row, col) or below
+                    if value is None and field_name == "vendor":
+                        value = value_above(table, r, col)
                     if value is not None:
                         offer(field_name, value.text, value)
     return found

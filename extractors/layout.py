@@ -237,7 +237,7 @@ _DATE_ONLY = re.compile(r"^[(（]?\s*(?:\d{1,2}\s*[/／月]\s*\d{1,2}\s*日?|[/�
 def _checklist_target_from_content(table: Table, layout: Layout) -> None:
     """A retyped checklist whose date columns lost their words (「1回目 | 2回目 | 3回目」 over 「はい (9/20) |
     (3/31) | はい・いいえ (/)」): a column right of 1回目 holding only dates is the target-date column, and the
-    next column holding answer words is the second answer."""
+    next column holding answer words is the second answer (also when its header word is unknown)."""
     if "first" not in layout.roles:
         return
     body = table.rows[max(layout.header_rows or (0,)) + 1:]
@@ -247,7 +247,7 @@ def _checklist_target_from_content(table: Table, layout: Layout) -> None:
                                                 and _is_number_text(row[col].text)) >= 2:
             layout.roles["number"] = col
             del layout.options[word]
-    if "target" in layout.roles:
+    if "target" in layout.roles and "second" in layout.roles:
         return
     from extractors.answers import _OPTION_RE  # local: shared vocabulary
 
@@ -261,17 +261,23 @@ def _checklist_target_from_content(table: Table, layout: Layout) -> None:
         texts = [normalize_text(row[col].text) for row in body if col < len(row) and row[col].merged_into is None]
         words[col] = sum(1 for t in texts if _OPTION_RE.search(t))
         dates[col] = sum(1 for t in texts if t and _DATE_ONLY.match(t))
-    date_only = [c for c in words if words[c] == 0 and dates[c] >= 2]
-    if not date_only:
-        return
-    target = date_only[0]
-    layout.roles["target"] = target
-    layout.roles.pop("second_span", None)
-    second = [c for c in words if c > target and words[c] >= 2]
-    if second:
-        layout.roles["second"] = second[0]
-    elif layout.roles.get("second") == target:
-        del layout.roles["second"]
+    if "target" not in layout.roles:
+        date_only = [c for c in words if words[c] == 0 and dates[c] >= 2]
+        if not date_only:
+            return
+        target = date_only[0]
+        layout.roles["target"] = target
+        layout.roles.pop("second_span", None)
+        second = [c for c in words if c > target and words[c] >= 2]
+        if second:
+            layout.roles["second"] = second[0]
+        elif layout.roles.get("second") == target:
+            del layout.roles["second"]
+    if "second" not in layout.roles:
+        # A 2回目 column under a word the header vocabulary lacks (「再確認」): answer words right of the target.
+        second = [c for c in words if c > layout.roles["target"] and words[c] >= 2]
+        if second:
+            layout.roles["second"] = second[0]
 
 
 def _is_numbered_question(text: str) -> bool:

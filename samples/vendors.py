@@ -112,15 +112,15 @@ def vendor_b():
               "全角数字、数字内の空白、設問の脱字、4.3.2 の行欠落、カタログにない 12.5 行、タイトルの「指示書」")
 
     cl_items = checklist_items("mhlw-checklist-r6-vendor", "2024-08-02",
-                               answers={"2(9)@端末PC": NO}, targets={"2(9)@端末PC": "2025-03-31"})
+                               answers={"2(7)": NO}, targets={"2(7)": "2025-03-31"})
     cl = Submission(
         file="【北斗】サイバーセキュリティ対策チェックリスト(事業者確認用)_R6.xlsx",
         convention="xlsx-checklist-combined+device-headings(R6)", family="checklist_vendor",
         form_id="mhlw-checklist-r6-vendor", form_version="令和6年度", vendor="北斗システムズ（株）",
         vendor_key="hokuto", title=CL_TITLE, items=cl_items, fiscal_year=2024,
         header_fields={"事業者名": "北斗システムズ（株）", "年度": "令和6年度"},
-        comment="(9) 端末PCにつきまして、不要サービスの停止手順を整備中のため、目標日を3月31日としました。")
-    cl.plant("checklist_deadline", ["2(9)@端末PC"], "目標日 2025-03-31 を過ぎても2回目の記入がない")
+        comment="(7) ネットワーク機器につきまして、ファームウェア更新手順を整備中のため、目標日を3月31日としました。")
+    cl.plant("checklist_deadline", ["2(7)"], "目標日 2025-03-31 を過ぎても2回目の記入がない")
     return [(sds, "xlsx", "B_sds"), (cl, "xlsx", "B_cl")]
 
 
@@ -230,23 +230,23 @@ def vendor_g():
 # ====================================================================== E: ミライヘルスケア (checklist R7)
 def vendor_e_checklist():
     cl_items = checklist_items("mhlw-checklist-r7-vendor", "2025-07-15", printed_style="circled",
-                               answers={"2(11)": NO}, targets={"2(11)": "2026-03-31"})
+                               answers={"2(5)": NO}, targets={"2(5)": "2026-03-31"})
     cl = Submission(
         file="ミライヘルスケア_R7チェックリスト_事業者確認用.xlsx", convention="xlsx-checklist-R7-circled-numbers",
         family="checklist_vendor", form_id="mhlw-checklist-r7-vendor", form_version="令和7年度",
         vendor="ミライヘルスケア 株式会社", vendor_key="mirai", title=CL7_TITLE, items=cl_items, fiscal_year=2025,
         header_fields={"事業者名": "ミライヘルスケア 株式会社", "年度": "令和7年度"},
-        comment="⑪につきまして、次期バージョンアップで二要素認証に対応予定です。")
-    cl.plant("checklist_deadline", ["2(11)"], "目標日 2026-03-31 を過ぎても2回目の記入がない")
+        comment="⑤につきまして、次期バージョンアップで不要アカウントの自動停止に対応予定です。")
+    cl.plant("checklist_deadline", ["2(5)"], "目標日 2026-03-31 を過ぎても2回目の記入がない")
     return [(cl, "xlsx", "E_cl")]
 
 
 # ====================================================================== H: ユニメディカル (checklist R7, split)
 def vendor_h_checklist():
     cl_items = checklist_items("mhlw-checklist-r7-vendor", "2025-06-02", printed_style="circled",
-                               answers={"2(9)": NO}, targets={"2(9)": "2025-12-26"},
-                               seconds={"2(9)": (YES, "2025-12-10")},
-                               remarks={"2(9)": "USB接続制限ツールを導入済み（12月）"})
+                               answers={"2(4)": NO}, targets={"2(4)": "2025-12-26"},
+                               seconds={"2(4)": (YES, "2025-12-10")},
+                               remarks={"2(4)": "職種別の権限設定を見直し済み（12月）"})
     cl = Submission(
         file="ユニメディカル_事業者確認用チェックリスト_令和7年度.xlsx",
         convention="xlsx-checklist-R7-circled+split-cells", family="checklist_vendor",

@@ -129,6 +129,9 @@ def _xlsx(path: Path, *, section: str = "merged", number: str = "inline", header
                  "target": "目標日", "second": "2回目", "remark": "備考"}
         if header == "flat_left":  # the heading word over the section column, nothing over the questions
             words.update(section="チェック項目", question="")
+        if header == "flat_words":  # other words; 「再確認」 is known only from the answers under it
+            words.update(section="", question="確認項目", first="初回", target="対応予定日", second="再確認",
+                         remark="補足")
         for name, col in c.items():
             ws.cell(row=r, column=col, value=words[name] or None)
         r += 1
@@ -177,6 +180,7 @@ def test_official_xlsx_layout(tmp_path):
     ("repeated", "no_column", "flat"),    # a 「No」 column holding 「2(2)」
     ("merged", "inline", "flat_left"),    # 「チェック項目」 over the section column only
     ("repeated", "running", "flat"),      # 「No」 counting 1…8, 「(n)」 still printed in the question
+    ("merged", "inline", "flat_words"),   # other header words
 ])
 def test_retyped_xlsx_variants(tmp_path, section, number, header):
     _check(extract(_xlsx(tmp_path / f"{section}_{number}_{header}.xlsx", section=section, number=number,
@@ -367,3 +371,21 @@ def test_struck_words_in_the_template_xlsx_and_docx(tmp_path):
             run.font.strike = part in ("はい", "いいえ") and part != word
     doc.save(docx_path)
     _check(extract(docx_path))
+
+
+def test_vendor_name_above_its_label_and_a_note_below_it(tmp_path):
+    """Lines out of order (as a scan gives them): the company name above 「事業者名：」, the manual note below.
+    The note is never the vendor; the company name is."""
+    path = _xlsx(tmp_path / "vendor_above.xlsx")
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    ws = wb.active
+    label_row = next(c.row for c in ws["A"] if c.value == "事業者名：")
+    ws.cell(row=label_row, column=2).value = None
+    ws.cell(row=label_row - 1, column=1, value=VENDOR)
+    ws.cell(row=label_row + 1, column=1, value="「チェックリストの手引き（架空版）」をご覧ください。")
+    wb.save(path)
+    doc = extract(path)
+    assert doc.vendor == VENDOR
+    assert [i.item_id for i in doc.items] == list(EXPECTED)
