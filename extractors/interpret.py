@@ -631,7 +631,8 @@ def _read_checklist_dates(item: Item, row: list[Cell], layout: Layout, decision:
             item.review_reason = join_reasons(item.review_reason, "目標日の年度が分かりません")
     second = _cell_at(row, layout.roles.get("second"))
     if second is not None and second.merged_into is None:
-        d2 = ans.decide_inline(second)
+        options2 = {w: c for w, col in layout.second_options.items() if (c := _cell_at(row, col)) is not None}
+        d2 = ans.decide_option_columns(options2) if options2 else ans.decide_inline(second)
         if d2.status == "answered":
             item.second_answer = d2.answer
         elif d2.status in ("ambiguous", "unreadable"):

@@ -41,6 +41,8 @@ class Layout:
     roles: dict[str, int] = field(default_factory=dict)
     options: dict[str, int] = field(default_factory=dict)
     date_cols: dict[str, int] = field(default_factory=dict)  # first/second -> date column beside it
+    # A checklist's 2回目 with its own option columns (「2回目」 over 「はい | いいえ | 日付」): word -> column.
+    second_options: dict[str, int] = field(default_factory=dict)
     header_rows: tuple[int, ...] = ()
     n_cols: int = 0
     inferred: bool = False
@@ -134,6 +136,7 @@ def detect_header(table: Table, start: int = 0, max_scan: int = 40) -> Layout | 
         if "answer" not in layout.roles:
             layout.roles.pop("answer_span", None)
         _pair_dates(layout)
+        _second_round_options(rows, header_rows, layout)
         layout.header_rows = tuple(header_rows)
         layout.n_cols = table.n_cols
         _split_merged_question(table, layout)
@@ -229,6 +232,20 @@ def _split_merged_question(table: Table, layout: Layout) -> None:
     best = max(numbered, key=lambda c: (numbered[c], -c))
     if numbered[best] >= 2 and best != q:
         layout.roles["question"] = best
+
+
+def _second_round_options(rows: list[list[Cell]], header_rows: list[int], layout: Layout) -> None:
+    """Option words under 「2回目」 (the options dict keeps the 1回目 ones): the second answer's columns."""
+    second, end = layout.roles.get("second"), layout.roles.get("second_span")
+    if second is None or end is None:
+        return
+    for r in header_rows:
+        for col, cell in _row_cells(rows[r]):
+            hr = header_role(cell.text) if second <= col <= end else None
+            if hr and hr[0] == "option":
+                layout.second_options.setdefault(hr[1], col)
+    if len(layout.second_options) < 2:
+        layout.second_options.clear()
 
 
 _DATE_ONLY = re.compile(r"^[(（]?\s*(?:\d{1,2}\s*[/／月]\s*\d{1,2}\s*日?|[/／]?)\s*[)）]?$")

@@ -389,3 +389,44 @@ def test_vendor_name_above_its_label_and_a_note_below_it(tmp_path):
     doc = extract(path)
     assert doc.vendor == VENDOR
     assert [i.item_id for i in doc.items] == list(EXPECTED)
+
+
+def test_option_columns_for_each_round(tmp_path):
+    """A retyped sheet with 「1回目」 and 「2回目」 each over 「はい | いいえ | 日付」, answered with ○: the 2回目
+    answer comes from its own option columns, not from the 1回目 ones."""
+    wb = Workbook()
+    ws = wb.active
+    ws["A1"], ws["H1"], ws["A2"] = TITLE, "事業者確認用", NOTES[0]
+    ws["A4"] = "チェック項目"
+    ws.merge_cells("A4:B6")
+    ws["C4"] = "確認結果（日付）"
+    ws.merge_cells("C4:I4")
+    ws["C5"], ws["F5"], ws["G5"], ws["J4"] = "1回目", "目標日", "2回目", "備考"
+    ws.merge_cells("C5:E5")
+    ws.merge_cells("F5:F6")
+    ws.merge_cells("G5:I5")
+    ws.merge_cells("J4:J6")
+    for col, word in zip("CDEGHI", ["はい", "いいえ", "日付", "はい", "いいえ", "日付"]):
+        ws[f"{col}6"] = word
+    # (question, 1回目 はい, いいえ, 日付, 目標日, 2回目 はい, いいえ, 日付, 備考)
+    rows = [("(1) " + ROWS[0][3], "○", "", "5/14", "", "", "", "", ""),
+            ("(2) " + ROWS[1][3], "", "○", "5/14", "3/31", "", "○", "2/10", "保守端末の更新待ち"),
+            ("(3) " + ROWS[2][3], "", "○", "5/14", "3/31", "○", "", "2/10", ""),
+            ("(4) " + ROWS[3][3], "○", "", "5/14", "", "", "", "", "")]
+    ws["A7"], ws["A8"] = SECTIONS["1"], SECTIONS["2"]
+    for k, row in enumerate(rows):
+        for col, value in zip("BCDEFGHIJ", row):
+            if value:
+                ws[f"{col}{7 + k}"] = value
+    ws.merge_cells("A8:A10")
+    ws["A12"], ws["B12"] = "事業者名：", VENDOR
+    path = tmp_path / "rounds.xlsx"
+    wb.save(path)
+    got = {i.item_id: i for i in extract(path).items}
+    assert list(got) == ["1(1)", "2(2)", "2(3)", "2(4)"]
+    assert [(i.answer, i.first_date, i.target_date, i.second_answer, i.second_date) for i in got.values()] == [
+        ("はい", "2025-05-14", "", "", ""),
+        ("いいえ", "2025-05-14", "2026-03-31", "いいえ", "2026-02-10"),
+        ("いいえ", "2025-05-14", "2026-03-31", "はい", "2026-02-10"),
+        ("はい", "2025-05-14", "", "", "")]
+    assert got["2(2)"].remark == "保守端末の更新待ち"
