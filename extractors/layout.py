@@ -300,7 +300,7 @@ def _checklist_target_from_content(table: Table, layout: Layout) -> None:
 def _is_numbered_question(text: str) -> bool:
     """「(2) リモートメンテナンス…を確認した。」, 「2.1 …」: an item number followed by a question."""
     t = normalize_text(text)
-    num, rest = parse_checklist_number(t)
+    num, rest = parse_checklist_number(text or "")  # the raw text: 「⑥」 before NFKC makes it 「6」
     if not num:
         num, rest = parse_dotted_number(t)
         num = num if "." in num else ""  # 「1 体制構築」 is a section, not an item

@@ -101,7 +101,7 @@ def _check(doc, expected=EXPECTED) -> None:
 
 def _xlsx(path: Path, *, section: str = "merged", number: str = "inline", header: str = "official") -> Path:
     """section: merged | repeated; number: inline (「(2) …」 in the question cell) | column | no_column
-    (「2(2)」 in a 「No」 column) | running (a 「No」 column counting the rows); header: official (two rows, merged) | flat (one row, no merges) | flat_left (one row, 「チェック項目」
+    (「2(2)」 in a 「No」 column) | running (a 「No」 column counting the rows) | circled (「②…」); header: official (two rows, merged) | flat (one row, no merges) | flat_left (one row, 「チェック項目」
     over the section column and nothing over the questions)."""
     wb = Workbook()
     ws = wb.active
@@ -112,7 +112,8 @@ def _xlsx(path: Path, *, section: str = "merged", number: str = "inline", header
         ws.cell(row=3 + k, column=1, value=note)
     r = 7
     # Columns: section, [number], question, first, target, second, remark.
-    cols = ["section"] + (["number"] if number != "inline" else []) + ["question", "first", "target", "second", "remark"]
+    cols = ["section"] + (["number"] if number not in ("inline", "circled") else []) + \
+        ["question", "first", "target", "second", "remark"]
     c = {name: i + 1 for i, name in enumerate(cols)}
     if header == "official":
         ws.cell(row=r, column=1, value="チェック項目")
@@ -146,6 +147,8 @@ def _xlsx(path: Path, *, section: str = "merged", number: str = "inline", header
             num, q, first, target, second, remark = cells
             if number == "inline":
                 ws.cell(row=r, column=c["question"], value=f"{num} {q}")
+            elif number == "circled":  # 「②」 printed for (2)
+                ws.cell(row=r, column=c["question"], value=chr(0x245F + int(num.strip("()"))) + q)
             elif number == "running":  # a 「No」 column counting the items, the number kept in the question
                 ws.cell(row=r, column=c["number"], value=int(num.strip("()")))
                 ws.cell(row=r, column=c["question"], value=f"{num} {q}")
@@ -181,6 +184,7 @@ def test_official_xlsx_layout(tmp_path):
     ("merged", "inline", "flat_left"),    # 「チェック項目」 over the section column only
     ("repeated", "running", "flat"),      # 「No」 counting 1…8, 「(n)」 still printed in the question
     ("merged", "inline", "flat_words"),   # other header words
+    ("merged", "circled", "official"),    # 「②」 instead of 「(2)」
 ])
 def test_retyped_xlsx_variants(tmp_path, section, number, header):
     _check(extract(_xlsx(tmp_path / f"{section}_{number}_{header}.xlsx", section=section, number=number,
