@@ -102,6 +102,24 @@ def all_forms() -> tuple[Form, ...]:
     return tuple(forms)
 
 
+def missing_catalogue_items(form: Form, present: set[str]) -> list[str]:
+    """Catalogue items of `form` that a document lacks.
+
+    For an established form, every answerable item that is not present. For a form whose numbering is
+    known but whose item list is not established (reconstructed from a sibling form), only a gap inside a
+    run: an item absent while the items just before and after it in the catalogue are present, which is
+    a row the vendor deleted rather than a row the form may not have.
+    """
+    answerable = [c for c in form.items if c.kind != "group" and c.tier != "reference"]
+    if form.established:
+        return [c.id for c in answerable if c.id not in present]
+    if not form.match_by_number:
+        return []
+    numbered = [c for c in answerable if not c.parent]
+    return [c.id for prev, c, nxt in zip(numbered, numbered[1:], numbered[2:])
+            if c.id not in present and prev.id in present and nxt.id in present]
+
+
 def get_form(form_id: str) -> Form | None:
     return next((f for f in all_forms() if f.id == form_id), None)
 

@@ -14,7 +14,7 @@ from extractors import answers as ans
 from extractors.catalogue_link import (
     dedupe, finalise_ids, join_reasons, label_unnumbered, link_catalogue, resolve_checklist_sections,
 )
-from extractors.forms import Form, best_text_match
+from extractors.forms import Form, best_text_match, missing_catalogue_items
 from extractors.formdetect import detect_form, inline_label, label_field, squash_label
 from extractors.grid import Cell, Grid, Mark, Table
 from extractors.header_fields import apply_header, cells, collect_header_fields, value_right
@@ -85,10 +85,8 @@ def interpret(grid: Grid, sha256: str) -> Document:
     doc.footnotes = state.footnotes
     doc.comment = state.comment
     apply_header(doc, state.header, form)
-    if form is not None and form.established:
-        present = {i.catalogue_id for i in doc.items if i.catalogue_id}
-        doc.missing_items = [c.id for c in form.items
-                             if c.kind != "group" and c.tier != "reference" and c.id not in present]
+    if form is not None:
+        doc.missing_items = missing_catalogue_items(form, {i.catalogue_id for i in doc.items if i.catalogue_id})
     doc.warnings += state.warnings
     return doc
 
