@@ -5,12 +5,8 @@ import re
 
 from extractors import answers as ans
 from extractors.forms import CatalogueItem, Form, all_forms, best_text_match, text_similarity
-from extractors.model import Item
+from extractors.model import Item, flag, join_reasons  # noqa: F401 - join_reasons re-exported
 from extractors.text import bullet_label
-
-
-def join_reasons(a: str, b: str) -> str:
-    return f"{a}；{b}" if a else b
 
 
 def resolve_checklist_sections(items: list[Item], form: Form | None) -> None:
@@ -88,10 +84,12 @@ def link_catalogue(items: list[Item], form: Form | None, family: str) -> None:
         if item.answer and cat.answers and item.answer not in cat.answers:
             decision = ans.fit_to_answer_set(ans.Decision(item.answer, item.answer_status, item.confidence,
                                                           item.answer_raw, item.review_reason), cat.answers)
-            item.answer, item.review_reason = decision.answer, decision.reason
+            item.answer = decision.answer
             item.confidence = min(item.confidence, decision.confidence)
-            if item.confidence < 0.7:
-                item.needs_review = True
+            if decision.reason != item.review_reason or item.confidence < 0.7:
+                # A word remapped to the row's options (はい→該当) or not among them: a person confirms.
+                item.review_reason = ""
+                flag(item, decision.reason or "この項目の選択肢に合わせて読み替えました")
 
 
 def _match(item: Item, form: Form, parent_catalogue_id: str = "") -> CatalogueItem | None:
@@ -127,7 +125,6 @@ def dedupe(items: list[Item], warnings: list[str]) -> list[Item]:
         counts[base] = counts.get(base, 0) + 1
         if counts[base] > 1:
             item.item_id = f"{base}#{counts[base]}"
-            item.needs_review = True
-            item.review_reason = join_reasons(item.review_reason, "同じ項目番号の行が複数あります")
+            flag(item, "同じ項目番号の行が複数あります")
             warnings.append(f"項目 {base} が複数回記載されています")
     return items

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 
 from extractors import answers as ans
 from extractors.catalogue_link import (
-    dedupe, finalise_ids, join_reasons, label_unnumbered, link_catalogue, resolve_checklist_sections,
+    dedupe, finalise_ids, label_unnumbered, link_catalogue, resolve_checklist_sections,
 )
 from extractors.forms import Form, best_text_match
 from extractors.formdetect import detect_form, inline_label, label_field, squash_label
 from extractors.grid import Cell, Grid, Mark, Table
 from extractors.header_fields import apply_header, cells, collect_header_fields, value_right
 from extractors.layout import Layout, detect_header, header_role, infer_layout, split_inline_answer
-from extractors.model import Document, ExtractionError, Item, Location
+from extractors.model import Document, ExtractionError, Item, Location, enforce_review, flag
 from extractors.text import (
     normalize_text, parse_checklist_number, parse_date, parse_dotted_number,
 )
@@ -90,6 +90,7 @@ def interpret(grid: Grid, sha256: str) -> Document:
         doc.missing_items = [c.id for c in form.items
                              if c.kind != "group" and c.tier != "reference" and c.id not in present]
     doc.warnings += state.warnings
+    enforce_review(doc.items)
     return doc
 
 
@@ -244,7 +245,7 @@ def _read_paragraph_items(grid: Grid, form: Form | None, state: _State) -> None:
     if state.items:
         state.warnings.append("表ではなく本文の段落から回答を読み取りました（要確認）")
         for item in state.items:
-            item.confidence = min(item.confidence, 0.85)
+            flag(item, "表ではなく本文の段落から読み取りました", 0.85)
 
 
 def _shift_marks(marks, delta: int):
@@ -503,7 +504,7 @@ def _read_item(row: list[Cell], ctx: RowContext, form: Form | None, grid: Grid, 
                              sheet=ctx.table.name if ctx.table.kind != "page" else None,
                              page=ctx.table.page, cell=loc_cell.ref or None, row=ctx.row_index + 1)
     if ctx.table.hidden:
-        item.review_reason = join_reasons(item.review_reason, "非表示シートの行です")
+        flag(item, "非表示シートの行です")
     return item
 
 
@@ -587,17 +588,16 @@ def _apply_decision(item: Item, decision: ans.Decision, ctx: RowContext) -> None
     item.answer_status = decision.status
     item.answer_raw = decision.raw
     item.confidence = round(decision.confidence * ctx.table.confidence, 3)
-    reasons = [decision.reason] if decision.reason else []
-    if decision.status in ("ambiguous", "unreadable"):
-        item.needs_review = True
-    if item.confidence < 0.7:
-        item.needs_review = True
-        if not reasons:
-            reasons.append("読み取りの確信度が低いため確認してください")
+    item.needs_review, item.review_reason = False, ""
+    if decision.reason:
+        flag(item, decision.reason)
+    if decision.status in ("ambiguous", "unreadable") or item.confidence < 0.7:
+        flag(item, "" if item.review_reason else "読み取りの確信度が低いため確認してください")
     if decision.status == "unanswered" and ctx.table.confidence < 0.9:
-        item.needs_review = True
-        reasons.append("スキャン画像のため未回答かどうか確認してください")
-    item.review_reason = "；".join(reasons)
+        flag(item, "スキャン画像のため未回答かどうか確認してください", 0.5)
+    elif decision.status == "unanswered" and ctx.table.mark_doubt:
+        # A drawing part the reader could not read: a circle or tick on this row may have been lost.
+        flag(item, f"{ctx.table.mark_doubt}ため未回答かどうか確認してください", 0.5)
 
 
 def _read_checklist_dates(item: Item, row: list[Cell], layout: Layout, decision: ans.Decision,
@@ -615,20 +615,19 @@ def _read_checklist_dates(item: Item, row: list[Cell], layout: Layout, decision:
     if target is not None and target.merged_into is None:
         item.target_date = date_of(target)
         if normalize_text(target.text) and not item.target_date and fiscal_year is None:
-            item.review_reason = join_reasons(item.review_reason, "目標日の年度が分かりません")
+            flag(item, "目標日の年度が分かりません")
     second = _cell_at(row, layout.roles.get("second"))
     if second is not None and second.merged_into is None:
         d2 = ans.decide_inline(second)
         if d2.status == "answered":
             item.second_answer = d2.answer
         elif d2.status in ("ambiguous", "unreadable"):
-            item.needs_review = True
-            item.review_reason = join_reasons(item.review_reason, "2回目の回答を読み取れません")
+            flag(item, "2回目の回答を読み取れません")
         item.second_date = date_of(None, d2.date_text) if d2.date_text else ""
         if "second" in layout.date_cols:
             item.second_date = date_of(_cell_at(row, layout.date_cols["second"])) or item.second_date
     if decision.date_text and not item.first_date and fiscal_year is None:
-        item.review_reason = join_reasons(item.review_reason, "日付の年度が分かりません")
+        flag(item, "日付の年度が分かりません")
 
 
 def _continue_item(item: Item, row: list[Cell], ctx: RowContext) -> None:
