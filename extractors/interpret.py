@@ -505,6 +505,10 @@ def _read_item(row: list[Cell], ctx: RowContext, form: Form | None, grid: Grid, 
                              page=ctx.table.page, cell=loc_cell.ref or None, row=ctx.row_index + 1)
     if ctx.table.hidden:
         flag(item, "非表示シートの行です")
+    elif row and all(c.hidden for c in row):
+        flag(item, "非表示の行です")
+    elif answer_cell is not None and answer_cell.hidden:
+        flag(item, "回答が非表示の列にあります")
     return item
 
 
@@ -591,7 +595,8 @@ def _apply_decision(item: Item, decision: ans.Decision, ctx: RowContext) -> None
     item.needs_review, item.review_reason = False, ""
     if decision.reason:
         flag(item, decision.reason)
-    if decision.status in ("ambiguous", "unreadable") or item.confidence < 0.7:
+    # Below 0.8 sit the readings a person must confirm: a typed x / 1 / *, a lone ○, an emphasised word.
+    if decision.status in ("ambiguous", "unreadable") or item.confidence < 0.8:
         flag(item, "" if item.review_reason else "読み取りの確信度が低いため確認してください")
     if decision.status == "unanswered" and ctx.table.confidence < 0.9:
         flag(item, "スキャン画像のため未回答かどうか確認してください", 0.5)

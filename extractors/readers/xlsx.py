@@ -638,6 +638,11 @@ def read_form_controls(zf: zipfile.ZipFile, vml_part: str, checked_by_id: dict[i
         box = shape.find(f"{{{VML}}}textbox")
         label = re.sub(r"\s+", " ", "".join(box.itertext())).strip() if box is not None else ""
         out.append(FormControl(client.get("ObjectType"), checked, label, anchor))
+    # The parser recovers from broken VML (Excel's own is not always well-formed) by dropping what it cannot
+    # read: more check boxes in the bytes than read means some were lost.
+    declared = len(re.findall(rb"ObjectType\s*=\s*[\"'](?:Checkbox|Radio)[\"']", data))
+    if declared > len(out):
+        lost(f"{declared} 個中 {declared - len(out)} 個を読めません")
     return out
 
 
