@@ -90,8 +90,34 @@ def interpret(grid: Grid, sha256: str) -> Document:
         doc.missing_items = [c.id for c in form.items
                              if c.kind != "group" and c.tier != "reference" and c.id not in present]
     doc.warnings += state.warnings
+    if form is None or sum(1 for i in doc.items if i.known) * 2 < len(doc.items):
+        _doubt_unknown_form(doc)  # no catalogue form, or one guessed that most rows do not match
     enforce_review(doc.items)
     return doc
+
+
+UNKNOWN_FORM_REASON = "様式を特定できないため回答を確認してください"
+
+
+def _doubt_unknown_form(doc: Document) -> None:
+    """A form the catalogue does not know is trusted only when each answer is the answer cell's own word
+    (「はい」, 「Yes」, 「■いいえ」): then the sheet itself says what was chosen. An answer taken from a column's
+    position or header (a mark under an option column) means nothing certain on a form whose columns we do
+    not know, and an unknown form with no answer at all may have been misread: every row is flagged."""
+    answered = [i for i in doc.items if i.answer]
+    if answered and all(_answer_in_own_words(i) for i in answered):
+        return
+    doc.warnings.append("様式を特定できないため、すべての回答を要確認としました")
+    for item in doc.items:
+        flag(item, UNKNOWN_FORM_REASON, 0.5)
+
+
+def _answer_in_own_words(item: Item) -> bool:
+    raw = normalize_text(item.answer_raw)
+    if re.search(r"(?:^|\|)\s*[^|:\s]+:", raw):
+        return False  # 「はい:○ | いいえ: | 対象外:」: read from option columns
+    english = {w for w, a in ans.ENGLISH.items() if a == item.answer}
+    return item.answer in raw or any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", raw.lower()) for w in english)
 
 
 
