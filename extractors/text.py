@@ -125,13 +125,25 @@ _LATIN_FORM = re.compile(r"(?i)[\s,.]*\b(co\.?\s*,?\s*ltd|ltd|inc|corp(oration)?
 _ADDRESSEE = re.compile(r"\s*(御中|殿|様|宛)\s*$")
 
 
+_JA = r"\u3005\u3006\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+_BROKEN_BETWEEN_JA = re.compile(rf"(?<=[{_JA}])[\s\u3000]+(?=[{_JA}])")
+
+
+def join_broken_name(name: str) -> str:
+    """A name a PDF header or a narrow cell broke: line breaks and spaces between two Japanese characters go
+    (「…株\n式会社」, 「株式 会社」 → 「株式会社」); a line break elsewhere becomes one space; a space between
+    Latin words stays (「ABC Medical」)."""
+    t = _BROKEN_BETWEEN_JA.sub("", name or "")
+    return re.sub(r"\s*[\r\n]+\s*", " ", t).strip()
+
+
 def organization_key(name: str) -> str:
     """A key that makes vendor names comparable: 株式会社 before or after, full/half width, spaces.
 
     「株式会社 ＡＢＣメディカル」, 「ABCメディカル(株)」, 「ＡＢＣメディカル㈱」, 「ABC メディカル 株式会社」 and
     「ABCメディカル Co., Ltd.」 share the key.
     """
-    t = normalize_text(name)  # NFKC also turns ㈱ into (株) and half-width kana into full width
+    t = join_broken_name(normalize_text(name))  # NFKC also turns ㈱ into (株) and half-width kana into full width
     if not t:
         return ""
     t = _ADDRESSEE.sub("", t)
