@@ -144,3 +144,25 @@ def test_broken_checkbox_part_makes_empty_answers_uncertain(tmp_path):
     assert "未回答かどうか" in two.review_reason
     assert doc.item("3").answer == "いいえ"  # a typed glyph is not in doubt
     _no_silent_reason(doc)
+
+
+def test_truth_comparison_catches_silent_errors_and_missing_flags():
+    from extractors.model import Document
+    from tests.truth import compare
+
+    truth = {"items": [
+        {"item_id": "1", "answer": "はい", "answer_status": "answered", "needs_review": True},
+        {"item_id": "2", "answer": "いいえ", "answer_status": "answered", "needs_review": False},
+    ]}
+    doc = Document(source_file="x.xlsx", sha256="0" * 64, items=[
+        Item("1", answer="はい", answer_status="answered"),  # right, but the sample made it doubtful: no flag
+        Item("2", answer="はい", answer_status="answered"),  # wrong and unflagged
+    ])
+    problems = compare(doc, truth)
+    assert any(p.startswith("1:") and "not flagged" in p for p in problems)
+    assert any(p.startswith("2.answer") and "silent error" in p for p in problems)
+    flag(doc.items[0], "確認")
+    flag(doc.items[1], "確認")
+    problems = compare(doc, truth)
+    assert not any(p.startswith("1:") for p in problems)
+    assert any(p.startswith("2.answer") and "silent" not in p for p in problems)  # flagged, still wrong
