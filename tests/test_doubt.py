@@ -166,3 +166,48 @@ def test_truth_comparison_catches_silent_errors_and_missing_flags():
     problems = compare(doc, truth)
     assert not any(p.startswith("1:") for p in problems)
     assert any(p.startswith("2.answer") and "silent" not in p for p in problems)  # flagged, still wrong
+
+
+def test_picture_over_a_pdf_table_makes_empty_answers_uncertain(tmp_path):
+    from PIL import Image
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas as rl_canvas
+
+    from samples.pdf_builder import FONT, register_font
+
+    stamp = tmp_path / "tick.png"
+    img = Image.new("RGB", (20, 20), "white")
+    for k in range(20):
+        img.putpixel((k, 19 - k), (0, 0, 0))
+    img.save(stamp)
+
+    def draw(path, with_picture: bool):
+        register_font()
+        c = rl_canvas.Canvas(str(path), pagesize=A4)
+        c.setFont(FONT, 10)
+        c.drawString(40, 800, MDS_TITLE)
+        cols = [40, 80, 400, 440, 480, 520, 560]
+        rows = [("No.", "確認項目", "はい", "いいえ", "対象外", "備考"),
+                ("1", "扱う情報のリストを医療機関等に提示できるか？", "○", "", "", ""),
+                ("3", "離席時の不正入力防止の機能があるか？", "", "", "", "")]
+        y = 700
+        for row in rows:
+            for i, text in enumerate(row):
+                c.rect(cols[i], y - 20, cols[i + 1] - cols[i], 20)
+                if text:
+                    c.drawString(cols[i] + 3, y - 14, text)
+            y -= 20
+        if with_picture:  # a tick pasted as a picture over row 3's いいえ cell
+            c.drawImage(str(stamp), 452, 643, 14, 14)
+        c.save()
+
+    plain, pictured = tmp_path / "plain.pdf", tmp_path / "pictured.pdf"
+    draw(plain, False)
+    draw(pictured, True)
+    three = extract(plain).item("3")
+    assert three.answer_status == "unanswered" and not three.needs_review
+    doc = extract(pictured)
+    three = doc.item("3")
+    assert three.answer_status == "unanswered" and three.needs_review and three.confidence < 1
+    assert doc.item("1").answer == "はい"
+    assert any("画像" in w for w in doc.warnings)
