@@ -36,7 +36,7 @@ bench: setup
 # `make eval [SET=../shared/eval/<set>] [DETAILS=1]`: run the pipeline over a copy of an evaluation set and score it.
 EVAL_DIR ?= ../shared/eval
 SET ?= $(EVAL_DIR)/dev-2026-11
-eval: $(VENV)/.installed
+eval: $(if $(wildcard $(VENV)/bin/mdsgap),,setup)
 	@test -d "$(SET)/inbox" || { echo "評価セットが見つかりません: $(SET)（shared/ をリポジトリの隣に置いてください）" >&2; exit 2; }
 	bash $(EVAL_DIR)/run-dev.sh "$(SET)" $(if $(DETAILS),--details)
 
