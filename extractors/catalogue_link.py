@@ -90,6 +90,9 @@ def link_catalogue(items: list[Item], form: Form | None, family: str) -> None:
                 # A word remapped to the row's options (はい→該当) or not among them: a person confirms.
                 item.review_reason = ""
                 flag(item, decision.reason or "この項目の選択肢に合わせて読み替えました")
+        elif item.answer and not cat.answers:
+            # A heading row (4.1, 12.3.1.1) takes no answer in the form: which word was meant is not certain.
+            flag(item, "回答欄のない見出し行に回答があります。回答を確認してください", 0.6)
 
 
 def _match(item: Item, form: Form, parent_catalogue_id: str = "") -> CatalogueItem | None:

@@ -333,6 +333,20 @@ def _answer_cells(row: list[Cell], layout: Layout) -> list[Cell]:
     return [_cell_at(row, c) for c in cols if _cell_at(row, c) is not None]
 
 
+def _stray_mark(row: list[Cell], layout: Layout) -> bool:
+    """A lone mark glyph (● ○ ✓ ☑) or a drawn circle in a cell that is not one of the row's answer cells."""
+    answer_ids = {id(c) for c in _answer_cells(row, layout)}
+    for cell in row:
+        if id(cell) in answer_ids or cell.merged_into is not None:
+            continue
+        text = normalize_text(cell.text).replace(" ", "")
+        if text and len(text) <= 2 and all(ch in ans.POSITIVE_GLYPHS for ch in text):
+            return True
+        if any(m.kind in ("circle", "check") for m in cell.marks):
+            return True
+    return False
+
+
 def _cell_at(row: list[Cell], col: int | None) -> Cell | None:
     if col is None or col >= len(row):
         return None
@@ -529,6 +543,9 @@ def _read_item(row: list[Cell], ctx: RowContext, form: Form | None, grid: Grid, 
     item.location = Location(file=grid.source,
                              sheet=ctx.table.name if ctx.table.kind != "page" else None,
                              page=ctx.table.page, cell=loc_cell.ref or None, row=ctx.row_index + 1)
+    if decision.status == "unanswered" and _stray_mark(row, layout):
+        # A mark outside the columns read as answers: the layout was misread, the row is not "unanswered".
+        flag(item, "回答欄の外に印があります。回答を確認してください", 0.5)
     if ctx.table.hidden:
         flag(item, "非表示シートの行です")
     elif row and all(c.hidden for c in row):

@@ -67,13 +67,16 @@ def header_role(text: str, exact: bool = False) -> tuple[str, str] | None:
     """
     t = _squash(text)
     words = [p for p in re.split(r"[,，、/／\s]+|\bor\b", normalize_text(text)) if p]
-    if 2 < len(words) <= 8 and sum(1 for w in words if w in OPTION_WORDS) >= 2:
+    if 2 < len(words) <= 8 and len({OPTION_WORDS[w] for w in words if w in OPTION_WORDS} & {"はい", "いいえ", "対象外"}) >= 2:
         return "answer", ""  # 「Yes, No, N/A, or See Note」: the options of one answer column
     if not t or len(t) > 16:
         return None
     if t in OPTION_WORDS:
         return "option", OPTION_WORDS[t]
-    parts = [p for p in re.split(r"[/／\n|｜]", normalize_text(text).replace(" ", "")) if p]
+    parts = []  # 「いいえ／非\n該当」: a word the header cell wrapped is one word
+    for chunk in re.split(r"[/／|｜]", normalize_text(text).replace(" ", "")):
+        joined = chunk.replace("\n", "")
+        parts += [joined] if joined in OPTION_WORDS else [p for p in chunk.split("\n") if p]
     if len(parts) > 1 and all(p in OPTION_WORDS for p in parts):
         if len({OPTION_WORDS[p] for p in parts} & {"はい", "いいえ", "対象外"}) > 1:
             return "answer", ""  # 「Yes/No/N/A」: the options one answer column takes, not one option

@@ -211,3 +211,23 @@ def test_picture_over_a_pdf_table_makes_empty_answers_uncertain(tmp_path):
     assert three.answer_status == "unanswered" and three.needs_review and three.confidence < 1
     assert doc.item("1").answer == "はい"
     assert any("画像" in w for w in doc.warnings)
+
+
+def test_wrapped_option_header_and_a_mark_outside_the_answer_columns():
+    rows = [
+        [C("項番"), C("確認項目"), C("はい／該当"), C("いいえ／非\n該当"), C("対象外"), C("備考")],
+        [C("2"), C("個人情報が入力・参照できる端末の覗き見防止の機能があるか？"), C(), C("●"), C(), C()],
+    ]
+    doc = _doc(Table("p.1", [[C(MDS_TITLE)]] + rows, kind="page", page=1), fmt="pdf")
+    assert (doc.item("2").answer, doc.item("2").needs_review) == ("いいえ", False)
+
+    # A column the header does not name holds the mark: the row is not "unanswered" with certainty.
+    rows = [
+        [C("項番"), C("確認項目"), C("はい"), C("いいえ"), C("（空欄）"), C("備考")],
+        [C("3"), C("離席時の不正入力防止の機能があるか？"), C(), C(), C("●"), C()],
+        [C("5"), C("時刻情報の正確性を担保する機能があるか？"), C("●"), C(), C(), C()],
+    ]
+    doc = _doc(Table("p.1", [[C(MDS_TITLE)]] + rows, kind="page", page=1), fmt="pdf")
+    three = doc.item("3")
+    assert three.answer_status == "unanswered" and three.needs_review and "回答欄の外" in three.review_reason
+    assert not doc.item("5").needs_review
