@@ -231,3 +231,34 @@ def test_wrapped_option_header_and_a_mark_outside_the_answer_columns():
     three = doc.item("3")
     assert three.answer_status == "unanswered" and three.needs_review and "回答欄の外" in three.review_reason
     assert not doc.item("5").needs_review
+
+
+def test_picture_in_a_word_table_makes_empty_answers_uncertain(tmp_path):
+    import docx
+    from PIL import Image
+
+    stamp = tmp_path / "tick.png"
+    Image.new("RGB", (16, 16), "black").save(stamp)
+
+    def write(path, with_picture: bool):
+        word = docx.Document()
+        word.add_paragraph(MDS_TITLE)
+        table = word.add_table(rows=3, cols=6)
+        for cell, text in zip(table.rows[0].cells, ("項番", "確認項目", "はい", "いいえ", "対象外", "備考")):
+            cell.text = text
+        table.rows[1].cells[0].text = "1"
+        table.rows[1].cells[1].text = "扱う情報のリストを医療機関等に提示できるか？"
+        table.rows[1].cells[2].text = "○"
+        table.rows[2].cells[0].text = "3"
+        table.rows[2].cells[1].text = "離席時の不正入力防止の機能があるか？"
+        if with_picture:
+            table.rows[2].cells[3].paragraphs[0].add_run().add_picture(str(stamp))
+        word.save(path)
+
+    write(tmp_path / "plain.docx", False)
+    write(tmp_path / "pictured.docx", True)
+    assert not extract(tmp_path / "plain.docx").item("3").needs_review
+    doc = extract(tmp_path / "pictured.docx")
+    three = doc.item("3")
+    assert three.answer_status == "unanswered" and three.needs_review and "画像" in three.review_reason
+    assert doc.item("1").answer == "はい"
