@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from extractors import answers as ans
 from extractors.catalogue_link import (
-    dedupe, finalise_ids, label_unnumbered, link_catalogue, resolve_checklist_sections,
+    answer_is_own_word, dedupe, finalise_ids, label_unnumbered, link_catalogue, resolve_checklist_sections,
 )
 from extractors.forms import Form, best_text_match
 from extractors.formdetect import detect_form, inline_label, label_field, squash_label
@@ -105,19 +105,13 @@ def _doubt_unknown_form(doc: Document) -> None:
     position or header (a mark under an option column) means nothing certain on a form whose columns we do
     not know, and an unknown form with no answer at all may have been misread: every row is flagged."""
     answered = [i for i in doc.items if i.answer]
-    if answered and all(_answer_in_own_words(i) for i in answered):
+    if answered and all(answer_is_own_word(i) for i in answered):
         return
     doc.warnings.append("様式を特定できないため、すべての回答を要確認としました")
     for item in doc.items:
         flag(item, UNKNOWN_FORM_REASON, 0.5)
 
 
-def _answer_in_own_words(item: Item) -> bool:
-    raw = normalize_text(item.answer_raw)
-    if re.search(r"(?:^|\|)\s*[^|:\s]+:", raw):
-        return False  # 「はい:○ | いいえ: | 対象外:」: read from option columns
-    english = {w for w, a in ans.ENGLISH.items() if a == item.answer}
-    return item.answer in raw or any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", raw.lower()) for w in english)
 
 
 

@@ -262,3 +262,15 @@ def test_picture_in_a_word_table_makes_empty_answers_uncertain(tmp_path):
     three = doc.item("3")
     assert three.answer_status == "unanswered" and three.needs_review and "画像" in three.review_reason
     assert doc.item("1").answer == "はい"
+
+
+def test_answer_on_a_heading_row_read_from_a_column_label_is_flagged():
+    rows = [
+        [C("項番"), C("確認項目"), C("はい／該当"), C("いいえ／非\n該当"), C("対象外"), C("備考")],
+        [C("12.3.1.1"), C("対応している通信方式はいずれか？"), C(), C("●"), C(), C()],
+        [C("12.3.1.1"), C("対応している通信方式はいずれか？"), C("該当"), C(), C(), C()],
+    ]
+    doc = _doc(Table("p.1", [[C(MDS_TITLE)]] + rows, kind="page", page=1), fmt="pdf")
+    by_mark, by_word = doc.items[0], doc.items[1]
+    assert by_mark.answer == "いいえ" and by_mark.needs_review and "列の見出し" in by_mark.review_reason
+    assert by_word.answer == "該当" and "列の見出し" not in by_word.review_reason
