@@ -8,7 +8,7 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 export PREFECT_LOGGING_LEVEL := WARNING
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test setup system samples bench clean
+.PHONY: run test setup system samples bench eval clean
 
 setup: system $(VENV)/.installed
 
@@ -32,6 +32,13 @@ test: setup
 
 bench: setup
 	$(PY) -m pipeline.bench
+
+# `make eval [SET=../shared/eval/<set>] [DETAILS=1]`: run the pipeline over a copy of an evaluation set and score it.
+EVAL_DIR ?= ../shared/eval
+SET ?= $(EVAL_DIR)/dev-2026-11
+eval: $(if $(wildcard $(VENV)/bin/mdsgap),,setup)
+	@test -d "$(SET)/inbox" || { echo "評価セットが見つかりません: $(SET)（shared/ をリポジトリの隣に置いてください）" >&2; exit 2; }
+	bash $(EVAL_DIR)/run-dev.sh "$(SET)" $(if $(DETAILS),--details)
 
 clean:
 	rm -rf $(VENV) .prefect outputs/* samples/inbox

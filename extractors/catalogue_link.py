@@ -5,12 +5,8 @@ import re
 
 from extractors import answers as ans
 from extractors.forms import CatalogueItem, Form, all_forms, best_text_match, text_similarity
-from extractors.model import Item
-from extractors.text import bullet_label
-
-
-def join_reasons(a: str, b: str) -> str:
-    return f"{a}；{b}" if a else b
+from extractors.model import Item, flag, join_reasons  # noqa: F401 - join_reasons re-exported
+from extractors.text import bullet_label, normalize_text
 
 
 def resolve_checklist_sections(items: list[Item], form: Form | None) -> None:
@@ -88,10 +84,31 @@ def link_catalogue(items: list[Item], form: Form | None, family: str) -> None:
         if item.answer and cat.answers and item.answer not in cat.answers:
             decision = ans.fit_to_answer_set(ans.Decision(item.answer, item.answer_status, item.confidence,
                                                           item.answer_raw, item.review_reason), cat.answers)
-            item.answer, item.review_reason = decision.answer, decision.reason
+            item.answer = decision.answer
             item.confidence = min(item.confidence, decision.confidence)
-            if item.confidence < 0.7:
-                item.needs_review = True
+            if decision.reason != item.review_reason or item.confidence < 0.7:
+                # A word remapped to the row's options (はい→該当) or not among them: a person confirms.
+                item.review_reason = ""
+                flag(item, decision.reason or "この項目の選択肢に合わせて読み替えました")
+        elif item.answer and not cat.answers and not answer_is_own_word(item):
+            # A heading row takes no answer in the catalogue, and the word came from a column's label, not from
+            # the cell (「いいえ／非該当」 column, ● in it): which of the column's words was meant is not certain.
+            flag(item, "見出し行の回答を列の見出しから読みました。回答を確認してください", 0.6)
+
+
+def answer_is_own_word(item: Item) -> bool:
+    """The answer is a word written in the chosen cell itself (「はい」, 「Yes」, 「■該当」, a circled 「非該当」),
+    not the label of the column a mark sat in (「はい:○ | いいえ: | 対象外:」)."""
+    raw = normalize_text(item.answer_raw)
+    english = {w for w, a in ans.ENGLISH.items() if a == item.answer}
+
+    def says(text: str) -> bool:
+        return item.answer in text or any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", text.lower())
+                                          for w in english)
+    segments = [seg.split(":", 1) for seg in raw.split(" | ")]
+    if len(segments) > 1 or (segments and len(segments[0]) == 2 and segments[0][0] in ans.ANSWERS):
+        return any(len(seg) == 2 and says(seg[1]) for seg in segments)  # option columns: the cell's own text
+    return says(raw)
 
 
 def _match(item: Item, form: Form, parent_catalogue_id: str = "") -> CatalogueItem | None:
@@ -127,7 +144,6 @@ def dedupe(items: list[Item], warnings: list[str]) -> list[Item]:
         counts[base] = counts.get(base, 0) + 1
         if counts[base] > 1:
             item.item_id = f"{base}#{counts[base]}"
-            item.needs_review = True
-            item.review_reason = join_reasons(item.review_reason, "同じ項目番号の行が複数あります")
+            flag(item, "同じ項目番号の行が複数あります")
             warnings.append(f"項目 {base} が複数回記載されています")
     return items

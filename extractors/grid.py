@@ -76,6 +76,10 @@ class Table:
     warnings: list[str] = field(default_factory=list)
     # How sure the reader is of this table's text as a whole (a scan: < 1).
     confidence: float = 1.0
+    # Why marks on this table may have been missed (a drawing part that failed to parse), in Japanese,
+    # e.g. 「図形（丸印など）の一部を読み取れなかった」; "" when every part was read. An empty answer on
+    # such a table is not certain: the interpreter flags it.
+    mark_doubt: str = ""
 
     @property
     def n_cols(self) -> int:

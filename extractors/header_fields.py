@@ -11,7 +11,7 @@ from extractors.forms import Form
 from extractors.grid import Cell, Grid, Table
 from extractors.layout import header_role
 from extractors.model import Document
-from extractors.text import normalize_text, parse_date
+from extractors.text import join_broken_name, normalize_text, parse_date
 
 
 def cells(row: list[Cell]):
@@ -103,7 +103,7 @@ def collect_header_fields(grid: Grid) -> dict[str, tuple[str, Cell]]:
 def apply_header(doc: Document, found: dict[str, tuple[str, Cell]], form: Form | None) -> None:
     for name, (value, cell) in found.items():
         doc.header_fields[name] = value if value else (cell.date.isoformat() if cell.date else "")
-    doc.vendor = found.get("vendor", ("", None))[0]
+    doc.vendor = join_broken_name(found.get("vendor", ("", None))[0])  # 「…株\n式会社」 read as one name
     doc.product = found.get("product", ("", None))[0]
     doc.product_version = found.get("product_version", ("", None))[0]
     if "created" in found:

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 
 from extractors import answers as ans
 from extractors.catalogue_link import (
-    dedupe, finalise_ids, join_reasons, label_unnumbered, link_catalogue, resolve_checklist_sections,
+    answer_is_own_word, dedupe, finalise_ids, label_unnumbered, link_catalogue, resolve_checklist_sections,
 )
 from extractors.forms import Form, best_text_match, missing_catalogue_items
 from extractors.formdetect import detect_form, inline_label, label_field, squash_label
 from extractors.grid import Cell, Grid, Mark, Table
 from extractors.header_fields import apply_header, cells, collect_header_fields, value_right
 from extractors.layout import Layout, detect_header, header_role, infer_layout, split_inline_answer
-from extractors.model import Document, ExtractionError, Item, Location
+from extractors.model import Document, ExtractionError, Item, Location, enforce_review, flag
 from extractors.text import (
     normalize_text, parse_checklist_number, parse_date, parse_dotted_number,
 )
@@ -88,7 +88,28 @@ def interpret(grid: Grid, sha256: str) -> Document:
     if form is not None:
         doc.missing_items = missing_catalogue_items(form, {i.catalogue_id for i in doc.items if i.catalogue_id})
     doc.warnings += state.warnings
+    if form is None or sum(1 for i in doc.items if i.known) * 2 < len(doc.items):
+        _doubt_unknown_form(doc)  # no catalogue form, or one guessed that most rows do not match
+    enforce_review(doc.items)
     return doc
+
+
+UNKNOWN_FORM_REASON = "様式を特定できないため回答を確認してください"
+
+
+def _doubt_unknown_form(doc: Document) -> None:
+    """A form the catalogue does not know is trusted only when each answer is the answer cell's own word
+    (「はい」, 「Yes」, 「■いいえ」): then the sheet itself says what was chosen. An answer taken from a column's
+    position or header (a mark under an option column) means nothing certain on a form whose columns we do
+    not know, and an unknown form with no answer at all may have been misread: every row is flagged."""
+    answered = [i for i in doc.items if i.answer]
+    if answered and all(answer_is_own_word(i) for i in answered):
+        return
+    doc.warnings.append("様式を特定できないため、すべての回答を要確認としました")
+    for item in doc.items:
+        flag(item, UNKNOWN_FORM_REASON, 0.5)
+
+
 
 
 
@@ -242,7 +263,7 @@ def _read_paragraph_items(grid: Grid, form: Form | None, state: _State) -> None:
     if state.items:
         state.warnings.append("表ではなく本文の段落から回答を読み取りました（要確認）")
         for item in state.items:
-            item.confidence = min(item.confidence, 0.85)
+            flag(item, "表ではなく本文の段落から読み取りました", 0.85)
 
 
 def _shift_marks(marks, delta: int):
@@ -302,6 +323,20 @@ def _answer_cells(row: list[Cell], layout: Layout) -> list[Cell]:
         if role in layout.roles:
             cols.append(layout.roles[role])
     return [_cell_at(row, c) for c in cols if _cell_at(row, c) is not None]
+
+
+def _stray_mark(row: list[Cell], layout: Layout) -> bool:
+    """A lone mark glyph (● ○ ✓ ☑) or a drawn circle in a cell that is not one of the row's answer cells."""
+    answer_ids = {id(c) for c in _answer_cells(row, layout)}
+    for cell in row:
+        if id(cell) in answer_ids or cell.merged_into is not None:
+            continue
+        text = normalize_text(cell.text).replace(" ", "")
+        if text and len(text) <= 2 and all(ch in ans.POSITIVE_GLYPHS for ch in text):
+            return True
+        if any(m.kind in ("circle", "check") for m in cell.marks):
+            return True
+    return False
 
 
 def _cell_at(row: list[Cell], col: int | None) -> Cell | None:
@@ -513,8 +548,15 @@ def _read_item(row: list[Cell], ctx: RowContext, form: Form | None, grid: Grid, 
     item.location = Location(file=grid.source,
                              sheet=ctx.table.name if ctx.table.kind != "page" else None,
                              page=ctx.table.page, cell=loc_cell.ref or None, row=ctx.row_index + 1)
+    if decision.status == "unanswered" and _stray_mark(row, layout):
+        # A mark outside the columns read as answers: the layout was misread, the row is not "unanswered".
+        flag(item, "回答欄の外に印があります。回答を確認してください", 0.5)
     if ctx.table.hidden:
-        item.review_reason = join_reasons(item.review_reason, "非表示シートの行です")
+        flag(item, "非表示シートの行です")
+    elif row and all(c.hidden for c in row):
+        flag(item, "非表示の行です")
+    elif answer_cell is not None and answer_cell.hidden:
+        flag(item, "回答が非表示の列にあります")
     return item
 
 
@@ -598,17 +640,17 @@ def _apply_decision(item: Item, decision: ans.Decision, ctx: RowContext) -> None
     item.answer_status = decision.status
     item.answer_raw = decision.raw
     item.confidence = round(decision.confidence * ctx.table.confidence, 3)
-    reasons = [decision.reason] if decision.reason else []
-    if decision.status in ("ambiguous", "unreadable"):
-        item.needs_review = True
-    if item.confidence < 0.7:
-        item.needs_review = True
-        if not reasons:
-            reasons.append("読み取りの確信度が低いため確認してください")
+    item.needs_review, item.review_reason = False, ""
+    if decision.reason:
+        flag(item, decision.reason)
+    # Below 0.8 sit the readings a person must confirm: a typed x / 1 / *, a lone ○, an emphasised word.
+    if decision.status in ("ambiguous", "unreadable") or item.confidence < 0.8:
+        flag(item, "" if item.review_reason else "読み取りの確信度が低いため確認してください")
     if decision.status == "unanswered" and ctx.table.confidence < 0.9:
-        item.needs_review = True
-        reasons.append("スキャン画像のため未回答かどうか確認してください")
-    item.review_reason = "；".join(reasons)
+        flag(item, "スキャン画像のため未回答かどうか確認してください", 0.5)
+    elif decision.status == "unanswered" and ctx.table.mark_doubt:
+        # A drawing part the reader could not read: a circle or tick on this row may have been lost.
+        flag(item, f"{ctx.table.mark_doubt}ため未回答かどうか確認してください", 0.5)
 
 
 def _read_checklist_dates(item: Item, row: list[Cell], layout: Layout, decision: ans.Decision,
@@ -626,7 +668,7 @@ def _read_checklist_dates(item: Item, row: list[Cell], layout: Layout, decision:
     if target is not None and target.merged_into is None:
         item.target_date = date_of(target)
         if normalize_text(target.text) and not item.target_date and fiscal_year is None:
-            item.review_reason = join_reasons(item.review_reason, "目標日の年度が分かりません")
+            flag(item, "目標日の年度が分かりません")
     second = _cell_at(row, layout.roles.get("second"))
     if second is not None and second.merged_into is None:
         options2 = {w: c for w, col in layout.second_options.items() if (c := _cell_at(row, col)) is not None}
@@ -634,13 +676,12 @@ def _read_checklist_dates(item: Item, row: list[Cell], layout: Layout, decision:
         if d2.status == "answered":
             item.second_answer = d2.answer
         elif d2.status in ("ambiguous", "unreadable"):
-            item.needs_review = True
-            item.review_reason = join_reasons(item.review_reason, "2回目の回答を読み取れません")
+            flag(item, "2回目の回答を読み取れません")
         item.second_date = date_of(None, d2.date_text) if d2.date_text else ""
         if "second" in layout.date_cols:
             item.second_date = date_of(_cell_at(row, layout.date_cols["second"])) or item.second_date
     if decision.date_text and not item.first_date and fiscal_year is None:
-        item.review_reason = join_reasons(item.review_reason, "日付の年度が分かりません")
+        flag(item, "日付の年度が分かりません")
 
 
 def _continue_item(item: Item, row: list[Cell], ctx: RowContext) -> None:

@@ -68,12 +68,20 @@ def header_role(text: str, exact: bool = False) -> tuple[str, str] | None:
     `exact`: only whole header words (「回答」), not words that merely contain one (「確認結果(日付)」).
     """
     t = _squash(text)
+    words = [p for p in re.split(r"[,，、/／\s]+|\bor\b", normalize_text(text)) if p]
+    if 2 < len(words) <= 8 and len({OPTION_WORDS[w] for w in words if w in OPTION_WORDS} & {"はい", "いいえ", "対象外"}) >= 2:
+        return "answer", ""  # 「Yes, No, N/A, or See Note」: the options of one answer column
     if not t or len(t) > 16:
         return None
     if t in OPTION_WORDS:
         return "option", OPTION_WORDS[t]
-    parts = [p for p in re.split(r"[/／\n|｜]", normalize_text(text).replace(" ", "")) if p]
+    parts = []  # 「いいえ／非\n該当」: a word the header cell wrapped is one word
+    for chunk in re.split(r"[/／|｜]", normalize_text(text).replace(" ", "")):
+        joined = chunk.replace("\n", "")
+        parts += [joined] if joined in OPTION_WORDS else [p for p in chunk.split("\n") if p]
     if len(parts) > 1 and all(p in OPTION_WORDS for p in parts):
+        if len({OPTION_WORDS[p] for p in parts} & {"はい", "いいえ", "対象外"}) > 1:
+            return "answer", ""  # 「Yes/No/N/A」: the options one answer column takes, not one option
         return "option", OPTION_WORDS[parts[0]]  # 「はい/該当」: the column serves both answer sets
     if ("日付" in t or re.search(r"(実施|確認|回答)日$", t)) and not re.search(r"目標|予定|結果", t) \
             and ("回目" in t or "回答" not in t):
@@ -135,6 +143,10 @@ def detect_header(table: Table, start: int = 0, max_scan: int = 40) -> Layout | 
             del layout.roles["answer"]
         if "answer" not in layout.roles:
             layout.roles.pop("answer_span", None)
+        if len(layout.options) == 1 and not any(r in layout.roles for r in ("answer", "first")):
+            # One option word over one column (「Yes」, 「はい」) is no choice between options: the column is
+            # the answer column, and each cell is read by its own word, never by the header's.
+            layout.roles["answer"] = layout.options.popitem()[1]
         _pair_dates(layout)
         _second_round_options(rows, header_rows, layout)
         layout.header_rows = tuple(header_rows)

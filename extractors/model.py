@@ -76,6 +76,40 @@ class Item:
     tier: str = ""  # "reference" for a checklist 参考項目
 
 
+def join_reasons(a: str, b: str) -> str:
+    """Two Japanese review reasons as one (each kept once)."""
+    if not b or b in a.split("；"):
+        return a
+    return f"{a}；{b}" if a else b
+
+
+def flag(item: Item, reason: str, confidence: float | None = None) -> Item:
+    """The one way to doubt an item: record the Japanese reason AND set needs_review (and cap confidence).
+
+    Writing `review_reason` without `needs_review` is how wrong answers went out unflagged; every
+    reader of an item's doubt goes through here, and `enforce_review` checks the rule at the end.
+    """
+    item.needs_review = True
+    if reason:
+        item.review_reason = join_reasons(item.review_reason, reason)
+    elif not item.review_reason:
+        item.review_reason = "読み取り結果を確認してください"
+    if confidence is not None:
+        item.confidence = min(item.confidence, confidence)
+    return item
+
+
+def enforce_review(items: list[Item]) -> None:
+    """The invariant: an item with a review reason needs review; a flagged item says why."""
+    for item in items:
+        if item.review_reason and not item.needs_review:
+            item.needs_review = True
+        if item.needs_review and not item.review_reason:
+            item.review_reason = "読み取り結果を確認してください"
+        if item.needs_review and item.confidence >= 1.0:
+            item.confidence = 0.9
+
+
 @dataclass
 class Document:
     source_file: str

@@ -125,13 +125,33 @@ _LATIN_FORM = re.compile(r"(?i)[\s,.]*\b(co\.?\s*,?\s*ltd|ltd|inc|corp(oration)?
 _ADDRESSEE = re.compile(r"\s*(御中|殿|様|宛)\s*$")
 
 
+_JA = r"\u3005\u3006\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+_BROKEN_BETWEEN_JA = re.compile(rf"(?<=[{_JA}])[\s\u3000]+(?=[{_JA}])")
+
+
+_BROKEN_LINE_JA = re.compile(rf"(?<=[{_JA}])[ \t\u3000]*[\r\n]+[\s\u3000]*(?=[{_JA}])")
+_FORM_SPLIT = re.compile(r"(株|有|合)[\s\u3000]+(式|限|同)[\s\u3000]*(会[\s\u3000]*社)")
+
+
+def join_broken_name(name: str) -> str:
+    """A name a PDF header or a narrow cell broke: a line break between two Japanese characters goes
+    (「…株\n式会社」 → 「…株式会社」), and so does a space inside 株式会社 / 有限会社 / 合同会社 (「株式 会社」);
+    a line break elsewhere becomes one space; the space the vendor printed after 株式会社 stays."""
+    t = _BROKEN_LINE_JA.sub("", name or "")
+    t = _FORM_SPLIT.sub(lambda m: m.group(1) + m.group(2) + re.sub(r"\s", "", m.group(3)), t)
+    t = re.sub(r"(株式|有限|合同)[\s\u3000]+(会社)", r"\1\2", t)
+    return re.sub(r"[ \t]*[\r\n]+[ \t]*", " ", t).strip()
+
+
 def organization_key(name: str) -> str:
     """A key that makes vendor names comparable: 株式会社 before or after, full/half width, spaces.
 
     「株式会社 ＡＢＣメディカル」, 「ABCメディカル(株)」, 「ＡＢＣメディカル㈱」, 「ABC メディカル 株式会社」 and
     「ABCメディカル Co., Ltd.」 share the key.
     """
-    t = normalize_text(name)  # NFKC also turns ㈱ into (株) and half-width kana into full width
+    # NFKC also turns ㈱ into (株) and half-width kana into full width; spaces between Japanese characters are
+    # breaks, not words (「株式 会社」, 「しろつめ 医療機器」).
+    t = _BROKEN_BETWEEN_JA.sub("", join_broken_name(normalize_text(name)))
     if not t:
         return ""
     t = _ADDRESSEE.sub("", t)

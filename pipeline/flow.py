@@ -19,7 +19,7 @@ from extractors.model import Document
 from pipeline import progress
 from pipeline.answers import write_answers
 from pipeline.config import RunConfig
-from pipeline.inbox import discover, move_to_failed, move_to_processed, split_stable
+from pipeline.inbox import discover, move_to_failed, move_to_processed, prepare_inbox, split_stable
 from pipeline.lock import run_lock
 from pipeline.scale import extract_here_or_in_pool
 from pipeline.register import register_frame, register_row_order, update_register
@@ -174,6 +174,7 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         _remove_stale_temp_files(out, inbox / "failed")
 
         progress.emit("stage", text="受信フォルダを確認しています")
+        summary.warnings += prepare_inbox(inbox)
         candidates = discover(inbox)
         stable, waiting = split_stable(candidates, config.stable_interval, config.stable_rounds)
         summary.waiting = [p.name for p in waiting]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,16 +11,95 @@ from pipeline.config import FAILED_DIR, PROCESSED_DIR
 from pipeline.safe_io import atomic_write_text
 
 IGNORED_DIRS = {PROCESSED_DIR, FAILED_DIR}
+DOCUMENT_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".docx", ".docm", ".doc", ".pdf")
 IGNORED_SUFFIXES = (".tmp", ".truth.json", ".error.txt", ".part", ".crdownload")
 
 
 def is_candidate(path: Path) -> bool:
-    """A vendor file to read: not hidden, not an Office lock file, not a temp file or a sample's truth sidecar."""
+    """A vendor file to read: not a system file, an Office lock file, a temp file or a sample's truth sidecar."""
     name = path.name
-    if name.startswith(".") or name.startswith("~$"):
-        return False
     lower = name.lower()
+    if name.startswith(("~$", "._")):
+        return False  # an Office lock file, a macOS resource fork copied beside the real file
+    if name.startswith(".") and not lower.endswith(DOCUMENT_SUFFIXES):
+        return False  # .DS_Store and friends; a vendor document named 「.xxx.pdf」 is still read
     return not any(lower.endswith(s) for s in IGNORED_SUFFIXES)
+
+
+_UNSAFE_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def safe_file_name(name: str) -> str:
+    """A name every output, log and database can hold: bytes that are not UTF-8 decoded as Shift_JIS (names
+    from a Windows zip) or replaced, control characters (a line break, a tab) replaced by 「_」."""
+    raw = os.fsencode(name)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("cp932")
+            if re.search(r"[\ue000-\uf8ff]", text):  # bytes cp932 only maps to private-use characters
+                raise UnicodeDecodeError("cp932", raw, 0, len(raw), "private use")
+        except UnicodeDecodeError:
+            text = raw.decode("utf-8", errors="replace").replace("\ufffd", "_")
+    return _UNSAFE_CHARS.sub("_", text) or "_"
+
+
+def prepare_inbox(inbox: Path) -> list[str]:
+    """Make every vendor file's name safe to read, move and report before discovery; Japanese notes.
+
+    A file named like one of our folders (processed / failed) would block every move: it is renamed and read.
+    A name with a line break, a control character or bytes that are not UTF-8 is renamed in place (the
+    content is untouched), so that one badly named file cannot stop a run.
+    """
+    inbox = Path(inbox)
+    notes: list[str] = []
+    if not inbox.is_dir():
+        return notes
+    for folder in sorted(IGNORED_DIRS):
+        blocker = inbox / folder
+        if (blocker.exists() or blocker.is_symlink()) and not blocker.is_dir():
+            dest = _free_name(inbox, f"{folder}（受信ファイル）")
+            os.replace(blocker, dest)
+            notes.append(f"受信フォルダのファイル「{folder}」は作業用フォルダと同じ名前のため、"
+                         f"「{dest.name}」に名前を変えて読み取りました。")
+    for root, dirs, files in os.walk(inbox):
+        rel = Path(root).relative_to(inbox)
+        dirs[:] = [d for d in dirs if not d.startswith(".") and not (rel == Path(".") and d in IGNORED_DIRS)]
+        for i, d in enumerate(dirs):
+            if (safe := safe_file_name(d)) != d:
+                dest = _free_name(Path(root), fit_name(safe))
+                try:
+                    os.replace(Path(root) / d, dest)
+                    dirs[i] = dest.name
+                    notes.append(f"フォルダ名に改行・制御文字・読めない文字コードが含まれていたため、"
+                                 f"「{dest.name}」に名前を変えました。")
+                except OSError:
+                    dirs[i] = d
+        for name in files:
+            safe = safe_file_name(name)
+            if safe == name:
+                continue
+            dest = _free_name(Path(root), fit_name(safe))
+            try:
+                os.replace(Path(root) / name, dest)
+            except OSError as exc:
+                notes.append(f"ファイル名に使えない文字を含むファイル（{safe}）の名前を変えられませんでした"
+                             f"（{type(exc).__name__}）。受信フォルダに残っています。")
+                continue
+            notes.append(f"ファイル名に改行・制御文字・読めない文字コードが含まれていたため、"
+                         f"「{dest.name}」に名前を変えて読み取りました。")
+    return notes
+
+
+def _free_name(directory: Path, name: str) -> Path:
+    candidate = directory / name
+    n = 2
+    stem, suffix = _split_name(name)
+    while candidate.exists() or candidate.is_symlink():
+        candidate = directory / f"{stem} ({n}){suffix}"
+        n += 1
+    return candidate
 
 
 def discover(inbox: Path) -> list[Path]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extractors.model import Document
-from extractors.text import normalize_text, organization_key
+from extractors.text import join_broken_name, normalize_text, organization_key
 
 DISCLOSURE_FAMILIES = ("mds", "sds")
 CHECKLIST_FAMILIES = ("checklist_vendor", "checklist_facility")
@@ -104,7 +104,7 @@ def group_documents(documents: list[Document]) -> list[VendorGroup]:
     for d in sorted(docs, key=lambda d: (d.family not in DISCLOSURE_FAMILIES, d.source_file, d.document_id)):
         k = vendor_key(d.vendor)
         if k and k not in known and d.family != "checklist_facility":
-            known[k] = normalize_text(d.vendor)
+            known[k] = join_broken_name(normalize_text(d.vendor))  # one display name for 「株\n式会社」 too
     groups: dict[str, VendorGroup] = {}
     for d in docs:
         if d.family == "checklist_facility":

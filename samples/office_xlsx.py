@@ -230,7 +230,7 @@ def _mds_cell(it: ItemSpec, role: str, style: XlsxStyle):
         return None
     if role in (YES, NO, NA, APPL, NOT_APPL):
         if role in it.options:
-            return style.glyph if role in it.marked else None
+            return (it.glyph or style.glyph) if role in it.marked else None
         if role in (YES, NO) and APPL not in style.columns and APPL in it.options:
             # No 該当/非該当 columns: the gate row prints its words in the はい/いいえ cells, mark in front.
             word = it.options[(YES, NO).index(role)]

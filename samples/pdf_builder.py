@@ -209,6 +209,7 @@ def truth_item(item_id: str, number_printed: str, question: str, answer: str = "
         "answer_status": status or ("answered" if answer else "unanswered"), "remark": remark,
         "remark_ref": remark_ref, "first_date": first_date, "target_date": target_date,
         "second_answer": second_answer, "second_date": second_date,
+        "needs_review": status in ("ambiguous", "unreadable"),  # two marks: the reader must flag it
     }
 
 

@@ -47,6 +47,10 @@ class ItemSpec:
     marked: tuple[str, ...] = ()  # options marked in the file (two → ambiguous)
     answer_raw: str = ""  # what the answer cell shows when it is not an option word ("=", "-")
     remark_ref_style: str = ""  # how the ref is printed: "5" or "※5"
+    glyph: str = ""  # this row's mark when the vendor used another one (a typed 「x」); "" = the style's glyph
+    # Must the reader flag this item for review? None = derived: two marks (ambiguous) or unreadable. Set True
+    # where the sample makes the answer doubtful (a typed x, a lone ○): a confident reading there is a silent error.
+    needs_review: bool | None = None
 
     def __post_init__(self) -> None:
         if not self.marked and self.answer and self.answer_status == "answered":
@@ -60,6 +64,8 @@ class ItemSpec:
             "second_answer": self.second_answer, "second_date": self.second_date,
             "section": self.section, "scope": self.scope, "kind": self.kind,
             "answer_raw": self.answer_raw,
+            "needs_review": (self.needs_review if self.needs_review is not None
+                             else self.answer_status in ("ambiguous", "unreadable")),
         }
 
 

@@ -294,6 +294,8 @@ def vendor_i():
         header_fields={"製造業者": "いろはメディカル株式会社", "作成日": "2025年7月1日",
                        "製品名称": "IROHA-RIS 放射線情報システム", "バージョン": "11.0"})
     mds.plant("remark_contradiction", ["4.3.1"], "はい だが「利用者が参照する機能は有しておりません」")
+    typed = mds.item("5")  # one row marked with a typed 「x」 instead of ●: read, but a person confirms
+    typed.glyph, typed.needs_review = "x", True
     mds.plant("stale_document", [], "ガイドライン第5.2版の様式（作成日は新しい）")
 
     s_items = mds_items("jahis-sds-4.1", answers={"12.3.1.1/IPsec-VPN": APPL, "12.3.1.1/TLS1.2以上": NOT_APPL},

@@ -15,11 +15,13 @@ from tests.truth import load_truth, truth_files
 
 
 def test_discover_skips_lock_temp_hidden_sidecars_and_done_folders(tmp_path):
-    names = ["a.xlsx", "b.pdf", "~$a.xlsx", ".hidden.docx", "c.xlsx.tmp", "a.xlsx.truth.json", "sub/d.docx"]
+    names = ["a.xlsx", "b.pdf", "~$a.xlsx", ".DS_Store", "._a.xlsx", "c.xlsx.tmp", "a.xlsx.truth.json", "sub/d.docx",
+             ".dotted.docx"]  # a vendor document whose name starts with a dot is read, not silently skipped
     for name in names + ["processed/old.xlsx", "failed/bad.pdf", "failed/bad.pdf.error.txt", ".git/x.pdf"]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"x")
-    assert [p.relative_to(tmp_path).as_posix() for p in discover(tmp_path)] == ["a.xlsx", "b.pdf", "sub/d.docx"]
+    assert [p.relative_to(tmp_path).as_posix() for p in discover(tmp_path)] == [
+        ".dotted.docx", "a.xlsx", "b.pdf", "sub/d.docx"]
 
 
 def test_split_stable_waits_for_a_file_still_being_written(tmp_path):

@@ -87,7 +87,7 @@ def _marked_rows(path: Path) -> list[list[str]]:
     rows = list(ws.iter_rows(values_only=True))
     h = next(k for k, r in enumerate(rows) if "はい" in r and "いいえ" in r)
     header = rows[h]
-    glyphs = "○〇●✓レ"
+    glyphs = "○〇●✓レx"  # x: one row marked with a typed x (a doubtful mark the truth expects flagged)
     out = []
     for r in rows[h + 1:]:
         marked = []

@@ -51,8 +51,12 @@ def compare(doc: Document, truth: dict, scan: bool = False) -> list[str]:
             if norm(g) != norm(w):
                 if scan and item.needs_review:
                     continue
-                problems.append(f"{want['item_id']}.{key}: got {g!r}, want {w!r} "
+                silent = "" if item.needs_review else " — unflagged (silent error)"
+                problems.append(f"{want['item_id']}.{key}: got {g!r}, want {w!r}{silent} "
                                 f"(raw {item.answer_raw!r}, {item.location})")
+        if want.get("needs_review") and not item.needs_review:
+            problems.append(f"{want['item_id']}: the sample makes this answer doubtful but it is not flagged "
+                            f"(needs_review expected; got {item.answer!r} at confidence {item.confidence})")
     extra = set(got) - {w["item_id"] for w in truth["items"]}
     if extra:
         problems.append(f"unexpected items: {sorted(extra)}")

@@ -400,6 +400,7 @@ class _Walker:
         self.styles = styles
         self.numbering = numbering
         self.loose: list[str] = []
+        self.pictures = 0  # pictures (not circles) met so far: a pasted ✓ image is no mark we can read
 
     # Paragraph -----------------------------------------------------------------------------
     def paragraph(self, p, sink: TextSink, shapes: list[Mark]):
@@ -591,6 +592,9 @@ class _Walker:
                 if oval.tag == f"{{{V_NS}}}oval" or (oval.get("type") or "").endswith("_x0000_t3"):
                     shapes.append(Mark("circle", span=None, detail=oval.get("alt") or oval.get("id") or "楕円"))
                     break
+            else:
+                if next(el.iter(f"{{{A_NS}}}blip", f"{{{V_NS}}}imagedata"), None) is not None:
+                    self.pictures += 1
         for box in el.iter(W_TXBX):
             text = self.block_text(box)
             if text.strip():
@@ -871,6 +875,7 @@ def _row_layout(tr) -> tuple[int, list[_Slot], int]:
 def build_table(tbl, walker: _Walker, name: str) -> Table:
     rows_xml = list(_iter_rows(tbl))
     layouts = [_row_layout(tr) for tr in rows_xml]
+    pictures_before = walker.pictures
     grid_cols = tbl.find(_w("tblGrid"))
     n_cols = max([len(grid_cols.findall(_w("gridCol"))) if grid_cols is not None else 0]
                  + [width for _, _, width in layouts] + [0])
@@ -933,7 +938,14 @@ def build_table(tbl, walker: _Walker, name: str) -> Table:
                 top = rows[cell.merged_into[0]][cell.merged_into[1]]
                 top.rowspan = max(top.rowspan, r - cell.merged_into[0] + 1)
                 top.colspan = max(top.colspan, c - cell.merged_into[1] + 1)
-    return Table(name=name, rows=rows, kind="table", warnings=warnings)
+    table = Table(name=name, rows=rows, kind="table", warnings=warnings)
+    if walker.pictures > pictures_before:
+        table.mark_doubt = PICTURE_DOUBT
+        table.warnings.append(f"表の中に画像が {walker.pictures - pictures_before} 個あります（印が画像の場合は読み取れません）")
+    return table
+
+
+PICTURE_DOUBT = "表の中に画像が貼り付けられている"
 
 
 def _append_continuation(walker: _Walker, tc, sink: TextSink):

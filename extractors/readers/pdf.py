@@ -102,7 +102,29 @@ def read_page(page, n: int, path: Path) -> list[Table]:
         return _scan_page(path, n, fallback=None, reason=CID_WARNING if cid else "")
     if cid_share > 0.5:
         return _scan_page(path, n, fallback=lambda: _vector_page(page, n, chars, cid_share), reason=CID_WARNING)
-    return _vector_page(page, n, chars, cid_share)
+    tables = _vector_page(page, n, chars, cid_share)
+    _doubt_images_over_cells(tables, page.images or [])
+    return tables
+
+
+IMAGE_DOUBT = "表の上に画像が貼り付けられている"
+
+
+def _doubt_images_over_cells(tables: list[Table], images: list[dict]) -> None:
+    """A picture over a table (a pasted ✓ or ○ stamp) is no text and no vector mark: an empty answer under it
+    is not certain. The table says so (`mark_doubt`), and the interpreter flags its empty answers."""
+    for table in tables:
+        boxes = [c.bbox for row in table.rows for c in row if c.bbox]
+        if not boxes:
+            continue
+        x0, top = min(b[0] for b in boxes), min(b[1] for b in boxes)
+        x1, bottom = max(b[2] for b in boxes), max(b[3] for b in boxes)
+        over = [im for im in images
+                if im.get("x0", 0) < x1 and im.get("x1", 0) > x0 and im.get("top", 0) < bottom
+                and im.get("bottom", 0) > top]
+        if over:
+            table.mark_doubt = IMAGE_DOUBT
+            table.warnings.append(f"表の上に画像が {len(over)} 個あります（印が画像の場合は読み取れません）")
 
 
 def _scan_page(path: Path, n: int, fallback, reason: str) -> list[Table]:

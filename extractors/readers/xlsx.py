@@ -60,6 +60,7 @@ ELLIPSE_NAME = re.compile(r"楕円|正円|^円|oval|ellipse|circle", re.IGNORECA
 FRAME_PRESETS = {"rect", "roundRect", "snipRoundRect", "flowChartAlternateProcess"}
 
 MSG_CORRUPT = "Excel ファイルが壊れているか途中までしかありません。事業者に再送を依頼してください。"
+MARK_DOUBT = "図形（丸印・チェックボックスなど）の一部を読み取れなかった"
 
 
 # --------------------------------------------------------------------------- entry point
@@ -85,10 +86,14 @@ def read_xlsx(path: Path | str) -> Grid:
         palette = Palette.from_workbook(wb)
         for ws in wb.worksheets:
             part = parts.get(ws.title)
-            shapes = read_shapes(zf, part.drawing) if part and part.drawing else []
+            problems: list[str] = []  # drawing parts that could not be read: marks may be missing
+            shapes = read_shapes(zf, part.drawing, problems) if part and part.drawing else []
             extras = read_sheet_extras(zf, part.xml) if part else SheetExtras()
-            controls = read_form_controls(zf, part.vml, extras.control_checked) if part and part.vml else []
+            controls = read_form_controls(zf, part.vml, extras.control_checked, problems) if part and part.vml else []
             table = sheet_table(wb, ws, palette, shapes, extras, controls)
+            if problems:
+                table.mark_doubt = MARK_DOUBT
+                table.warnings += [f"シート「{ws.title}」: {p}" for p in problems]
             grid.tables.append(table)
             grid.loose_text.extend(s.text for s in shapes if s.text)
     return grid
@@ -564,10 +569,14 @@ def _in_group(xfrm_el, group_box, group_el) -> tuple[float, float, float, float]
     return bx0 + fx0 * w, by0 + fy0 * h, bx0 + fx1 * w, by0 + fy1 * h
 
 
-def read_shapes(zf: zipfile.ZipFile, drawing_part: str) -> list[Shape]:
+def read_shapes(zf: zipfile.ZipFile, drawing_part: str, problems: list[str] | None = None) -> list[Shape]:
+    """Shapes of a drawing part; a part that is missing or broken is noted in `problems` (marks may be lost)."""
     try:
         root = etree.fromstring(zf.read(drawing_part))
-    except (KeyError, etree.XMLSyntaxError):
+    except (KeyError, etree.XMLSyntaxError, zipfile.BadZipFile, OSError) as exc:
+        if problems is not None:
+            problems.append(f"図形の部品（{drawing_part}）を読み取れませんでした（{type(exc).__name__}）。"
+                            "丸印などの印が失われている可能性があります")
         return []
     shapes: list[Shape] = []
     for el in root:
@@ -594,15 +603,24 @@ class FormControl:
     anchor: Anchor
 
 
-def read_form_controls(zf: zipfile.ZipFile, vml_part: str, checked_by_id: dict[int, bool]) -> list[FormControl]:
+def read_form_controls(zf: zipfile.ZipFile, vml_part: str, checked_by_id: dict[int, bool],
+                       problems: list[str] | None = None) -> list[FormControl]:
     """Check boxes / option buttons with their state, label and place (comments are skipped)."""
+    def lost(why: str) -> list[FormControl]:
+        if problems is not None:
+            problems.append(f"チェックボックス等の部品（{vml_part}）を読み取れませんでした（{why}）。"
+                            "チェックの有無が失われている可能性があります")
+        return []
     try:
         data = zf.read(vml_part)
-    except KeyError:
-        return []
-    root = etree.fromstring(data, etree.XMLParser(recover=True, resolve_entities=False, no_network=True))
+    except (KeyError, zipfile.BadZipFile, OSError) as exc:
+        return lost(type(exc).__name__)
+    try:
+        root = etree.fromstring(data, etree.XMLParser(recover=True, resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as exc:
+        return lost(type(exc).__name__)
     if root is None:
-        return []
+        return lost("XML が空か壊れています")
     out = []
     for shape in root.iter(f"{{{VML}}}shape"):
         client = shape.find(f"{{{VML_EXCEL}}}ClientData")
@@ -620,6 +638,11 @@ def read_form_controls(zf: zipfile.ZipFile, vml_part: str, checked_by_id: dict[i
         box = shape.find(f"{{{VML}}}textbox")
         label = re.sub(r"\s+", " ", "".join(box.itertext())).strip() if box is not None else ""
         out.append(FormControl(client.get("ObjectType"), checked, label, anchor))
+    # The parser recovers from broken VML (Excel's own is not always well-formed) by dropping what it cannot
+    # read: more check boxes in the bytes than read means some were lost.
+    declared = len(re.findall(rb"ObjectType\s*=\s*[\"'](?:Checkbox|Radio)[\"']", data))
+    if declared > len(out):
+        lost(f"{declared} 個中 {declared - len(out)} 個を読めません")
     return out
 
 
