@@ -85,13 +85,27 @@ def link_catalogue(items: list[Item], form: Form | None, family: str) -> None:
             item.item_id = f"{item.parent_id}/{cat.id.split('/', 1)[1]}"  # canonical label for a retyped bullet
         elif not item.item_id:
             item.item_id = cat.id
-        if item.answer and cat.answers and item.answer not in cat.answers:
+        allowed = cat.answers or _group_answers(cat, forms)
+        if item.answer and allowed and item.answer not in allowed:
             decision = ans.fit_to_answer_set(ans.Decision(item.answer, item.answer_status, item.confidence,
-                                                          item.answer_raw, item.review_reason), cat.answers)
+                                                          item.answer_raw, item.review_reason), allowed)
             item.answer, item.review_reason = decision.answer, decision.reason
             item.confidence = min(item.confidence, decision.confidence)
             if item.confidence < 0.7:
                 item.needs_review = True
+
+
+def _group_answers(cat: CatalogueItem, forms: list[Form]) -> tuple[str, ...]:
+    """A group row takes no answer of its own, but when a vendor marks one (a 「はい／該当」 column runs
+    through the group row too) it is read in its bullets' words: 該当/非該当 under 12.3.1.1."""
+    if cat.kind != "group":
+        return ()
+    words: list[str] = []
+    for form in forms:
+        for child in form.items:
+            if child.parent == cat.id:
+                words += [w for w in child.answers if w not in words]
+    return tuple(words)
 
 
 def _match(item: Item, form: Form, parent_catalogue_id: str = "") -> CatalogueItem | None:

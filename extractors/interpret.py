@@ -14,6 +14,7 @@ from extractors import answers as ans
 from extractors.catalogue_link import (
     dedupe, finalise_ids, join_reasons, label_unnumbered, link_catalogue, resolve_checklist_sections,
 )
+from extractors.decoration import table_decoration
 from extractors.forms import Form, best_text_match
 from extractors.formdetect import detect_form, inline_label, label_field, squash_label
 from extractors.grid import Cell, Grid, Mark, Table
@@ -141,6 +142,7 @@ def _read_table_list(grid: Grid, tables: list[tuple[int, Table]], form: Form | N
                 layout = infer_layout(table)
         if layout is not None:
             carry = layout
+            layout.decoration = table_decoration(table, layout.header_rows, layout.options)
         first_body = (max(layout.header_rows) + 1) if layout and layout.header_rows else 0
         for r, row in enumerate(table.rows):
             texts = [normalize_text(c.text) for _, c in cells(row)]
@@ -566,7 +568,7 @@ def _option_cells(row: list[Cell], layout: Layout) -> dict[str, Cell]:
 def _decide(row: list[Cell], layout: Layout) -> tuple[ans.Decision, Cell | None]:
     cells = _option_cells(row, layout)
     if cells:
-        decision = ans.decide_option_columns(cells)
+        decision = ans.decide_option_columns(cells, layout.decoration)
         chosen = next((c for w, c in cells.items() if decision.answer and
                        (w == decision.answer or decision.answer in normalize_text(c.text))), None)
         return decision, chosen or next(iter(cells.values()), None)

@@ -10,6 +10,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from extractors.model import ANSWERS
+
 Box = tuple[float, float, float, float]  # x0, top, x1, bottom
 
 CID = re.compile(r"^\(cid:\d+\)$")
@@ -168,14 +170,51 @@ def line_text(line: list[dict], text: list[str], chars: list[tuple[int, Box]]) -
         prev = ch
 
 
-def lay_out(chars: list[dict]) -> LaidText:
-    """Text of a cell or block: visual lines joined with "\\n", words rejoined, index per char."""
+def lay_out(chars: list[dict], box: Box | None = None) -> LaidText:
+    """Text of a cell or block: visual lines joined with "\\n", words rejoined, index per char.
+
+    With the cell's `box`, a line that ran into the cell's right edge in the middle of Japanese text is a
+    wrap, not a line break: the next line runs on (「オプシ」+「ョン」 → 「オプション」)."""
     pieces: list[str] = []
     boxes: list[tuple[int, Box]] = []
+    prev: list[dict] | None = None
     for i, line in enumerate(group_lines(chars)):
         if not any(c["text"].strip() for c in line):
             continue
-        if pieces:
+        if pieces and not (box is not None and prev is not None and is_wrap(prev, line, box)):
             pieces.append("\n")
         line_text(line, pieces, boxes)
+        prev = line
     return LaidText("".join(pieces), boxes)
+
+
+_SENTENCE_END = set("。．.！!？?")
+_CLOSERS = set("）)」』】、，,。．")
+
+
+def _is_japanese_letter(ch: str) -> bool:
+    o = ord(ch)
+    return (0x3041 <= o <= 0x309F or 0x30A1 <= o <= 0x30FA or ch in "ーヽヾ々〆ヶ"
+            or 0x3400 <= o <= 0x4DBF or 0x4E00 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF)
+
+
+def is_wrap(prev: list[dict], line: list[dict], box: Box) -> bool:
+    """Whether `line` continues `prev` because the text wrapped at the cell's right edge: Japanese text on
+    both sides of the break (or a closing bracket/comma pushed to the next line), no sentence end before it,
+    and the previous line reaching the right edge. A new line starting with ・ ※ a number or a mark, or two
+    lines that are each an answer word (「はい」 over 「該当」), keep their break."""
+    a = [c for c in prev if c["text"].strip()]
+    b = [c for c in line if c["text"].strip()]
+    if not a or not b:
+        return False
+    last, first = a[-1]["text"][-1], b[0]["text"][0]
+    if last in _SENTENCE_END or not _is_japanese_letter(last):
+        return False
+    if not (_is_japanese_letter(first) or first in _CLOSERS):
+        return False
+    size = max(c.get("size", 10) for c in a)
+    if box[2] - max(c["x1"] for c in a) > 1.6 * size:
+        return False
+    if "".join(c["text"] for c in a).strip() in ANSWERS and "".join(c["text"] for c in b).strip() in ANSWERS:
+        return False
+    return True
