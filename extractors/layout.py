@@ -206,10 +206,11 @@ def merge_wrapped_header(rows: list[list[Cell]], r: int) -> list[Cell] | None:
     joined_any = False
     for col, cell in _row_cells(below):
         text = normalize_text(cell.text)
-        if not text and not cell.marks:
+        marked = any(m.kind != "fill" for m in cell.marks)  # header rows are often shaded
+        if not text and not marked:
             continue
         above = top[col] if col < len(top) else None
-        if not text or cell.marks or above is None or above.merged_into is not None or len(_squash(text)) > 8:
+        if not text or marked or above is None or above.merged_into is not None or len(_squash(text)) > 8:
             return None
         above_text = normalize_text(above.text)
         if not above_text:
