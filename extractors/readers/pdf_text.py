@@ -189,7 +189,7 @@ def lay_out(chars: list[dict], box: Box | None = None) -> LaidText:
 
 
 _SENTENCE_END = set("。．.！!？?")
-_CLOSERS = set("）)」』】、，,。．")
+_CLOSERS = set("）)」』】、，,。．？?！!")
 
 
 def _is_japanese_letter(ch: str) -> bool:
@@ -201,8 +201,8 @@ def _is_japanese_letter(ch: str) -> bool:
 def is_wrap(prev: list[dict], line: list[dict], box: Box) -> bool:
     """Whether `line` continues `prev` because the text wrapped at the cell's right edge: Japanese text on
     both sides of the break (or a closing bracket/comma pushed to the next line), no sentence end before it,
-    and the previous line reaching the right edge. A new line starting with ・ ※ a number or a mark, or two
-    lines that are each an answer word (「はい」 over 「該当」), keep their break."""
+    and the previous line reaching the right edge. A new line starting with ・ ※ a number or a mark, or
+    a break between two answer words (「はい」 over 「該当」), keep their break."""
     a = [c for c in prev if c["text"].strip()]
     b = [c for c in line if c["text"].strip()]
     if not a or not b:
@@ -215,6 +215,7 @@ def is_wrap(prev: list[dict], line: list[dict], box: Box) -> bool:
     size = max(c.get("size", 10) for c in a)
     if box[2] - max(c["x1"] for c in a) > 1.6 * size:
         return False
-    if "".join(c["text"] for c in a).strip() in ANSWERS and "".join(c["text"] for c in b).strip() in ANSWERS:
-        return False
+    before, after = "".join(c["text"] for c in a).strip(), "".join(c["text"] for c in b).strip()
+    if before.endswith(ANSWERS) and after.startswith(ANSWERS):
+        return False  # options printed over two lines (「はい・いいえ」 over 「対象外」) stay separate words
     return True
