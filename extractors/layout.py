@@ -216,7 +216,8 @@ def merge_wrapped_header(rows: list[list[Cell]], r: int) -> list[Cell] | None:
         if not above_text:
             return None
         joined = above_text + text
-        if not header_role(joined, exact=True) or header_role(above_text, exact=True) == header_role(joined, exact=True):
+        role = header_role(joined, exact=True)
+        if not role or role == header_role(above_text, exact=True):
             return None
         merged[col].text = joined
         joined_any = True
