@@ -389,7 +389,8 @@ def _classify_row(row: list[Cell], ctx: RowContext, form: Form | None) -> str:
         known = form is not None and number and any(c.number == number for c in form.items)
         if known and (_is_question_like(question) or not wide):
             return "item"
-        if wide or (len(non_blank) == 1 and not _is_question_like(only_text)):
+        if wide or (len(non_blank) == 1 and not _is_question_like(only_text) and
+                    only_text[:1] not in BULLETS):  # a bullet left unanswered is still an item row
             return "section"
         if number and question and _is_question_like(question):
             return "item"  # an unanswered numbered row

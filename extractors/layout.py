@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from extractors.grid import Cell, Mark, Table
-from extractors.model import ANSWERS, NO
+from extractors.model import ANSWERS, APPLICABLE, NO, NOT_APPLICABLE, NOT_APPLICABLE_GATE, YES
 from extractors.text import normalize_text, parse_checklist_number, parse_dotted_number
 
 # role -> header words (normalised, compared without spaces). Order matters: first match wins.
@@ -32,6 +32,8 @@ HEADER_WORDS: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 NO_WORD = NO
+# Words of one option column in the two answer sets: はい／該当, いいえ／非該当, 対象外.
+_POLARITY = {YES: YES, APPLICABLE: YES, NO: NO, NOT_APPLICABLE_GATE: NO, NOT_APPLICABLE: NOT_APPLICABLE}
 NUMBER_OR_NO = {"No", "NO", "no"}  # a number column's header, or the English option 「No」
 _MARK_GLYPHS = set("○〇◯●◎✓✔☑☒■✅レ✗×")
 OPTION_WORDS = {w: w for w in ANSWERS} | {"Yes": "はい", "YES": "はい", "No": "いいえ", "N/A": "対象外", "NA": "対象外"}
@@ -78,6 +80,8 @@ def header_role(text: str, exact: bool = False) -> tuple[str, str] | None:
     if t in OPTION_WORDS:
         return "option", OPTION_WORDS[t]
     if words := option_header_words(text):
+        if len({_POLARITY[w] for w in words}) > 1:
+            return "answer", ""  # 「はい・いいえ」: the choices to write in one answer column
         return "option", words[0]  # 「はい/該当」: the column serves both answer sets
     if ("日付" in t or re.search(r"(実施|確認|回答)日$", t)) and not re.search(r"目標|予定|結果", t) \
             and ("回目" in t or "回答" not in t):
@@ -101,12 +105,12 @@ def header_role(text: str, exact: bool = False) -> tuple[str, str] | None:
 
 
 def option_header_words(text: str) -> tuple[str, ...]:
-    """The answer words of a combined option header: 「はい／該当」 → (はい, 該当); () when it is not one.
+    """The answer words of a combined option header: 「はい／該当」「はい（該当）」 → (はい, 該当); () otherwise.
 
     A line break inside a word is a wrap of a narrow cell (「いいえ／非⏎該当」), so lines are joined first;
     lines that are each an option word (「はい⏎該当」) are separate words."""
     flat = normalize_text(text).replace(" ", "")
-    for separators, t in ((r"[/／|｜]", flat.replace("\n", "")), (r"[/／\n|｜]", flat)):
+    for separators, t in ((r"[/／|｜()（）・、,]", flat.replace("\n", "")), (r"[/／\n|｜()（）・、,]", flat)):
         parts = [p for p in re.split(separators, t) if p]
         if len(parts) > 1 and all(p in OPTION_WORDS for p in parts):
             return tuple(OPTION_WORDS[p] for p in parts)

@@ -138,6 +138,21 @@ def test_combined_headers_grey_na_cells_and_number_column(tmp_path, number_heade
     assert doc.item("4.3").remark == "操作ログは本体に5年分保管できます。"
 
 
+def test_combined_headers_in_brackets(tmp_path):
+    rows, fills = mark_columns_body(glyph="〇")
+    header = ["#", "確認項目", "はい（該当）", "いいえ（非該当）", "対象外", "備考"]
+    _check(extract(write_xlsx(tmp_path / "mds_brackets.xlsx", [header], rows, fills)))
+
+
+def test_one_answer_column_headed_with_its_choices(tmp_path):
+    # 「はい・いいえ・対象外」 over one column: the choices to write in it, not the はい option.
+    rows = [[number, _question(cat_id), "該当" if chosen == "はい" and cat_id.startswith("12") else
+             "非該当" if chosen == "いいえ" and cat_id.startswith("12") else chosen, remark]
+            for number, cat_id, chosen, _, remark in ROWS]
+    header = ["項番", "確認項目", "はい・いいえ・対象外", "備考"]
+    _check(extract(write_xlsx(tmp_path / "mds_answer_column.xlsx", [header], rows)))
+
+
 def test_english_no_column_and_no_option_told_apart_by_content(tmp_path):
     rows, fills = mark_columns_body(glyph="○")
     header = ["No", "確認項目", "Yes", "No", "N/A", "備考"]
