@@ -7,8 +7,9 @@ as a whole and tells, for a fill on an option cell, whether it is a mark:
 
 - a colour the vendor marks with (it singles out a different option in several rows that hold no other
   mark) is always a mark;
-- a colour the form shades one option column with in rows where another option is marked is decoration
-  in that column, also on a row left blank (the blank row stays unanswered);
+- a grey, a pastel tint repeated down the column, or a colour the form uses elsewhere, shading one option
+  column in rows where another option is marked, is decoration in that column, also on a row left blank
+  (the blank row stays unanswered);
 - a colour the form uses elsewhere (header rows, section rows, number/question/remark cells), or a neutral
   grey, beside another option's mark, is decoration; such a colour alone in a row is doubtful: not read as
   the answer, and the row is flagged for a person.
@@ -29,16 +30,27 @@ def fill_colours(cell: Cell) -> tuple[str, ...]:
     return tuple(sorted({m.detail for m in cell.marks if m.kind == "fill"}))
 
 
-def is_neutral(colour: str) -> bool:
-    """A grey (the red, green and blue parts nearly equal): the colour forms use to shade cells."""
+def _rgb(colour: str) -> tuple[int, int, int] | None:
     c = (colour or "").strip().lstrip("#").upper()
     if len(c) != 6:
-        return False
+        return None
     try:
         r, g, b = (int(c[i:i + 2], 16) for i in (0, 2, 4))
     except ValueError:
-        return False
-    return max(r, g, b) - min(r, g, b) <= 16 and max(r, g, b) >= 96
+        return None
+    return r, g, b
+
+
+def is_neutral(colour: str) -> bool:
+    """A grey (the red, green and blue parts nearly equal): the colour forms use to shade cells."""
+    rgb = _rgb(colour)
+    return rgb is not None and max(rgb) - min(rgb) <= 16 and max(rgb) >= 96
+
+
+def is_pale(colour: str) -> bool:
+    """A pastel tint (every part light): a form's shading more often than a vendor's marker colour."""
+    rgb = _rgb(colour)
+    return rgb is not None and min(rgb) >= 0xC0
 
 
 @dataclass
@@ -99,6 +111,6 @@ def table_decoration(table: Table, header_rows: tuple[int, ...], options: dict[s
                     beside_mark[(w, colour)] = beside_mark.get((w, colour), 0) + 1
     deco.marking = {colour for colour, words in lone.items() if len(words) >= 2}
     deco.colours -= deco.marking
-    deco.columns = {(w, colour) for (w, colour), n in beside_mark.items()
-                    if colour not in deco.marking and (n >= 2 or is_neutral(colour) or colour in deco.colours)}
+    deco.columns = {(w, colour) for (w, colour), n in beside_mark.items() if colour not in deco.marking and
+                    (is_neutral(colour) or colour in deco.colours or (is_pale(colour) and n >= 2))}
     return deco

@@ -99,15 +99,15 @@ def write_xlsx(path: Path, header_rows: list[list[str]], rows: list[list[str]],
     return path
 
 
-def mark_columns_body(glyph: str = "✓") -> tuple[list[list[str]], dict[tuple[int, int], str]]:
-    """Body rows for columns 番号 | 確認項目 | はい | いいえ | 対象外 | 備考, with the form's grey shading."""
+def mark_columns_body(glyph: str = "✓", shade: str = GREY) -> tuple[list[list[str]], dict[tuple[int, int], str]]:
+    """Body rows for columns 番号 | 確認項目 | はい | いいえ | 対象外 | 備考, with the form's shading."""
     rows, fills = [], {}
     for r, (number, cat_id, chosen, greyed, remark) in enumerate(ROWS):
         row = [number, _question(cat_id)] + [glyph if chosen == o else "" for o in OPTIONS] + [remark]
         rows.append(row)
         for what in greyed:
             col = 5 if what == "remark" else 2 + OPTIONS.index(what)
-            fills[(r, col)] = GREY
+            fills[(r, col)] = shade
     return rows, fills
 
 
@@ -136,6 +136,17 @@ def test_combined_headers_grey_na_cells_and_number_column(tmp_path, number_heade
     assert not blank.needs_review and blank.confidence == 1.0
     assert doc.item("12").remark == "院外との通信は行いません。"
     assert doc.item("4.3").remark == "操作ログは本体に5年分保管できます。"
+
+
+def test_pastel_shading_repeated_down_the_na_column_is_decoration(tmp_path):
+    # The tint appears only on the greyed-out 対象外 cells (the group row is left white).
+    rows, fills = mark_columns_body(shade="DCE6F1")
+    group = next(i for i, row in enumerate(ROWS) if row[1] == "4.1")
+    fills = {(r, c): colour for (r, c), colour in fills.items() if r != group}
+    header = ["No", "確認項目", "はい／該当", "いいえ／非該当", "対象外", "備考"]
+    doc = extract(write_xlsx(tmp_path / "mds_pastel.xlsx", [header], rows, fills, header_fill="FFFFFF"))
+    _check(doc)
+    assert not any(i.needs_review for i in doc.items if i.item_id.startswith("12"))
 
 
 def test_combined_headers_in_brackets(tmp_path):
