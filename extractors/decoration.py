@@ -12,7 +12,8 @@ as a whole and tells, for a fill on an option cell, whether it is a mark:
   (the blank row stays unanswered);
 - a colour the form uses elsewhere (header rows, section rows, number/question/remark cells), or a neutral
   grey, beside another option's mark, is decoration; such a colour alone in a row is doubtful: not read as
-  the answer, and the row is flagged for a person.
+  the answer, and the row is flagged for a person. So is a grey alone in a row of a table whose vendor
+  marks with glyphs or circles elsewhere.
 """
 from __future__ import annotations
 
@@ -89,6 +90,7 @@ def table_decoration(table: Table, header_rows: tuple[int, ...], options: dict[s
             deco.colours.update(fill_colours(cell))
     lone: dict[str, set[str]] = {}
     beside_mark: dict[tuple[str, str], int] = {}
+    marked_rows = 0
     for row in table.rows[body_start:]:
         for col, cell in enumerate(row):
             if col not in option_cols and cell.merged_into is None:
@@ -96,11 +98,12 @@ def table_decoration(table: Table, header_rows: tuple[int, ...], options: dict[s
         cells = {w: row[c] for w, c in options.items() if c < len(row) and row[c].merged_into is None}
         if not cells:
             continue
-        fills = {w: fill_colours(c) for w, c in cells.items()}
-        if len(cells) > 1 and len({fills[w] for w in cells}) == 1:
-            continue  # every option cell shaded alike: a shaded row
         texts_all = sum(1 for c in cells.values() if normalize_text(c.text)) >= 2
         marked = {w for w, c in cells.items() if option_cell_evidence(c, w, texts_all, True)[0] >= 0.5}
+        marked_rows += bool(marked)
+        fills = {w: fill_colours(c) for w, c in cells.items()}
+        if len(cells) > 1 and len({fills[w] for w in cells}) == 1:
+            continue  # every option cell shaded alike (or none): a shaded row
         filled = [w for w in cells if fills[w]]
         if len(filled) == 1 and not marked:
             for colour in fills[filled[0]]:
@@ -110,6 +113,9 @@ def table_decoration(table: Table, header_rows: tuple[int, ...], options: dict[s
                 for colour in fills[w]:
                     beside_mark[(w, colour)] = beside_mark.get((w, colour), 0) + 1
     deco.marking = {colour for colour, words in lone.items() if len(words) >= 2}
+    # A vendor who marks with glyphs or circles: a grey cell alone in a row is more likely the form's.
+    if marked_rows >= 3:
+        deco.colours.update(colour for colour in lone if is_neutral(colour) and colour not in deco.marking)
     deco.colours -= deco.marking
     deco.columns = {(w, colour) for (w, colour), n in beside_mark.items() if colour not in deco.marking and
                     (is_neutral(colour) or colour in deco.colours or (is_pale(colour) and n >= 2))}

@@ -149,6 +149,23 @@ def test_pastel_shading_repeated_down_the_na_column_is_decoration(tmp_path):
     assert not any(i.needs_review for i in doc.items if i.item_id.startswith("12"))
 
 
+def test_grey_na_cells_on_rows_all_left_blank_are_not_read_as_answers(tmp_path):
+    # The vendor marks with glyphs but left every 該当/非該当 row blank: the greyed 対象外 cells alone.
+    rows, fills = mark_columns_body()
+    group = next(i for i, row in enumerate(ROWS) if row[1] == "4.1")
+    fills = {(r, c): colour for (r, c), colour in fills.items() if r != group}
+    for r, (_, _, _, greyed, _) in enumerate(ROWS):
+        if greyed:
+            rows[r][2:5] = ["", "", ""]
+    header = ["No.", "確認項目", "はい／該当", "いいえ／非該当", "対象外", "備考"]
+    doc = extract(write_xlsx(tmp_path / "mds_blank12.xlsx", [header], rows, fills, header_fill="FFFFFF"))
+    for item_id in ("12", "12.3.1.1", "12.3.1.1/専用線", "12.4"):
+        item = doc.item(item_id)
+        assert (item.answer, item.answer_status) == ("", "unanswered"), item_id
+        assert item.needs_review and "網掛け" in item.review_reason
+    _check(doc, {k: EXPECTED[k] for k in ("3", "4", "4.1/生体認証", "12.1", "12.4.1")})
+
+
 def test_combined_headers_in_brackets(tmp_path):
     rows, fills = mark_columns_body(glyph="〇")
     header = ["#", "確認項目", "はい（該当）", "いいえ（非該当）", "対象外", "備考"]
