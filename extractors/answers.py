@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from extractors.decoration import DECORATION, DOUBTFUL, MARK, NO_DECORATION, Decoration, fill_colours
 from extractors.grid import CHECKED_BOX, UNCHECKED_BOX, Cell, Mark
 from extractors.model import ANSWERS, APPLICABLE, NO, NOT_APPLICABLE, NOT_APPLICABLE_GATE, YES
 from extractors.text import normalize_text
@@ -49,12 +50,13 @@ def _has_positive_glyph(text: str) -> bool:
 
 
 def option_cell_evidence(cell: Cell, label: str, row_texts_all_labels: bool,
-                         uniform_fill: bool) -> tuple[float, str]:
+                         ignore_fill: bool) -> tuple[float, str]:
     """How strongly an option-column cell says "chosen": (confidence 0..1, the answer word it carries).
 
     `label` is the column's option; a cell may carry its own word (a 該当 row under the はい column).
     `row_texts_all_labels`: every option cell of the row prints its word (a template), so a printed
-    word alone is no mark. `uniform_fill`: every option cell has the same fill (decoration, no mark).
+    word alone is no mark. `ignore_fill`: the cell's fill is the form's shading, no mark (every option
+    cell shaded alike, or a shade `extractors.decoration` tells apart from a vendor's mark).
     """
     text = normalize_text((cell.text or "").replace("\n", ""))
     word = label
@@ -75,7 +77,7 @@ def option_cell_evidence(cell: Cell, label: str, row_texts_all_labels: bool,
     if stripped in TYPED_MARKS:
         return TYPED_MARKS[stripped], word
     highlight = _mark_conf(cell.marks, {"highlight"})
-    fill = 0.0 if uniform_fill else _mark_conf(cell.marks, {"fill"})
+    fill = 0.0 if ignore_fill else _mark_conf(cell.marks, {"fill"})
     if highlight or fill:
         return max(highlight, fill) * 0.9, word
     if found and not row_texts_all_labels:
@@ -83,18 +85,21 @@ def option_cell_evidence(cell: Cell, label: str, row_texts_all_labels: bool,
     return 0.0, word
 
 
-def decide_option_columns(cells: dict[str, Cell]) -> Decision:
-    """Answer from separate option columns (label -> cell)."""
+def decide_option_columns(cells: dict[str, Cell], decoration: Decoration | None = None) -> Decision:
+    """Answer from separate option columns (label -> cell). `decoration`: the table's shading
+    (`extractors.decoration.table_decoration`); without it a grey fill beside another option's mark is
+    taken for shading."""
     texts = {lab: normalize_text((c.text or "").replace("\n", "")) for lab, c in cells.items()}
     row_all_labels = sum(1 for t in texts.values() if _OPTION_RE.search(t)) >= 2
     fills = [tuple(sorted(m.detail for m in c.marks if m.kind == "fill")) for c in cells.values()]
     uniform_fill = len(cells) > 1 and all(f and f == fills[0] for f in fills)
+    ignored = _shading(cells, row_all_labels, decoration) if not uniform_fill else {}
     chosen: list[tuple[str, float]] = []
     for label, cell in cells.items():
-        conf, word = option_cell_evidence(cell, label, row_all_labels, uniform_fill)
+        conf, word = option_cell_evidence(cell, label, row_all_labels, uniform_fill or label in ignored)
         if conf > 0:
             chosen.append((word, conf))
-    raw = " | ".join(f"{lab}:{texts[lab] or ('◯' if cells[lab].marks else '')}" for lab in cells)
+    raw = " | ".join(f"{lab}:{texts[lab] or ('◯' if _marked(cells[lab], lab in ignored) else '')}" for lab in cells)
     strong = [(w, c) for w, c in chosen if c >= 0.5]
     if len(strong) == 1:
         word, conf = strong[0]
@@ -119,7 +124,31 @@ def decide_option_columns(cells: dict[str, Cell]) -> Decision:
             return Decision(standing[0], "answered", 0.9, raw)
         reason = "すべての選択肢が消されています" if not standing else f"複数の選択肢が残っています（{'・'.join(standing)}）"
         return Decision("", "ambiguous", 0.8, raw, reason, candidates=standing)
+    doubtful = [lab for lab, verdict in ignored.items() if verdict == DOUBTFUL]
+    if doubtful:
+        return Decision("", "unanswered", 0.6, raw, f"「{'・'.join(doubtful)}」の欄が塗られていますが、様式の網掛けと"
+                        "同じ色のため回答の印とは読みませんでした", candidates=doubtful)
     return Decision("", "unanswered", 1.0, raw)
+
+
+def _marked(cell: Cell, fill_ignored: bool) -> bool:
+    return any(m.kind != "fill" or not fill_ignored for m in cell.marks)
+
+
+def _shading(cells: dict[str, Cell], row_all_labels: bool, decoration: Decoration | None) -> dict[str, str]:
+    """Option label -> DECORATION | DOUBTFUL for the cells whose fill is the form's shading, not a mark."""
+    deco = decoration or NO_DECORATION
+    plain = {lab: option_cell_evidence(c, lab, row_all_labels, True)[0] for lab, c in cells.items()}
+    out: dict[str, str] = {}
+    for label, cell in cells.items():
+        colours = fill_colours(cell)
+        if not colours:
+            continue
+        others_marked = any(v >= 0.5 for lab, v in plain.items() if lab != label)
+        verdicts = {deco.classify(label, colour, others_marked) for colour in colours}
+        if MARK not in verdicts:
+            out[label] = DOUBTFUL if DOUBTFUL in verdicts else DECORATION
+    return out
 
 
 def _span_marks(cell: Cell, start: int, end: int, kinds: set[str]) -> float:

@@ -81,16 +81,21 @@ def link_catalogue(items: list[Item], form: Form | None, family: str) -> None:
             item.item_id = f"{item.parent_id}/{cat.id.split('/', 1)[1]}"  # canonical label for a retyped bullet
         elif not item.item_id:
             item.item_id = cat.id
-        if item.answer and cat.answers and item.answer not in cat.answers:
+        allowed = cat.answers or _group_answers(cat, forms)
+        if item.answer and allowed and item.answer not in allowed:
+            offered = [w for w in item.answer_column.split("／") if w in allowed]
+            if len(offered) == 1:
+                item.answer = offered[0]  # the column prints both words (「いいえ／非該当」): no remapping
+                continue
             decision = ans.fit_to_answer_set(ans.Decision(item.answer, item.answer_status, item.confidence,
-                                                          item.answer_raw, item.review_reason), cat.answers)
+                                                          item.answer_raw, item.review_reason), allowed)
             item.answer = decision.answer
             item.confidence = min(item.confidence, decision.confidence)
             if decision.reason != item.review_reason or item.confidence < 0.7:
                 # A word remapped to the row's options (はい→該当) or not among them: a person confirms.
                 item.review_reason = ""
                 flag(item, decision.reason or "この項目の選択肢に合わせて読み替えました")
-        elif item.answer and not cat.answers and not answer_is_own_word(item):
+        elif item.answer and not allowed and not answer_is_own_word(item):
             # A heading row takes no answer in the catalogue, and the word came from a column's label, not from
             # the cell (「いいえ／非該当」 column, ● in it): which of the column's words was meant is not certain.
             flag(item, "見出し行の回答を列の見出しから読みました。回答を確認してください", 0.6)
@@ -109,6 +114,19 @@ def answer_is_own_word(item: Item) -> bool:
     if len(segments) > 1 or (segments and len(segments[0]) == 2 and segments[0][0] in ans.ANSWERS):
         return any(len(seg) == 2 and says(seg[1]) for seg in segments)  # option columns: the cell's own text
     return says(raw)
+
+
+def _group_answers(cat: CatalogueItem, forms: list[Form]) -> tuple[str, ...]:
+    """A group row takes no answer of its own, but when a vendor marks one (a 「はい／該当」 column runs
+    through the group row too) it is read in its bullets' words: 該当/非該当 under 12.3.1.1."""
+    if cat.kind != "group":
+        return ()
+    words: list[str] = []
+    for form in forms:
+        for child in form.items:
+            if child.parent == cat.id:
+                words += [w for w in child.answers if w not in words]
+    return tuple(words)
 
 
 def _match(item: Item, form: Form, parent_catalogue_id: str = "") -> CatalogueItem | None:

@@ -14,6 +14,7 @@ from extractors import answers as ans
 from extractors.catalogue_link import (
     answer_is_own_word, dedupe, finalise_ids, label_unnumbered, link_catalogue, resolve_checklist_sections,
 )
+from extractors.decoration import table_decoration
 from extractors.forms import Form, best_text_match, missing_catalogue_items
 from extractors.formdetect import detect_form, inline_label, label_field, squash_label
 from extractors.grid import Cell, Grid, Mark, Table
@@ -155,11 +156,13 @@ def _read_table_list(grid: Grid, tables: list[tuple[int, Table]], form: Form | N
         if layout is None and not footnote_mode and table.kind != "text":
             if carry is not None and table.n_cols == carry.n_cols:
                 layout = Layout(roles=dict(carry.roles), options=dict(carry.options),
-                                date_cols=dict(carry.date_cols), n_cols=carry.n_cols, inferred=True)
+                                option_labels=dict(carry.option_labels), date_cols=dict(carry.date_cols),
+                                n_cols=carry.n_cols, inferred=True)
             else:
                 layout = infer_layout(table)
         if layout is not None:
             carry = layout
+            layout.decoration = table_decoration(table, layout.header_rows, layout.options)
         first_body = (max(layout.header_rows) + 1) if layout and layout.header_rows else 0
         for r, row in enumerate(table.rows):
             texts = [normalize_text(c.text) for _, c in cells(row)]
@@ -433,7 +436,8 @@ def _classify_row(row: list[Cell], ctx: RowContext, form: Form | None) -> str:
         known = form is not None and number and any(c.number == number for c in form.items)
         if known and (_is_question_like(question) or not wide):
             return "item"
-        if wide or (len(non_blank) == 1 and not _is_question_like(only_text)):
+        if wide or (len(non_blank) == 1 and not _is_question_like(only_text) and
+                    only_text[:1] not in BULLETS):  # a bullet left unanswered is still an item row
             return "section"
         if number and question and _is_question_like(question):
             return "item"  # an unanswered numbered row
@@ -535,6 +539,8 @@ def _read_item(row: list[Cell], ctx: RowContext, form: Form | None, grid: Grid, 
     # Answers
     fiscal_year = form.fiscal_year if form else None
     decision, answer_cell = _decide(row, layout)
+    item.answer_column = next(("／".join(layout.option_labels.get(col, ())) for col in layout.options.values()
+                               if answer_cell is not None and _cell_at(row, col) is answer_cell), "")
     if number:
         is_group = form is not None and any(c.number == number and c.kind == "group" for c in form.items)
         state.parent = item
@@ -619,7 +625,7 @@ def _option_cells(row: list[Cell], layout: Layout) -> dict[str, Cell]:
 def _decide(row: list[Cell], layout: Layout) -> tuple[ans.Decision, Cell | None]:
     cells = _option_cells(row, layout)
     if cells:
-        decision = ans.decide_option_columns(cells)
+        decision = ans.decide_option_columns(cells, layout.decoration)
         chosen = next((c for w, c in cells.items() if decision.answer and
                        (w == decision.answer or decision.answer in normalize_text(c.text))), None)
         return decision, chosen or next(iter(cells.values()), None)

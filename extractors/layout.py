@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from extractors.grid import Cell, Mark, Table
-from extractors.model import ANSWERS
+from extractors.model import ANSWERS, APPLICABLE, NO, NOT_APPLICABLE, NOT_APPLICABLE_GATE, YES
 from extractors.text import normalize_text, parse_checklist_number, parse_dotted_number
 
 # role -> header words (normalised, compared without spaces). Order matters: first match wins.
@@ -31,6 +31,11 @@ HEADER_WORDS: list[tuple[str, tuple[str, ...]]] = [
     ("scope", ("対象", "区分", "対象機器", "機器", "分類")),
 ]
 
+NO_WORD = NO
+# Words of one option column in the two answer sets: はい／該当, いいえ／非該当, 対象外.
+_POLARITY = {YES: YES, APPLICABLE: YES, NO: NO, NOT_APPLICABLE_GATE: NO, NOT_APPLICABLE: NOT_APPLICABLE}
+NUMBER_OR_NO = {"No", "NO", "no"}  # a number column's header, or the English option 「No」
+_MARK_GLYPHS = set("○〇◯●◎✓✔☑☒■✅レ✗×")
 OPTION_WORDS = {w: w for w in ANSWERS} | {"Yes": "はい", "YES": "はい", "No": "いいえ", "N/A": "対象外", "NA": "対象外"}
 
 
@@ -40,12 +45,18 @@ class Layout:
 
     roles: dict[str, int] = field(default_factory=dict)
     options: dict[str, int] = field(default_factory=dict)
+    # Option column -> the answer words its header prints (「いいえ／非該当」 → (いいえ, 非該当)).
+    option_labels: dict[int, tuple[str, ...]] = field(default_factory=dict)
     date_cols: dict[str, int] = field(default_factory=dict)  # first/second -> date column beside it
     # A checklist's 2回目 with its own option columns (「2回目」 over 「はい | いいえ | 日付」): word -> column.
     second_options: dict[str, int] = field(default_factory=dict)
     header_rows: tuple[int, ...] = ()
     n_cols: int = 0
     inferred: bool = False
+    # Header cells reading 「No」: an item-number column or the English いいえ option (decided by content).
+    undecided: list[int] = field(default_factory=list)
+    # The table's shading (extractors.decoration.Decoration), set by the interpreter per table.
+    decoration: object = None
     # The answer is written at the end of the question cell: 「4.3 アクセスログ…？ ■はい □いいえ」.
     inline_answers: bool = False
 
@@ -75,14 +86,10 @@ def header_role(text: str, exact: bool = False) -> tuple[str, str] | None:
         return None
     if t in OPTION_WORDS:
         return "option", OPTION_WORDS[t]
-    parts = []  # 「いいえ／非\n該当」: a word the header cell wrapped is one word
-    for chunk in re.split(r"[/／|｜]", normalize_text(text).replace(" ", "")):
-        joined = chunk.replace("\n", "")
-        parts += [joined] if joined in OPTION_WORDS else [p for p in chunk.split("\n") if p]
-    if len(parts) > 1 and all(p in OPTION_WORDS for p in parts):
-        if len({OPTION_WORDS[p] for p in parts} & {"はい", "いいえ", "対象外"}) > 1:
-            return "answer", ""  # 「Yes/No/N/A」: the options one answer column takes, not one option
-        return "option", OPTION_WORDS[parts[0]]  # 「はい/該当」: the column serves both answer sets
+    if words := option_header_words(text):
+        if len({_POLARITY[w] for w in words}) > 1:
+            return "answer", ""  # 「はい・いいえ」: the choices to write in one answer column
+        return "option", words[0]  # 「はい/該当」: the column serves both answer sets
     if ("日付" in t or re.search(r"(実施|確認|回答)日$", t)) and not re.search(r"目標|予定|結果", t) \
             and ("回目" in t or "回答" not in t):
         return "date", ""
@@ -104,6 +111,19 @@ def header_role(text: str, exact: bool = False) -> tuple[str, str] | None:
     return None
 
 
+def option_header_words(text: str) -> tuple[str, ...]:
+    """The answer words of a combined option header: 「はい／該当」「はい（該当）」 → (はい, 該当); () otherwise.
+
+    A line break inside a word is a wrap of a narrow cell (「いいえ／非⏎該当」), so lines are joined first;
+    lines that are each an option word (「はい⏎該当」) are separate words."""
+    flat = normalize_text(text).replace(" ", "")
+    for separators, t in ((r"[/／|｜()（）・、,]", flat.replace("\n", "")), (r"[/／\n|｜()（）・、,]", flat)):
+        parts = [p for p in re.split(separators, t) if p]
+        if len(parts) > 1 and all(p in OPTION_WORDS for p in parts):
+            return tuple(OPTION_WORDS[p] for p in parts)
+    return ()
+
+
 def _row_cells(row: list[Cell]) -> list[tuple[int, Cell]]:
     return [(i, c) for i, c in enumerate(row) if c.merged_into is None]
 
@@ -116,24 +136,27 @@ def detect_header(table: Table, start: int = 0, max_scan: int = 40) -> Layout | 
     """The first row (from `start`) that reads as a header, merged with a second header row if any."""
     rows = table.rows
     for r in range(start, min(len(rows), start + max_scan)):
-        layout = _layout_from_row(rows[r])
+        wrapped = merge_wrapped_header(rows, r)
+        layout = _layout_from_row(wrapped if wrapped is not None else rows[r])
         if not _looks_like_header(layout):
             continue
-        header_rows = [r]
+        header_rows = [r, r + 1] if wrapped is not None else [r]
         # A second header row below: options under 「回答」, or 1回目/目標日/2回目 under 「確認結果」; a third
         # row may split 1回目 and 2回目 into 「回答 | 日付」.
-        for nxt in (r + 1, r + 2):
+        first_sub = header_rows[-1] + 1
+        for nxt in (first_sub, first_sub + 1):
             if nxt >= len(rows):
                 break
             below = _layout_from_row(rows[nxt])
             sub = below.options or "first" in below.roles or "target" in below.roles or (
-                nxt > r + 1 and "first" in layout.roles and any(k == "answer" or k.startswith("date@")
-                                                                 for k in below.roles))
+                nxt > first_sub and "first" in layout.roles and any(k == "answer" or k.startswith("date@")
+                                                                    for k in below.roles))
             if not (sub and not _row_has_item_number(rows[nxt]) and _all_header_words(rows[nxt])):
                 break
             for role, col in below.roles.items():
                 layout.roles.setdefault(role, col)
             layout.options.update(below.options)
+            layout.option_labels.update(below.option_labels)
             header_rows.append(nxt)
         if "first" in layout.roles:  # 「確認結果（日付）」 over 1回目 | 目標日 | 2回目
             layout.roles.pop("answer", None)
@@ -151,6 +174,7 @@ def detect_header(table: Table, start: int = 0, max_scan: int = 40) -> Layout | 
         _second_round_options(rows, header_rows, layout)
         layout.header_rows = tuple(header_rows)
         layout.n_cols = table.n_cols
+        resolve_number_columns(table, layout)
         _split_merged_question(table, layout)
         _find_unlabelled_number(table, layout)
         _checklist_target_from_content(table, layout)
@@ -165,8 +189,11 @@ def _layout_from_row(row: list[Cell]) -> Layout:
         if not hr:
             continue
         role, word = hr
-        if role == "option":
+        if role == "option" and _squash(cell.text) in NUMBER_OR_NO:
+            layout.undecided.append(col)
+        elif role == "option":
             layout.options.setdefault(word, col)
+            layout.option_labels.setdefault(col, option_header_words(cell.text) or (word,))
         elif role == "date":
             layout.roles.setdefault(f"date@{col}", col)
         else:
@@ -174,7 +201,88 @@ def _layout_from_row(row: list[Cell]) -> Layout:
             # A merged 「回答」 header over several columns: remember the span for option detection.
             if cell.colspan > 1:
                 layout.roles.setdefault(f"{role}_span", col + cell.colspan - 1)
+    _place_undecided(layout)
     return layout
+
+
+def _place_undecided(layout: Layout) -> None:
+    """「No」 left of the question and of every option is the item-number column; elsewhere it is いいえ.
+    (A first guess from the header alone; `resolve_number_columns` checks it against the column's content.)"""
+    for col in layout.undecided:
+        later = [c for c in list(layout.options.values()) + [layout.roles.get("question", -1)] if c >= 0]
+        if "number" not in layout.roles and all(col < c for c in later):
+            layout.roles["number"] = col
+        else:
+            layout.options.setdefault(NO_WORD, col)
+
+
+def merge_wrapped_header(rows: list[list[Cell]], r: int) -> list[Cell] | None:
+    """Row r's header cells with their wrapped remainder from row r+1 (「いいえ／非」 over 「該当」), or None.
+
+    Row r+1 continues row r when each of its filled cells sits under a filled header cell, holds no mark and
+    no item number, and makes a whole header word only when joined to the text above."""
+    if r + 1 >= len(rows):
+        return None
+    top, below = rows[r], rows[r + 1]
+    if _row_has_item_number(below):
+        return None
+    merged = [Cell(text=c.text, marks=c.marks, colspan=c.colspan, merged_into=c.merged_into, ref=c.ref)
+              for c in top]
+    joined_any = False
+    for col, cell in _row_cells(below):
+        text = normalize_text(cell.text)
+        marked = any(m.kind != "fill" for m in cell.marks)  # header rows are often shaded
+        if not text and not marked:
+            continue
+        above = top[col] if col < len(top) else None
+        if not text or marked or above is None or above.merged_into is not None or len(_squash(text)) > 8:
+            return None
+        above_text = normalize_text(above.text)
+        if not above_text:
+            return None
+        joined = above_text + text
+        role = header_role(joined, exact=True)
+        if not role or role == header_role(above_text, exact=True):
+            return None
+        merged[col].text = joined
+        joined_any = True
+    return merged if joined_any else None
+
+
+def resolve_number_columns(table: Table, layout: Layout) -> None:
+    """Check number and option columns against what their body holds: a column of distinct item numbers
+    is the number column whatever its header says (「No」 read as いいえ); a 「No」 column of marks is いいえ."""
+    body = table.rows[max(layout.header_rows or (0,)) + 1:][:120]
+
+    def profile(col: int) -> tuple[int, int]:
+        numbers, marks = set(), 0
+        for row in body:
+            if col >= len(row) or row[col].merged_into is not None:
+                continue
+            t = normalize_text(row[col].text)
+            if _is_number_text(t):
+                numbers.add(t.replace(" ", ""))
+            elif t and (any(ch in _MARK_GLYPHS for ch in t) or len(t) <= 2) or \
+                    any(m.kind in ("circle", "check") for m in row[col].marks):
+                marks += 1
+        return len(numbers), marks
+
+    for word, col in list(layout.options.items()):
+        n_numbers, n_marks = profile(col)
+        if n_numbers >= 3 and n_numbers > n_marks:
+            del layout.options[word]
+            layout.roles.setdefault("number", col)
+            if word == NO_WORD:  # 「No」 was the number column: a later 「No」 may be the option
+                for other in layout.undecided:
+                    if other != col and other not in layout.options.values() and other != layout.roles["number"]:
+                        layout.options[NO_WORD] = other
+                        break
+    number = layout.roles.get("number")
+    if number in layout.undecided and NO_WORD not in layout.options:
+        n_numbers, n_marks = profile(number)
+        if n_marks >= 2 and n_numbers == 0:
+            del layout.roles["number"]
+            layout.options[NO_WORD] = number
 
 
 def _all_header_words(row: list[Cell]) -> bool:

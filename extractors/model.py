@@ -53,6 +53,7 @@ class Item:
     answer: str = ""  # one of ANSWERS or ""
     answer_status: AnswerStatus = "unanswered"
     answer_raw: str = ""  # the answer cell(s) as read, for the reviewer
+    answer_column: str = ""  # header of the option column whose mark gave the answer (「いいえ／非該当」)
     remark: str = ""  # footnotes resolved
     remark_ref: str = ""  # footnote number when the 備考 cell only pointed to a note
     remark_ref_empty: bool = False  # the footnote it points to is empty or missing

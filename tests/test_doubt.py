@@ -264,7 +264,7 @@ def test_picture_in_a_word_table_makes_empty_answers_uncertain(tmp_path):
     assert doc.item("1").answer == "はい"
 
 
-def test_answer_on_a_heading_row_read_from_a_column_label_is_flagged():
+def test_answer_on_a_heading_row_is_read_in_its_bullets_words_from_a_combined_column():
     rows = [
         [C("項番"), C("確認項目"), C("はい／該当"), C("いいえ／非\n該当"), C("対象外"), C("備考")],
         [C("12.3.1.1"), C("対応している通信方式はいずれか？"), C(), C("●"), C(), C()],
@@ -272,5 +272,6 @@ def test_answer_on_a_heading_row_read_from_a_column_label_is_flagged():
     ]
     doc = _doc(Table("p.1", [[C(MDS_TITLE)]] + rows, kind="page", page=1), fmt="pdf")
     by_mark, by_word = doc.items[0], doc.items[1]
-    assert by_mark.answer == "いいえ" and by_mark.needs_review and "列の見出し" in by_mark.review_reason
+    # The column prints both words and the group's bullets answer 該当/非該当: the mark means 非該当.
+    assert by_mark.answer == "非該当" and not by_mark.needs_review and by_mark.answer_column == "いいえ／非該当"
     assert by_word.answer == "該当" and "列の見出し" not in by_word.review_reason

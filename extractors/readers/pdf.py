@@ -336,7 +336,7 @@ def _grid_table(ft, chars: list[dict], n: int, name: str) -> tuple[Table, list[M
             cell = grid[r][c] or Cell()
             cell.ref = f"{name} 行{r + 1} 列{c + 1}"
             if cell.merged_into is None and cell.bbox is not None:
-                laid = lay_out(by_cell.get((r, c), []))
+                laid = lay_out(by_cell.get((r, c), []), cell.bbox)
                 cell.text = laid.text
                 targets.append(MarkTarget(cell.bbox, laid, cell.marks))
             row.append(cell)

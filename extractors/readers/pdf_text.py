@@ -10,6 +10,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from extractors.model import ANSWERS
+
 Box = tuple[float, float, float, float]  # x0, top, x1, bottom
 
 CID = re.compile(r"^\(cid:\d+\)$")
@@ -168,14 +170,77 @@ def line_text(line: list[dict], text: list[str], chars: list[tuple[int, Box]]) -
         prev = ch
 
 
-def lay_out(chars: list[dict]) -> LaidText:
-    """Text of a cell or block: visual lines joined with "\\n", words rejoined, index per char."""
+def lay_out(chars: list[dict], box: Box | None = None) -> LaidText:
+    """Text of a cell or block: visual lines joined with "\\n", words rejoined, index per char.
+
+    With the cell's `box`, a line that ran into the right edge of the cell's text in the middle of Japanese
+    text is a wrap, not a line break: the next line runs on (「オプシ」+「ョン」 → 「オプション」)."""
     pieces: list[str] = []
     boxes: list[tuple[int, Box]] = []
-    for i, line in enumerate(group_lines(chars)):
-        if not any(c["text"].strip() for c in line):
-            continue
-        if pieces:
+    lines = [ln for ln in group_lines(chars) if any(c["text"].strip() for c in ln)]
+    right = _text_right_edge(lines, box) if box is not None and len(lines) > 1 else None
+    prev: list[dict] | None = None
+    for line in lines:
+        if pieces and not (right is not None and prev is not None and is_wrap(prev, line, right)):
             pieces.append("\n")
         line_text(line, pieces, boxes)
+        prev = line
     return LaidText("".join(pieces), boxes)
+
+
+_SENTENCE_END = set("。．.！!？?")
+_CLOSERS = set("）)」』】、，,。．？?！!")
+_OPENERS = set("（(「『【")
+_RUN_ON = set("、，,・／/") | _OPENERS  # a line ending in these goes on in the next line
+
+
+def _is_japanese_letter(ch: str) -> bool:
+    o = ord(ch)
+    return (0x3041 <= o <= 0x309F or 0x30A1 <= o <= 0x30FA or ch in "ーヽヾ々〆ヶ"
+            or 0x3400 <= o <= 0x4DBF or 0x4E00 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF)
+
+
+def _text_right_edge(lines: list[list[dict]], box: Box) -> float:
+    """Where the cell's text wraps: the cell's right edge, or, when the longest line comes near it (within
+    three characters, the writer's own margin), the end of the longest line."""
+    visible = [c for ln in lines for c in ln if c["text"].strip()]
+    size = max(c.get("size", 10) for c in visible)
+    widest = max(c["x1"] for c in visible)
+    return widest if widest >= box[2] - 3 * size else box[2]
+
+
+def is_wrap(prev: list[dict], line: list[dict], right: float) -> bool:
+    """Whether `line` continues `prev` because the text wrapped at `right` (see `_text_right_edge`):
+    Japanese text on both sides of the break (a comma or an opening bracket may end the line; a closing
+    bracket, a comma or a Latin word may start the next), no sentence end before it, and the previous line
+    reaching the right edge within about a character. A new line starting with ・ ※ a number or a mark, or
+    a break between two answer words (「はい」 over 「該当」), keep their break."""
+    a = [c for c in prev if c["text"].strip()]
+    b = [c for c in line if c["text"].strip()]
+    if not a or not b:
+        return False
+    last, first = a[-1]["text"][-1], b[0]["text"][0]
+    if last in _SENTENCE_END or not (_is_japanese_letter(last) or last in _RUN_ON):
+        return False
+    latin = first.isascii() and first.isalpha()
+    if not (_is_japanese_letter(first) or first in _CLOSERS or first in _OPENERS or first in "＋+＆&" or latin):
+        return False
+    size = max(c.get("size", 10) for c in a)
+    room = right - max(c["x1"] for c in a)
+    if latin:  # a Latin word is moved whole to the next line: the room left is narrower than the word
+        word = [b[0]]
+        for c in b[1:]:
+            if not (c["text"].isascii() and c["text"].strip()) or c["x0"] - word[-1]["x1"] > 0.3 * size:
+                break
+            word.append(c)
+        if room < word[-1]["x1"] - word[0]["x0"] + 0.5 * size:
+            return not _ends_and_starts_with_answers(a, b)
+    if room > 1.6 * size:
+        return False
+    return not _ends_and_starts_with_answers(a, b)
+
+
+def _ends_and_starts_with_answers(a: list[dict], b: list[dict]) -> bool:
+    """Options printed over two lines (「はい・いいえ」 over 「対象外」) stay separate words."""
+    before, after = "".join(c["text"] for c in a).strip(), "".join(c["text"] for c in b).strip()
+    return before.endswith(ANSWERS) and after.startswith(ANSWERS)
