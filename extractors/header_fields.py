@@ -4,6 +4,8 @@ Labels sit left of their value, above it, or in one 「label：value」 line (se
 """
 from __future__ import annotations
 
+import re
+
 from extractors.formdetect import inline_labels, label_field
 from extractors.forms import Form
 from extractors.grid import Cell, Grid, Table
@@ -24,6 +26,20 @@ def plausible_value(cell: Cell) -> bool:
         return True
     return bool(t) and len(t) <= 60 and not label_field(t) and not header_role(t, exact=True) \
         and t[0] not in "●○※*＊・■◆"
+
+
+# A sentence, not a name: it ends in 。, quotes a title in 「」, or asks or tells the reader something.
+_SENTENCE = re.compile(r"[。「」『』]|ください|下さい|をご覧|参照して|してい(ます|る)|します|です$|ます$")
+
+
+def sentence_like(text: str) -> bool:
+    """A note or instruction (「…をご覧ください。」) rather than a name: never a vendor or product name."""
+    return bool(_SENTENCE.search(normalize_text(text)))
+
+
+def field_value_ok(field_name: str, text: str) -> bool:
+    """A vendor or product name is a short name, not a sentence a scan or a footer put beside the label."""
+    return field_name not in ("vendor", "product") or not sentence_like(text)
 
 
 def value_right(row: list[Cell], col: int, check: bool = True) -> Cell | None:
@@ -53,6 +69,8 @@ def collect_header_fields(grid: Grid) -> dict[str, tuple[str, Cell]]:
         value = normalize_text(value).strip("_＿ ")
         if field_name == "created" and not (cell.date or parse_date(value)):
             return
+        if not field_value_ok(field_name, value):
+            return
         if (value or cell.date) and field_name not in found:
             found[field_name] = (value, cell)
 
@@ -74,9 +92,10 @@ def collect_header_fields(grid: Grid) -> dict[str, tuple[str, Cell]]:
                 if field_name:
                     # 「確認日」 may head a date column: then only a value beside it counts, not the cell below.
                     below = None if header_role(text) else value_below(table, r, col)
-                    value = value_right(row, col) or below
-                    if value is not None:
-                        offer(field_name, value.text, value)
+                    for value in (value_right(row, col), below):
+                        if value is not None and field_value_ok(field_name, value.text):
+                            offer(field_name, value.text, value)
+                            break
     return found
 
 

@@ -66,11 +66,12 @@ def ocr_regions(gray: np.ndarray, regions: list[tuple[int, int, int, int]], keep
     if not regions:
         return []
     psms = psms or [6] * len(regions)
+    page_paper = float(np.median(gray[::8, ::8]))
     results: list[list[OcrWord]] = [[] for _ in regions]
     with tempfile.TemporaryDirectory() as tmp:
         groups: dict[int, list[int]] = {}
         for k, (x0, y0, x1, y1) in enumerate(regions):
-            crop = np.where(keep[y0:y1 + 1, x0:x1 + 1] > 0, gray[y0:y1 + 1, x0:x1 + 1], 255).astype(np.uint8)
+            crop = _paper_white(gray[y0:y1 + 1, x0:x1 + 1], keep[y0:y1 + 1, x0:x1 + 1] > 0, page_paper)
             crop = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
             cv2.imwrite(str(Path(tmp) / f"r{k:04d}.png"), crop)
             groups.setdefault(psms[k], []).append(k)
@@ -107,6 +108,27 @@ def ocr_regions(gray: np.ndarray, regions: list[tuple[int, int, int, int]], keep
                 results[k].append(OcrWord(text, (x0 + left, y0 + top, x0 + left + width, y0 + top + height),
                                           conf / 100, (int(parts[2]), int(parts[3]), int(parts[4]))))
     return results
+
+
+SHADED = 25  # grey levels below the page's paper from which a region counts as shaded
+
+
+def _paper_white(gray: np.ndarray, ink: np.ndarray, page_paper: float = 255.0) -> np.ndarray:
+    """The region's ink on white; in a shaded region, contrast stretched so that its paper is white.
+
+    A shaded cell (a grey header row) keeps a grey halo round each stroke after the mask: Tesseract
+    then binarises the strokes into blobs and reads nothing. Mapping the cell's paper level to white and
+    its darkest ink to black gives the clean text a white cell has. White regions are left as they are
+    (stretching them changes nothing useful and can upset Tesseract's line finding)."""
+    crop = np.where(ink, gray, 255).astype(np.uint8)
+    if not ink.any() or ink.all():
+        return crop
+    paper = float(np.median(gray[~ink]))
+    dark = float(np.percentile(gray[ink], 2))
+    if paper > page_paper - SHADED or paper - dark < 40:
+        return crop
+    stretched = (gray.astype(np.float32) - dark) * (255.0 / (paper - dark))
+    return np.where(ink, np.clip(stretched, 0, 255), 255).astype(np.uint8)
 
 
 def _is_cjk(ch: str) -> bool:
