@@ -61,17 +61,33 @@ def ocr_regions(gray: np.ndarray, regions: list[tuple[int, int, int, int]], keep
     rules and pen marks are removed) on white: scan noise and cell borders otherwise become letters.
 
     `psms` gives each region's page segmentation mode (7 = one line, 6 = a block); regions are grouped
-    by mode and each group is one Tesseract process (the groups run concurrently).
+    by mode and each group is one Tesseract process (the groups run concurrently). A region with ink that
+    Tesseract read nothing from (a short word such as 該当 alone in a cell, whose grey stroke edges blur
+    it) is read once more with its paper stretched to white, which thins the strokes.
     """
     if not regions:
         return []
     psms = psms or [6] * len(regions)
     page_paper = float(np.median(gray[::8, ::8]))
+    results = _ocr_pass(gray, regions, keep, psms, pad, page_paper, list(range(len(regions))), stretch=False)
+    retry = [k for k, words in enumerate(results) if not words]
+    if retry:
+        again = _ocr_pass(gray, regions, keep, psms, pad, page_paper, retry, stretch=True)
+        for k in retry:
+            results[k] = again[k]
+    return results
+
+
+def _ocr_pass(gray: np.ndarray, regions: list[tuple[int, int, int, int]], keep: np.ndarray, psms: list[int],
+              pad: int, page_paper: float, which: list[int], stretch: bool) -> list[list[OcrWord]]:
+    """One Tesseract run per page segmentation mode over the regions listed in `which`."""
     results: list[list[OcrWord]] = [[] for _ in regions]
     with tempfile.TemporaryDirectory() as tmp:
         groups: dict[int, list[int]] = {}
-        for k, (x0, y0, x1, y1) in enumerate(regions):
-            crop = _paper_white(gray[y0:y1 + 1, x0:x1 + 1], keep[y0:y1 + 1, x0:x1 + 1] > 0, page_paper)
+        for k in which:
+            x0, y0, x1, y1 = regions[k]
+            crop = _paper_white(gray[y0:y1 + 1, x0:x1 + 1], keep[y0:y1 + 1, x0:x1 + 1] > 0,
+                                None if stretch else page_paper)
             crop = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
             cv2.imwrite(str(Path(tmp) / f"r{k:04d}.png"), crop)
             groups.setdefault(psms[k], []).append(k)
@@ -113,19 +129,20 @@ def ocr_regions(gray: np.ndarray, regions: list[tuple[int, int, int, int]], keep
 SHADED = 25  # grey levels below the page's paper from which a region counts as shaded
 
 
-def _paper_white(gray: np.ndarray, ink: np.ndarray, page_paper: float = 255.0) -> np.ndarray:
-    """The region's ink on white; in a shaded region, contrast stretched so that its paper is white.
+def _paper_white(gray: np.ndarray, ink: np.ndarray, page_paper: float | None = 255.0) -> np.ndarray:
+    """The region's ink on white; in a shaded region (or always when `page_paper` is None), contrast
+    stretched so that the region's paper is white and its darkest ink black.
 
-    A shaded cell (a grey header row) keeps a grey halo round each stroke after the mask: Tesseract
-    then binarises the strokes into blobs and reads nothing. Mapping the cell's paper level to white and
-    its darkest ink to black gives the clean text a white cell has. White regions are left as they are
-    (stretching them changes nothing useful and can upset Tesseract's line finding)."""
+    The mask keeps a grey halo round each stroke; on a shaded cell (a grey header row) Tesseract then
+    binarises the strokes into blobs and reads nothing. The stretch turns the halo white and gives clean
+    strokes. White regions are left as they are on the first pass: stretching them can upset Tesseract's
+    line finding in a long block of text."""
     crop = np.where(ink, gray, 255).astype(np.uint8)
     if not ink.any() or ink.all():
         return crop
     paper = float(np.median(gray[~ink]))
     dark = float(np.percentile(gray[ink], 2))
-    if paper > page_paper - SHADED or paper - dark < 40:
+    if (page_paper is not None and paper > page_paper - SHADED) or paper - dark < 40:
         return crop
     stretched = (gray.astype(np.float32) - dark) * (255.0 / (paper - dark))
     return np.where(ink, np.clip(stretched, 0, 255), 255).astype(np.uint8)
