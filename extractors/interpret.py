@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from extractors import answers as ans
 from extractors.catalogue_link import (
-    dedupe, finalise_ids, join_reasons, label_unnumbered, link_catalogue, resolve_checklist_sections,
+    dedupe, finalise_ids, flag_number_from_question, join_reasons, label_unnumbered, link_catalogue,
+    number_from_question, resolve_checklist_sections,
 )
 from extractors.forms import Form, best_text_match
 from extractors.formdetect import detect_form, inline_label, label_field, squash_label
@@ -473,6 +474,11 @@ def _read_item(row: list[Cell], ctx: RowContext, form: Form | None, grid: Grid, 
     if m := GUIDELINE_REF.search(question_clean):
         ref = m.group(1)
         question_clean = question_clean[: m.start()].rstrip()
+    recovered = None
+    if not number and not is_bullet:
+        recovered = number_from_question(question_clean, form, state.parent.item_id
+                                         if state.parent is not None and state.parent_open else "")
+        number = recovered[0].number if recovered else number
     item = Item(item_id=number, number_printed=printed, question=question_clean, guideline_ref=ref)
     item.scope = _scope_from_row(row, ctx)
     if number and "(" in number:
@@ -496,6 +502,8 @@ def _read_item(row: list[Cell], ctx: RowContext, form: Form | None, grid: Grid, 
         if is_group:
             item.kind = "group"
     _apply_decision(item, decision, ctx)
+    if recovered:
+        flag_number_from_question(item, *recovered)
     if layout.is_checklist:
         _read_checklist_dates(item, row, layout, decision, fiscal_year)
     loc_cell = answer_cell or _cell_at(row, layout.roles.get("question")) or row[0]

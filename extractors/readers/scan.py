@@ -29,7 +29,7 @@ from extractors.readers.scan_image import (
     render_page,
 )
 from extractors.readers.scan_marks import FoundMark, cell_fill, find_checks, find_ellipses, find_strikes
-from extractors.readers.scan_ocr import OPTION_WORDS, RegionText, Token, assemble, ocr_regions
+from extractors.readers.scan_ocr import OPTION_WORDS, RegionText, Token, assemble, fix_number_text, ocr_regions
 
 SCAN_WARNING = "スキャン画像から読み取りました（要確認）"
 INFERRED_FACTOR = 0.7  # confidence factor for a mark whose word came from the column layout
@@ -377,7 +377,7 @@ def _ref(unit: _Unit) -> str:
 
 def _cell(unit: _Unit, page: PageImage, rowspan: int = 1, colspan: int = 1) -> Cell:
     bbox = page.to_page_points(unit.box)
-    return Cell(text=unit.region.text, marks=unit.marks, rowspan=rowspan, colspan=colspan,
+    return Cell(text=fix_number_text(unit.region.text), marks=unit.marks, rowspan=rowspan, colspan=colspan,
                 ref=f"x={bbox[0]:.0f},y={bbox[1]:.0f}", bbox=bbox)
 
 
@@ -396,9 +396,26 @@ def _rows(grids: list[GridBoxes], units: list[_Unit], text_units: list[_Unit], p
         blocks.append((grid.box[1], rows))
     lines = [u for u in text_units if u.region.text.strip() and not any(_inside(u.box, g.box) for g in grids)]
     for line in _visual_lines(lines):
-        blocks.append((min(u.box[1] for u in line), [[_cell(u, page) for u in line]]))
+        blocks.append((min(u.box[1] for u in line), [[_line_cell(line, page)]]))
     blocks.sort(key=lambda b: b[0])
     return [row for _, rows in blocks for row in rows]
+
+
+def _line_cell(line: list[_Unit], page: PageImage) -> Cell:
+    """One page line outside the tables as one cell: its text blocks left to right, joined by a space
+    (「事業者名： 株式会社…」 reads as one 「label：value」 line), marks moved along with their text."""
+    if len(line) == 1:
+        return _cell(line[0], page)
+    parts = [_cell(u, page) for u in line]
+    text, marks = "", []
+    for part in parts:
+        offset = len(text) + (1 if text else 0)
+        text = f"{text} {part.text}" if text else part.text
+        marks += [Mark(m.kind, (m.span[0] + offset, m.span[1] + offset) if m.span else None, m.confidence,
+                       m.detail) for m in part.marks]
+    boxes = [p.bbox for p in parts if p.bbox]
+    bbox = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+    return Cell(text=text, marks=marks, ref=parts[0].ref, bbox=bbox)
 
 
 def _visual_lines(units: list[_Unit]) -> list[list[_Unit]]:

@@ -242,6 +242,48 @@ def assemble(words: list[OcrWord]) -> RegionText:
     return fix_tokens(result)
 
 
+# Characters Tesseract's Japanese model reads in place of a digit (one for one, so spans stay valid).
+_DIGIT_LOOKALIKES = str.maketrans({"l": "1", "I": "1", "|": "1", "!": "1", "]": "1", "丨": "1", "ｌ": "1",
+                                   "O": "0", "o": "0", "〇": "0", "○": "0", "ロ": "0", "口": "0"})
+_NUMBER_SEPARATORS = str.maketrans({",": ".", "，": ".", "、": ".", "。": ".", "・": ".", "･": ".", "．": "."})
+_LOOKALIKE_CHARS = "lI|!]丨ｌOo〇○ロ口"
+_LOOKALIKE = re.escape(_LOOKALIKE_CHARS)  # for use inside a character class
+_WHOLE_NUMBER = re.compile(rf"^[\d{_LOOKALIKE}][\d{_LOOKALIKE} .,，、。・･．]*$")
+_DOTTED_AFTER_FIX = re.compile(r"^\d{1,2}(?:\s*\.\s*\d{1,2}){0,4}\.?$")
+_BRACKET_NUMBER = re.compile(rf"^([(（]\s*)([\d{_LOOKALIKE}]{{1,2}})(\s*[)）])")
+_LEADING_DOTTED = re.compile(rf"^([\d{_LOOKALIKE}]{{1,2}}(?:\s*[.,，、。・･．]\s*[\d{_LOOKALIKE}]{{1,2}}){{1,4}})(?=\s*[^\x00-\x7f])")
+
+
+def fix_number_text(text: str) -> str:
+    """An item number as OCR misreads it, restored: 「4,l」 → 「4.1」, 「l2。3」 → 「12.3」, 「(l)」 → 「(1)」.
+
+    Only where the text is a number: a whole cell of digits, look-alikes and separators that makes a dotted
+    number once fixed; a bracketed 「(l)」 at the start of a cell; a dotted number at the start of a
+    question (「4.l 利用者の…」, at least one real digit). Every replacement is one character for one, so
+    mark spans into the text stay where they were. Words (「ID」, 「IP-VPN」, 「ロール」) are left alone.
+    """
+    if not text or not any(ch in _LOOKALIKE_CHARS or ch in ",，、。・･．" for ch in text):
+        return text
+    stripped = text.strip()
+    lead = text.index(stripped[0]) if stripped else 0
+    if _WHOLE_NUMBER.match(stripped) and any(ch.isdigit() for ch in stripped):
+        fixed = stripped.translate(_DIGIT_LOOKALIKES).translate(_NUMBER_SEPARATORS)
+        if _DOTTED_AFTER_FIX.match(fixed):
+            return text[:lead] + fixed + text[lead + len(fixed):]
+        return text
+    if m := _BRACKET_NUMBER.match(stripped):
+        digits = m.group(2).translate(_DIGIT_LOOKALIKES)
+        if digits.isdigit() and not digits.startswith("0"):
+            start = lead + m.start(2)
+            return text[:start] + digits + text[start + len(digits):]
+        return text
+    if (m := _LEADING_DOTTED.match(stripped)) and any(ch.isdigit() for ch in m.group(1)):
+        fixed = m.group(1).translate(_DIGIT_LOOKALIKES).translate(_NUMBER_SEPARATORS)
+        if re.fullmatch(r"\d{1,2}(?:\s*\.\s*\d{1,2}){1,4}", fixed):
+            return text[:lead] + fixed + text[lead + len(fixed):]
+    return text
+
+
 def fix_tokens(region: RegionText) -> RegionText:
     """Replace tokens that are close misreadings of option words, shifting later spans."""
     text, shift, tokens = region.text, 0, []
