@@ -173,8 +173,9 @@ def _reconcile_number(item: Item, cat: CatalogueItem, form: Form) -> None:
     """Check the row's number against the catalogue item its question matched.
 
     A number the form does not have (「4.3.7」, an OCR misreading of 4.3.1) gives way to the catalogue's,
-    and so does a missing number; a number the form has for another question is kept but doubted. The
-    row is flagged whenever its id rests on the question text, unless the text is the catalogue's own."""
+    and so does a missing number; a number an established form has for another question is kept but
+    doubted. The row is flagged whenever its id rests on the question text, unless the text is the
+    catalogue's own."""
     if item.kind == "bullet" or cat.parent or not form.match_by_number:
         return
     base = item.item_id.split("@")[0]
@@ -186,11 +187,15 @@ def _reconcile_number(item: Item, cat: CatalogueItem, form: Form) -> None:
         return
     if base == cat.number:
         return
+    # A checklist's numbering changes from year to year and some years' catalogues are reconstructed: there
+    # a number the catalogue places elsewhere is the vendor's form, not a misreading. JAHIS numbers are stable.
+    trusted = form.established or "(" not in base
     if not any(c.number == base for c in form.items):
-        printed = item.number_printed or base
-        item.item_id = cat.id + item.item_id[len(base):]
-        _flag_by_text(item, f"項目番号「{printed}」が様式にないため、質問文から項目{cat.number}と判断しました")
-    else:
+        if trusted:
+            printed = item.number_printed or base
+            item.item_id = cat.id + item.item_id[len(base):]
+            _flag_by_text(item, f"項目番号「{printed}」が様式にないため、質問文から項目{cat.number}と判断しました")
+    elif form.established:
         _flag_by_text(item, f"項目番号{base}と質問文（項目{cat.number}）が一致しません")
 
 
