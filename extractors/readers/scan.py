@@ -28,7 +28,9 @@ from extractors.readers.scan_image import (
     CellBox, GridBoxes, PageImage, binarise, correct_page, estimate_char_height, find_grids, find_rules,
     render_page,
 )
-from extractors.readers.scan_marks import FoundMark, cell_fill, find_checks, find_ellipses, find_strikes
+from extractors.readers.scan_marks import (
+    FoundMark, cell_fill, drop_ellipse_edges, find_checks, find_ellipses, find_strikes,
+)
 from extractors.readers.scan_ocr import OPTION_WORDS, RegionText, Token, assemble, fix_number_text, ocr_regions
 
 SCAN_WARNING = "スキャン画像から読み取りました（要確認）"
@@ -79,6 +81,7 @@ def read_scanned_page(pdf_path: Path, page_number: int) -> list[Table]:
     ink = cv2.bitwise_and(binary, cv2.bitwise_not(rule_mask))
     strikes = find_strikes(ink, char_h, rules.horizontal)
     ellipses = find_ellipses(ink, char_h, strikes)
+    strikes = drop_ellipse_edges(strikes, ellipses)
     timings["layout"] = time.perf_counter() - t
 
     t = time.perf_counter()

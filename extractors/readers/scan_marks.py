@@ -147,6 +147,25 @@ def find_strikes(ink: np.ndarray, char_h: float, rules: np.ndarray | None = None
     return found
 
 
+def drop_ellipse_edges(strikes: list[FoundMark], ellipses: list[FoundMark]) -> list[FoundMark]:
+    """Strikes that are the flat top or bottom of a found ellipse, not a line through a word: a wide, flat
+    pen loop looks like a line with ink on both sides. Such a line touches the outline at its middle and
+    runs along it as a tangent (its ends just outside); a line through a circled word crosses the inside."""
+    def radius(e: FoundMark, x: float, y: float) -> float:
+        (cx, cy), (w, h), angle = e.ellipse
+        t = math.radians(angle)
+        u = (x - cx) * math.cos(t) + (y - cy) * math.sin(t)
+        v = -(x - cx) * math.sin(t) + (y - cy) * math.cos(t)
+        return math.sqrt((u / max(w / 2, 1)) ** 2 + (v / max(h / 2, 1)) ** 2)
+
+    def along(e: FoundMark, s: FoundMark) -> bool:
+        x0, y0, x1, y1 = s.box
+        y = (y0 + y1) / 2
+        return abs(radius(e, (x0 + x1) / 2, y) - 1) <= 0.15 and max(radius(e, x0, y), radius(e, x1, y)) <= 1.35
+
+    return [s for s in strikes if not any(e.ellipse is not None and along(e, s) for e in ellipses)]
+
+
 def _rule_bounds(rules: np.ndarray, x: int, w: int, y0: int, y1: int, top: int, bottom: int) -> tuple[int, int]:
     """Narrow the window [top, bottom) round a line at rows y0..y1 so that it stops at the nearest table
     rule running along at least half the line's length."""
