@@ -388,6 +388,8 @@ def _classify_row(row: list[Cell], ctx: RowContext, form: Form | None) -> str:
         known = form is not None and number and any(c.number == number for c in form.items)
         if known and (_is_question_like(question) or not wide):
             return "item"
+        if not number and question and number_from_question(question, form) is not None:
+            return "item"  # a catalogue question whose number was lost (a scan): not a section heading
         if wide or (len(non_blank) == 1 and not _is_question_like(only_text)):
             return "section"
         if number and question and _is_question_like(question):
