@@ -185,12 +185,13 @@ def _reconcile_number(item: Item, cat: CatalogueItem, form: Form) -> None:
         if score < EXACT_TEXT:
             _flag_by_text(item, f"項目番号を読み取れないため、質問文から項目{cat.number}と判断しました")
         return
-    if base == cat.number:
-        return
+    known_number = any(c.number == base for c in form.items)
+    if base == cat.number or (not known_number and base.startswith((f"{cat.number}-", f"{cat.number}."))):
+        return  # the item itself, or the vendor's own sub-item of it (「2(3)-1」 under 2(3))
     # A checklist's numbering changes from year to year and some years' catalogues are reconstructed: there
     # a number the catalogue places elsewhere is the vendor's form, not a misreading. JAHIS numbers are stable.
     trusted = form.established or "(" not in base
-    if not any(c.number == base for c in form.items):
+    if not known_number:
         if trusted:
             printed = item.number_printed or base
             item.item_id = cat.id + item.item_id[len(base):]
