@@ -206,3 +206,31 @@ def test_vendor_is_never_a_sentence_beside_the_label():
 ])
 def test_sentence_like(text, sentence):
     assert sentence_like(text) is sentence
+
+
+def test_option_words_printed_at_one_place_are_chosen_by_the_row():
+    """A column printing はい in most rows and 該当 in others: a mark whose word OCR lost is read as the
+    word of the row's own answer set, and not at all without a clue."""
+    from extractors.readers.scan import _row_template
+
+    template = [("はい", 0.5, 0.5), ("該当", 0.52, 0.49)]
+    assert _row_template(template, {"非該当"}) == [("該当", 0.52, 0.49)]
+    assert _row_template(template, {"いいえ", "対象外"}) == [("はい", 0.5, 0.5)]
+    assert _row_template(template, set()) == []
+    assert _row_template(template, {"いいえ", "非該当"}) == []
+    spread = [("はい", 0.2, 0.5), ("いいえ", 0.5, 0.5), ("対象外", 0.8, 0.5)]
+    assert _row_template(spread, set()) == spread
+
+
+def test_shaded_cell_is_read_on_white_paper():
+    from extractors.readers.scan_ocr import _paper_white
+
+    gray = np.full((40, 120), 200, np.uint8)  # a grey header cell on a page whose paper is 240
+    gray[15:25, 20:100] = 90  # the text strokes
+    ink = np.zeros_like(gray, dtype=bool)
+    ink[13:27, 18:102] = True  # the mask keeps a grey halo round the strokes
+    out = _paper_white(gray, ink, page_paper=240.0)
+    assert out[14, 19] >= 250 and out[20, 50] <= 10  # halo white, stroke black
+    white = np.full((40, 120), 240, np.uint8)
+    white[15:25, 20:100] = 90
+    assert (_paper_white(white, ink, page_paper=240.0) == np.where(ink, white, 255)).all()  # left as it is
