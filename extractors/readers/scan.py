@@ -88,6 +88,8 @@ def read_scanned_page(pdf_path: Path, page_number: int) -> list[Table]:
     units = _cell_units(grids, ink, char_h)
     erase = rule_mask.copy()
     for e in ellipses:
+        if e.confidence < 0.6 and not any(_inside(e.box, g.box) for g in grids):
+            continue  # a blob outside the tables is most likely a large title glyph: keep it for OCR
         # The contour is the stroke's outer edge: a thick line over it removes the whole pen stroke.
         cv2.drawContours(erase, [e.pixels], -1, 255, thickness=max(9, int(char_h * 0.5)))
     for s in strikes:
