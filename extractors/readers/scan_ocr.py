@@ -250,7 +250,7 @@ _LOOKALIKE_CHARS = "lI|!]丨ｌOo〇○ロ口"
 _LOOKALIKE = re.escape(_LOOKALIKE_CHARS)  # for use inside a character class
 _WHOLE_NUMBER = re.compile(rf"^[\d{_LOOKALIKE}][\d{_LOOKALIKE} .,，、。・･．]*$")
 _DOTTED_AFTER_FIX = re.compile(r"^\d{1,2}(?:\s*\.\s*\d{1,2}){0,4}\.?$")
-_BRACKET_NUMBER = re.compile(rf"^([(（]\s*)([\d{_LOOKALIKE}]{{1,2}})(\s*[)）])")
+_BRACKET_NUMBER = re.compile(rf"^([(（\[〔{{]\s*)([\d{_LOOKALIKE}]{{1,2}})(\s*[)）\]〕}}|])")
 _LEADING_DOTTED = re.compile(rf"^([\d{_LOOKALIKE}]{{1,2}}(?:\s*[.,，、。・･．]\s*[\d{_LOOKALIKE}]{{1,2}}){{1,4}})(?=\s*[^\x00-\x7f])")
 
 
@@ -258,11 +258,11 @@ def fix_number_text(text: str) -> str:
     """An item number as OCR misreads it, restored: 「4,l」 → 「4.1」, 「l2。3」 → 「12.3」, 「(l)」 → 「(1)」.
 
     Only where the text is a number: a whole cell of digits, look-alikes and separators that makes a dotted
-    number once fixed; a bracketed 「(l)」 at the start of a cell; a dotted number at the start of a
+    number once fixed; a bracketed 「(l)」 「[8]」 「(3|」 at the start of a cell; a dotted number at the start of a
     question (「4.l 利用者の…」, at least one real digit). Every replacement is one character for one, so
     mark spans into the text stay where they were. Words (「ID」, 「IP-VPN」, 「ロール」) are left alone.
     """
-    if not text or not any(ch in _LOOKALIKE_CHARS or ch in ",，、。・･．" for ch in text):
+    if not text or not any(ch in _LOOKALIKE_CHARS or ch in ",，、。・･．[〔{" for ch in text):
         return text
     stripped = text.strip()
     lead = text.index(stripped[0]) if stripped else 0
@@ -274,8 +274,14 @@ def fix_number_text(text: str) -> str:
     if m := _BRACKET_NUMBER.match(stripped):
         digits = m.group(2).translate(_DIGIT_LOOKALIKES)
         if digits.isdigit() and not digits.startswith("0"):
-            start = lead + m.start(2)
-            return text[:start] + digits + text[start + len(digits):]
+            # Brackets misread as [ ] 〔 〕 { } | become round ones; the full-width pair stays as it is.
+            opening = m.group(1).replace("[", "(").replace("〔", "(").replace("{", "(")
+            closing = m.group(3)
+            for wrong in "]〕}|":
+                closing = closing.replace(wrong, ")")
+            start = lead + m.start(1)
+            fixed = opening + digits + closing
+            return text[:start] + fixed + text[start + len(fixed):]
         return text
     if (m := _LEADING_DOTTED.match(stripped)) and any(ch.isdigit() for ch in m.group(1)):
         fixed = m.group(1).translate(_DIGIT_LOOKALIKES).translate(_NUMBER_SEPARATORS)
