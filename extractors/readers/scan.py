@@ -80,6 +80,9 @@ def read_scanned_page(pdf_path: Path, page_number: int) -> list[Table]:
     rule_mask = cv2.dilate(rules.both, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
     ink = cv2.bitwise_and(binary, cv2.bitwise_not(rule_mask))
     strikes = find_strikes(ink, char_h, rules.horizontal)
+    # A flat pen loop's top or bottom passes for a strike; erasing it would break the loop. Loops found
+    # with nothing erased first clear those false strikes, then the real strikes are erased for the search.
+    strikes = drop_ellipse_edges(strikes, [e for e in find_ellipses(ink, char_h) if e.confidence >= 0.6])
     ellipses = find_ellipses(ink, char_h, strikes)
     strikes = drop_ellipse_edges(strikes, ellipses)
     timings["layout"] = time.perf_counter() - t

@@ -135,8 +135,10 @@ def find_strikes(ink: np.ndarray, char_h: float, rules: np.ndarray | None = None
             continue  # a rule right beside the line: a mark's edge along a cell border, not a strike
         if above.size == 0 or below.size == 0:
             continue
-        a = cv2.countNonZero(above) / above.size
-        b = cv2.countNonZero(below) / below.size
+        # Ink share of the whole look-out (reach rows), even where a rule cut it short: a few rows of an
+        # ellipse's own stroke between the line and the rule are not the glyphs of a struck word.
+        a = cv2.countNonZero(above) / max(above.size, (reach - 2) * w)
+        b = cv2.countNonZero(below) / max(below.size, (reach - 2) * w)
         if a < 0.03 or b < 0.03:
             continue  # an underline, a rule stub, the edge of a box
         # Balanced ink on both sides means the line goes through the middle of the glyphs.
@@ -161,7 +163,8 @@ def drop_ellipse_edges(strikes: list[FoundMark], ellipses: list[FoundMark]) -> l
     def along(e: FoundMark, s: FoundMark) -> bool:
         x0, y0, x1, y1 = s.box
         y = (y0 + y1) / 2
-        return abs(radius(e, (x0 + x1) / 2, y) - 1) <= 0.15 and max(radius(e, x0, y), radius(e, x1, y)) <= 1.35
+        # The contour is the stroke's outer edge: the line runs along the stroke, a little inside it.
+        return 0.7 <= radius(e, (x0 + x1) / 2, y) <= 1.2 and max(radius(e, x0, y), radius(e, x1, y)) <= 1.35
 
     return [s for s in strikes if not any(e.ellipse is not None and along(e, s) for e in ellipses)]
 

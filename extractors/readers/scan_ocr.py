@@ -191,6 +191,19 @@ def _split_concatenated(token: str) -> list[str] | None:
     return best.get(len(token))
 
 
+def _split_option_prefix(token: str) -> list[str] | None:
+    """「はいいいえ9/」, 「はい(8」 (a date glued on by OCR) → option words, then the rest; None unless the
+    rest starts with something that cannot continue a word (a digit, a bracket, a slash)."""
+    for end in range(len(token) - 1, 1, -1):
+        rest = token[end:]
+        if not re.match(r"[\d(（/／)）]", rest):
+            continue
+        words = [token[:end]] if token[:end] in OPTION_WORDS else _split_concatenated(token[:end])
+        if words:
+            return words + [rest]
+    return None
+
+
 def assemble(words: list[OcrWord]) -> RegionText:
     """Join a region's words into lines (no space between Japanese characters), then split tokens."""
     if not words:
@@ -227,7 +240,7 @@ def assemble(words: list[OcrWord]) -> RegionText:
     for match in TOKEN.finditer(text):
         piece, start, end = match.group(), match.start(), match.end()
         box = _union([b for b in char_boxes[start:end] if b])
-        parts = _split_concatenated(piece)
+        parts = _split_concatenated(piece) or _split_option_prefix(piece)
         if parts:
             offset = start
             for p in parts:
