@@ -62,7 +62,10 @@ def link_catalogue(items: list[Item], form: Form | None, family: str) -> None:
         cat = None
         for f in forms:
             cat = _match(item, f, parent_links.get(item.parent_id, item.parent_id))
+            if cat is None and item.kind == "bullet":
+                cat = _unnumbered_item(item, f) or _orphan_bullet(item, f)
             if cat is not None:
+                _reconcile_number(item, cat, f)
                 break
         if cat is not None and item.kind != "bullet":
             parent_links[item.item_id] = cat.id
@@ -145,6 +148,91 @@ def _match(item: Item, form: Form, parent_catalogue_id: str = "") -> CatalogueIt
                 return best
     cat, _ = best_text_match(item.question, [c for c in form.items if not c.parent], 80)
     return cat
+
+
+BY_TEXT_FACTOR = 0.8  # confidence factor for a row whose catalogue item came from its question text alone
+EXACT_TEXT = 90  # a question this close to the catalogue's is the same text, typed or read without doubt
+
+
+def _flag_by_text(item: Item, reason: str) -> None:
+    item.confidence = round(item.confidence * BY_TEXT_FACTOR, 3)
+    item.needs_review = True
+    item.review_reason = join_reasons(item.review_reason, reason)
+
+
+def number_from_question(question: str, form: Form | None, open_parent: str = "") -> tuple[CatalogueItem, float] | None:
+    """The numbered catalogue item a row's question is, for a row whose number was not read (a scan that
+    lost it), or None. Under an open group whose bullets the text matches, the row stays a bullet."""
+    if form is None or not form.match_by_number or not question:
+        return None
+    if open_parent:
+        children = [c for c in form.items if c.parent == open_parent]
+        if children and best_text_match(question, children, 60)[0] is not None:
+            return None
+    cat, score = best_text_match(question, [c for c in form.items if not c.parent], 85)
+    return (cat, score) if cat is not None and cat.number else None
+
+
+def flag_number_from_question(item: Item, cat: CatalogueItem, score: float) -> None:
+    """Doubt an item whose number came from its question text, unless the text is the catalogue's own."""
+    if score < EXACT_TEXT:
+        _flag_by_text(item, f"項目番号を読み取れないため、質問文から項目{cat.number}と判断しました")
+
+
+def _orphan_bullet(item: Item, form: Form) -> CatalogueItem | None:
+    """A bullet row with no group row above it (the group's number and text were lost): the catalogue
+    bullet its text is, under that bullet's group, flagged."""
+    if item.parent_id or not form.match_by_number or not item.question:
+        return None
+    cat, _ = best_text_match(item.question, [c for c in form.items if c.parent], 80)
+    if cat is None:
+        return None
+    item.parent_id = cat.parent
+    _flag_by_text(item, f"見出し行（項目{cat.parent}）を読み取れないため、質問文から項目を判断しました")
+    return cat
+
+
+def _unnumbered_item(item: Item, form: Form) -> CatalogueItem | None:
+    """A row taken for a bullet (no number read, under an open group) whose question is a numbered
+    catalogue item's: an item whose number was lost (a scan that dropped it)."""
+    if not form.match_by_number or not item.question:
+        return None
+    cat, _ = best_text_match(item.question, [c for c in form.items if not c.parent and c.kind != "group"], 85)
+    if cat is None:
+        return None
+    item.kind, item.parent_id, item.item_id = "item", "", ""
+    return cat
+
+
+def _reconcile_number(item: Item, cat: CatalogueItem, form: Form) -> None:
+    """Check the row's number against the catalogue item its question matched.
+
+    A number the form does not have (「4.3.7」, an OCR misreading of 4.3.1) gives way to the catalogue's,
+    and so does a missing number; a number an established form has for another question is kept but
+    doubted. The row is flagged whenever its id rests on the question text, unless the text is the
+    catalogue's own."""
+    if item.kind == "bullet" or cat.parent or not form.match_by_number:
+        return
+    base = item.item_id.split("@")[0]
+    if not base:
+        score = _sim(item.question, cat)
+        item.item_id = cat.id
+        if score < EXACT_TEXT:
+            _flag_by_text(item, f"項目番号を読み取れないため、質問文から項目{cat.number}と判断しました")
+        return
+    known_number = any(c.number == base for c in form.items)
+    if base == cat.number or (not known_number and base.startswith((f"{cat.number}-", f"{cat.number}."))):
+        return  # the item itself, or the vendor's own sub-item of it (「2(3)-1」 under 2(3))
+    # A checklist's numbering changes from year to year and some years' catalogues are reconstructed: there
+    # a number the catalogue places elsewhere is the vendor's form, not a misreading. JAHIS numbers are stable.
+    trusted = form.established or "(" not in base
+    if not known_number:
+        if trusted:
+            printed = item.number_printed or base
+            item.item_id = cat.id + item.item_id[len(base):]
+            _flag_by_text(item, f"項目番号「{printed}」が様式にないため、質問文から項目{cat.number}と判断しました")
+    elif form.established:
+        _flag_by_text(item, f"項目番号{base}と質問文（項目{cat.number}）が一致しません")
 
 
 def _sim(question: str, cat: CatalogueItem) -> float:

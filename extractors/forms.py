@@ -159,9 +159,21 @@ def _similarity(na: str, nb: str) -> float:
     return max(fuzz.ratio(na, nb), partial)
 
 
+# Letters OCR confuses (kanji and katakana of the same shape, small and large kana): folded to one form on
+# both sides of a comparison, so a scanned question matches its catalogue text despite them.
+_LOOKALIKE_FOLD = str.maketrans({"口": "ロ", "工": "エ", "力": "カ", "夕": "タ", "卜": "ト", "八": "ハ", "二": "ニ",
+                                 "三": "ミ", "一": "ー", "へ": "ヘ", "べ": "ベ", "ぺ": "ペ", "り": "リ",
+                                 "ァ": "ア", "ィ": "イ", "ゥ": "ウ", "ェ": "エ", "ォ": "オ", "ッ": "ツ", "ャ": "ヤ",
+                                 "ュ": "ユ", "ョ": "ヨ", "っ": "つ", "ゃ": "や", "ゅ": "ゆ", "ょ": "よ"})
+
+
+# A guideline reference left in a question (「(6.5.C4)」 whose bracket OCR misread) is not question text.
+_GUIDELINE_REF = re.compile(r"\d{1,2}\.\d{1,2}(?:\.C\d{1,2})?(?:[、,]\s*\d{1,2}\.\d{1,2}(?:\.C\d{1,2})?)*")
+
+
 @functools.lru_cache(maxsize=20000)
 def _comparable(text: str) -> str:
-    t = normalize_text(text)
+    t = _GUIDELINE_REF.sub("", normalize_text(text)).translate(_LOOKALIKE_FOLD)
     for ch in " 　・、。,.?？「」『』()（）[]【】:：/／-－ー":
         t = t.replace(ch, "")
     return t

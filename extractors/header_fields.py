@@ -25,12 +25,26 @@ def plausible_value(cell: Cell) -> bool:
     if cell.date:
         return True
     return bool(t) and len(t) <= 60 and not label_field(t) and not header_role(t, exact=True) \
-        and t[0] not in "●○※*＊・■◆" and not _SENTENCE.search(t)
+        and t[0] not in "●○※*＊・■◆" and not _NOTE.search(t)
 
 
 # A note or an instruction, not a value: 「…をご覧ください。」
-_SENTENCE = re.compile(r"(ください|下さい|すること|です|ます)。?$|。$")
+_NOTE = re.compile(r"(ください|下さい|すること|です|ます)。?$|。$")
 _COMPANY_FORM = re.compile(r"株式会社|有限会社|合同会社|[(（]株[)）]|㈱|Co\.,?\s*Ltd|Inc\.|Corporation", re.I)
+
+
+# A sentence, not a name: it ends in 。, quotes a title in 「」, or asks or tells the reader something.
+_SENTENCE = re.compile(r"[。「」『』]|ください|下さい|をご覧|参照して|してい(ます|る)|します|です$|ます$")
+
+
+def sentence_like(text: str) -> bool:
+    """A note or instruction (「…をご覧ください。」) rather than a name: never a vendor or product name."""
+    return bool(_SENTENCE.search(normalize_text(text)))
+
+
+def field_value_ok(field_name: str, text: str) -> bool:
+    """A vendor or product name is a short name, not a sentence a scan or a footer put beside the label."""
+    return field_name not in ("vendor", "product") or not sentence_like(text)
 
 
 def value_right(row: list[Cell], col: int, check: bool = True) -> Cell | None:
@@ -71,6 +85,8 @@ def collect_header_fields(grid: Grid) -> dict[str, tuple[str, Cell]]:
         value = normalize_text(value).strip("_＿ ")
         if field_name == "created" and not (cell.date or parse_date(value)):
             return
+        if not field_value_ok(field_name, value):
+            return
         if (value or cell.date) and field_name not in found:
             found[field_name] = (value, cell)
 
@@ -92,11 +108,13 @@ def collect_header_fields(grid: Grid) -> dict[str, tuple[str, Cell]]:
                 if field_name:
                     # 「確認日」 may head a date column: then only a value beside it counts, not the cell below.
                     below = None if header_role(text) else value_below(table, r, col)
-                    value = value_right(row, col) or below
-                    if value is None and field_name == "vendor":
-                        value = value_above(table, r, col)
-                    if value is not None:
-                        offer(field_name, value.text, value)
+                    for value in (value_right(row, col), below):
+                        if value is not None and field_value_ok(field_name, value.text):
+                            offer(field_name, value.text, value)
+                            break
+                    else:
+                        if field_name == "vendor" and (above := value_above(table, r, col)) is not None:
+                            offer(field_name, above.text, above)
     return found
 
 

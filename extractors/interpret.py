@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from extractors import answers as ans
 from extractors.catalogue_link import (
-    answer_is_own_word, dedupe, finalise_ids, label_unnumbered, link_catalogue, resolve_checklist_sections,
+    answer_is_own_word, dedupe, finalise_ids, flag_number_from_question, label_unnumbered, link_catalogue,
+    number_from_question, resolve_checklist_sections,
 )
 from extractors.decoration import table_decoration
 from extractors.forms import Form, best_text_match, missing_catalogue_items
@@ -436,6 +437,8 @@ def _classify_row(row: list[Cell], ctx: RowContext, form: Form | None) -> str:
         known = form is not None and number and any(c.number == number for c in form.items)
         if known and (_is_question_like(question) or not wide):
             return "item"
+        if not number and question and number_from_question(question, form) is not None:
+            return "item"  # a catalogue question whose number was lost (a scan): not a section heading
         if wide or (len(non_blank) == 1 and not _is_question_like(only_text) and
                     only_text[:1] not in BULLETS):  # a bullet left unanswered is still an item row
             return "section"
@@ -523,6 +526,11 @@ def _read_item(row: list[Cell], ctx: RowContext, form: Form | None, grid: Grid, 
     if m := GUIDELINE_REF.search(question_clean):
         ref = m.group(1)
         question_clean = question_clean[: m.start()].rstrip()
+    recovered = None
+    if not number and not is_bullet:
+        recovered = number_from_question(question_clean, form, state.parent.item_id
+                                         if state.parent is not None and state.parent_open else "")
+        number = recovered[0].number if recovered else number
     item = Item(item_id=number, number_printed=printed, question=question_clean, guideline_ref=ref)
     item.scope = _scope_from_row(row, ctx)
     if number and "(" in number:
@@ -548,6 +556,8 @@ def _read_item(row: list[Cell], ctx: RowContext, form: Form | None, grid: Grid, 
         if is_group:
             item.kind = "group"
     _apply_decision(item, decision, ctx)
+    if recovered:
+        flag_number_from_question(item, *recovered)
     if layout.is_checklist:
         _read_checklist_dates(item, row, layout, decision, fiscal_year)
     loc_cell = answer_cell or _cell_at(row, layout.roles.get("question")) or row[0]

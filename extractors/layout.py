@@ -82,8 +82,8 @@ def header_role(text: str, exact: bool = False) -> tuple[str, str] | None:
     words = [p for p in re.split(r"[,，、/／\s]+|\bor\b", normalize_text(text)) if p]
     if 2 < len(words) <= 8 and len({OPTION_WORDS[w] for w in words if w in OPTION_WORDS} & {"はい", "いいえ", "対象外"}) >= 2:
         return "answer", ""  # 「Yes, No, N/A, or See Note」: the options of one answer column
-    if not t or len(t) > 16:
-        return None
+    if not t or len(t) > 16 or normalize_text(text)[:1] in "・･•◦‣":
+        return None  # a bullet row (「・記憶（ID・パスワード等）」) is never a header cell
     if t in OPTION_WORDS:
         return "option", OPTION_WORDS[t]
     if words := option_header_words(text):
@@ -182,6 +182,9 @@ def detect_header(table: Table, start: int = 0, max_scan: int = 40) -> Layout | 
     return None
 
 
+ANSWER_MARKS = {"circle", "check", "strike"}
+
+
 def _layout_from_row(row: list[Cell]) -> Layout:
     layout = Layout()
     for col, cell in _row_cells(row):
@@ -189,6 +192,8 @@ def _layout_from_row(row: list[Cell]) -> Layout:
         if not hr:
             continue
         role, word = hr
+        if role == "option" and any(m.kind in ANSWER_MARKS for m in cell.marks):
+            return Layout()  # a circled option word: an answered row, not a header
         if role == "option" and _squash(cell.text) in NUMBER_OR_NO:
             layout.undecided.append(col)
         elif role == "option":
@@ -287,9 +292,8 @@ def resolve_number_columns(table: Table, layout: Layout) -> None:
 
 def _all_header_words(row: list[Cell]) -> bool:
     """Every filled cell of the row is a header word (a second header row holds no marks, no bullets)."""
-    answer_marks = {"circle", "check", "strike"}
     filled = [c for _, c in _row_cells(row) if normalize_text(c.text) or c.marks]
-    return bool(filled) and all(header_role(c.text) and not any(m.kind in answer_marks for m in c.marks)
+    return bool(filled) and all(header_role(c.text) and not any(m.kind in ANSWER_MARKS for m in c.marks)
                                 for c in filled)
 
 
@@ -534,8 +538,13 @@ def infer_layout(table: Table) -> Layout | None:
         return None
     layout = Layout(inferred=True, n_cols=n)
     layout.roles["answer"] = best_answer
+    if span := _option_column_run(table, option_hits):
+        # はい | いいえ | 対象外 printed in adjacent columns (a header row lost): read them as one answer span.
+        best_answer = span[0]
+        layout.roles["answer"], layout.roles["answer_span"] = span
     number_col = max(range(n), key=lambda c: number_hits[c])
-    candidates = [c for c in range(n) if c != best_answer]
+    answer_cols = range(best_answer, layout.roles.get("answer_span", best_answer) + 1)
+    candidates = [c for c in range(n) if c not in answer_cols]
     question_col = max(candidates, key=lambda c: text_len[c]) if candidates else None
     if number_hits[number_col] >= 2 and number_col != best_answer and number_col != question_col:
         layout.roles["number"] = number_col
@@ -549,7 +558,38 @@ def infer_layout(table: Table) -> Layout | None:
         return None
     if question_col is not None:
         layout.roles["question"] = question_col
-        rest = [c for c in candidates if c not in (question_col, layout.roles.get("number")) and c > best_answer]
+        last_answer = layout.roles.get("answer_span", best_answer)
+        rest = [c for c in candidates if c not in (question_col, layout.roles.get("number")) and c > last_answer]
         if rest:
             layout.roles["remark"] = max(rest, key=lambda c: text_len[c])
     return layout
+
+
+def _option_column_run(table: Table, option_hits: list[int]) -> tuple[int, int] | None:
+    """(first, last) of two or more adjacent columns that each print one option word per row, a
+    different word in each column (はい | いいえ | 対象外, 該当 | 非該当 in the same columns), or None."""
+    from extractors.answers import _OPTION_RE  # local: shared vocabulary
+
+    n = table.n_cols
+    words: list[dict[str, int]] = [{} for _ in range(n)]
+    for row in table.rows:
+        for col, cell in _row_cells(row):
+            found = _OPTION_RE.findall(normalize_text(cell.text))
+            if len(found) == 1:
+                words[col][found[0]] = words[col].get(found[0], 0) + 1
+    top = [max(w, key=w.get) if w else "" for w in words]
+    single = [bool(top[c]) and option_hits[c] >= 2 and sum(words[c].values()) >= 0.6 * option_hits[c]
+              for c in range(n)]
+    best: tuple[int, int] | None = None
+    c = 0
+    while c < n:
+        if not single[c]:
+            c += 1
+            continue
+        end = c
+        while end + 1 < n and single[end + 1] and top[end + 1] not in top[c:end + 1]:
+            end += 1
+        if end > c and (best is None or end - c > best[1] - best[0]):
+            best = (c, end)
+        c = end + 1
+    return best

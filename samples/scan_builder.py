@@ -7,7 +7,8 @@ scan variants with the same truth copied under the new name. The expectation for
 `draw_source_pdfs(out_dir)` draws two small source forms with reportlab + IPAex (an MDS-style table with one
 column per option, and a checklist-style table with 「はい・いいえ」 in one cell), with hand-drawn-looking
 ellipses, struck-through options and an unanswered row, so the scan reader can be tested without any other
-sample builder.
+sample builder. `samples.scan_forms.draw_form_sources` draws two whole forms (an SDS with a shaded header
+row, groups and 該当/非該当 rows; a checklist with its 事業者名 line and an instruction sentence under it).
 
 Run: python -m samples.scan_builder --out DIR
 """
@@ -340,7 +341,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("src", nargs="*", type=Path, help="元の PDF（省略時は組み込みの 2 様式を描画）")
     args = parser.parse_args()
-    sources = args.src or draw_source_pdfs(args.out / "src")
+    if args.src:
+        sources = args.src
+    else:
+        from samples.scan_forms import draw_form_sources  # local: scan_forms builds on this module
+
+        sources = draw_source_pdfs(args.out / "src") + draw_form_sources(args.out / "src")
     for path in build_scan_samples(sources, args.out):
         print(path)
 

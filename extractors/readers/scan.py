@@ -23,12 +23,15 @@ import cv2
 import numpy as np
 
 from extractors.grid import Cell, Mark, Table
+from extractors.model import APPLICABLE, NOT_APPLICABLE_GATE
 from extractors.readers.scan_image import (
     CellBox, GridBoxes, PageImage, binarise, correct_page, estimate_char_height, find_grids, find_rules,
     render_page,
 )
-from extractors.readers.scan_marks import FoundMark, cell_fill, find_checks, find_ellipses, find_strikes
-from extractors.readers.scan_ocr import OPTION_WORDS, RegionText, Token, assemble, ocr_regions
+from extractors.readers.scan_marks import (
+    FoundMark, cell_fill, drop_ellipse_edges, find_checks, find_ellipses, find_strikes,
+)
+from extractors.readers.scan_ocr import OPTION_WORDS, RegionText, Token, assemble, fix_number_text, ocr_regions
 
 SCAN_WARNING = "スキャン画像から読み取りました（要確認）"
 INFERRED_FACTOR = 0.7  # confidence factor for a mark whose word came from the column layout
@@ -76,14 +79,20 @@ def read_scanned_page(pdf_path: Path, page_number: int) -> list[Table]:
     grids = find_grids(rules, char_h)
     rule_mask = cv2.dilate(rules.both, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
     ink = cv2.bitwise_and(binary, cv2.bitwise_not(rule_mask))
-    strikes = find_strikes(ink, char_h)
+    strikes = find_strikes(ink, char_h, rules.horizontal)
+    # A flat pen loop's top or bottom passes for a strike; erasing it would break the loop. Loops found
+    # with nothing erased first clear those false strikes, then the real strikes are erased for the search.
+    strikes = drop_ellipse_edges(strikes, [e for e in find_ellipses(ink, char_h) if e.confidence >= 0.6])
     ellipses = find_ellipses(ink, char_h, strikes)
+    strikes = drop_ellipse_edges(strikes, ellipses)
     timings["layout"] = time.perf_counter() - t
 
     t = time.perf_counter()
     units = _cell_units(grids, ink, char_h)
     erase = rule_mask.copy()
     for e in ellipses:
+        if e.confidence < 0.6 and not any(_inside(e.box, g.box) for g in grids):
+            continue  # a blob outside the tables is most likely a large title glyph: keep it for OCR
         # The contour is the stroke's outer edge: a thick line over it removes the whole pen stroke.
         cv2.drawContours(erase, [e.pixels], -1, 255, thickness=max(9, int(char_h * 0.5)))
     for s in strikes:
@@ -106,7 +115,7 @@ def read_scanned_page(pdf_path: Path, page_number: int) -> list[Table]:
     for mark in ellipses + strikes:
         unit = _unit_for(mark, all_units)
         if unit is not None:
-            _attach(mark, unit, templates, warnings)
+            _attach(mark, unit, templates, warnings, _row_words(unit, units))
     paper = float(np.median(page.gray[::8, ::8]))
     for unit in units:
         fill = cell_fill(page.gray, page.rgb, ink, unit.box, paper)
@@ -231,7 +240,17 @@ def _column_templates(units: list[_Unit]) -> dict[tuple[int, int, int], list[tup
     return templates
 
 
-def _attach(mark: FoundMark, unit: _Unit, templates: dict, warnings: list[str]) -> None:
+def _row_words(unit: _Unit, units: list[_Unit]) -> set[str]:
+    """Option words OCR read in the cells of the unit's table row (the unit itself included)."""
+    if unit.cellbox is None:
+        return {t.text for t in unit.region.tokens if t.text in OPTION_WORDS}
+    row = [u for u in units if u.grid_index == unit.grid_index and u.cellbox is not None
+           and u.cellbox.row <= unit.cellbox.row < u.cellbox.row + u.cellbox.rowspan]
+    return {t.text for u in row for t in u.region.tokens if t.text in OPTION_WORDS}
+
+
+def _attach(mark: FoundMark, unit: _Unit, templates: dict, warnings: list[str],
+            row_words: set[str] = frozenset()) -> None:
     region = unit.region
     tokens = region.tokens
     if mark.kind == "circle":
@@ -257,7 +276,7 @@ def _attach(mark: FoundMark, unit: _Unit, templates: dict, warnings: list[str]) 
             detail += "（複数の語を囲む）"
         unit.marks.append(Mark("circle", span, confidence, detail))
         return
-    inferred = _infer_from_template(mark, unit, templates)
+    inferred = _infer_from_template(mark, unit, templates, row_words)
     if inferred is not None:
         words, text, factor = inferred
         if text != region.text:
@@ -278,12 +297,19 @@ def _template_for(unit: _Unit, templates: dict) -> list | None:
     return templates.get((unit.grid_index, unit.cellbox.col, unit.cellbox.colspan))
 
 
-def _infer_from_template(mark: FoundMark, unit: _Unit, templates: dict) -> tuple[list[str], str, float] | None:
+def _infer_from_template(mark: FoundMark, unit: _Unit, templates: dict,
+                         row_words: set[str] = frozenset()) -> tuple[list[str], str, float] | None:
     """The option word(s) under a mark, from where the column prints them: (words, cell text, factor).
 
+    Words a column prints at the same place in different rows (はい in one row, 該当 in another) are
+    alternatives: the row's own option words (いいえ/対象外 or 非該当 in its other cells) choose between
+    them, and without such a clue the word is not inferred.
     The factor lowers the mark's confidence: little for a column that prints one word (every row says
     the same), more when several words share the cell, most when OCR read none of them here."""
     template = _template_for(unit, templates)
+    if not template:
+        return None
+    template = _row_template(template, row_words)
     if not template:
         return None
     x0, y0, x1, y1 = unit.box
@@ -314,6 +340,38 @@ def _infer_from_template(mark: FoundMark, unit: _Unit, templates: dict) -> tuple
     return words, "・".join(template_words), factor
 
 
+ANSWER_SET = {w: ("gate" if w in (APPLICABLE, NOT_APPLICABLE_GATE) else "yes_no") for w in OPTION_WORDS}
+SAME_PLACE = 0.12  # relative distance under which two template words are printed at the same place
+
+
+def _row_template(template: list[tuple[str, float, float]], row_words: set[str]) -> list[tuple[str, float, float]]:
+    """The column template reduced to what this row prints: of words printed at the same place in
+    different rows, the one of the row's answer set (はい/いいえ/対象外 or 該当/非該当); [] when the row
+    gives no clue to choose."""
+    groups: list[list[tuple[str, float, float]]] = []
+    for entry in template:
+        for g in groups:
+            if any(abs(entry[1] - e[1]) < SAME_PLACE and abs(entry[2] - e[2]) < SAME_PLACE for e in g):
+                g.append(entry)
+                break
+        else:
+            groups.append([entry])
+    if all(len(g) == 1 for g in groups):
+        return template
+    sets = {ANSWER_SET[w] for w in row_words}
+    if len(sets) != 1:
+        return []
+    (row_set,) = sets
+    chosen = []
+    for g in groups:
+        fitting = [e for e in g if ANSWER_SET[e[0]] == row_set]
+        if len(fitting) == 1:
+            chosen.append(fitting[0])
+        elif len(fitting) > 1:
+            return []
+    return chosen
+
+
 def _retext(unit: _Unit, text: str) -> RegionText:
     x0, y0, x1, y1 = unit.box
     return RegionText(text=text, tokens=[], lines=[(text, unit.box)], confidence=unit.region.confidence)
@@ -327,7 +385,7 @@ def _ref(unit: _Unit) -> str:
 
 def _cell(unit: _Unit, page: PageImage, rowspan: int = 1, colspan: int = 1) -> Cell:
     bbox = page.to_page_points(unit.box)
-    return Cell(text=unit.region.text, marks=unit.marks, rowspan=rowspan, colspan=colspan,
+    return Cell(text=fix_number_text(unit.region.text), marks=unit.marks, rowspan=rowspan, colspan=colspan,
                 ref=f"x={bbox[0]:.0f},y={bbox[1]:.0f}", bbox=bbox)
 
 
@@ -344,14 +402,50 @@ def _rows(grids: list[GridBoxes], units: list[_Unit], text_units: list[_Unit], p
                     if (r, c) != (cb.row, cb.col):
                         rows[r][c] = Cell(merged_into=(cb.row, cb.col))
         blocks.append((grid.box[1], rows))
-    for unit in text_units:
-        if not unit.region.text.strip():
-            continue
-        if any(_inside(unit.box, g.box) for g in grids):
-            continue
-        blocks.append((unit.box[1], [[_cell(unit, page)]]))
+    lines = [u for u in text_units if u.region.text.strip() and not any(_inside(u.box, g.box) for g in grids)]
+    for line in _visual_lines(lines):
+        blocks.append((min(u.box[1] for u in line), [[_line_cell(line, page)]]))
     blocks.sort(key=lambda b: b[0])
     return [row for _, rows in blocks for row in rows]
+
+
+def _line_cell(line: list[_Unit], page: PageImage) -> Cell:
+    """One page line outside the tables as one cell: its text blocks left to right, joined by a space
+    (「事業者名： 株式会社…」 reads as one 「label：value」 line), marks moved along with their text."""
+    if len(line) == 1:
+        return _cell(line[0], page)
+    parts = [_cell(u, page) for u in line]
+    text, marks = "", []
+    for part in parts:
+        offset = len(text) + (1 if text else 0)
+        text = f"{text} {part.text}" if text else part.text
+        marks += [Mark(m.kind, (m.span[0] + offset, m.span[1] + offset) if m.span else None, m.confidence,
+                       m.detail) for m in part.marks]
+    boxes = [p.bbox for p in parts if p.bbox]
+    bbox = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+    return Cell(text=text, marks=marks, ref=parts[0].ref, bbox=bbox)
+
+
+def _visual_lines(units: list[_Unit]) -> list[list[_Unit]]:
+    """Text lines outside the tables grouped by the line of the page they sit on, each left to right:
+    a label and its value (「事業者名：」 and the name after a gap) are separate text blocks whose tops
+    differ by a few pixels, and sorting by top alone can put the value above its label."""
+    groups: list[list[_Unit]] = []
+    for unit in sorted(units, key=lambda u: (u.box[1] + u.box[3]) / 2):
+        cy = (unit.box[1] + unit.box[3]) / 2
+        for group in groups:
+            if any(u.box[1] <= cy <= u.box[3] and _overlap_y(u.box, unit.box) >= 0.5 for u in group):
+                group.append(unit)
+                break
+        else:
+            groups.append([unit])
+    return [sorted(g, key=lambda u: u.box[0]) for g in groups]
+
+
+def _overlap_y(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Vertical overlap of two boxes as a share of the shorter one's height."""
+    inter = min(a[3], b[3]) - max(a[1], b[1])
+    return inter / max(min(a[3] - a[1], b[3] - b[1]), 1)
 
 
 def _inside(box: tuple[int, int, int, int], outer: tuple[int, int, int, int]) -> bool:

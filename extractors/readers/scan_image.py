@@ -108,15 +108,31 @@ def _osd(image: np.ndarray, dpi: int) -> tuple[int, float] | None:
 def orientation_by_osd(gray: np.ndarray) -> tuple[int, float] | None:
     """Tesseract OSD: (degrees clockwise to make upright, confidence) or None.
 
+    OSD looks at text only: table rules, cell shading and grey paper are removed first (a crop full of
+    rules, shaded header cells and circled option words misleads it, even upside down with confidence).
     Cheap first: the inkiest window (OSD_CROP of each side) at half resolution, which holds enough
-    characters for a sure answer on a form; the whole page at half resolution only when that is unsure."""
-    x0, y0, x1, y1 = densest_window(gray, OSD_CROP)
-    crop = cv2.resize(gray[y0:y1, x0:x1], None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    characters for a sure answer on a form; the whole page at half resolution only when that is unsure,
+    and then the more confident of the two answers."""
+    text = _text_only(gray)
+    x0, y0, x1, y1 = densest_window(text, OSD_CROP)
+    crop = cv2.resize(text[y0:y1, x0:x1], None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     result = _osd(crop, DPI // 2)
     if result is not None and result[1] >= OSD_MIN_CONFIDENCE:
         return result
-    small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-    return _osd(small, DPI // 2) or result
+    small = cv2.resize(text, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    whole = _osd(small, DPI // 2)
+    if whole is None or (result is not None and result[1] > whole[1]):
+        return result
+    return whole
+
+
+def _text_only(gray: np.ndarray) -> np.ndarray:
+    """Black text on white: binarised, with the table rules (horizontal or vertical, so in any quarter
+    turn) erased."""
+    binary = binarise(gray)
+    rules = find_rules(binary, estimate_char_height(binary))
+    mask = cv2.dilate(rules.both, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
+    return cv2.bitwise_not(cv2.bitwise_and(binary, cv2.bitwise_not(mask)))
 
 
 def orientation_by_ocr(gray: np.ndarray) -> tuple[int, float] | None:

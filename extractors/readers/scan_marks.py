@@ -108,11 +108,13 @@ def find_ellipses(ink: np.ndarray, char_h: float, strikes: list[FoundMark] = ())
     return found
 
 
-def find_strikes(ink: np.ndarray, char_h: float) -> list[FoundMark]:
+def find_strikes(ink: np.ndarray, char_h: float, rules: np.ndarray | None = None) -> list[FoundMark]:
     """Short horizontal lines with ink above and below them: a line drawn through a word.
 
     At least two characters long (a kanji's own horizontal stroke is shorter than one em); the ink test
-    rejects underlines and an ellipse's flat top (ink on one side only).
+    rejects underlines and an ellipse's flat top (ink on one side only). `rules` (the table rules' mask)
+    bounds the look above and below at the nearest rule: ink beyond a rule belongs to the next row, so
+    the flat bottom of an ellipse that touches the rule is not taken for a line through a word.
     """
     tall = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 5)))
     length = max(int(char_h * 2.0), 15)
@@ -124,12 +126,19 @@ def find_strikes(ink: np.ndarray, char_h: float) -> list[FoundMark]:
         x, y, w, h = (int(v) for v in stats[i, :4])
         if h > 0.45 * char_h or w > 25 * char_h:
             continue
-        above = ink[max(y - reach, 0):max(y - 2, 0), x:x + w]
-        below = ink[y + h + 2:y + h + reach, x:x + w]
+        top, bottom = max(y - reach, 0), y + h + reach
+        if rules is not None:
+            top, bottom = _rule_bounds(rules, x, w, y, y + h, top, bottom)
+        above = ink[top:max(y - 2, 0), x:x + w]
+        below = ink[y + h + 2:bottom, x:x + w]
+        if min(y - 2 - top, bottom - (y + h + 2)) < 0.2 * char_h:
+            continue  # a rule right beside the line: a mark's edge along a cell border, not a strike
         if above.size == 0 or below.size == 0:
             continue
-        a = cv2.countNonZero(above) / above.size
-        b = cv2.countNonZero(below) / below.size
+        # Ink share of the whole look-out (reach rows), even where a rule cut it short: a few rows of an
+        # ellipse's own stroke between the line and the rule are not the glyphs of a struck word.
+        a = cv2.countNonZero(above) / max(above.size, (reach - 2) * w)
+        b = cv2.countNonZero(below) / max(below.size, (reach - 2) * w)
         if a < 0.03 or b < 0.03:
             continue  # an underline, a rule stub, the edge of a box
         # Balanced ink on both sides means the line goes through the middle of the glyphs.
@@ -138,6 +147,42 @@ def find_strikes(ink: np.ndarray, char_h: float) -> list[FoundMark]:
         points = np.array([[[x, y + h // 2]], [[x + w - 1, y + h // 2]]], dtype=np.int32)
         found.append(FoundMark("strike", (x, y, x + w - 1, y + h - 1), confidence, "取り消し線", None, points))
     return found
+
+
+def drop_ellipse_edges(strikes: list[FoundMark], ellipses: list[FoundMark]) -> list[FoundMark]:
+    """Strikes that are the flat top or bottom of a found ellipse, not a line through a word: a wide, flat
+    pen loop looks like a line with ink on both sides. Such a line touches the outline at its middle and
+    runs along it as a tangent (its ends just outside); a line through a circled word crosses the inside."""
+    def radius(e: FoundMark, x: float, y: float) -> float:
+        (cx, cy), (w, h), angle = e.ellipse
+        t = math.radians(angle)
+        u = (x - cx) * math.cos(t) + (y - cy) * math.sin(t)
+        v = -(x - cx) * math.sin(t) + (y - cy) * math.cos(t)
+        return math.sqrt((u / max(w / 2, 1)) ** 2 + (v / max(h / 2, 1)) ** 2)
+
+    def along(e: FoundMark, s: FoundMark) -> bool:
+        x0, y0, x1, y1 = s.box
+        y = (y0 + y1) / 2
+        # The contour is the stroke's outer edge: the line runs along the stroke, a little inside it.
+        return 0.7 <= radius(e, (x0 + x1) / 2, y) <= 1.2 and max(radius(e, x0, y), radius(e, x1, y)) <= 1.35
+
+    return [s for s in strikes if not any(e.ellipse is not None and along(e, s) for e in ellipses)]
+
+
+def _rule_bounds(rules: np.ndarray, x: int, w: int, y0: int, y1: int, top: int, bottom: int) -> tuple[int, int]:
+    """Narrow the window [top, bottom) round a line at rows y0..y1 so that it stops at the nearest table
+    rule running along at least half the line's length."""
+    start = top
+    covered = np.count_nonzero(rules[start:bottom, x:x + w], axis=1) >= 0.5 * max(w, 1)
+    for k in range(min(y0 - start, len(covered)) - 1, -1, -1):
+        if covered[k]:
+            top = start + k + 1
+            break
+    for k in range(max(y1 - start, 0), len(covered)):
+        if covered[k]:
+            bottom = start + k
+            break
+    return top, bottom
 
 
 def find_checks(ink: np.ndarray, char_h: float, cell_box: tuple[int, int, int, int]) -> FoundMark | None:

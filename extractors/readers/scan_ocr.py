@@ -61,16 +61,33 @@ def ocr_regions(gray: np.ndarray, regions: list[tuple[int, int, int, int]], keep
     rules and pen marks are removed) on white: scan noise and cell borders otherwise become letters.
 
     `psms` gives each region's page segmentation mode (7 = one line, 6 = a block); regions are grouped
-    by mode and each group is one Tesseract process (the groups run concurrently).
+    by mode and each group is one Tesseract process (the groups run concurrently). A region with ink that
+    Tesseract read nothing from (a short word such as 該当 alone in a cell, whose grey stroke edges blur
+    it) is read once more with its paper stretched to white, which thins the strokes.
     """
     if not regions:
         return []
     psms = psms or [6] * len(regions)
+    page_paper = float(np.median(gray[::8, ::8]))
+    results = _ocr_pass(gray, regions, keep, psms, pad, page_paper, list(range(len(regions))), stretch=False)
+    retry = [k for k, words in enumerate(results) if not words]
+    if retry:
+        again = _ocr_pass(gray, regions, keep, psms, pad, page_paper, retry, stretch=True)
+        for k in retry:
+            results[k] = again[k]
+    return results
+
+
+def _ocr_pass(gray: np.ndarray, regions: list[tuple[int, int, int, int]], keep: np.ndarray, psms: list[int],
+              pad: int, page_paper: float, which: list[int], stretch: bool) -> list[list[OcrWord]]:
+    """One Tesseract run per page segmentation mode over the regions listed in `which`."""
     results: list[list[OcrWord]] = [[] for _ in regions]
     with tempfile.TemporaryDirectory() as tmp:
         groups: dict[int, list[int]] = {}
-        for k, (x0, y0, x1, y1) in enumerate(regions):
-            crop = np.where(keep[y0:y1 + 1, x0:x1 + 1] > 0, gray[y0:y1 + 1, x0:x1 + 1], 255).astype(np.uint8)
+        for k in which:
+            x0, y0, x1, y1 = regions[k]
+            crop = _paper_white(gray[y0:y1 + 1, x0:x1 + 1], keep[y0:y1 + 1, x0:x1 + 1] > 0,
+                                None if stretch else page_paper)
             crop = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
             cv2.imwrite(str(Path(tmp) / f"r{k:04d}.png"), crop)
             groups.setdefault(psms[k], []).append(k)
@@ -107,6 +124,28 @@ def ocr_regions(gray: np.ndarray, regions: list[tuple[int, int, int, int]], keep
                 results[k].append(OcrWord(text, (x0 + left, y0 + top, x0 + left + width, y0 + top + height),
                                           conf / 100, (int(parts[2]), int(parts[3]), int(parts[4]))))
     return results
+
+
+SHADED = 25  # grey levels below the page's paper from which a region counts as shaded
+
+
+def _paper_white(gray: np.ndarray, ink: np.ndarray, page_paper: float | None = 255.0) -> np.ndarray:
+    """The region's ink on white; in a shaded region (or always when `page_paper` is None), contrast
+    stretched so that the region's paper is white and its darkest ink black.
+
+    The mask keeps a grey halo round each stroke; on a shaded cell (a grey header row) Tesseract then
+    binarises the strokes into blobs and reads nothing. The stretch turns the halo white and gives clean
+    strokes. White regions are left as they are on the first pass: stretching them can upset Tesseract's
+    line finding in a long block of text."""
+    crop = np.where(ink, gray, 255).astype(np.uint8)
+    if not ink.any() or ink.all():
+        return crop
+    paper = float(np.median(gray[~ink]))
+    dark = float(np.percentile(gray[ink], 2))
+    if (page_paper is not None and paper > page_paper - SHADED) or paper - dark < 40:
+        return crop
+    stretched = (gray.astype(np.float32) - dark) * (255.0 / (paper - dark))
+    return np.where(ink, np.clip(stretched, 0, 255), 255).astype(np.uint8)
 
 
 def _is_cjk(ch: str) -> bool:
@@ -152,6 +191,19 @@ def _split_concatenated(token: str) -> list[str] | None:
     return best.get(len(token))
 
 
+def _split_option_prefix(token: str) -> list[str] | None:
+    """「はいいいえ9/」, 「はい(8」 (a date glued on by OCR) → option words, then the rest; None unless the
+    rest starts with something that cannot continue a word (a digit, a bracket, a slash)."""
+    for end in range(len(token) - 1, 1, -1):
+        rest = token[end:]
+        if not re.match(r"[\d(（/／)）]", rest):
+            continue
+        words = [token[:end]] if token[:end] in OPTION_WORDS else _split_concatenated(token[:end])
+        if words:
+            return words + [rest]
+    return None
+
+
 def assemble(words: list[OcrWord]) -> RegionText:
     """Join a region's words into lines (no space between Japanese characters), then split tokens."""
     if not words:
@@ -188,7 +240,7 @@ def assemble(words: list[OcrWord]) -> RegionText:
     for match in TOKEN.finditer(text):
         piece, start, end = match.group(), match.start(), match.end()
         box = _union([b for b in char_boxes[start:end] if b])
-        parts = _split_concatenated(piece)
+        parts = _split_concatenated(piece) or _split_option_prefix(piece)
         if parts:
             offset = start
             for p in parts:
@@ -201,6 +253,54 @@ def assemble(words: list[OcrWord]) -> RegionText:
     result = RegionText(text=text, tokens=tokens, lines=line_info,
                         confidence=float(np.mean([w.conf for w in words])))
     return fix_tokens(result)
+
+
+# Characters Tesseract's Japanese model reads in place of a digit (one for one, so spans stay valid).
+_DIGIT_LOOKALIKES = str.maketrans({"l": "1", "I": "1", "|": "1", "!": "1", "]": "1", "丨": "1", "ｌ": "1",
+                                   "O": "0", "o": "0", "〇": "0", "○": "0", "ロ": "0", "口": "0"})
+_NUMBER_SEPARATORS = str.maketrans({",": ".", "，": ".", "、": ".", "。": ".", "・": ".", "･": ".", "．": "."})
+_LOOKALIKE_CHARS = "lI|!]丨ｌOo〇○ロ口"
+_LOOKALIKE = re.escape(_LOOKALIKE_CHARS)  # for use inside a character class
+_WHOLE_NUMBER = re.compile(rf"^[\d{_LOOKALIKE}][\d{_LOOKALIKE} .,，、。・･．]*$")
+_DOTTED_AFTER_FIX = re.compile(r"^\d{1,2}(?:\s*\.\s*\d{1,2}){0,4}\.?$")
+_BRACKET_NUMBER = re.compile(rf"^([(（\[〔{{]\s*)([\d{_LOOKALIKE}]{{1,2}})(\s*[)）\]〕}}|])")
+_LEADING_DOTTED = re.compile(rf"^([\d{_LOOKALIKE}]{{1,2}}(?:\s*[.,，、。・･．]\s*[\d{_LOOKALIKE}]{{1,2}}){{1,4}})(?=\s*[^\x00-\x7f])")
+
+
+def fix_number_text(text: str) -> str:
+    """An item number as OCR misreads it, restored: 「4,l」 → 「4.1」, 「l2。3」 → 「12.3」, 「(l)」 → 「(1)」.
+
+    Only where the text is a number: a whole cell of digits, look-alikes and separators that makes a dotted
+    number once fixed; a bracketed 「(l)」 「[8]」 「(3|」 at the start of a cell; a dotted number at the start of a
+    question (「4.l 利用者の…」, at least one real digit). Every replacement is one character for one, so
+    mark spans into the text stay where they were. Words (「ID」, 「IP-VPN」, 「ロール」) are left alone.
+    """
+    if not text or not any(ch in _LOOKALIKE_CHARS or ch in ",，、。・･．[〔{" for ch in text):
+        return text
+    stripped = text.strip()
+    lead = text.index(stripped[0]) if stripped else 0
+    if _WHOLE_NUMBER.match(stripped) and any(ch.isdigit() for ch in stripped):
+        fixed = stripped.translate(_DIGIT_LOOKALIKES).translate(_NUMBER_SEPARATORS)
+        if _DOTTED_AFTER_FIX.match(fixed):
+            return text[:lead] + fixed + text[lead + len(fixed):]
+        return text
+    if m := _BRACKET_NUMBER.match(stripped):
+        digits = m.group(2).translate(_DIGIT_LOOKALIKES)
+        if digits.isdigit() and not digits.startswith("0"):
+            # Brackets misread as [ ] 〔 〕 { } | become round ones; the full-width pair stays as it is.
+            opening = m.group(1).replace("[", "(").replace("〔", "(").replace("{", "(")
+            closing = m.group(3)
+            for wrong in "]〕}|":
+                closing = closing.replace(wrong, ")")
+            start = lead + m.start(1)
+            fixed = opening + digits + closing
+            return text[:start] + fixed + text[start + len(fixed):]
+        return text
+    if (m := _LEADING_DOTTED.match(stripped)) and any(ch.isdigit() for ch in m.group(1)):
+        fixed = m.group(1).translate(_DIGIT_LOOKALIKES).translate(_NUMBER_SEPARATORS)
+        if re.fullmatch(r"\d{1,2}(?:\s*\.\s*\d{1,2}){1,4}", fixed):
+            return text[:lead] + fixed + text[lead + len(fixed):]
+    return text
 
 
 def fix_tokens(region: RegionText) -> RegionText:
