@@ -24,7 +24,8 @@ from extractors.formdetect import detect_form
 from extractors.forms import Form, missing_catalogue_items
 from extractors.grid import Cell, Grid, Table
 from extractors.header_fields import apply_header, cells, collect_header_fields
-from extractors.layout import Layout, detect_header, infer_layout
+from extractors.layout import Layout, detect_header
+from extractors.layout_infer import infer_layout
 from extractors.model import Document, ExtractionError, Item, Location, enforce_review, flag
 from extractors.notes import (
     FOOTNOTE_TITLE,

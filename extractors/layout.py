@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from extractors.grid import Cell, Mark, Table
+from extractors.grid import Cell, Table
 from extractors.model import ANSWERS, APPLICABLE, NO, NOT_APPLICABLE, NOT_APPLICABLE_GATE, YES
 from extractors.text import normalize_text, parse_checklist_number, parse_dotted_number
 
@@ -124,7 +124,7 @@ def option_header_words(text: str) -> tuple[str, ...]:
     return ()
 
 
-def _row_cells(row: list[Cell]) -> list[tuple[int, Cell]]:
+def row_cells(row: list[Cell]) -> list[tuple[int, Cell]]:
     return [(i, c) for i, c in enumerate(row) if c.merged_into is None]
 
 
@@ -187,7 +187,7 @@ ANSWER_MARKS = {"circle", "check", "strike"}
 
 def _layout_from_row(row: list[Cell]) -> Layout:
     layout = Layout()
-    for col, cell in _row_cells(row):
+    for col, cell in row_cells(row):
         hr = header_role(cell.text)
         if not hr:
             continue
@@ -234,7 +234,7 @@ def merge_wrapped_header(rows: list[list[Cell]], r: int) -> list[Cell] | None:
     merged = [Cell(text=c.text, marks=c.marks, colspan=c.colspan, merged_into=c.merged_into, ref=c.ref)
               for c in top]
     joined_any = False
-    for col, cell in _row_cells(below):
+    for col, cell in row_cells(below):
         text = normalize_text(cell.text)
         marked = any(m.kind != "fill" for m in cell.marks)  # header rows are often shaded
         if not text and not marked:
@@ -265,7 +265,7 @@ def resolve_number_columns(table: Table, layout: Layout) -> None:
             if col >= len(row) or row[col].merged_into is not None:
                 continue
             t = normalize_text(row[col].text)
-            if _is_number_text(t):
+            if is_number_text(t):
                 numbers.add(t.replace(" ", ""))
             elif t and (any(ch in _MARK_GLYPHS for ch in t) or len(t) <= 2) or \
                     any(m.kind in ("circle", "check") for m in row[col].marks):
@@ -292,7 +292,7 @@ def resolve_number_columns(table: Table, layout: Layout) -> None:
 
 def _all_header_words(row: list[Cell]) -> bool:
     """Every filled cell of the row is a header word (a second header row holds no marks, no bullets)."""
-    filled = [c for _, c in _row_cells(row) if normalize_text(c.text) or c.marks]
+    filled = [c for _, c in row_cells(row) if normalize_text(c.text) or c.marks]
     return bool(filled) and all(header_role(c.text) and not any(m.kind in ANSWER_MARKS for m in c.marks)
                                 for c in filled)
 
@@ -342,7 +342,7 @@ def _split_merged_question(table: Table, layout: Layout) -> None:
             layout.roles["question"] = right
         return
     for col in range(q, span_end + 1):
-        numbers = sum(1 for row in body if col < len(row) and _is_number_text(row[col].text))
+        numbers = sum(1 for row in body if col < len(row) and is_number_text(row[col].text))
         texts = sum(1 for row in body if col < len(row) and len(normalize_text(row[col].text)) > 8)
         if numbers >= 3 and numbers > texts:
             layout.roles["number"] = col
@@ -364,7 +364,7 @@ def _second_round_options(rows: list[list[Cell]], header_rows: list[int], layout
     if second is None or end is None:
         return
     for r in header_rows:
-        for col, cell in _row_cells(rows[r]):
+        for col, cell in row_cells(rows[r]):
             hr = header_role(cell.text) if second <= col <= end else None
             if hr and hr[0] == "option":
                 layout.second_options.setdefault(hr[1], col)
@@ -385,7 +385,7 @@ def _checklist_target_from_content(table: Table, layout: Layout) -> None:
     # 「No」 over a column of item numbers in a checklist (whose answers are in 1回目/2回目): not an option.
     for word, col in list(layout.options.items()):
         if "number" not in layout.roles and sum(1 for row in body if col < len(row)
-                                                and _is_number_text(row[col].text)) >= 2:
+                                                and is_number_text(row[col].text)) >= 2:
             layout.roles["number"] = col
             del layout.options[word]
     if "target" in layout.roles and "second" in layout.roles:
@@ -440,13 +440,13 @@ def _find_unlabelled_number(table: Table, layout: Layout) -> None:
     for col in range(q - 1, -1, -1):
         if col in layout.options.values() or col in layout.roles.values():
             continue
-        numbers = sum(1 for row in body if col < len(row) and _is_number_text(row[col].text))
+        numbers = sum(1 for row in body if col < len(row) and is_number_text(row[col].text))
         if numbers >= 2:
             layout.roles["number"] = col
             return
 
 
-def _is_number_text(text: str) -> bool:
+def is_number_text(text: str) -> bool:
     t = normalize_text(text)
     if not t:
         return False
@@ -459,137 +459,9 @@ def _is_number_text(text: str) -> bool:
 
 def _row_has_item_number(row: list[Cell]) -> bool:
     """An item row, not a second header row: an item number, or a long (question) text."""
-    for _, c in _row_cells(row):
+    for _, c in row_cells(row):
         t = normalize_text(c.text)
-        if _is_number_text(t) or len(t) > 20 or (len(t) > 8 and (parse_dotted_number(t)[0] or
+        if is_number_text(t) or len(t) > 20 or (len(t) > 8 and (parse_dotted_number(t)[0] or
                                                                   parse_checklist_number(c.text)[0])):
             return True
     return False
-
-
-_INLINE_OPTIONS = re.compile(r"[■□☑☐●○◯✓✔☒]\s*(?:はい|いいえ|対象外|該当|非該当)")
-
-
-def split_inline_answer(cell: Cell) -> tuple[str, Cell | None]:
-    """「質問…？ ■はい □いいえ」 → (question text, a cell holding the options with their marks moved along)."""
-    text = cell.text or ""
-    m = _INLINE_OPTIONS.search(text)
-    if not m or m.start() < 4:
-        return text, None
-    start = m.start()
-    marks = [Mark(k.kind, (k.span[0] - start, k.span[1] - start), k.confidence, k.detail)
-             for k in cell.marks if k.span is not None and k.span[0] >= start]
-    return text[:start].rstrip(), Cell(text=text[start:], marks=marks, ref=cell.ref, bbox=cell.bbox)
-
-
-def _inline_answer_layout(table: Table) -> Layout | None:
-    """A table whose question cells end with the options (no answer column)."""
-    n = table.n_cols
-    hits = [0] * n
-    for row in table.rows:
-        for col, cell in _row_cells(row):
-            if split_inline_answer(cell)[1] is not None:
-                hits[col] += 1
-    col = max(range(n), key=lambda c: hits[c]) if n else 0
-    if not n or hits[col] < 2:
-        return None
-    layout = Layout(inferred=True, n_cols=n, inline_answers=True)
-    layout.roles["question"] = col
-    layout.roles["answer"] = col
-    first = table.rows[0] if table.rows else []
-    header = {c: header_role(cell.text) for c, cell in _row_cells(first)}
-    if header and all(header.values()):
-        layout.header_rows = (0,)
-        for c, role in header.items():
-            if role[0] == "remark":
-                layout.roles["remark"] = c
-    rest = [c for c in range(n) if c != col]
-    if "remark" not in layout.roles and rest:
-        layout.roles["remark"] = max(rest, key=lambda c: sum(len(normalize_text(r[c].text)) for r in table.rows
-                                                            if c < len(r)))
-    return layout
-
-
-def infer_layout(table: Table) -> Layout | None:
-    """Roles from content, for a table without a header row: needs answer evidence in several rows."""
-    n = table.n_cols
-    if n < 1 or len(table.rows) < 2:
-        return None
-    if inline := _inline_answer_layout(table):
-        return inline
-    if n < 2:
-        return None
-    from extractors.answers import POSITIVE_GLYPHS, _OPTION_RE  # local: shared vocabulary
-
-    option_hits = [0] * n
-    number_hits = [0] * n
-    text_len = [0] * n
-    for row in table.rows:
-        for col, cell in _row_cells(row):
-            t = normalize_text(cell.text)
-            if _OPTION_RE.search(t) or (cell.choices and any(c in ANSWERS for c in cell.choices)) or \
-                    any(ch in POSITIVE_GLYPHS for ch in t):
-                option_hits[col] += 1
-            if _is_number_text(t) or parse_dotted_number(t)[0] or parse_checklist_number(t)[0]:
-                number_hits[col] += 1
-            text_len[col] += len(t)
-    best_answer = max(range(n), key=lambda c: option_hits[c])
-    if option_hits[best_answer] < 2:
-        return None
-    layout = Layout(inferred=True, n_cols=n)
-    layout.roles["answer"] = best_answer
-    if span := _option_column_run(table, option_hits):
-        # はい | いいえ | 対象外 printed in adjacent columns (a header row lost): read them as one answer span.
-        best_answer = span[0]
-        layout.roles["answer"], layout.roles["answer_span"] = span
-    number_col = max(range(n), key=lambda c: number_hits[c])
-    answer_cols = range(best_answer, layout.roles.get("answer_span", best_answer) + 1)
-    candidates = [c for c in range(n) if c not in answer_cols]
-    question_col = max(candidates, key=lambda c: text_len[c]) if candidates else None
-    if number_hits[number_col] >= 2 and number_col != best_answer and number_col != question_col:
-        layout.roles["number"] = number_col
-    if question_col is None:
-        return None
-    # Item rows need question text beside the answer evidence in several rows.
-    rows_with_both = sum(1 for row in table.rows if question_col < len(row) and best_answer < len(row)
-                         and len(normalize_text(row[question_col].text)) >= 6
-                         and normalize_text(row[best_answer].text + "".join(m.kind for m in row[best_answer].marks)))
-    if rows_with_both < 2:
-        return None
-    if question_col is not None:
-        layout.roles["question"] = question_col
-        last_answer = layout.roles.get("answer_span", best_answer)
-        rest = [c for c in candidates if c not in (question_col, layout.roles.get("number")) and c > last_answer]
-        if rest:
-            layout.roles["remark"] = max(rest, key=lambda c: text_len[c])
-    return layout
-
-
-def _option_column_run(table: Table, option_hits: list[int]) -> tuple[int, int] | None:
-    """(first, last) of two or more adjacent columns that each print one option word per row, a
-    different word in each column (はい | いいえ | 対象外, 該当 | 非該当 in the same columns), or None."""
-    from extractors.answers import _OPTION_RE  # local: shared vocabulary
-
-    n = table.n_cols
-    words: list[dict[str, int]] = [{} for _ in range(n)]
-    for row in table.rows:
-        for col, cell in _row_cells(row):
-            found = _OPTION_RE.findall(normalize_text(cell.text))
-            if len(found) == 1:
-                words[col][found[0]] = words[col].get(found[0], 0) + 1
-    top = [max(w, key=w.get) if w else "" for w in words]
-    single = [bool(top[c]) and option_hits[c] >= 2 and sum(words[c].values()) >= 0.6 * option_hits[c]
-              for c in range(n)]
-    best: tuple[int, int] | None = None
-    c = 0
-    while c < n:
-        if not single[c]:
-            c += 1
-            continue
-        end = c
-        while end + 1 < n and single[end + 1] and top[end + 1] not in top[c:end + 1]:
-            end += 1
-        if end > c and (best is None or end - c > best[1] - best[0]):
-            best = (c, end)
-        c = end + 1
-    return best

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from extractors import answers as ans
 from extractors.grid import Cell
-from extractors.layout import Layout, split_inline_answer
+from extractors.layout import Layout
+from extractors.layout_infer import split_inline_answer
 from extractors.model import Item, flag
 from extractors.rows import RowContext, cell_at
 from extractors.text import normalize_text, parse_date

@@ -12,7 +12,8 @@ from extractors.formdetect import inline_label, label_field
 from extractors.forms import Form, best_text_match
 from extractors.grid import Cell, Table
 from extractors.header_fields import cells
-from extractors.layout import Layout, split_inline_answer
+from extractors.layout import Layout
+from extractors.layout_infer import split_inline_answer
 from extractors.model import Item
 from extractors.text import normalize_text, parse_checklist_number, parse_dotted_number
 
