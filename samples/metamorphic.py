@@ -42,6 +42,7 @@ class Column:
     role: str
     label: str
     group: str = ""
+    wrap_rows: bool = False  # a label with a line break is split over two header rows (not kept in one cell)
 
 
 @dataclass
@@ -84,7 +85,6 @@ class Variant:
     option_order: tuple[str, ...] = ()  # order of the words in inline cells and dropdown lists
     section_mode: str = "rows"  # rows | column_merged | column_repeated | none
     number_style: str = "asis"  # see number_text / checklist_number_text
-    header_wrap: str = "cell"  # cell (line break inside the cell) | rows (split over two header rows)
     blank_every: int = 0  # a blank row after every n-th body row
     split_at: float = 0.0  # split the body into two tables at this fraction (0: one table)
     split_header: bool = True  # the second table repeats the header
@@ -370,7 +370,7 @@ def _logical_rows(v: Variant) -> list[tuple[str, list[Out], str]]:
 def _header(v: Variant) -> tuple[list[list[Out]], list[tuple[int, int, int, int]]]:
     cols = v.columns
     grouped = any(c.group for c in cols)
-    wrapped = v.header_wrap == "rows" and any("\n" in c.label for c in cols)
+    wrapped = any(c.wrap_rows and "\n" in c.label for c in cols)
     if not grouped and not wrapped:
         return [[Out(c.label, bold=True, fill=True) for c in cols]], []
     top, bottom, merges = [], [], []
@@ -378,7 +378,7 @@ def _header(v: Variant) -> tuple[list[list[Out]], list[tuple[int, int, int, int]
         if c.group:
             top.append(Out(c.group, bold=True, fill=True))
             bottom.append(Out(c.label, bold=True, fill=True))
-        elif wrapped and "\n" in c.label:
+        elif c.wrap_rows and "\n" in c.label:
             first, rest = c.label.split("\n", 1)
             top.append(Out(first, bold=True, fill=True))
             bottom.append(Out(rest, bold=True, fill=True))

@@ -186,7 +186,9 @@ def _wrap(v: Variant, role: str, label: str, how: str) -> None:
     if role == "remark":
         _ensure_remark(v)
     _relabel(v, role, label)
-    v.header_wrap = how
+    col = v.col(role)
+    if col is not None:
+        col.wrap_rows = how == "rows"
 
 
 for how in ("cell", "rows"):
@@ -206,14 +208,16 @@ def _answer_group(v: Variant) -> None:
 def _combined_option_headers(v: Variant, wrap: str = "", how: str = "cell") -> None:
     """One column serves both answer sets: 「はい／該当」 「いいえ／非該当」 「対象外」."""
     opts = v.option_columns()
+    if not opts:  # one answer column already
+        return
     at = v.columns.index(opts[0])
     v.columns = [c for c in v.columns if c not in opts]
     yes_label, no_label = f"{YES}／{APPL}", f"{NO}／{NOT_APPL}"
     if wrap:
         yes_label, no_label = f"{YES}／\n{APPL}", f"{NO}／非\n該当"
-    v.columns[at:at] = [Column(f"opt:{YES}|{APPL}", yes_label), Column(f"opt:{NO}|{NOT_APPL}", no_label),
-                        Column(f"opt:{NA}", NA)]
-    v.header_wrap = how
+    rows = how == "rows"
+    v.columns[at:at] = [Column(f"opt:{YES}|{APPL}", yes_label, wrap_rows=rows),
+                        Column(f"opt:{NO}|{NOT_APPL}", no_label, wrap_rows=rows), Column(f"opt:{NA}", NA)]
 
 
 _register("hdr_combined_yes_applicable", _combined_option_headers, MDS_LIKE)
@@ -269,13 +273,17 @@ _register("options_gate_first", functools.partial(_reorder_options, order=(APPL,
 
 @transform("checklist_second_before_target", CHECKLISTS)
 def _second_before_target(v: Variant) -> None:
-    target = v.col("target")
+    target = v.col("target") or v.col("target_date")
+    if target is None or ("second" not in v.roles() and "second_date" not in v.roles()):
+        return
     v.columns.remove(target)
-    v.columns.insert(_index(v, "second") + 1, target)
+    v.columns.insert(_index(v, "second" if "second" in v.roles() else "second_date") + 1, target)
 
 
 @transform("gate_columns_added", ("sds",))
 def _gate_columns(v: Variant) -> None:
+    if f"opt:{NA}" not in v.roles():
+        return
     _insert(v, Column(f"opt:{APPL}", APPL), after=f"opt:{NA}")
     _insert(v, Column(f"opt:{NOT_APPL}", NOT_APPL), after=f"opt:{APPL}")
 
@@ -363,6 +371,11 @@ def _inline_reordered(v: Variant) -> None:
 
 def _split(v: Variant, mode: str = "split", text_dates: bool = False, fmt: str = "") -> None:
     roles = v.roles()
+    v.answer_mode, v.dates_as_text = mode, text_dates
+    if fmt:
+        v.fmt = fmt
+    if "first" not in roles:  # split already
+        return
     at = roles.index("first")
     keep = [c for c in v.columns if c.role not in ("first", "target", "second")]
     group = v.col("first").group
@@ -370,9 +383,6 @@ def _split(v: Variant, mode: str = "split", text_dates: bool = False, fmt: str =
            Column("target_date", "目標日", group), Column("second_answer", "2回目", group),
            Column("second_date", "確認日", group)]
     v.columns = keep[:at] + new + keep[at:]
-    v.answer_mode, v.dates_as_text = mode, text_dates
-    if fmt:
-        v.fmt = fmt
 
 
 _register("checklist_split_cells", _split, CHECKLISTS)
