@@ -8,10 +8,10 @@ Variant; `render` turns it into blocks (paragraphs and tables of cells) that the
 `check(doc, variant)` compares what the real readers extracted with the Variant's truth.
 
 Families and their base sample (the samples' own specs, see samples/vendors.py):
-MDS = the MDS with a 備考記載欄 (○ marks, 該当/非該当 columns, one ambiguous row),
-SDS = the SDS with ✓ marks and gate words in the はい/いいえ cells, inline remarks,
-checklist_vendor = the R5 事業者確認用 checklist with 「はい (9/20)」 answers,
-checklist_facility = the R5 医療機関確認用 checklist with its 有無 row.
+mds = the MDS with a 備考記載欄 (○ marks, 該当/非該当 columns, one ambiguous row),
+sds = the SDS with ✓ marks and gate words in the はい/いいえ cells, inline remarks,
+checklist_vendor = the R5 事業者確認用 checklist with 「はい (9/20)」 answers (and _r6: device headings with
+repeated numbers, _r7: ①…⑬), checklist_facility = the R5 医療機関確認用 checklist with its 有無 row.
 """
 from __future__ import annotations
 
@@ -139,8 +139,10 @@ def base_variant(family: str) -> Variant:
         cols += [Column(f"opt:{w}", w) for w in MDS_OPTIONS] + [Column("remark", "備考")]
         return Variant(family, sub, cols, glyph="✓", section_mode="rows")
     result = "確認結果（日付）"
-    if family == "checklist_vendor":
-        sub = _sample("メディネクスト_事業者確認用")
+    vendor_checklists = {"checklist_vendor": "メディネクスト_事業者確認用", "checklist_vendor_r6": "【北斗】",
+                         "checklist_vendor_r7": "ミライヘルスケア_R7"}
+    if family in vendor_checklists:
+        sub = _sample(vendor_checklists[family])
         cols = [Column("section", ""), Column("q", "チェック項目"), Column("first", "1回目", result),
                 Column("target", "目標日", result), Column("second", "2回目", result), Column("remark", "備考")]
         return Variant(family, sub, cols, answer_mode="combined", section_mode="column_merged")
@@ -152,7 +154,10 @@ def base_variant(family: str) -> Variant:
     raise KeyError(family)
 
 
-FAMILIES = ("mds", "sds", "checklist_vendor", "checklist_facility")
+# checklist_vendor_r6 repeats numbers under サーバ / 端末PC / ネットワーク機器 (ids 2(4)@サーバ);
+# checklist_vendor_r7 prints ①…⑬.
+FAMILIES = ("mds", "sds", "checklist_vendor", "checklist_vendor_r6", "checklist_vendor_r7", "checklist_facility")
+CHECKLIST_FAMILIES = tuple(f for f in FAMILIES if f.startswith("checklist"))
 
 
 def fresh(family: str) -> Variant:
@@ -187,8 +192,12 @@ def checklist_number_text(it: ItemSpec, style: str) -> str:
     """A checklist number (printed 「(6)」) as a vendor prints it."""
     printed = it.number_printed
     inner = printed.strip("()")
+    if printed and "\u2460" <= printed[0] <= "\u2473":  # ①…⑳
+        inner = str(ord(printed[0]) - 0x2460 + 1)
     if not printed or style == "asis" or not inner.isdigit():
         return printed
+    if style == "paren":
+        return f"({inner})"
     if style == "fullwidth":
         return printed.translate(_FW)
     if style == "circled":

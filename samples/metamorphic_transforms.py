@@ -11,11 +11,11 @@ import functools
 from dataclasses import dataclass
 from typing import Callable
 
-from samples.metamorphic import (FAMILIES, GATE_OPTIONS, MDS_OPTIONS, Column, Variant, fresh)
+from samples.metamorphic import CHECKLIST_FAMILIES, FAMILIES, Column, Variant, fresh
 from samples.spec import APPL, NA, NO, NOT_APPL, YES
 
 MDS_LIKE = ("mds", "sds")
-CHECKLISTS = ("checklist_vendor", "checklist_facility")
+CHECKLISTS = CHECKLIST_FAMILIES
 
 
 @dataclass(frozen=True)
@@ -127,13 +127,15 @@ def _answer_column(v: Variant, label: str, mode: str) -> None:
 
 
 def _ensure_remark(v: Variant) -> None:
-    """The facility form has no 備考 column: add one, with remarks on two rows."""
-    if "remark" in v.roles():
+    """A 備考 column with something in it: the facility form has no such column (add one), and a checklist
+    without any remark gets one on each いいえ row."""
+    if "remark" not in v.roles():
+        v.columns.append(Column("remark", "備考"))
+    if any(it.remark or it.remark_ref for it in v.sub.items):
         return
-    v.columns.append(Column("remark", "備考"))
     for it in v.sub.items:
-        if it.answer == NO and not it.remark:
-            it.remark = "体制整備の予定を院内会議で確認しました。次回点検時に再確認します。"
+        if it.answer == NO:
+            it.remark = "対応手順を整備中です。整備後に再確認し、2回目の欄に記入します。"
 
 
 # ---------------------------------------------------------------- writer
@@ -332,7 +334,7 @@ for mode in ("rows", "column_merged", "column_repeated", "none"):
 _register("numbers_fullwidth", functools.partial(_set, attr="number_style", value="fullwidth"))
 for style in ("spaced", "hyphen", "prefixed", "trailing_dot"):
     _register(f"numbers_{style}", functools.partial(_set, attr="number_style", value=style), MDS_LIKE)
-for style in ("circled", "bare", "half_paren", "sectioned"):
+for style in ("paren", "circled", "bare", "half_paren", "sectioned"):
     _register(f"numbers_{style}", functools.partial(_set, attr="number_style", value=style), CHECKLISTS)
 
 # ---------------------------------------------------------------- answers
