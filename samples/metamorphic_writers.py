@@ -170,11 +170,12 @@ def write_docx(v: Variant, path: Path) -> Path:
             for r0, c0, r1, c1 in block.merges:
                 table.cell(r0, c0).merge(table.cell(r1, c1))
                 covered |= {(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)} - {(r0, c0)}
+            grid = table._cells  # table.cell(r, c) rebuilds this list on every call
             for r, cells in enumerate(block.rows):
                 for c, out in enumerate(cells):
                     if (r, c) in covered:
                         continue
-                    cell = table.cell(r, c)
+                    cell = grid[r * n + c]
                     _cell_text(cell, out)
                     if out.fill:
                         _shade(cell)
@@ -182,10 +183,8 @@ def write_docx(v: Variant, path: Path) -> Path:
             table.autofit = False
             for k, gc in enumerate(table._tbl.tblGrid.findall(qn("w:gridCol"))):
                 gc.set(qn("w:w"), str(int(usable * block.widths[k] / total / 635)))
-            for row in table.rows:
-                for k, cell in enumerate(row.cells):
-                    if k < len(block.widths):
-                        cell.width = int(usable * block.widths[k] / total)
+            for k, cell in enumerate(grid):
+                cell.width = int(usable * block.widths[k % n] / total)
         elif isinstance(block, CommentBlock):
             doc.add_paragraph(f"{block.label}{block.text}")
         else:
