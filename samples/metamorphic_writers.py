@@ -29,7 +29,7 @@ def write_xlsx(v: Variant, path: Path) -> Path:
     ws.title = "チェックリスト" if v.is_checklist else "開示書"
     sheets = [ws]
     row = 1
-    validations: dict[tuple[str, ...], DataValidation] = {}
+    validations: dict[tuple[str, ...], tuple[DataValidation, object]] = {}  # choices -> (rule, its sheet)
 
     def font(bold=False):
         return Font(name=v.font, size=10, bold=bold)

@@ -16,7 +16,8 @@ import os
 import pytest
 
 from extractors import extract
-from samples.metamorphic import CHECKLIST_FAMILIES, FAMILIES, check, fresh
+from samples.metamorphic import CHECKLIST_FAMILIES, FAMILIES, fresh
+from samples.metamorphic_check import check
 from samples.metamorphic_transforms import TRANSFORMS, for_family, variant
 from samples.metamorphic_writers import soffice_binary, write
 
