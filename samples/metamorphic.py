@@ -52,7 +52,8 @@ class Out:
 
     text: str = ""
     bold: bool = False
-    fill: bool = False
+    fill: bool = False  # grey (headers, sections, unused option cells)
+    colour: str = ""  # a coloured fill (hex), the vendor's mark
     choices: tuple[str, ...] | None = None  # a dropdown list
     date: dt.date | None = None  # a real date value (xlsx)
 
@@ -81,7 +82,9 @@ class Variant:
     columns: list[Column]
     fmt: str = "xlsx"  # xlsx | docx
     answer_mode: str = "marks"  # MDS: marks | word | dropdown | inline; checklist: combined | split | split_dropdown
-    glyph: str = "○"
+    glyph: str = "○"  # "" with mark_colour: the chosen option cell is filled instead
+    mark_colour: str = ""
+    grey_unused: bool = False  # option cells that do not apply to the row are greyed (template habit)
     inline_glyphs: tuple[str, str] = ("■", "□")
     option_order: tuple[str, ...] = ()  # order of the words in inline cells and dropdown lists
     section_mode: str = "rows"  # rows | column_merged | column_repeated | none
@@ -233,20 +236,24 @@ def _option_words(col: Column) -> tuple[str, ...]:
     return tuple(col.role[4:].split("|"))
 
 
-def _mds_option_cell(v: Variant, it: ItemSpec, col: Column) -> str:
-    words = _option_words(col)
-    offered = [w for w in words if w in it.options]
+def _option_out(v: Variant, it: ItemSpec, col: Column) -> Out:
+    """An option column's cell: the glyph (or a coloured fill) when the row's option is chosen."""
+    offered = [w for w in _option_words(col) if w in it.options]
     if offered:
-        return v.glyph if offered[0] in it.marked else ""
+        chosen = offered[0] in it.marked
+        if v.mark_colour:
+            return Out(colour=v.mark_colour if chosen else "")
+        return Out(v.glyph if chosen else "")
     # No column of the row's own words (gate words in the はい/いいえ columns): print the word.
     option_cols = v.option_columns()
-    if any(w in _option_words(c) for c in option_cols for w in it.options):
-        return ""
     k = option_cols.index(col)
-    if k >= len(it.options):
-        return ""
+    if any(w in _option_words(c) for c in option_cols for w in it.options) or k >= len(it.options):
+        return Out(fill=v.grey_unused)
     word = it.options[k]
-    return f"{v.glyph}{word}" if word in it.marked else word
+    chosen = word in it.marked
+    if v.mark_colour:
+        return Out(word, colour=v.mark_colour if chosen else "")
+    return Out(f"{v.glyph}{word}" if chosen else word)
 
 
 def _ordered(v: Variant, options: tuple[str, ...]) -> list[str]:
@@ -269,9 +276,9 @@ def mds_cell(v: Variant, it: ItemSpec, role: str) -> Out:
     if role == "section":
         return Out(it.section)
     if it.kind == "group" or role == "empty":
-        return Out()
+        return Out(fill=v.grey_unused and role.startswith("opt:"))
     if role.startswith("opt:"):
-        return Out(_mds_option_cell(v, it, col))
+        return _option_out(v, it, col)
     if role == "answer":
         chosen = it.marked[0] if len(it.marked) == 1 else ""
         if v.answer_mode == "inline":

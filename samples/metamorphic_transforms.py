@@ -346,6 +346,20 @@ for glyph in ("○", "●", "✓", "■", "レ", "◯"):
     _register(f"glyph={_ascii(glyph)}", _glyph, MDS_LIKE, detail=glyph)
 
 
+for name, colour, fmt in (("answer_fill_yellow", "FFFF00", "xlsx"), ("answer_fill_yellow_docx", "FFFF00", "docx"),
+                          ("answer_fill_grey_marks", "A6A6A6", "xlsx")):
+    def _fill(v: Variant, colour: str = colour, fmt: str = fmt) -> None:
+        """The chosen option cell is filled (no glyph)."""
+        v.mark_colour, v.fmt = colour, fmt
+    _register(name, _fill, MDS_LIKE)
+
+
+@transform("grey_unused_option_cells", MDS_LIKE)
+def _grey_unused(v: Variant) -> None:
+    """Option cells a row does not offer (はい/いいえ/対象外 on a 該当 row, all on a heading row) are greyed."""
+    v.grey_unused = True
+
+
 @transform("answer_dropdown", MDS_LIKE)
 def _dropdown(v: Variant) -> None:
     _answer_column(v, "回答", "dropdown")

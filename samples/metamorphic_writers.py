@@ -42,7 +42,9 @@ def write_xlsx(v: Variant, path: Path) -> Path:
             cell.number_format = v.date_format
         if border:
             cell.border = box
-        if out.fill:
+        if out.colour:
+            cell.fill = PatternFill("solid", fgColor=out.colour)
+        elif out.fill:
             cell.fill = grey
         if out.choices:
             key = tuple(out.choices)
@@ -114,14 +116,14 @@ def _sdt_dropdown(text: str, choices: tuple[str, ...]):
     return sdt
 
 
-def _shade(cell) -> None:
+def _shade(cell, colour: str = "D9D9D9") -> None:
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
     shd = OxmlElement("w:shd")
     shd.set(qn("w:val"), "clear")
     shd.set(qn("w:color"), "auto")
-    shd.set(qn("w:fill"), "D9D9D9")
+    shd.set(qn("w:fill"), colour)
     cell._tc.get_or_add_tcPr().append(shd)
 
 
@@ -177,8 +179,8 @@ def write_docx(v: Variant, path: Path) -> Path:
                         continue
                     cell = grid[r * n + c]
                     _cell_text(cell, out)
-                    if out.fill:
-                        _shade(cell)
+                    if out.colour or out.fill:
+                        _shade(cell, out.colour or "D9D9D9")
             total = sum(block.widths)
             table.autofit = False
             for k, gc in enumerate(table._tbl.tblGrid.findall(qn("w:gridCol"))):

@@ -45,6 +45,8 @@ KNOWN_GAPS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
      ("hdr_combined_wrapped_cell", "hdr_combined_wrapped_rows"), _MDS_LIKE),
     ("「●はい ○いいえ ○対象外」 in one cell: ● chosen, ○ not (○ read as a second mark)",
      ("answer_inline_kuromaru_shiromaru_xlsx",), _MDS_LIKE),
+    ("grey fill on the option cells a row does not offer (template greying) read as a mark: rows ambiguous",
+     ("grey_unused_option_cells",), _MDS_LIKE),
     ("typed mark レ before the gate word in a はい/いいえ cell (「レ該当」)", ("glyph=re",), ("sds",)),
     ("header row repeated in the middle of a sheet (table continued below) read as an item",
      ("split_repeated_header",), FAMILIES),
