@@ -2,7 +2,7 @@
 a LibreOffice print of either to PDF. The writers only lay out the blocks `render` gives them."""
 from __future__ import annotations
 
-import os
+import atexit
 import shutil
 import subprocess
 import tempfile
@@ -197,8 +197,16 @@ def write_docx(v: Variant, path: Path) -> Path:
 
 # ---------------------------------------------------------------- pdf (LibreOffice)
 
+_PROFILE: list[Path] = []
+
+
 def _profile_dir() -> Path:
-    return Path(tempfile.gettempdir()) / f"mdsgap-metamorphic-lo-{os.getuid()}"
+    """One LibreOffice profile per process (a profile in use by another soffice cannot be shared),
+    kept between prints (a fresh profile costs a few seconds) and removed at exit."""
+    if not _PROFILE:
+        _PROFILE.append(Path(tempfile.mkdtemp(prefix="mdsgap-metamorphic-lo-")))
+        atexit.register(shutil.rmtree, _PROFILE[0], True)
+    return _PROFILE[0]
 
 
 def soffice_binary() -> str | None:
