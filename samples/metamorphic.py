@@ -77,13 +77,13 @@ class CommentBlock:
 class Variant:
     """The written table model of one file."""
 
-    family: str  # mds | sds | checklist_vendor | checklist_facility
+    family: str  # a key of FAMILIES (the Submission's own family is sub.family)
     sub: Submission
     columns: list[Column]
     fmt: str = "xlsx"  # xlsx | docx
     answer_mode: str = "marks"  # MDS: marks | word | dropdown | inline; checklist: combined | split | split_dropdown
-    glyph: str = "○"  # "" with mark_colour: the chosen option cell is filled instead
-    mark_colour: str = ""
+    glyph: str = "○"
+    mark_colour: str = ""  # set: the chosen option cell is filled with this colour instead of a glyph
     grey_unused: bool = False  # option cells that do not apply to the row are greyed (template habit)
     inline_glyphs: tuple[str, str] = ("■", "□")
     option_order: tuple[str, ...] = ()  # order of the words in inline cells and dropdown lists
@@ -99,7 +99,7 @@ class Variant:
     checklist_answer_style: str = "plain"  # combined cell text: plain | fullwidth | newline | glyph | year
     date_format: str = "m/d"  # split mode, real dates
     dates_as_text: bool = False  # split mode: 「9/20」 typed as text
-    pdf: dict | None = None  # {"orientation": "portrait|landscape", "paper": "A4|A3|B4", "font": ...}
+    pdf: dict | None = None  # print to PDF: {"orientation": "portrait|landscape", "paper": "A4|A3|B4"}
     font: str = "ＭＳ Ｐゴシック"
     doubtful: bool = False  # the layout makes answers doubtful: a wrong answer is acceptable if flagged
     applied: list[str] = field(default_factory=list)  # names of the transformations applied
