@@ -189,19 +189,38 @@ def _known_failing(family: str, name: str) -> bool:
     return (family, name) in XFAIL and not NO_XFAIL
 
 
+# Combinations that fail for a kind already in XFAIL; `make fuzz` skips them to look for new kinds.
+_ADDS_REMARKS = {"wrap_remark_cell", "remark_before_answer", "remark_line_breaks", "remark_trailing_spaces"}
+
+
+def _known_combination(family: str, combo: list[str]) -> bool:
+    if NO_XFAIL:
+        return False
+    names = set(combo)
+    if {"wrap_question_rows", "number_column=blank"} <= names:
+        return True
+    if family == "sds" and "split_new_page_no_header" in names and names & {"footnotes_all", "footnotes_star_refs",
+                                                                           "footnotes_on_own_sheet"}:
+        return True
+    return family in CHECKLIST_FAMILIES and "wrap_question_rows" in names and bool(
+        names & _ADDS_REMARKS or any(n.startswith("hdr_remark=") for n in names))
+
+
 @pytest.mark.fuzz
 @pytest.mark.parametrize("family", FAMILIES)
 def test_random_combinations(tmp_path_factory, family):
     """Hypothesis draws 2-4 fast transformations that pass alone and applies them together."""
-    from hypothesis import HealthCheck, given, settings
+    from hypothesis import HealthCheck, assume, given, settings
     from hypothesis import strategies as st
 
     names = [n for n in for_family(family, include_slow=False) if not _known_failing(family, n)]
 
     @settings(max_examples=int(os.environ.get("METAMORPHIC_FUZZ_EXAMPLES", "40")), deadline=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                     HealthCheck.filter_too_much])
     @given(st.lists(st.sampled_from(names), min_size=2, max_size=4, unique=True))
     def run(combo):
+        assume(not _known_combination(family, combo))
         problems = _run(tmp_path_factory.mktemp("fuzz"), family, combo)
         assert not problems, f"{family} + {combo}:\n  " + "\n  ".join(problems[:20])
 
