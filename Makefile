@@ -8,7 +8,7 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 export PREFECT_LOGGING_LEVEL := WARNING
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test setup system samples bench eval clean
+.PHONY: run test fuzz setup system samples bench eval clean
 
 setup: system $(VENV)/.installed
 
@@ -29,6 +29,11 @@ run: samples
 
 test: setup
 	$(PY) -m pytest tests
+
+# Metamorphic fuzzing: every LibreOffice print of every sample family and random combinations of layout
+# transformations (Hypothesis). Not part of `make test`. METAMORPHIC_NO_XFAIL=1 ignores the xfail marks.
+fuzz: setup
+	$(PY) -m pytest -m fuzz tests/test_metamorphic.py
 
 bench: setup
 	$(PY) -m pipeline.bench
