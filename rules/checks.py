@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 from extractors.forms import CatalogueItem, forms_of_family, get_form
@@ -580,30 +581,60 @@ def check_deadline_passed(cond: dict, doc: Document, ctx: Context) -> list[Hit]:
     return hits
 
 
+def _older_than(created: dt.date | None, as_of: dt.date, years: int) -> bool:
+    if created is None:
+        return False
+    try:
+        limit = as_of.replace(year=as_of.year - years)
+    except ValueError:  # 29 February
+        limit = as_of.replace(year=as_of.year - years, day=28)
+    return created < limit
+
+
+def _form_note(doc: Document, cond: dict) -> str:
+    if doc.form_version not in cond.get("versions", ()):
+        return ""
+    current = cond.get("current", "")
+    return f"{doc.form_version}対応版です" + (f"（現行は{current}対応版）" if current else "")
+
+
 @check("created_older_than", "document", lambda c: f"作成日が評価日より{c.get('years', 2)}年以上前")
 def check_created_older_than(cond: dict, doc: Document, ctx: Context) -> list[Hit]:
+    """With `versions` (and `current`), an old document on an outdated form gets one row naming both facts
+    (the form rule skips it, see `except_created_older_than`)."""
     years = int(cond.get("years", 2))
-    if doc.created is None:
+    if not _older_than(doc.created, ctx.as_of, years):
         return []
-    try:
-        limit = ctx.as_of.replace(year=ctx.as_of.year - years)
-    except ValueError:  # 29 February
-        limit = ctx.as_of.replace(year=ctx.as_of.year - years, day=28)
-    if doc.created >= limit:
-        return []
+    note = _form_note(doc, cond)
     return [Hit([doc], fields={"created": doc.created.isoformat(), "years": str(years)},
-                finding=f"作成日 {doc.created.isoformat()} は評価日 {ctx.as_of.isoformat()} の{years}年以上前です。")]
+                finding=f"作成日 {doc.created.isoformat()} は評価日 {ctx.as_of.isoformat()} の{years}年以上前です。"
+                        + (f"様式も{note}。" if note else ""))]
 
 
-@check("form_version_outdated", "document",
-       lambda c: f"様式の版が{'・'.join(c.get('versions', []))}で、評価日が{c.get('since', '')}以降")
-def check_form_version_outdated(cond: dict, doc: Document, ctx: Context) -> list[Hit]:
+@check("form_version_outdated", "group",
+       lambda c: f"様式の版が{'・'.join(c.get('versions', []))}で、評価日が{c.get('since', '')}以降（事業者ごとに1件）")
+def check_form_version_outdated(cond: dict, group: VendorGroup, ctx: Context) -> list[Hit]:
+    """One row per vendor and outdated form version, naming every document on it: the same request (re-submit on
+    the current form) needs no line per file. Documents old enough for the 作成日 rule
+    (`except_created_older_than`) are left to that row, which names the form too."""
     since = dt.date.fromisoformat(str(cond.get("since", "1900-01-01")))
-    if doc.form_version not in cond.get("versions", ()) or ctx.as_of < since:
+    if ctx.as_of < since:
         return []
+    skip_years = cond.get("except_created_older_than")
     current = cond.get("current", "")
-    return [Hit([doc], fields={"form_version": doc.form_version, "current": current},
-                finding=f"提出された様式は{doc.form_version}対応版です" + (f"（現行は{current}対応版）。" if current else "。"))]
+    hits = []
+    for version in cond.get("versions", ()):
+        docs = [d for d in group.documents if d.family in DISCLOSURE_FAMILIES and d.form_version == version
+                and not (skip_years and _older_than(d.created, ctx.as_of, int(skip_years)))]
+        if not docs:
+            continue
+        products = list(dict.fromkeys(d.product for d in docs))
+        which = "提出された様式" if len(docs) == 1 else \
+            f"提出された{len(docs)}通（{'、'.join(Path(d.source_file).name for d in docs)}）の様式"
+        hits.append(Hit(docs, fields={"form_version": version, "current": current},
+                        product=products[0] if len(products) == 1 else "",
+                        finding=f"{which}は{version}対応版です" + (f"（現行は{current}対応版）。" if current else "。")))
+    return hits
 
 
 @check("checklist_year_behind", "document",

@@ -186,3 +186,31 @@ def test_unnamed_checklist_claims_no_missing_document():
 def test_named_checklist_without_disclosure_still_fires():
     found = evaluate([clean_checklist()], as_of=AS_OF)
     assert [f.rule_id for f in found if f.category == "missing_document"] == ["missing_document.disclosure_missing"]
+
+
+# -- stale documents: one row per vendor, one row per document -------------------------------------------
+
+def test_old_form_is_one_row_per_vendor():
+    mds = make_doc("jahis-mds-4.1", {}, product="みなもと画像管理", source="minamoto_mds.xlsx")
+    sds = make_doc("jahis-sds-4.1", {}, product="みなもと遠隔保守サービス", source="minamoto_sds.xlsx")
+    other = make_doc("jahis-mds-4.1", {}, vendor="株式会社こだま医工", product="こだま検査", source="kodama_mds.xlsx")
+    found = [f for f in run(mds, sds, other, alone=True) if f.category == "stale_document"]
+    assert sorted((f.vendor, f.rule_id, tuple(sorted(f.source_files))) for f in found) == [
+        ("株式会社ABCメディカル", "stale.form_version", ("minamoto_mds.xlsx", "minamoto_sds.xlsx")),
+        ("株式会社こだま医工", "stale.form_version", ("kodama_mds.xlsx",))]
+    mine = next(f for f in found if f.vendor == "株式会社ABCメディカル")
+    assert "minamoto_mds.xlsx" in mine.finding and "minamoto_sds.xlsx" in mine.finding and mine.product == ""
+    assert next(f for f in found if f.vendor != "株式会社ABCメディカル").product == "こだま検査"
+
+
+def test_old_and_outdated_document_is_one_row_and_its_sibling_keeps_the_form_row():
+    old = make_doc("jahis-mds-4.1", {}, product="みなもと画像管理", source="minamoto_mds.xlsx",
+                   created=dt.date(2021, 6, 1))
+    sibling = make_doc("jahis-sds-4.1", {}, product="みなもと遠隔保守サービス", source="minamoto_sds.xlsx")
+    found = [f for f in run(old, sibling, alone=True) if f.category == "stale_document"]
+    assert sorted((f.rule_id, tuple(f.source_files)) for f in found) == [
+        ("stale.created", ("minamoto_mds.xlsx",)), ("stale.form_version", ("minamoto_sds.xlsx",))]
+    # a current form: only the date
+    current = make_doc("jahis-mds-5.0", {}, created=dt.date(2021, 6, 1))
+    found = [f for f in run(current, alone=True) if f.category == "stale_document"]
+    assert [f.rule_id for f in found] == ["stale.created"] and "様式" not in found[0].finding
