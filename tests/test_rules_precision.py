@@ -96,7 +96,7 @@ def _sds(product, source="svc_sds.xlsx", vendor="株式会社ABCメディカル"
 
 
 @pytest.mark.parametrize("service", ["ABC遠隔保守サービス", "保守センター リモートメンテナンスサービス",
-                                     "ABC Remote Maintenance Service"])
+                                     "ABC Remote Maintenance Service", "ABC RemoteService", "ABC リモートサービス"])
 def test_service_sds_of_the_same_vendor_covers_the_mds(service):
     assert not rule_ids(run(_mds(), _sds(service), alone=True), "missing_document.sds_required")
 
