@@ -132,6 +132,8 @@ def test_a_denied_restriction_function_still_fires():
     assert ("contradiction.remark", ("4.3.2",)) in ids(found)
     found = run(clean_mds(**{"4.3.1": ("はい", "利用者には記録の閲覧権限がありません。")}))
     assert ("contradiction.remark", ("4.3.1",)) in ids(found)
+    found = run(clean_mds(**{"4.3.2": ("はい", "権限のない職員が記録を開けないようにする仕組みはありません。")}))
+    assert ("contradiction.remark", ("4.3.2",)) in ids(found)
 
 
 @pytest.mark.parametrize("item,remark", [
