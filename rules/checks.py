@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from extractors.forms import CatalogueItem, forms_of_family, get_form
+from extractors.forms import CatalogueItem, get_form
 from extractors.model import APPLICABLE, NO, YES, Document, Item
 from extractors.text import normalize_text, parse_date, wareki_fiscal_year
-from rules.grouping import CHECKLIST_FAMILIES, DISCLOSURE_FAMILIES, VendorGroup, same_product
+from rules.grouping import CHECKLIST_FAMILIES, DISCLOSURE_FAMILIES, VendorGroup, is_service_sds, same_product
 from rules.remarks import class_label, signals_of, split_sentences
 
 # What vendors write in a checklist cell to say "not applicable" (the form has no 対象外).
@@ -190,6 +190,9 @@ def _item_filter(doc: Document, cond: dict) -> list[Item]:
         items = items_with_concepts(doc, cond["concepts"])
     if cond.get("item_ids"):
         items = [i for i in items if i.item_id in set(cond["item_ids"])]
+    if cond.get("exclude_concepts"):
+        # Items whose own question the signal answers (「提示できるか」 answered 「ご要求に応じて提出可能」).
+        items = [i for i in items if concept_of(doc, i) not in set(cond["exclude_concepts"])]
     if cond.get("known_only", True):
         items = [i for i in items if is_known(doc, i)]
     return items
@@ -458,18 +461,32 @@ def check_remark_ref_empty(cond: dict, doc: Document, ctx: Context) -> list[Hit]
     return hits
 
 
-@check("no_without_remark", "document", lambda c: f"{_concept_text(c)}で回答がいいえなのに備考（理由・代替策）が空欄")
+def remark_asked_for(cat: CatalogueItem | None, answer: str) -> bool:
+    """The form's own question asks for a remark with this answer (catalogue `remark_required_if`)."""
+    if cat is None or not cat.remark_required_if:
+        return False
+    wanted = cat.remark_required_if
+    return answer in ([wanted] if isinstance(wanted, str) else list(wanted))
+
+
+@check("no_without_remark", "document",
+       lambda c: f"{_concept_text(c) if c.get('concepts') or c.get('item_ids') else '様式が理由の記入を求める項目'}"
+                 "で回答がいいえなのに備考（理由・代替策）が空欄")
 def check_no_without_remark(cond: dict, doc: Document, ctx: Context) -> list[Hit]:
+    """A いいえ without a reason is a gap only where someone asks for the reason: the form (the catalogue
+    item's `remark_required_if`) or the rule itself naming `concepts` / `item_ids` (a hospital's own rule).
+    Most questions of the MDS/SDS ask for no remark: a bare いいえ there is an answer, not a gap."""
     hits = []
     answers = cond.get("answer_in", [NO])
+    named = bool(cond.get("concepts") or cond.get("item_ids"))
     for item in _item_filter(doc, cond):
         if item.answer_status != ANSWERED or item.answer not in answers or not _remark_blank(item):
             continue
         if item.remark_ref_empty or not is_applicable(doc, item):
             continue
         cat = catalogue_item(doc, item)
-        if (cat is not None and cat.parent) or "/" in item.item_id:
-            continue  # a bullet choice (which methods / lines): いいえ is a selection, not a gap
+        if not named and not remark_asked_for(cat, item.answer):
+            continue
         hits.append(Hit([doc], [(doc, item)], fields=_base_fields(doc, item),
                         finding=f"項目{item.item_id}「{question_of(doc, item)}」は「{item.answer}」ですが、"
                                 "理由や代替策の備考がありません。"))
@@ -563,52 +580,15 @@ def check_deadline_passed(cond: dict, doc: Document, ctx: Context) -> list[Hit]:
     return hits
 
 
-@check("created_older_than", "document", lambda c: f"作成日が評価日より{c.get('years', 2)}年以上前")
-def check_created_older_than(cond: dict, doc: Document, ctx: Context) -> list[Hit]:
-    years = int(cond.get("years", 2))
-    if doc.created is None:
-        return []
-    try:
-        limit = ctx.as_of.replace(year=ctx.as_of.year - years)
-    except ValueError:  # 29 February
-        limit = ctx.as_of.replace(year=ctx.as_of.year - years, day=28)
-    if doc.created >= limit:
-        return []
-    return [Hit([doc], fields={"created": doc.created.isoformat(), "years": str(years)},
-                finding=f"作成日 {doc.created.isoformat()} は評価日 {ctx.as_of.isoformat()} の{years}年以上前です。")]
-
-
-@check("form_version_outdated", "document",
-       lambda c: f"様式の版が{'・'.join(c.get('versions', []))}で、評価日が{c.get('since', '')}以降")
-def check_form_version_outdated(cond: dict, doc: Document, ctx: Context) -> list[Hit]:
-    since = dt.date.fromisoformat(str(cond.get("since", "1900-01-01")))
-    if doc.form_version not in cond.get("versions", ()) or ctx.as_of < since:
-        return []
-    current = cond.get("current", "")
-    return [Hit([doc], fields={"form_version": doc.form_version, "current": current},
-                finding=f"提出された様式は{doc.form_version}対応版です" + (f"（現行は{current}対応版）。" if current else "。"))]
-
-
-@check("checklist_year_behind", "document",
-       lambda c: f"チェックリストの年度が評価日の年度より{int(c.get('max_years_behind', 1)) + 1}年度以上古い")
-def check_checklist_year_behind(cond: dict, doc: Document, ctx: Context) -> list[Hit]:
-    fy = fiscal_year_of(doc)
-    current = fiscal_year_of_date(ctx.as_of)
-    if fy is None or current - fy <= int(cond.get("max_years_behind", 1)):
-        return []
-    newer = sorted(f.fiscal_year for f in forms_of_family(doc.family) if f.fiscal_year and fy < f.fiscal_year <= current)
-    if not newer and cond.get("require_newer_form", False):
-        return []
-    latest = (next(f.form_version for f in forms_of_family(doc.family) if f.fiscal_year == newer[-1])
-              if newer else f"{current}年度")
-    return [Hit([doc], fields={"fiscal_year": str(fy), "current": latest},
-                finding=f"チェックリストは{doc.form_version or f'{fy}年度'}の様式で、評価日 {ctx.as_of.isoformat()}"
-                        f"（{current}年度）から{current - fy}年度前のものです。"
-                        + (f"より新しい{latest}の様式があります。" if newer else "当該年度の確認結果がありません。"))]
-
-
 # ---------------------------------------------------------------------------------------------
 # group (cross-document) checks
+
+def vendor_unknown(group: VendorGroup) -> bool:
+    """A group of one document whose 事業者名 is blank and could not be recovered (rules.grouping gives it a
+    「?<file>」 key). The blank name is a review item (incomplete.header_*), never a reason to claim that
+    another document of the vendor is missing: we cannot tell whose documents they would be."""
+    return group.key.startswith("?")
+
 
 def _answered(doc: Document, concepts, answers, applicable_only=True) -> list[Item]:
     return [i for i in items_with_concepts(doc, concepts)
@@ -648,13 +628,16 @@ def check_cross_answer(cond: dict, group: VendorGroup, ctx: Context) -> list[Hit
 
 @check("sds_required", "group",
        lambda c: f"MDSで{_concepts_ja(c.get('concepts', ['remote_maintenance']))}が{'・'.join(c.get('answer_in', ['該当']))}"
-                 "（オンプレミス＋リモート保守）なのに、同じ製品のSDSがない")
+                 "（オンプレミス＋リモート保守）なのに、同じ製品のSDSも、同じ事業者のリモート保守サービスのSDSもない")
 def check_sds_required(cond: dict, group: VendorGroup, ctx: Context) -> list[Hit]:
+    if vendor_unknown(group):
+        return []
     hits = []
     sdss = [d for d in group.documents if d.family == "sds"]
+    words = cond.get("service_words", ())  # a vendor's SDS for a service of this kind covers all its products
     for mds in [d for d in group.documents if d.family == "mds"]:
         trigger = _answered(mds, cond.get("concepts", ["remote_maintenance"]), cond.get("answer_in", [APPLICABLE]))
-        if not trigger or any(same_product(mds, s) for s in sdss):
+        if not trigger or any(same_product(mds, s) or is_service_sds(s, words) for s in sdss):
             continue
         hits.append(Hit([mds], [(mds, trigger[0])], fields={"product": mds.product},
                         finding=f"MDSの項目{trigger[0].item_id}でリモートメンテナンスが「{trigger[0].answer}」ですが、"
@@ -665,6 +648,8 @@ def check_sds_required(cond: dict, group: VendorGroup, ctx: Context) -> list[Hit
 @check("disclosure_missing", "group",
        lambda c: "事業者確認用チェックリストでMDS/SDSを提出済み（はい）と回答しているのに、MDS/SDSが一通もない")
 def check_disclosure_missing(cond: dict, group: VendorGroup, ctx: Context) -> list[Hit]:
+    if vendor_unknown(group):
+        return []
     hits = []
     for checklist in group.checklists("checklist_vendor"):
         said = _answered(checklist, cond.get("concepts", ["mds_sds_submitted"]), cond.get("answer_in", [YES]),
@@ -682,4 +667,4 @@ def check_disclosure_missing(cond: dict, group: VendorGroup, ctx: Context) -> li
 __all__ = ["CHECKS", "Hit", "Context", "describe_condition", "DISCLOSURE_FAMILIES", "CHECKLIST_FAMILIES"]
 
 # Checks in sibling modules register themselves on import (they use the helpers above).
-from rules import checks_cross, checks_text  # noqa: E402,F401
+from rules import checks_cross, checks_stale, checks_text  # noqa: E402,F401

@@ -10,7 +10,7 @@ import re
 from extractors.model import APPLICABLE, NO, NOT_APPLICABLE_GATE, YES, Document, Item
 from extractors.text import normalize_text
 from rules.checks import (ANSWERED, Context, Hit, check, concept_label, concept_of, effective_answer,
-                          is_applicable, is_reference_tier, items_with_concepts, question_of)
+                          is_applicable, is_reference_tier, items_with_concepts, question_of, vendor_unknown)
 from rules.grouping import FACILITY_KEY, VendorGroup, same_product
 from rules.remarks import analyze, split_sentences
 
@@ -187,7 +187,7 @@ def check_facility_disclosure_missing(cond: dict, group: VendorGroup, ctx: Conte
         if not rows:
             continue
         for vendor in _vendor_groups(ctx):
-            if vendor.disclosures() or not vendor.documents:
+            if vendor.disclosures() or not vendor.documents or vendor_unknown(vendor):
                 continue
             docs = vendor.documents
             hits.append(Hit([facility] + docs, [(facility, rows[0])], group=vendor, product="",

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from extractors.model import Document
+from extractors.model import NOT_APPLICABLE_GATE, Document
 from extractors.text import join_broken_name, normalize_text, organization_key
 
 DISCLOSURE_FAMILIES = ("mds", "sds")
@@ -130,3 +130,18 @@ def group_documents(documents: list[Document]) -> list[VendorGroup]:
         if d.vendor_needs_review:
             g.needs_review = True
     return [groups[k] for k in sorted(groups)]
+
+
+def is_service_sds(sds: Document, service_words, concept: str = "remote_maintenance") -> bool:
+    """An SDS for one of the vendor's services of a kind (its service name says 「リモート保守サービス」):
+    it covers the vendor's products, whatever they are called. The SDS's own row for that service
+    (12.4 リモートメンテナンス) must not say 非該当."""
+    if sds.family != "sds":
+        return False
+    # The service's name (製品名称 / サービス名称), never the company's: 「…保守サービス株式会社」 says nothing of the SDS.
+    names = [sds.product] + [v for k, v in sds.header_fields.items() if "名称" in k or "製品" in k]
+    text = organization_key(" ".join(n for n in names if n))
+    if not any(organization_key(w) and organization_key(w) in text for w in service_words):
+        return False
+    own = [i for i in sds.items if i.concept == concept and i.answer_status == "answered"]
+    return not own or any(i.answer != NOT_APPLICABLE_GATE for i in own)

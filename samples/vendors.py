@@ -142,7 +142,7 @@ def vendor_c():
     mds.plant("limitation", ["4.3"], "はい だが「データベースへの直接アクセスに関しては、ログが残りません。」")
     mds.plant("option_dependent", ["10"], "「別途有償にて対応」")
     mds.plant("unsupported", ["12.2"], "データの暗号化 いいえ")
-    mds.plant("missing_remark", ["2", "12.2"], "いいえ に説明がない")
+    # 2 and 12.2 いいえ without a remark: the form asks for no remark there (12.2 is reported as unsupported)
     mds.plant("incomplete", ["4.2"], "4.2 に回答の印がない")
     mds.plant("missing_document", ["12.4"], "オンプレミス製品でリモートメンテナンス 該当だが SDS の提出がない")
     mds.plant("stale_document", [], "ガイドライン第5.2版の様式")
@@ -222,7 +222,7 @@ def vendor_g():
         family="checklist_vendor", form_id="mhlw-checklist-r5-vendor", form_version="令和5年度", vendor="",
         vendor_key="oceanlab", title=CL_TITLE, items=cl_items, fiscal_year=2023,
         header_fields={"事業者名": "", "年度": "令和5年度"})
-    cl.plant("missing_document", ["2(3)"], "2(3) MDS/SDS を提出した はい だが、この事業者の MDS/SDS ファイルがない")
+    # 2(3) はい: without a vendor name no document can be called missing; the blank name is the review item
     cl.plant("incomplete", [], "事業者名が空欄（ファイル名にのみ記載）")
     return [(cl, "xlsx", "G_cl")]
 

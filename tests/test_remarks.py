@@ -20,8 +20,10 @@ def classes(text: str) -> set[str]:
     ("データベース・ファイルサーバーのHDD冗長化及びバックアップを行います。（オプション）", {"option"}),
     ("別途有償にて対応いたします。", {"option"}),
     ("暗号化通信は別契約となります。", {"option"}),
+    # 「別途検証の上」 is a check before installing, no extra cost or contract: one fact (the hospital's policy
+    # decides), reported once as a duty shift, not again as an option.
     ("病院ポリシーに沿って、資産管理ソフトウェアを導入する場合は、別途検証の上、インストールの可否を判断させていただきます。",
-     {"duty_shift", "option"}),
+     {"duty_shift"}),
     ("パターンファイルの定期更新作業は、お客様と作業分担の取り決めを行わせていただきます。", {"duty_shift"}),
     ("運用開始時に予め非常用アカウントの作成をお願いします。", {"duty_shift"}),
     ("ご施設のNTPサーバーへのアクセスが必要になります。", {"duty_shift"}),

@@ -19,16 +19,15 @@ def write(path, text):
 
 def test_disable_and_change_severity(tmp_path):
     cfg = load_config(write(tmp_path / "rules_config.yaml",
-                            "disabled: [missing_remark.no_without_reason]\nseverity: {unsupported.two_factor_auth: 中}\n"))
+                            "disabled: [unsupported.auto_lock]\nseverity: {unsupported.two_factor_auth: 中}\n"))
     docs = companions([clean_mds(**{TWO_FACTOR: "いいえ", "3": "いいえ"})])
     default = {f.rule_id: f.severity for f in evaluate(docs, AS_OF)}
-    assert default == {"unsupported.two_factor_auth": "高", "unsupported.auto_lock": "低",
-                       "missing_remark.no_without_reason": "低"}
+    assert default == {"unsupported.two_factor_auth": "高", "unsupported.auto_lock": "低"}
     configured = {f.rule_id: f.severity for f in evaluate(docs, AS_OF, cfg)}
-    assert configured == {"unsupported.two_factor_auth": "中", "unsupported.auto_lock": "低"}
+    assert configured == {"unsupported.two_factor_auth": "中"}
     listed = {r.id: r for r in load_rules(cfg, include_disabled=True)}
-    assert not listed["missing_remark.no_without_reason"].enabled
-    assert "設定により無効" in describe_rule(listed["missing_remark.no_without_reason"])
+    assert not listed["unsupported.auto_lock"].enabled
+    assert "設定により無効" in describe_rule(listed["unsupported.auto_lock"])
 
 
 def test_hospital_rule_directory_in_mdsgap_yaml(tmp_path):

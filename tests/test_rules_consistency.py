@@ -232,8 +232,9 @@ def test_remote_authentication_password_only(remark, fires):
     ("12.4", "リモートメンテナンス回線は24時間接続を維持しています。", "limitation.always_on"),
     ("12.2", "弊社提供のリモートメンテナンスでは、暗号化可能なアプリケーションを使用しています。", "limitation.encryption_optional"),
     ("12.2", "通信は暗号化することができます。", "limitation.encryption_optional"),
-    ("1", "ご要求に応じて提出可能です。", "missing_document.on_request"),
-    ("1", "ご要望に応じて、扱う情報のリストを提示します。", "missing_document.on_request"),
+    # (not on item 1: its question asks whether the list can be presented, so 「要求に応じて提出可能」 answers it)
+    ("4.3.1", "ご要求に応じて提出可能です。", "missing_document.on_request"),
+    ("4.2", "ご要望に応じて、権限区分の一覧を提示します。", "missing_document.on_request"),
     ("11", "障害時は可能な限り速やかに復旧に努めます。", "limitation.aspirational"),
     ("6", "原則としてパターンファイルは毎日更新します。", "limitation.aspirational"),
 ])

@@ -30,7 +30,8 @@ def _sora_mds() -> Submission:
         "12.1": "リモート接続はID・パスワードで認証します。",
         TWO_FACTOR: "二要素認証に対応しています。",
         "11": "障害時は可能な限り速やかに復旧に努めます。",
-        "1": "ご要望に応じて提出可能です。",
+        "1": "ご要望に応じて提出可能です。",  # answers item 1's own question: no finding
+        "4.3": "操作ログの写しはご要望に応じて提出可能です。",
         "5": "ご施設のNTPサーバーへのアクセスが必要になります。",
         "4.2": "職種別の権限設定機能は有しておりません。",
     }
@@ -130,7 +131,7 @@ PLANTED = [
     ("limitation.remote_password_only", "ソラメディカル_MDS_SORA-EMR.xlsx", {"12.1"}),
     ("missing_remark.auth_method_unnamed", "ソラメディカル_MDS_SORA-EMR.xlsx", {TWO_FACTOR}),
     ("limitation.aspirational", "ソラメディカル_MDS_SORA-EMR.xlsx", {"11"}),
-    ("missing_document.on_request", "ソラメディカル_MDS_SORA-EMR.xlsx", {"1"}),
+    ("missing_document.on_request", "ソラメディカル_MDS_SORA-EMR.xlsx", {"4.3"}),
     ("responsibility.remark", "ソラメディカル_MDS_SORA-EMR.xlsx", {"5"}),
     ("unsupported.role_based_access", "ソラメディカル_MDS_SORA-EMR.xlsx", {"4.2"}),
     ("missing_document.sds_required", "ソラメディカル_MDS_SORA-EMR.xlsx", {"12.4"}),
@@ -155,6 +156,8 @@ def test_heldout_planted_gaps_are_found(set_a):
     recall = 1 - len(missed) / len(PLANTED)
     assert recall >= 0.95, missed
     assert not missed, missed
+    # 「要望に応じて提出可能」 on item 1 (can the list be presented?) is the compliant answer
+    assert not [f for f in findings if f.rule_id == "missing_document.on_request" and f.item_ids == ["1"]]
 
 
 def test_heldout_vendor_name_variants_group_together(set_a):
