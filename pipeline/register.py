@@ -90,6 +90,9 @@ def _cell_text(value) -> str:
 class ReviewerRead:
     edits: dict[str, dict[str, str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # Whole rows by risk_id: the register as the workbook holds it, used for rows the store lacks (a lost or
+    # replaced mdsgap.sqlite must not drop a risk the reviewer is tracking).
+    rows: dict[str, dict] = field(default_factory=dict)
 
 
 def read_reviewer_edits(paths: list[Path]) -> ReviewerRead:
@@ -111,13 +114,16 @@ def read_reviewer_edits(paths: list[Path]) -> ReviewerRead:
         if "risk_id" not in header:
             result.warnings.append(f"{Path(path).name} に risk_id 列がないため、記入内容を読み取れませんでした。")
             continue
-        idx = {name: header.index(name) for name in ["risk_id", *REVIEWER_COLUMNS] if name in header}
+        idx = {name: header.index(name) for name in ALL_REGISTER_COLUMNS if name in header}
         for values in rows:
             values = list(values) + [None] * (len(header) - len(values))
             risk_id = _cell_text(values[idx["risk_id"]])
             if not risk_id:
                 continue
             result.edits[risk_id] = {c: _cell_text(values[idx[c]]) if c in idx else "" for c in REVIEWER_COLUMNS}
+            row = {c: _cell_text(values[idx[c]]) if c in idx else "" for c in ALL_REGISTER_COLUMNS}
+            row["needs_review"] = row["needs_review"].casefold() in ("true", "1")
+            result.rows[risk_id] = row
         wb.close()
     return result
 
@@ -266,7 +272,8 @@ def update_register(store: Store, findings: list, out: Path, as_of: dt.date, cov
     read = read_reviewer_edits(candidates)
     reviews = store.reviews()
     reviews.update(read.edits)  # what the reviewer typed in the workbook wins over the stored copy
-    rows = merge_register(store.register_rows(), findings, reviews, as_of, StatusJudge(store, coverage).judge)
+    previous = {rid: row for rid, row in read.rows.items() if row.get("rule_id")} | store.register_rows()
+    rows = merge_register(previous, findings, reviews, as_of, StatusJudge(store, coverage).judge)
     store.save_reviews({r["risk_id"]: {c: r[c] for c in REVIEWER_COLUMNS} for r in rows})
     store.save_register_rows(rows)
 

@@ -149,8 +149,8 @@ class StatusJudge:
 
 
 def legacy_resolution(row: dict) -> bool:
-    """A row resolved by an earlier version of mdsgap that recorded no evidence (no 解消の根拠 key)."""
-    return bool(row.get(RESOLVED_ON)) and RESOLVED_BY not in row
+    """A row resolved without evidence (by an earlier version of mdsgap): every resolution now names its document."""
+    return bool(row.get(RESOLVED_ON)) and not row.get(RESOLVED_BY)
 
 
 __all__ = ["StatusJudge", "Verdict", "legacy_resolution"]

@@ -24,7 +24,7 @@ import pytest
 from openpyxl import load_workbook
 
 from extractors import extract
-from pipeline.config import REGISTER_NAME, RESOLVED_BY, RESOLVED_ON, UNSEEN_REASON
+from pipeline.config import REGISTER_NAME, RESOLVED_BY, RESOLVED_ON, STORE_NAME, UNSEEN_REASON
 from pipeline.register import SHEET_REGISTER, update_register
 from pipeline.store import Store
 from rules.engine import coverage, evaluate
@@ -258,3 +258,20 @@ def test_unseen_risk_without_a_newer_document_is_not_resolved_in_process(tmp_pat
     [row] = result.rows
     assert row["status"] == "未対応" and not row[RESOLVED_ON] and "新しい版の提出がありません" in row[UNSEEN_REASON]
     assert any("解消としていません" in w for w in result.warnings)
+
+
+def test_rows_survive_a_lost_store_through_the_workbook(tmp_path):
+    """mdsgap.sqlite deleted, risk_register.xlsx kept: the workbook's rows stay, open, with the reason."""
+    f = Finding(rule_id="unsupported.access_log", category="unsupported", severity="高", title="アクセスログ",
+                finding="f", vendor=VENDOR, product=PRODUCT, item_ids=["4.3"], document_ids=["0123456789abcdef"])
+    with Store.open(tmp_path) as store:
+        update_register(store, [f], tmp_path, dt.date(2026, 5, 11), coverage([]))
+    edit_rows(tmp_path / f"{REGISTER_NAME}.xlsx", {f.risk_id: {"担当": "医療情報課 北川"}})
+    for path in tmp_path.glob(STORE_NAME + "*"):
+        path.unlink()
+    with Store.open(tmp_path) as store:
+        result = update_register(store, [], tmp_path, dt.date(2026, 5, 18), coverage([]))
+    [row] = result.rows
+    assert row["risk_id"] == f.risk_id and row["担当"] == "医療情報課 北川" and row["title"] == "アクセスログ"
+    assert row["status"] == "未対応" and not row[RESOLVED_ON] and "データベースにない" in row[UNSEEN_REASON]
+    assert row["first_seen"] == "2026-05-11" and row["needs_review"] is False
