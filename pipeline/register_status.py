@@ -140,7 +140,7 @@ class StatusJudge:
                     continue
                 it = new_doc.item(item_id)
                 if it is None:
-                    problems.append(f"{label}では項目{item_id}が読み取れていない")
+                    problems.append(f"{label}では項目{item_id}が見つからない（読み取り漏れ、または様式の変更）")
                 elif it.answer_status != "answered" or it.needs_review:
                     why = it.review_reason or {"unanswered": "回答なし", "ambiguous": "判別不能",
                                                "unreadable": "読取不能"}.get(it.answer_status, it.answer_status)

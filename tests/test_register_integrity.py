@@ -275,3 +275,44 @@ def test_rows_survive_a_lost_store_through_the_workbook(tmp_path):
     assert row["risk_id"] == f.risk_id and row["担当"] == "医療情報課 北川" and row["title"] == "アクセスログ"
     assert row["status"] == "未対応" and not row[RESOLVED_ON] and "データベースにない" in row[UNSEEN_REASON]
     assert row["first_seen"] == "2026-05-11" and row["needs_review"] is False
+
+
+@pytest.mark.parametrize("keep_item", [True, False])
+def test_resubmission_without_the_item_does_not_resolve_it(tmp_path, keep_item):
+    """The store's supersession decides "newer submission of the same product"; the row's item must be read there."""
+    old = make_document(vendor=VENDOR, product=PRODUCT, created=dt.date(2025, 4, 1), sha="1" * 64, source_file="v1.xlsx")
+    new = make_document(vendor=VENDOR, product=PRODUCT_REPRINTED, created=dt.date(2025, 10, 1), sha="2" * 64,
+                        source_file="v2.xlsx")
+    new.items = [i for i in new.items if i.item_id == "4.1"] if keep_item else [i for i in new.items if i.item_id != "4.1"]
+    f = Finding(rule_id="unsupported.access_log", category="unsupported", severity="高", title="t", finding="f",
+                vendor=VENDOR, product=PRODUCT, item_ids=["4.1"], document_ids=[old.document_id])
+    with Store.open(tmp_path) as store:
+        store.save_document(old)
+        update_register(store, [f], tmp_path, dt.date(2026, 5, 11), coverage([old]))
+        store.save_document(new)
+        assert [d.document_id for d in store.current_documents()] == [new.document_id]
+        [row] = update_register(store, [], tmp_path, dt.date(2026, 5, 18), coverage([new])).rows
+    if keep_item:
+        assert row["status"] == "解消" and "v2.xlsx" in row[RESOLVED_BY] and new.document_id in row[RESOLVED_BY]
+    else:
+        assert row["status"] == "未対応" and not row[RESOLVED_ON] and "項目4.1が見つからない" in row[UNSEEN_REASON]
+
+
+def test_superseded_document_the_rule_did_not_evaluate_keeps_the_risk_open(tmp_path):
+    from dataclasses import replace
+
+    from rules.catalog import Applicability, load_rules
+
+    old = make_document(vendor=VENDOR, product=PRODUCT, created=dt.date(2025, 4, 1), sha="1" * 64, source_file="v1.xlsx")
+    new = make_document(vendor=VENDOR, product=PRODUCT, created=dt.date(2025, 10, 1), sha="2" * 64, source_file="v2.xlsx")
+    rule_id = "unsupported.access_log"
+    rules = [replace(r, applies_to=Applicability(families=("sds",))) if r.id == rule_id else r for r in load_rules()]
+    f = Finding(rule_id=rule_id, category="unsupported", severity="高", title="t", finding="f",
+                vendor=VENDOR, product=PRODUCT, item_ids=["4.1"], document_ids=[old.document_id])
+    with Store.open(tmp_path) as store:
+        store.save_document(old)
+        update_register(store, [f], tmp_path, dt.date(2026, 5, 11), coverage([old]))
+        store.save_document(new)
+        [row] = update_register(store, [], tmp_path, dt.date(2026, 5, 18), coverage([new], rules=rules)).rows
+    assert row["status"] == "未対応" and not row[RESOLVED_ON]
+    assert "v2.xlsx" in row[UNSEEN_REASON] and "評価していません" in row[UNSEEN_REASON]
