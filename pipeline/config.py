@@ -36,7 +36,10 @@ REGISTER_COLUMNS = [
 REVIEW_STATUS = "対応状況"
 REVIEWER_COLUMNS = [REVIEW_STATUS, "担当", "対応方針", "期限", "メモ"]
 RESOLVED_ON = "解消日"
-REGISTER_EXTRA_COLUMNS = [RESOLVED_ON, "needs_review", "guideline_ref", "rationale", "document_ids"]
+UNSEEN_REASON = "今回未検出の理由"  # an open risk this run did not see, and why it is not 解消
+RESOLVED_BY = "解消の根拠"  # the newer document whose evaluation showed the fix
+REGISTER_EXTRA_COLUMNS = [RESOLVED_ON, "needs_review", "guideline_ref", "rationale", "document_ids",
+                          UNSEEN_REASON, RESOLVED_BY]
 ALL_REGISTER_COLUMNS = REGISTER_COLUMNS + REGISTER_EXTRA_COLUMNS + REVIEWER_COLUMNS
 
 STATUS_OPEN = "未対応"
@@ -58,14 +61,18 @@ REGISTER_COLUMN_GUIDE = {
     "source_files": "根拠となったファイル名。",
     "recommendation": "推奨する対応（確認事項・交渉事項）。",
     "contract_clause": "保守契約書等に盛り込むべき条項の例。",
-    "status": "状態。新しい指摘は「未対応」。対応状況を入力するとその値、指摘が出なくなると「解消」になります。",
+    "status": "状態。新しい指摘は「未対応」。対応状況を入力するとその値になります。「解消」になるのは、同じ事業者・製品の"
+              "新しい版の書類を同じルールで評価して指摘が出なくなった場合だけです（根拠は「解消の根拠」列）。",
     "first_seen": "初めて検出した日。",
     "last_seen": "最後に検出した日。",
-    RESOLVED_ON: "指摘が出なくなった日（再提出等で解消した日）。",
+    RESOLVED_ON: "再提出された新しい版で指摘が出なくなったことを確認した日。",
     "needs_review": "抽出の確信度が低く、原本での確認が必要な場合に TRUE。",
     "guideline_ref": "関連する安全管理ガイドラインの項目。",
     "rationale": "ルールの根拠・解説。",
     "document_ids": "根拠となった文書ID（ファイル内容のハッシュ先頭16桁）。",
+    UNSEEN_REASON: "今回の実行でこの指摘が検出されなかったが「解消」としていない理由（ルールの無効化、新しい版が未評価、"
+                   "製品が見つからない、項目が読み取れていない等）。検出された指摘では空欄です。",
+    RESOLVED_BY: "解消と判断した根拠：同じルールで評価し指摘が出なくなった新しい版の書類（ファイル名・文書ID）。",
     REVIEW_STATUS: "【記入欄】対応状況（未対応／協議中／契約反映済／リスク受容／解消）。次回実行時も保持されます。",
     "担当": "【記入欄】担当者。次回実行時も保持されます。",
     "対応方針": "【記入欄】対応方針。次回実行時も保持されます。",

@@ -132,6 +132,19 @@ def evaluate_rules(documents: list[Document], as_of: dt.date, config_path: Path 
     return list(evaluate(documents, as_of, rules_config))
 
 
+def rule_coverage(documents: list[Document], config_path: Path | None):
+    """What the rule evaluation looked at (rules.engine.Coverage): which rules ran on which documents. The
+    register resolves a risk only on this evidence (pipeline.register_status)."""
+    from rules.engine import coverage
+
+    rules_config = None
+    if config_path is not None:
+        from rules.catalog import load_config
+
+        rules_config = load_config(config_path)
+    return coverage(documents, rules_config)
+
+
 def _remove_stale_temp_files(*folders: Path) -> None:
     """Temporary files of an atomic write that a killed run left behind (the run lock is held: none is live)."""
     for folder in folders:
@@ -236,7 +249,7 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
             summary.warnings.append("ルールエンジン（rules.engine）が未導入のため、リスク判定とリスク登録簿の更新を"
                                     "行いませんでした。")
         else:
-            result = update_register(store, findings, out, as_of)
+            result = update_register(store, findings, out, as_of, rule_coverage(documents, config.rules_path))
             summary.rules_ran = True
             active = [r for r in result.rows if not r.get("解消日")]
             summary.findings = len(active)

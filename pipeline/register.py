@@ -1,8 +1,10 @@
 """The living risk register (issue #5): findings merged with earlier runs and the reviewer's edits.
 
 A finding keeps its risk_id across runs. The reviewer columns (対応状況, 担当, 対応方針, 期限, メモ) are read
-back from the existing XLSX and stored in SQLite too, so a deleted or broken workbook loses nothing. A finding
-that no longer fires is marked 解消 with the date, never deleted.
+back from the existing XLSX and stored in SQLite too, so a deleted or broken workbook loses nothing. A row is
+never deleted. A finding that does not fire this run becomes 解消 only when a newer submission of the same product
+was evaluated by the same rule and no longer fires (pipeline.register_status, evidence in 解消の根拠); otherwise
+it keeps its status and says why it was not seen (今回未検出の理由).
 """
 from __future__ import annotations
 
@@ -18,8 +20,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from pipeline.config import (
     ALL_REGISTER_COLUMNS, REGISTER_COLUMN_GUIDE, REGISTER_NAME, RESOLVED_ON, REVIEW_STATUS, REVIEW_STATUSES,
-    REVIEWER_COLUMNS, STATUS_OPEN, STATUS_RESOLVED,
+    RESOLVED_BY, REVIEWER_COLUMNS, STATUS_OPEN, STATUS_RESOLVED, UNSEEN_REASON,
 )
+from pipeline.register_status import StatusJudge, Verdict, legacy_resolution
 from pipeline.safe_io import csv_safe, locked_alternative, looks_like_formula, write_output
 from pipeline.store import Store
 
@@ -38,7 +41,7 @@ COLUMN_WIDTHS = {
     "risk_id": 14, "vendor": 22, "product": 22, "category": 16, "rule_id": 14, "severity": 7, "item_ids": 16,
     "title": 30, "finding": 50, "evidence": 60, "source_files": 28, "recommendation": 45,
     "contract_clause": 45, "status": 10, "first_seen": 12, "last_seen": 12, RESOLVED_ON: 12,
-    "needs_review": 10, "guideline_ref": 14, "rationale": 40, "document_ids": 20,
+    "needs_review": 10, "guideline_ref": 14, "rationale": 40, "document_ids": 20, UNSEEN_REASON: 45, RESOLVED_BY: 45,
     REVIEW_STATUS: 12, "担当": 12, "対応方針": 30, "期限": 12, "メモ": 30,
 }
 VALIDATION_EXTRA_ROWS = 500  # the dropdown also covers rows a reviewer adds below the data
@@ -87,6 +90,9 @@ def _cell_text(value) -> str:
 class ReviewerRead:
     edits: dict[str, dict[str, str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # Whole rows by risk_id: the register as the workbook holds it, used for rows the store lacks (a lost or
+    # replaced mdsgap.sqlite must not drop a risk the reviewer is tracking).
+    rows: dict[str, dict] = field(default_factory=dict)
 
 
 def read_reviewer_edits(paths: list[Path]) -> ReviewerRead:
@@ -108,20 +114,29 @@ def read_reviewer_edits(paths: list[Path]) -> ReviewerRead:
         if "risk_id" not in header:
             result.warnings.append(f"{Path(path).name} に risk_id 列がないため、記入内容を読み取れませんでした。")
             continue
-        idx = {name: header.index(name) for name in ["risk_id", *REVIEWER_COLUMNS] if name in header}
+        idx = {name: header.index(name) for name in ALL_REGISTER_COLUMNS if name in header}
         for values in rows:
             values = list(values) + [None] * (len(header) - len(values))
             risk_id = _cell_text(values[idx["risk_id"]])
             if not risk_id:
                 continue
             result.edits[risk_id] = {c: _cell_text(values[idx[c]]) if c in idx else "" for c in REVIEWER_COLUMNS}
+            row = {c: _cell_text(values[idx[c]]) if c in idx else "" for c in ALL_REGISTER_COLUMNS}
+            row["needs_review"] = row["needs_review"].casefold() in ("true", "1")
+            result.rows[risk_id] = row
         wb.close()
     return result
 
 
+NOT_JUDGED = "今回はルールの判定を行っていないため、解消とは判断していません。"
+
+
 def merge_register(previous: dict[str, dict], findings: list, reviews: dict[str, dict[str, str]],
-                   as_of: dt.date) -> list[dict]:
-    """Rows of the register after this run: current findings plus earlier ones now resolved."""
+                   as_of: dt.date, judge=None) -> list[dict]:
+    """Rows of the register after this run: current findings plus every earlier row.
+
+    An earlier open row this run did not see is resolved only when `judge(row)` (a `StatusJudge.judge`) says a
+    newer document shows the fix; without a judge nothing is resolved."""
     today = as_of.isoformat()
     rows: dict[str, dict] = {}
     for finding in findings:
@@ -134,13 +149,24 @@ def merge_register(previous: dict[str, dict], findings: list, reviews: dict[str,
         before = previous.get(rid, {})
         row["first_seen"] = before.get("first_seen") or today
         row["last_seen"] = today
-        row[RESOLVED_ON] = ""
+        row[RESOLVED_ON] = row[UNSEEN_REASON] = row[RESOLVED_BY] = ""
         rows[rid] = row
     for rid, before in previous.items():
         if rid in rows:
             continue
         row = {c: before.get(c, "") for c in ALL_REGISTER_COLUMNS}
-        row[RESOLVED_ON] = before.get(RESOLVED_ON) or today
+        if before.get(RESOLVED_ON) and not legacy_resolution(before):
+            rows[rid] = row  # resolved with evidence in an earlier run: stays so (date and evidence kept)
+            continue
+        verdict = judge(row) if judge is not None else Verdict(False, NOT_JUDGED)
+        if verdict.resolved:
+            row[RESOLVED_ON] = before.get(RESOLVED_ON) or today
+            row[RESOLVED_BY], row[UNSEEN_REASON] = verdict.evidence, ""
+        else:
+            if before.get(RESOLVED_ON):  # an earlier version resolved it without evidence: open again
+                verdict.reason = (f"以前の実行で根拠なく解消（{before[RESOLVED_ON]}）とされていたため、未解消に戻しました。"
+                                  + verdict.reason)
+            row[RESOLVED_ON], row[RESOLVED_BY], row[UNSEEN_REASON] = "", "", verdict.reason
         rows[rid] = row
     for rid, row in rows.items():
         review = {c: reviews.get(rid, {}).get(c, "") for c in REVIEWER_COLUMNS}
@@ -234,8 +260,11 @@ class RegisterResult:
     warnings: list[str]
 
 
-def update_register(store: Store, findings: list, out: Path, as_of: dt.date) -> RegisterResult:
-    """Merge findings with the stored register and the reviewer's XLSX edits; store and write all three files."""
+def update_register(store: Store, findings: list, out: Path, as_of: dt.date, coverage=None) -> RegisterResult:
+    """Merge findings with the stored register and the reviewer's XLSX edits; store and write all three files.
+
+    `coverage` (rules.engine.Coverage of this run's evaluation) is what lets an unseen risk become 解消; without it
+    every earlier open risk stays open with its reason."""
     out = Path(out)
     xlsx = out / f"{REGISTER_NAME}.xlsx"
     candidates = sorted((p for p in (xlsx, locked_alternative(xlsx)) if p.is_file()),
@@ -243,7 +272,8 @@ def update_register(store: Store, findings: list, out: Path, as_of: dt.date) -> 
     read = read_reviewer_edits(candidates)
     reviews = store.reviews()
     reviews.update(read.edits)  # what the reviewer typed in the workbook wins over the stored copy
-    rows = merge_register(store.register_rows(), findings, reviews, as_of)
+    previous = {rid: row for rid, row in read.rows.items() if row.get("rule_id")} | store.register_rows()
+    rows = merge_register(previous, findings, reviews, as_of, StatusJudge(store, coverage).judge)
     store.save_reviews({r["risk_id"]: {c: r[c] for c in REVIEWER_COLUMNS} for r in rows})
     store.save_register_rows(rows)
 
@@ -253,6 +283,10 @@ def update_register(store: Store, findings: list, out: Path, as_of: dt.date) -> 
         if col != "needs_review":
             csv_df[col] = csv_df[col].map(csv_safe).astype("string")
     written, warnings = [], list(read.warnings)
+    unseen = sum(1 for r in rows if r[UNSEEN_REASON] and not r[RESOLVED_ON])
+    if unseen:
+        warnings.append(f"{unseen} 件の指摘は今回検出されませんでしたが、新しい版での確認がないため解消としていません"
+                        f"（理由はリスク登録簿の「{UNSEEN_REASON}」列）。")
     for path, write in (
         (xlsx, lambda tmp: write_register_xlsx(rows, tmp)),
         (out / f"{REGISTER_NAME}.parquet", lambda tmp: df.to_parquet(tmp, index=False)),

@@ -207,6 +207,13 @@ class Store:
                                r["product"] or "", r["family"] or "", r["created"] or "", r["ingested_at"],
                                bool(r["is_current"]), r["superseded_by"] or "") for r in rows]
 
+    def document_rows(self) -> dict[str, dict]:
+        """Every stored submission's bookkeeping (no document body), by document_id, oldest first."""
+        rows = self.conn.execute(
+            "SELECT seq, document_id, source_file, family, vendor, product, created, submission_key, ingested_at,"
+            " is_current, superseded_by FROM documents ORDER BY seq").fetchall()
+        return {r["document_id"]: dict(r) for r in rows}
+
     def item_rows(self, document_id: str) -> list[dict]:
         rows = self.conn.execute("SELECT * FROM items WHERE document_id = ? ORDER BY position",
                                  (document_id,)).fetchall()

@@ -15,7 +15,8 @@ from typing import Callable
 from extractors.forms import CatalogueItem, get_form
 from extractors.model import APPLICABLE, NO, YES, Document, Item
 from extractors.text import normalize_text, parse_date, wareki_fiscal_year
-from rules.grouping import CHECKLIST_FAMILIES, DISCLOSURE_FAMILIES, VendorGroup, is_service_sds, same_product
+from rules.grouping import (CHECKLIST_FAMILIES, DISCLOSURE_FAMILIES, MIN_PARTIAL_PRODUCT_KEY, VendorGroup,
+                            is_service_sds, product_key, same_product)
 from rules.remarks import class_label, signals_of, split_sentences
 
 # What vendors write in a checklist cell to say "not applicable" (the form has no 対象外).
@@ -639,9 +640,12 @@ def check_sds_required(cond: dict, group: VendorGroup, ctx: Context) -> list[Hit
         trigger = _answered(mds, cond.get("concepts", ["remote_maintenance"]), cond.get("answer_in", [APPLICABLE]))
         if not trigger or any(same_product(mds, s) or is_service_sds(s, words) for s in sdss):
             continue
-        hits.append(Hit([mds], [(mds, trigger[0])], fields={"product": mds.product},
+        unnamed = len(product_key(mds)) < MIN_PARTIAL_PRODUCT_KEY  # unreadable name: a review item
+        hits.append(Hit([mds], [(mds, trigger[0])], fields={"product": mds.product}, needs_review=unnamed,
                         finding=f"MDSの項目{trigger[0].item_id}でリモートメンテナンスが「{trigger[0].answer}」ですが、"
-                                f"製品「{mds.product or '（製品名不明）'}」のSDSが提出されていません。"))
+                                f"製品「{mds.product or '（製品名不明）'}」のSDSが提出されていません。"
+                                + ("製品名が読み取れないため、提出済みのSDSと照合できません。原本で製品名を確認してください。"
+                                   if unnamed else "")))
     return hits
 
 

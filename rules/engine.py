@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from extractors.model import Document, Item
@@ -127,3 +128,36 @@ def findings_by_vendor(findings: list[Finding]) -> dict[str, list[Finding]]:
     for f in findings:
         out[f.vendor].append(f)
     return dict(out)
+
+
+@dataclass
+class Coverage:
+    """What a run's rule evaluation covered, so that the register can tell "no longer fires" from "not looked at".
+
+    `rules`: id -> scope ("document" | "group") of every enabled rule; `disabled`: ids switched off in the
+    config; `documents`: document_id -> ids of the enabled rules whose applies_to matched that document (the
+    rule was evaluated on it).
+    """
+
+    rules: dict[str, str] = field(default_factory=dict)
+    disabled: set[str] = field(default_factory=set)
+    documents: dict[str, set[str]] = field(default_factory=dict)
+
+    def evaluated(self, rule_id: str, document_id: str) -> bool:
+        return rule_id in self.documents.get(document_id, set())
+
+
+def coverage(documents: list[Document], config: RulesConfig | None = None,
+             rules: list[Rule] | None = None) -> Coverage:
+    """The Coverage of `evaluate(documents, config=config, rules=rules)` (same rule list, same applies_to test)."""
+    rules = rules if rules is not None else load_rules(config, include_disabled=True)
+    result = Coverage()
+    for rule in rules:
+        if not rule.enabled:
+            result.disabled.add(rule.id)
+            continue
+        result.rules[rule.id] = CHECKS[rule.check].scope
+        for doc in documents:
+            if rule.applies_to.matches(doc.family, doc.form_id, doc.form_version):
+                result.documents.setdefault(doc.document_id, set()).add(rule.id)
+    return result

@@ -67,9 +67,19 @@ def _product_names(doc: Document) -> set[str]:
     return {k for k in map(organization_key, parts) if len(k) >= 3}
 
 
+MIN_PARTIAL_PRODUCT_KEY = 3  # a shorter product key matches only whole (「RI」 is not a part of every name)
+
+
 def same_product(a: Document, b: Document) -> bool:
-    """A checklist without a product covers all the vendor's products."""
+    """A checklist without a product covers all the vendor's products. Between two disclosures (MDS↔SDS) a blank
+    product name matches nothing, and a short one only itself: a name that could not be read is a review item
+    (the check flags it), never a wildcard that hides a missing SDS."""
     ka, kb = product_key(a), product_key(b)
+    if a.family in DISCLOSURE_FAMILIES and b.family in DISCLOSURE_FAMILIES:
+        if not ka or not kb:
+            return False
+        if ka != kb and min(len(ka), len(kb)) < MIN_PARTIAL_PRODUCT_KEY:
+            return False
     if not ka or not kb or ka == kb or ka in kb or kb in ka:
         return True
     return any(x in y or y in x for x in _product_names(a) for y in _product_names(b))

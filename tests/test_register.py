@@ -83,7 +83,8 @@ def test_vendor_text_is_never_a_formula(tmp_path, payload):
     assert pd.read_parquet(tmp_path / "risk_register.parquet")["evidence"][0] == payload
 
 
-def test_living_register_keeps_edits_and_resolves_vanished_findings(tmp_path):
+def test_living_register_keeps_edits_and_keeps_vanished_findings_open_without_evidence(tmp_path):
+    """Without a newer document evaluated by the rule (tests/test_register_integrity.py) nothing becomes 解消."""
     kept, vanishing = finding("R001"), finding("R002", "4.1", "中")
     xlsx = tmp_path / "risk_register.xlsx"
     with Store.open(tmp_path) as store:
@@ -98,8 +99,8 @@ def test_living_register_keeps_edits_and_resolves_vanished_findings(tmp_path):
     assert rows[kept.risk_id]["メモ"] == "=営業に確認" and rows[kept.risk_id]["期限"] == "2025-09-30"
     assert rows[kept.risk_id]["first_seen"] == "2025-04-01" and rows[kept.risk_id]["last_seen"] == "2025-05-01"
     gone = rows[vanishing.risk_id]
-    assert gone["status"] == "解消" and gone["解消日"] == "2025-05-01" and gone["担当"] == "情報システム課 山田"
-    assert gone["last_seen"] == "2025-04-01"
+    assert gone["status"] == "未対応" and gone["解消日"] in ("", None) and gone["担当"] == "情報システム課 山田"
+    assert gone["last_seen"] == "2025-04-01" and gone["今回未検出の理由"]
 
     # The workbook is deleted: the store's copy brings the edits back.
     os.remove(xlsx)
@@ -107,7 +108,7 @@ def test_living_register_keeps_edits_and_resolves_vanished_findings(tmp_path):
         update_register(store, [kept], tmp_path, DAY3)
     _, rows = sheet_rows(xlsx)
     assert rows[kept.risk_id]["メモ"] == "=営業に確認"
-    assert rows[vanishing.risk_id]["解消日"] == "2025-05-01"  # resolved date does not move
+    assert rows[vanishing.risk_id]["担当"] == "情報システム課 山田" and not rows[vanishing.risk_id]["解消日"]
 
     # A corrupted workbook: a warning, and still nothing lost.
     xlsx.write_bytes(b"not a workbook")
@@ -119,6 +120,7 @@ def test_living_register_keeps_edits_and_resolves_vanished_findings(tmp_path):
     # The finding fires again: it is open again, keeping its first_seen and the reviewer's note.
     back = rows[vanishing.risk_id]
     assert back["status"] == "未対応" and back["解消日"] in ("", None) and back["first_seen"] == "2025-04-01"
+    assert back["今回未検出の理由"] in ("", None)
     assert back["担当"] == "情報システム課 山田"
 
 
