@@ -217,7 +217,8 @@ def test_reviewer_edits_are_kept_through_every_run(runs):
 # --- the same rules, in process ---------------------------------------------------------------------------------
 
 def test_mds_without_a_readable_product_name_is_no_wildcard_for_the_sds(tmp_path):
-    sds = extract(write(mds_submission("ほしぞら_SDS.xlsx", "2025-04-01", f"{PRODUCT} リモート保守", family="sds",
+    # An SDS of this one product (not a remote-maintenance service, which would cover every product of the vendor).
+    sds = extract(write(mds_submission("ほしぞら_SDS.xlsx", "2025-04-01", f"{PRODUCT} クラウド連携", family="sds",
                                        answers={"12": APPL, "12.4": APPL}), tmp_path))
     named = extract(write(mds_submission("ほしぞら_MDS_named.xlsx", "2025-04-01"), tmp_path))
     blank_sub = mds_submission("ほしぞら_MDS_blank.xlsx", "2025-04-01", product="")
