@@ -340,6 +340,18 @@ def explain(
         console.print(describe_rule(rule), highlight=False, markup=False)
 
 
+def _check_vendor(store, vendor: str) -> None:
+    """--vendor must name a vendor of the stored documents or register (same matching as the reports)."""
+    from extractors.text import organization_key
+
+    names = [d.vendor for d in store.current_documents()] + [r.get("vendor", "") for r in store.register_rows().values()]
+    known = {organization_key(n): n for n in names if n}
+    if organization_key(vendor) not in known:
+        listed = "、".join(sorted(set(known.values())))
+        _fail(f"事業者「{vendor}」の書類・指摘はデータベースにありません"
+              + (f"（登録されている事業者: {listed}）。" if listed else "。"), 1)
+
+
 @app.command()
 def report(
     out: Path = typer.Option(DEFAULT_OUT, "--out", help="出力フォルダ"),
@@ -362,6 +374,8 @@ def report(
     summary = RunSummary(as_of=dt.date.today().isoformat())
     try:
         with run_lock(out), Store.open(out) as store:
+            if vendor is not None:
+                _check_vendor(store, vendor)
             paths = write_reports(store, out, summary, vendor=vendor)
     except RunLockedError as exc:
         console.print(f"[red]{exc.message}[/red]")
@@ -371,11 +385,6 @@ def report(
     if summary.warnings:
         raise typer.Exit(1)
     if not paths:
-        if vendor:
-            with Store.open(out) as store:
-                known = sorted({d.vendor for d in store.current_documents() if d.vendor})
-            _fail(f"事業者「{vendor}」の書類はデータベースにありません"
-                  + (f"（登録されている事業者: {'、'.join(known)}）。" if known else "。"), 1)
         console.print("[yellow]該当する報告書がありません。[/yellow]")
         return
     for path in paths:

@@ -227,15 +227,16 @@ def _load_rule_file(path_str: str, mtime_ns: int, size: int) -> tuple[Rule, ...]
         raise RuleError(f"{where_in(path, root, ())}: ルールファイルに rules: の一覧がありません")
     try:
         if isinstance(data, dict):
-            RuleFile.model_validate(data)
+            try:
+                RuleFile.model_validate(data)
+            except ValidationError as exc:
+                raise_validation(exc, path, root, "ルールファイル", _rule_file_keys(raw_rules))
         else:
             for i, raw in enumerate(raw_rules):
                 try:
                     RuleModel.model_validate(raw)
                 except ValidationError as exc:
                     raise_validation(exc, path, root, "ルールファイル", allowed_keys(RuleModel, (i,)), (i,))
-    except ValidationError as exc:
-        raise_validation(exc, path, root, "ルールファイル", _rule_file_keys(raw_rules))
     except ConfigError as e:
         raise RuleError(str(e)) from None
     return tuple(_parse_rule(r, path.name, path, root, prefix + (i,)) for i, r in enumerate(raw_rules))
