@@ -129,10 +129,17 @@ def describe_error(err: dict, allowed: dict[tuple, list[str]] | None = None) -> 
 def raise_validation(exc: ValidationError, path: Path | str, root: yaml.Node | None, what: str,
                      allowed: dict[tuple, list[str]] | None = None, prefix: tuple = ()) -> None:
     """Raise ConfigError naming file, line and key for each pydantic error (first errors first)."""
-    lines = []
+    errors = []
     for err in exc.errors():
         loc = prefix + tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        lines.append(f"{where(path, root, loc, what)}: {describe_error({**err, 'loc': loc}, allowed)}")
+        errors.append({**err, "loc": loc})
+    # A misspelt key is one mistake, not also a missing one: drop "missing X" when a key beside it looks like X.
+    suggested = {(e["loc"][:-1], did_you_mean(e["loc"][-1], (allowed or {}).get(e["loc"][:-1], [])))
+                 for e in errors if e["type"] == "extra_forbidden"}
+    errors = [e for e in errors if not (e["type"] == "missing" and (e["loc"][:-1], f"もしかして: {e['loc'][-1]}")
+                                        in suggested)]
+    errors.sort(key=lambda e: e["type"] != "extra_forbidden")
+    lines = [f"{where(path, root, e['loc'], what)}: {describe_error(e, allowed)}" for e in errors]
     raise ConfigError("\n".join(dict.fromkeys(lines[:10]))) from None
 
 

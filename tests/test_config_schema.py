@@ -153,4 +153,7 @@ def test_misspelt_rule_field_is_refused_with_its_line(tmp_path):
     (tmp_path / "rules_config.yaml").write_text("extra_rule_dirs: [r]\n", encoding="utf-8")
     with pytest.raises(RuleError) as info:
         load_rules(load_config(tmp_path / "rules_config.yaml"))
-    assert "12行目" in str(info.value) and "rationle" in str(info.value) and "不明な項目" in str(info.value)
+    message = str(info.value)
+    assert message.startswith(f"ルールファイル {rule_dir / 'x.yaml'} 11行目: 「rules[1番目].rationle」は不明な項目です"
+                              "（もしかして: rationale"), message
+    assert "必須" not in message, message  # one mistake, one message
