@@ -17,11 +17,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table  # noqa: E402
 
 from pipeline import progress  # noqa: E402
+from pipeline.cli_errors import JapaneseUsageGroup  # noqa: E402
 from pipeline.config import CONFIG_NAME, DEFAULT_INBOX, DEFAULT_OUT  # noqa: E402
 from pipeline.inbox import discover  # noqa: E402
 
 app = typer.Typer(help="医療情報セキュリティ開示書（MDS/SDS）・チェックリストのギャップ分析", no_args_is_help=True,
-                  add_completion=False)
+                  add_completion=False, cls=JapaneseUsageGroup)
 rules_app = typer.Typer(help="判定ルールの一覧・説明", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 console = Console()

@@ -157,3 +157,17 @@ def test_misspelt_rule_field_is_refused_with_its_line(tmp_path):
     assert message.startswith(f"ルールファイル {rule_dir / 'x.yaml'} 11行目: 「rules[1番目].rationle」は不明な項目です"
                               "（もしかして: rationale"), message
     assert "必須" not in message, message  # one mistake, one message
+
+
+@pytest.mark.parametrize("args,words", [
+    (["run", "--inbx", "受信"], ["オプション --inbx はありません", "もしかして: --inbox"]),
+    (["run", "--workers", "たくさん"], ["--workers の値が正しくありません", "整数"]),
+    (["explain"], ["RISK_ID を指定してください"]),
+    (["rules", "lst"], ["コマンド lst はありません", "もしかして: list"]),
+])
+def test_usage_mistakes_are_one_japanese_line(args, words):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    for word in words:
+        assert word in result.output, result.output
+    assert "Usage:" not in result.output and "Error" not in result.output
