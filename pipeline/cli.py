@@ -59,18 +59,24 @@ def _checked_config(config: Optional[Path]):
 
     Returns (path, rules) — the rules as loaded (disabled ones included); exits with a Japanese message on an
     unknown key, an unknown rule id, a wrong type or a bad rule file."""
-    from pipeline.config import RunConfig
-    from rules.catalog import load_config, load_rules
     from rules.schema import ConfigError
 
     path = _config_path(config)
     try:
-        run_config = RunConfig.load(path)
-        rules_config = load_config(run_config.rules_path) if run_config.rules_path else None
-        rules = load_rules(rules_config, include_disabled=True)
+        rules = _validated_rules(path)
     except ConfigError as exc:
         _fail(str(exc))
     return path, rules
+
+
+def _validated_rules(path: Path | None) -> list:
+    """Validate the config file and the rule files it brings in; raises rules.schema.ConfigError."""
+    from pipeline.config import RunConfig
+    from rules.catalog import load_config, load_rules
+
+    run_config = RunConfig.load(path)
+    rules_config = load_config(run_config.rules_path) if run_config.rules_path else None
+    return load_rules(rules_config, include_disabled=True)
 
 
 def _check_folders(inbox: Path | None, out: Path) -> None:
@@ -222,6 +228,7 @@ def watch(
         while True:
             if discover(inbox):
                 try:
+                    _validated_rules(config_path)  # edited while watching: say so, no flow traceback
                     summary = _run_once(inbox, out, None, config_path, wait=0.0)
                     print_summary(summary)
                 except Exception as exc:  # noqa: BLE001 - keep watching; say what happened

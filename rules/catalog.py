@@ -110,7 +110,7 @@ def load_config(path: Path | str) -> RulesConfig:
         raise RuleError(f"{where(path, root, ())}: ルール設定は 項目: 値 の形式で記述してください")
     keys = set(RulesSection.model_fields)
     prefix: tuple = ()
-    if "rules" in data and not path.name.startswith("rules"):
+    if "rules" in data:
         data, prefix = data["rules"], ("rules",)
     elif not path.name.startswith("rules"):
         # mdsgap.yaml without a rules: section: its other top-level keys belong to the pipeline
