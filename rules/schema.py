@@ -7,13 +7,15 @@ the YAML node it came from, so a message names the file, the line and the key:
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from pathlib import Path
-from typing import Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
+from extractors.model import Family
 from rules.findings import SEVERITIES
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -43,7 +45,26 @@ def load_yaml(path: Path, what: str) -> tuple[Any, yaml.Node | None]:
         where = f" {mark.line + 1}行目" if mark is not None else ""
         problem = getattr(e, "problem", None) or str(e)
         raise ConfigError(f"{what} {path}{where}: YAML の書き方に誤りがあります（{problem}）") from e
+    _refuse_duplicate_keys(node, path, what)
     return data, node
+
+
+def _refuse_duplicate_keys(node, path, what: str) -> None:
+    """A key written twice in one mapping (YAML keeps only the last one, silently)."""
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in cur.value:
+                name = str(getattr(key, "value", ""))
+                if isinstance(key, yaml.ScalarNode) and name in seen:
+                    raise ConfigError(f"{what} {path} {key.start_mark.line + 1}行目: 項目「{name}」が同じ階層に"
+                                      "2回書かれています（後の記載だけが使われるため、1つにまとめてください）")
+                seen.add(name)
+                stack.append(value)
+        elif isinstance(cur, yaml.SequenceNode):
+            stack.extend(cur.value)
 
 
 def node_at(node: yaml.Node | None, loc: tuple) -> tuple[yaml.Node | None, bool]:
@@ -162,7 +183,11 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-StrList = Union[list[str], str]
+def _as_list(value):
+    return [value] if isinstance(value, str) else value
+
+
+StrList = Annotated[list[str], BeforeValidator(_as_list)]  # `families: mds` or `families: [mds, sds]`
 
 
 class RulesSection(Strict):
@@ -174,7 +199,7 @@ class RulesSection(Strict):
 
 
 class AppliesTo(Strict):
-    families: Optional[StrList] = None
+    families: Optional[Annotated[list[Family], BeforeValidator(_as_list)]] = None
     forms: Optional[StrList] = None
     versions: Optional[StrList] = None
 
@@ -235,11 +260,33 @@ def _check_keys(values: dict, specs: dict, loc: tuple, problems: list, top: bool
             shown = f"「{value}」"
             problems.append((key_loc, f"「{key}」の値{shown}の型が正しくありません（{_TYPE_WORDS.get(kind, kind)}で指定してください）"))
             continue
+        vocabulary = value_vocabularies().get(str(key))
+        if vocabulary and isinstance(value, list):
+            bad = [v for v in value if str(v) not in vocabulary]
+            if bad:
+                hint = did_you_mean(bad[0], vocabulary)
+                problems.append((key_loc, f"「{key}」の値「{bad[0]}」は使えません"
+                                 + (f"（{hint}）" if hint else f"（{', '.join(sorted(vocabulary)[:20])}…）"
+                                    if len(vocabulary) > 20 else f"（{', '.join(sorted(vocabulary))}）")))
+                continue
         if spec.checks_subkeys:
             if not isinstance(value, dict):
                 problems.append((key_loc, f"「{key}」は 項目: 値 の形式で指定してください（{', '.join(spec.subkeys)}）"))
                 continue
             _check_keys(value, spec.subkeys, key_loc, problems)
+
+
+@functools.cache
+def value_vocabularies() -> dict[str, frozenset[str]]:
+    """Condition keys whose values come from a project vocabulary (a misspelt concept or answer would make the
+    rule never fire): concept keys of the form catalogues, answers and answer statuses of extractors.model."""
+    from typing import get_args
+
+    from extractors.forms import all_forms
+    from extractors.model import ANSWERS, AnswerStatus
+
+    concepts = frozenset(i.concept for f in all_forms() for i in f.items if i.concept)
+    return {"concepts": concepts, "answer_in": frozenset(ANSWERS), "statuses": frozenset(get_args(AnswerStatus))}
 
 
 def _type_ok(value, kind: str) -> bool:

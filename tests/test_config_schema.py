@@ -130,6 +130,8 @@ def test_shipped_catalogue_validates_and_every_check_declares_its_keys():
     ("{check: cross_answer, checklist: {concepts: [access_log], answr_in: [はい]},"
      " disclosure: {concepts: [access_log], answer_in: [いいえ]}}", 5, "answr_in"),
     ("{check: answr, concepts: [auto_lock]}", 5, "もしかして: answer"),
+    ("{check: answer, concepts: [auto_lokc], answer_in: [対象外]}", 5, "もしかして: auto_lock"),  # never fires
+    ("{check: answer, concepts: [auto_lock], answer_in: [いいえ, 対象害]}", 5, "対象害"),
 ])
 def test_bad_condition_values_name_rule_file_and_line(tmp_path, condition, line, words):
     rule_dir = tmp_path / "r"
@@ -171,3 +173,19 @@ def test_usage_mistakes_are_one_japanese_line(args, words):
     for word in words:
         assert word in result.output, result.output
     assert "Usage:" not in result.output and "Error" not in result.output
+
+
+def test_a_key_written_twice_and_an_unknown_family_are_refused(tmp_path):
+    cfg = tmp_path / "mdsgap.yaml"
+    cfg.write_text("rules:\n  disabled: [unsupported.time_sync]\nstable_rounds: 2\nrules:\n  disabled: []\n",
+                   encoding="utf-8")
+    result = runner.invoke(app, ["rules", "list", "--config", str(cfg)])
+    assert result.exit_code == 2 and "4行目" in result.output and "2回書かれています" in result.output, result.output
+    rule_dir = tmp_path / "r"
+    rule_dir.mkdir()
+    (rule_dir / "x.yaml").write_text(HOSPITAL_RULE.format(concept_key="concepts").replace("[mds, sds]", "[mds, sdss]"),
+                                     encoding="utf-8")
+    (tmp_path / "rules_config.yaml").write_text("extra_rule_dirs: [r]\n", encoding="utf-8")
+    with pytest.raises(RuleError) as info:
+        load_rules(load_config(tmp_path / "rules_config.yaml"))
+    assert "6行目" in str(info.value) and "sdss" in str(info.value) and "families" in str(info.value)
