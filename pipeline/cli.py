@@ -198,6 +198,8 @@ def run(
 ) -> None:
     """受信フォルダのファイルを読み取り、回答表とリスク登録簿を作成します。"""
     as_of_date = _parse_as_of(as_of)
+    if workers < 0 or wait < 0:
+        _fail(f"{'--workers' if workers < 0 else '--wait'} には 0 以上の値を指定してください")
     config_path, _ = _checked_config(config)
     _check_folders(inbox, out)
     try:
@@ -220,6 +222,8 @@ def watch(
     max_cycles: int = typer.Option(0, "--max-cycles", hidden=True, help="（試験用）確認の回数。0 は無制限"),
 ) -> None:
     """受信フォルダを監視し、届いたファイル（書き込み完了後）を順に処理します。Ctrl-C で終了します。"""
+    if interval < 0 or max_cycles < 0:
+        _fail(f"{'--interval' if interval < 0 else '--max-cycles'} には 0 以上の値を指定してください")
     config_path, _ = _checked_config(config)
     _check_folders(inbox, out)
     console.print(f"受信フォルダ {inbox} を {interval:g} 秒ごとに確認します（Ctrl-C で終了）。")
@@ -254,6 +258,8 @@ def server(
 
     from pipeline.scale import api_healthy, record_server, server_file
 
+    if not 1 <= port <= 65535:
+        _fail(f"--port には 1〜65535 のポート番号を指定してください（{port}）")
     api_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}/api"
     if api_healthy(api_url):
         record_server(api_url)

@@ -189,3 +189,15 @@ def test_a_key_written_twice_and_an_unknown_family_are_refused(tmp_path):
     with pytest.raises(RuleError) as info:
         load_rules(load_config(tmp_path / "rules_config.yaml"))
     assert "6行目" in str(info.value) and "sdss" in str(info.value) and "families" in str(info.value)
+
+
+@pytest.mark.parametrize("args,word", [
+    (["watch", "--interval", "-1", "--max-cycles", "1"], "--interval には 0 以上"),
+    (["run", "--workers", "-2"], "--workers には 0 以上"),
+    (["server", "--port", "70000"], "1〜65535"),
+])
+def test_out_of_range_numbers_are_refused_in_japanese(tmp_path, args, word):
+    result = runner.invoke(app, args + (["--inbox", str(tmp_path), "--out", str(tmp_path / "out")]
+                                        if args[0] != "server" else []))
+    assert result.exit_code == 2 and word in result.output, result.output
+    assert not (tmp_path / "out").exists()
