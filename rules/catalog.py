@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from rules.findings import CATEGORIES, SEVERITIES
 from rules.schema import (ConfigError, RuleFile, RuleModel, RulesSection, allowed_keys, check_condition,
-                          did_you_mean, load_yaml, raise_validation, where)
+                          did_you_mean, line_of, load_yaml, raise_validation, where)
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
 
@@ -139,8 +139,6 @@ def load_config(path: Path | str) -> RulesConfig:
 
 
 def _line(root, loc: tuple) -> int:
-    from rules.schema import line_of
-
     return line_of(root, loc) or 0
 
 
@@ -199,8 +197,6 @@ def _parse_rule(raw: dict, source: str, path: Path | None = None, root=None, loc
         recommendation=str(raw["recommendation"]).strip(), contract_clause=str(raw["contract_clause"]).strip(),
         message=str(raw.get("message", "")).strip(), source=source,
     )
-
-
 
 
 def load_rule_file(path: Path) -> list[Rule]:
