@@ -124,4 +124,7 @@ def _validated(path: Path) -> dict:
         ConfigFile.model_validate(data)
     except ValidationError as exc:
         raise_validation(exc, path, root, "設定ファイル", allowed_keys(ConfigFile))
+    stray = [k for k in RulesSection.model_fields if k in data]
+    if "rules" in data and stray:  # the rules: section wins; a top-level rule setting beside it would be ignored
+        raise ConfigError(f"{where(path, root, (stray[0],))}: 「{stray[0]}」は rules: の中に書いてください")
     return data

@@ -56,6 +56,8 @@ CONFIG_CASES = {
     "unknown_rule_id": ("rules:\n  severity:\n    unsupported.time_sync: 中\n    unsupported.tme_sync_x: 低\n",
                         4, "unsupported.tme_sync_x", "存在しません"),
     "wrong_type": ("stable_interval: 1\nstable_rounds: 三回\n", 2, "stable_rounds", "型が正しくありません"),
+    "rule_setting_beside_rules": ("rules:\n  disabled: [unsupported.time_sync]\nseverity: {unsupported.auto_lock: 低}\n",
+                                  3, "severity", "rules: の中に"),
     "bad_severity_value": ("rules:\n  severity: {unsupported.time_sync: 最高}\n", 2, "最高", "高・中・低"),
 }
 
