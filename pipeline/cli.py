@@ -17,11 +17,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table  # noqa: E402
 
 from pipeline import progress  # noqa: E402
+from pipeline.cli_errors import JapaneseUsageGroup  # noqa: E402
 from pipeline.config import CONFIG_NAME, DEFAULT_INBOX, DEFAULT_OUT  # noqa: E402
 from pipeline.inbox import discover  # noqa: E402
 
 app = typer.Typer(help="医療情報セキュリティ開示書（MDS/SDS）・チェックリストのギャップ分析", no_args_is_help=True,
-                  add_completion=False)
+                  add_completion=False, cls=JapaneseUsageGroup)
 rules_app = typer.Typer(help="判定ルールの一覧・説明", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 console = Console()
@@ -38,13 +39,58 @@ def _parse_as_of(value: Optional[str]) -> dt.date | None:
         raise typer.BadParameter(f"日付は YYYY-MM-DD 形式で指定してください（{value}）") from None
 
 
+def _fail(message: str, code: int = 2) -> None:
+    """A user error: one Japanese message (no traceback) and a non-zero exit code."""
+    console.print(message, style="red", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
 def _config_path(config: Optional[Path]) -> Path | None:
     if config is not None:
         if not config.is_file():
-            raise typer.BadParameter(f"設定ファイルが見つかりません: {config}")
+            _fail(f"設定ファイルが見つかりません: {config}")
         return config
     default = Path(CONFIG_NAME)
     return default if default.is_file() else None
+
+
+def _checked_config(config: Optional[Path]):
+    """The config path, after `mdsgap.yaml` and every rule file it brings in were validated (before any flow).
+
+    Returns (path, rules) — the rules as loaded (disabled ones included); exits with a Japanese message on an
+    unknown key, an unknown rule id, a wrong type or a bad rule file."""
+    from rules.schema import ConfigError
+
+    path = _config_path(config)
+    try:
+        rules = _validated_rules(path)
+    except ConfigError as exc:
+        _fail(str(exc))
+    return path, rules
+
+
+def _validated_rules(path: Path | None) -> list:
+    """Validate the config file and the rule files it brings in; raises rules.schema.ConfigError."""
+    from pipeline.config import RunConfig
+    from rules.catalog import load_config, load_rules
+
+    run_config = RunConfig.load(path)
+    rules_config = load_config(run_config.rules_path) if run_config.rules_path else None
+    return load_rules(rules_config, include_disabled=True)
+
+
+def _check_folders(inbox: Path | None, out: Path) -> None:
+    """A mistyped --inbox or --out is said, not turned into an empty run or a new folder tree."""
+    if inbox is not None:
+        if not inbox.exists():
+            _fail(f"受信フォルダが見つかりません: {inbox}（--inbox で既存のフォルダを指定してください）")
+        if not inbox.is_dir():
+            _fail(f"受信フォルダとして指定したものはフォルダではありません: {inbox}")
+    if out.exists():
+        if not out.is_dir():
+            _fail(f"出力フォルダとして指定したものはフォルダではありません: {out}")
+    elif not out.absolute().parent.is_dir():
+        _fail(f"出力フォルダの置き場所が見つかりません: {out.absolute().parent}（--out を確認してください）")
 
 
 class _ProgressDisplay:
@@ -126,9 +172,12 @@ def _check_not_locked(out: Path, wait: float) -> None:
 def _run_error_message(exc: BaseException) -> str | None:
     """A Japanese message for errors the user can fix (lock held, bad config); None for others."""
     from pipeline.lock import RunLockedError
+    from rules.schema import ConfigError
 
     if isinstance(exc, RunLockedError):
         return exc.message
+    if isinstance(exc, ConfigError):
+        return str(exc)
     try:
         from rules.catalog import RuleError
     except ImportError:
@@ -149,17 +198,18 @@ def run(
 ) -> None:
     """受信フォルダのファイルを読み取り、回答表とリスク登録簿を作成します。"""
     as_of_date = _parse_as_of(as_of)
-    config_path = _config_path(config)
+    if workers < 0 or wait < 0:
+        _fail(f"{'--workers' if workers < 0 else '--wait'} には 0 以上の値を指定してください")
+    config_path, _ = _checked_config(config)
+    _check_folders(inbox, out)
     try:
         _check_not_locked(out, wait)  # say so now, before Prefect's server spends seconds starting
         summary = _run_once(inbox, out, as_of_date, config_path, wait, workers=workers)
     except Exception as exc:  # noqa: BLE001
         message = _run_error_message(exc)
         if message:
-            console.print(f"[red]{message}[/red]")
-            raise typer.Exit(2) from None
-        console.print(f"[red]処理を完了できませんでした（{type(exc).__name__}: {exc}）。[/red]")
-        raise typer.Exit(1) from None
+            _fail(message)
+        _fail(f"処理を完了できませんでした（{type(exc).__name__}: {exc}）。", 1)
     print_summary(summary)
 
 
@@ -172,18 +222,22 @@ def watch(
     max_cycles: int = typer.Option(0, "--max-cycles", hidden=True, help="（試験用）確認の回数。0 は無制限"),
 ) -> None:
     """受信フォルダを監視し、届いたファイル（書き込み完了後）を順に処理します。Ctrl-C で終了します。"""
-    config_path = _config_path(config)
+    if interval < 0 or max_cycles < 0:
+        _fail(f"{'--interval' if interval < 0 else '--max-cycles'} には 0 以上の値を指定してください")
+    config_path, _ = _checked_config(config)
+    _check_folders(inbox, out)
     console.print(f"受信フォルダ {inbox} を {interval:g} 秒ごとに確認します（Ctrl-C で終了）。")
     cycles = 0
     try:
         while True:
             if discover(inbox):
                 try:
+                    _validated_rules(config_path)  # edited while watching: say so, no flow traceback
                     summary = _run_once(inbox, out, None, config_path, wait=0.0)
                     print_summary(summary)
                 except Exception as exc:  # noqa: BLE001 - keep watching; say what happened
                     message = _run_error_message(exc) or f"処理に失敗しました（{type(exc).__name__}: {exc}）"
-                    console.print(f"[red]{message}[/red]")
+                    console.print(message, style="red", markup=False, highlight=False)
             cycles += 1
             if max_cycles and cycles >= max_cycles:
                 break
@@ -204,6 +258,8 @@ def server(
 
     from pipeline.scale import api_healthy, record_server, server_file
 
+    if not 1 <= port <= 65535:
+        _fail(f"--port には 1〜65535 のポート番号を指定してください（{port}）")
     api_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}/api"
     if api_healthy(api_url):
         record_server(api_url)
@@ -242,17 +298,9 @@ def rules_list(
     config: Optional[Path] = typer.Option(None, "--config", help="設定ファイル"),
 ) -> None:
     """判定ルールの一覧を表示します。"""
-    try:
-        from rules.catalog import RuleError, describe_rule, load_config, load_rules
-    except ImportError:
-        console.print("[red]ルールカタログ（rules.catalog）が見つかりません。[/red]")
-        raise typer.Exit(1) from None
-    config_path = _config_path(config)
-    try:
-        rules = load_rules(load_config(config_path) if config_path else None, include_disabled=True)
-    except RuleError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+    from rules.catalog import describe_rule
+
+    _, rules = _checked_config(config)
     console.print(f"[bold]判定ルール {len(rules)} 件[/bold]")
     for rule in rules:
         console.print(describe_rule(rule), highlight=False, markup=False)
@@ -278,6 +326,11 @@ def explain(
     config: Optional[Path] = typer.Option(None, "--config", help="設定ファイル"),
 ) -> None:
     """リスクIDの指摘内容・根拠・推奨対応・契約条項とルールの説明を表示します。"""
+    from pipeline.config import STORE_NAME
+
+    _, rules = _checked_config(config)
+    if not (out / STORE_NAME).is_file():
+        _fail(f"{out} にデータがありません。--out を確認するか、先に mdsgap run を実行してください。", 1)
     row = find_register_row(out, risk_id)
     if row is None:
         console.print(f"[red]リスクID {risk_id} はリスク登録簿にありません（出力フォルダ: {out}）。[/red]")
@@ -293,20 +346,24 @@ def explain(
     for label, key in fields:
         if row.get(key):
             console.print(f"{label}: {row[key]}", highlight=False, markup=False)
-    try:
-        from rules.catalog import describe_rule, load_config, load_rules
-    except ImportError:
-        return
-    config_path = _config_path(config)
-    try:
-        rules = load_rules(load_config(config_path) if config_path else None, include_disabled=True)
-    except Exception as exc:  # noqa: BLE001 - the register row is already shown
-        console.print(f"[yellow]ルールを読み込めませんでした: {exc}[/yellow]")
-        return
+    from rules.catalog import describe_rule
+
     rule = next((r for r in rules if r.id == row.get("rule_id")), None)
     if rule is not None:
         console.print("\n[bold]ルール[/bold]")
         console.print(describe_rule(rule), highlight=False, markup=False)
+
+
+def _check_vendor(store, vendor: str) -> None:
+    """--vendor must name a vendor of the stored documents or register (same matching as the reports)."""
+    from extractors.text import organization_key
+
+    names = [d.vendor for d in store.current_documents()] + [r.get("vendor", "") for r in store.register_rows().values()]
+    known = {organization_key(n): n for n in names if n}
+    if organization_key(vendor) not in known:
+        listed = "、".join(sorted(set(known.values())))
+        _fail(f"事業者「{vendor}」の書類・指摘はデータベースにありません"
+              + (f"（登録されている事業者: {listed}）。" if listed else "。"), 1)
 
 
 @app.command()
@@ -331,6 +388,8 @@ def report(
     summary = RunSummary(as_of=dt.date.today().isoformat())
     try:
         with run_lock(out), Store.open(out) as store:
+            if vendor is not None:
+                _check_vendor(store, vendor)
             paths = write_reports(store, out, summary, vendor=vendor)
     except RunLockedError as exc:
         console.print(f"[red]{exc.message}[/red]")
@@ -340,7 +399,7 @@ def report(
     if summary.warnings:
         raise typer.Exit(1)
     if not paths:
-        console.print(f"[yellow]該当する報告書がありません{f'（事業者: {vendor}）' if vendor else ''}。[/yellow]")
+        console.print("[yellow]該当する報告書がありません。[/yellow]")
         return
     for path in paths:
         console.print(f"  作成: {path}", highlight=False)

@@ -4,7 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from pydantic import Field, ValidationError
+
+from rules.schema import ConfigError, RulesSection, Strict, allowed_keys, load_yaml, raise_validation, where
 
 DEFAULT_INBOX = Path("inbox")
 DEFAULT_OUT = Path("outputs")
@@ -95,9 +97,7 @@ class RunConfig:
         if path is None:
             return cls()
         path = Path(path)
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if not isinstance(data, dict):
-            data = {}
+        data = _validated(path)
         pipeline_keys = {"stable_interval", "stable_rounds"}
         holds_rules = "rules" in data or bool(set(data) - pipeline_keys)
         return cls(
@@ -106,3 +106,32 @@ class RunConfig:
             stable_interval=float(data.get("stable_interval", 1.0)),
             stable_rounds=int(data.get("stable_rounds", 3)),
         )
+
+
+class ConfigFile(Strict):
+    """`mdsgap.yaml`: the pipeline's keys and the rules engine's `rules:` section (rules.schema.RulesSection).
+
+    The rule settings may also stand at the top level (a `rules_config.yaml` given as --config)."""
+
+    stable_interval: float = Field(1.0, ge=0)
+    stable_rounds: int = Field(3, ge=0)
+    rules: RulesSection | None = None
+    disabled: list[str] | None = None
+    severity: RulesSection.model_fields["severity"].annotation = None  # type: ignore[valid-type]
+    extra_rule_dirs: list[str] | None = None
+
+
+def _validated(path: Path) -> dict:
+    """The file's top-level mapping, validated; ConfigError (Japanese, with file, line and key) otherwise."""
+    data, root = load_yaml(path, "設定ファイル")
+    data = {} if data is None else data
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where(path, root, ())}: 設定は 項目: 値 の形式で記述してください")
+    try:
+        ConfigFile.model_validate(data)
+    except ValidationError as exc:
+        raise_validation(exc, path, root, "設定ファイル", allowed_keys(ConfigFile))
+    stray = [k for k in RulesSection.model_fields if k in data]
+    if "rules" in data and stray:  # the rules: section wins; a top-level rule setting beside it would be ignored
+        raise ConfigError(f"{where(path, root, (stray[0],))}: 「{stray[0]}」は rules: の中に書いてください")
+    return data

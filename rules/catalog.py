@@ -12,9 +12,11 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from pydantic import ValidationError
 
 from rules.findings import CATEGORIES, SEVERITIES
+from rules.schema import (ConfigError, RuleFile, RuleModel, RulesSection, allowed_keys, check_condition,
+                          did_you_mean, line_of, load_yaml, raise_validation, where)
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
 
@@ -45,7 +47,7 @@ FAMILY_SHORT = {"mds": "MDS", "sds": "SDS", "checklist_vendor": "事業者確認
 REQUIRED_FIELDS = ("id", "title", "category", "condition", "rationale", "recommendation", "contract_clause")
 
 
-class RuleError(ValueError):
+class RuleError(ConfigError):
     """A rule file or config that cannot be used. The message is Japanese (shown to the user)."""
 
 
@@ -90,6 +92,7 @@ class RulesConfig:
     severity: dict[str, str] = field(default_factory=dict)
     extra_rule_dirs: list[Path] = field(default_factory=list)
     source: str = ""
+    lines: dict[str, int] = field(default_factory=dict)  # rule id / rule dir as written -> line in `source`
 
 
 def load_config(path: Path | str) -> RulesConfig:
@@ -99,30 +102,49 @@ def load_config(path: Path | str) -> RulesConfig:
     """
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise RuleError(f"ルール設定ファイルを読めません: {path}（{e}）") from e
+        data, root = load_yaml(path, "ルール設定ファイル")
+    except ConfigError as e:
+        raise RuleError(str(e)) from None
+    data = {} if data is None else data
     if not isinstance(data, dict):
-        raise RuleError(f"ルール設定ファイルの形式が正しくありません（辞書形式で記述してください）: {path}")
-    keys = {"disabled", "severity", "extra_rule_dirs"}
-    if isinstance(data.get("rules"), dict):
-        data = data["rules"]
+        raise RuleError(f"{where(path, root, ())}: ルール設定は 項目: 値 の形式で記述してください")
+    keys = set(RulesSection.model_fields)
+    prefix: tuple = ()
+    if "rules" in data:
+        data, prefix = data["rules"], ("rules",)
     elif not path.name.startswith("rules"):
-        # mdsgap.yaml without a rules: section: its other top-level keys belong to the pipeline.
+        # mdsgap.yaml without a rules: section: its other top-level keys belong to the pipeline
+        # (validated by pipeline.config.RunConfig.load).
         data = {k: v for k, v in data.items() if k in keys}
-    unknown = set(data) - keys
-    if unknown:
-        raise RuleError(f"ルール設定に不明な項目があります: {', '.join(sorted(unknown))}（{path}）")
-    severity = {str(k): str(v) for k, v in (data.get("severity") or {}).items()}
-    for rule_id, sev in severity.items():
-        if sev not in SEVERITIES:
-            raise RuleError(f"ルール {rule_id} の重大度「{sev}」は使えません（高・中・低のいずれか）: {path}")
+    try:
+        section = RulesSection.model_validate({} if data is None else data)
+    except ValidationError as exc:
+        try:
+            raise_validation(exc, path, root, "設定ファイル", allowed_keys(RulesSection, prefix), prefix)
+        except ConfigError as e:
+            raise RuleError(str(e)) from None
+    lines: dict[str, int] = {}
+    for i, rule_id in enumerate(section.disabled or []):
+        lines.setdefault(rule_id, _line(root, prefix + ("disabled", i)))
+    for rule_id in section.severity or {}:
+        lines.setdefault(rule_id, _line(root, prefix + ("severity", rule_id)))
     dirs = []
-    for d in data.get("extra_rule_dirs") or []:
+    for i, d in enumerate(section.extra_rule_dirs or []):
         p = Path(d)
-        dirs.append(p if p.is_absolute() else (path.parent / p))
-    return RulesConfig(disabled=[str(x) for x in data.get("disabled") or []], severity=severity,
-                       extra_rule_dirs=dirs, source=str(path))
+        p = p if p.is_absolute() else (path.parent / p)
+        lines.setdefault(str(p), _line(root, prefix + ("extra_rule_dirs", i)))
+        dirs.append(p)
+    return RulesConfig(disabled=list(section.disabled or []), severity=dict(section.severity or {}),
+                       extra_rule_dirs=dirs, source=str(path), lines=lines)
+
+
+def _line(root, loc: tuple) -> int:
+    return line_of(root, loc) or 0
+
+
+def _at(config: RulesConfig, key: str) -> str:
+    line = config.lines.get(key)
+    return f"設定ファイル {config.source or ''}" + (f" {line}行目" if line else "")
 
 
 def _tuple(value) -> tuple[str, ...]:
@@ -133,10 +155,10 @@ def _tuple(value) -> tuple[str, ...]:
     return (str(value),)
 
 
-def _parse_rule(raw: dict, source: str) -> Rule:
+def _parse_rule(raw: dict, source: str, path: Path | None = None, root=None, loc: tuple = ()) -> Rule:
     from rules.checks import CHECKS  # late: checks import this module's types
 
-    where = f"{source} のルール {raw.get('id', '(idなし)')}"
+    where = f"{where_in(path or source, root, loc)}: ルール {raw.get('id', '(idなし)')}"
     missing = [k for k in REQUIRED_FIELDS if not raw.get(k)]
     if missing:
         raise RuleError(f"{where}: 必須項目がありません: {', '.join(missing)}")
@@ -144,8 +166,14 @@ def _parse_rule(raw: dict, source: str) -> Rule:
         raise RuleError(f"{where}: 分類「{raw['category']}」は使えません（{', '.join(CATEGORIES)}）")
     condition = dict(raw["condition"])
     if condition.get("check") not in CHECKS:
-        raise RuleError(f"{where}: 条件の種類「{condition.get('check')}」は使えません"
-                        f"（{', '.join(sorted(CHECKS))}）")
+        hint = did_you_mean(condition.get("check"), CHECKS)
+        raise RuleError(f"{where_in(path or source, root, loc + ('condition', 'check'))}: ルール {raw['id']} の"
+                        f"条件の種類「{condition.get('check')}」は使えません（{hint + '、' if hint else ''}"
+                        f"{', '.join(sorted(CHECKS))}）")
+    try:
+        check_condition(condition, path or source, root, loc + ("condition",), str(raw["id"]))
+    except ConfigError as e:
+        raise RuleError(str(e)) from None
     likelihood, impact = str(raw.get("likelihood", "")), str(raw.get("impact", ""))
     if likelihood or impact:
         if likelihood not in LEVELS or impact not in LEVELS:
@@ -171,9 +199,6 @@ def _parse_rule(raw: dict, source: str) -> Rule:
     )
 
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def load_rule_file(path: Path) -> list[Rule]:
     path = Path(path)
     try:
@@ -188,13 +213,40 @@ def _load_rule_file(path_str: str, mtime_ns: int, size: int) -> tuple[Rule, ...]
     """Parsed once per file version (rules are frozen dataclasses, safe to share)."""
     path = Path(path_str)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise RuleError(f"ルールファイルを読めません: {path}（{e}）") from e
+        data, root = load_yaml(path, "ルールファイル")
+    except ConfigError as e:
+        raise RuleError(str(e)) from None
+    data = data or {}
+    prefix: tuple = ("rules",) if isinstance(data, dict) else ()
     raw_rules = data.get("rules") if isinstance(data, dict) else data
     if not isinstance(raw_rules, list):
-        raise RuleError(f"ルールファイルに rules: の一覧がありません: {path}")
-    return tuple(_parse_rule(r, path.name) for r in raw_rules)
+        raise RuleError(f"{where_in(path, root, ())}: ルールファイルに rules: の一覧がありません")
+    try:
+        if isinstance(data, dict):
+            try:
+                RuleFile.model_validate(data)
+            except ValidationError as exc:
+                raise_validation(exc, path, root, "ルールファイル", _rule_file_keys(raw_rules))
+        else:
+            for i, raw in enumerate(raw_rules):
+                try:
+                    RuleModel.model_validate(raw)
+                except ValidationError as exc:
+                    raise_validation(exc, path, root, "ルールファイル", allowed_keys(RuleModel, (i,)), (i,))
+    except ConfigError as e:
+        raise RuleError(str(e)) from None
+    return tuple(_parse_rule(r, path.name, path, root, prefix + (i,)) for i, r in enumerate(raw_rules))
+
+
+def _rule_file_keys(raw_rules: list) -> dict[tuple, list[str]]:
+    keys = allowed_keys(RuleFile)
+    for i in range(len(raw_rules)):
+        keys.update(allowed_keys(RuleModel, ("rules", i)))
+    return keys
+
+
+def where_in(path, root, loc: tuple) -> str:
+    return where(path, root, loc, "ルールファイル")
 
 
 def load_rules(config: RulesConfig | None = None, include_disabled: bool = False) -> list[Rule]:
@@ -207,20 +259,23 @@ def load_rules(config: RulesConfig | None = None, include_disabled: bool = False
     for d in config.extra_rule_dirs:
         d = Path(d)
         if not d.is_dir():
-            raise RuleError(f"追加ルールのフォルダが見つかりません: {d}")
+            raise RuleError(f"{_at(config, str(d))}: 追加ルールのフォルダが見つかりません: {d}")
         files += sorted(list(d.glob("*.yaml")) + list(d.glob("*.yml")))
     by_id: dict[str, Rule] = {}
     for f in files:
         seen_in_file: set[str] = set()
         for rule in load_rule_file(f):
             if rule.id in seen_in_file:
-                raise RuleError(f"{f.name}: ルールID {rule.id} が重複しています")
+                raise RuleError(f"ルールファイル {f}: ルールID {rule.id} が重複しています")
             seen_in_file.add(rule.id)
             by_id[rule.id] = rule
     known = set(by_id)
-    for rule_id in list(config.disabled) + list(config.severity):
-        if rule_id not in known:
-            raise RuleError(f"設定ファイルのルールID {rule_id} は存在しません（{config.source or '設定'}）")
+    for key, ids in (("disabled", config.disabled), ("severity", config.severity)):
+        for rule_id in ids:
+            if rule_id not in known:
+                hint = did_you_mean(rule_id, known)
+                raise RuleError(f"{_at(config, rule_id)}: {key} のルールID「{rule_id}」は存在しません"
+                                + (f"（{hint}）" if hint else "（mdsgap rules list で一覧を確認できます）"))
     from dataclasses import replace
 
     rules = []

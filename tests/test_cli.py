@@ -32,6 +32,7 @@ def test_explain_prints_the_register_row(tmp_path):
 
 
 def test_bad_date_and_locked_output_are_refused_in_japanese(tmp_path):
+    (tmp_path / "in").mkdir()
     bad = runner.invoke(app, ["run", "--inbox", str(tmp_path / "in"), "--out", str(tmp_path / "out"),
                               "--as-of", "2025/13/40"])
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
