@@ -255,12 +255,18 @@ def _formula_cells(xlsx: Path) -> list[str]:
 
 
 def _places(inbox: Path, name: str) -> list[str]:
-    """Where a file of the inbox is now: inbox, processed, failed (more than one place = a duplicate)."""
+    """Where a file of the inbox is now: inbox, processed, failed (more than one place = a duplicate).
+
+    A name with a line break or a control character is renamed in place before the run (with a note), so the
+    file is looked for under its safe name too."""
+    from pipeline.inbox import fit_name, safe_file_name
+
     out = []
-    if (inbox / name).exists():
+    names = dict.fromkeys([Path(name).name, fit_name(safe_file_name(Path(name).name))])
+    if any((inbox / Path(name).parent / n).exists() for n in names):
         out.append("inbox")
     for folder in ("processed", "failed"):
-        if (inbox / folder / Path(name).name).exists():
+        if any((inbox / folder / n).exists() for n in names):
             out.append(folder)
     return out
 
