@@ -24,7 +24,7 @@ from extractors.formdetect import detect_form
 from extractors.forms import Form, missing_catalogue_items
 from extractors.grid import Cell, Grid, Table
 from extractors.header_fields import apply_header, cells, collect_header_fields
-from extractors.layout import Layout, detect_header
+from extractors.layout import Layout, detect_header, repeated_header
 from extractors.layout_infer import infer_layout
 from extractors.model import Document, ExtractionError, Item, Location, enforce_review, flag
 from extractors.notes import (
@@ -170,6 +170,13 @@ def _read_table_list(grid: Grid, tables: list[tuple[int, Table]], form: Form | N
                 continue
             if footnote_mode:
                 read_footnote_row(row, state)
+                continue
+            if layout is not None and r >= first_body and (again := repeated_header(table, r, layout)):
+                # The header repeated below a page break (or a new header for the rest of the table).
+                if again.roles != layout.roles or again.options != layout.options:
+                    again.decoration = table_decoration(table, again.header_rows, again.options)
+                layout = carry = again
+                first_body = max(again.header_rows) + 1
                 continue
             if read_comment(table, r, row, layout, state):
                 continue

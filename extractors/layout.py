@@ -8,7 +8,7 @@ inferred from the content of the column.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from extractors.grid import Cell, Table
 from extractors.model import ANSWERS, APPLICABLE, NO, NOT_APPLICABLE, NOT_APPLICABLE_GATE, YES
@@ -186,6 +186,27 @@ def detect_header(table: Table, start: int = 0, max_scan: int = 40) -> Layout | 
         _checklist_target_from_content(table, layout)
         return layout
     return None
+
+
+def repeated_header(table: Table, r: int, layout: Layout) -> Layout | None:
+    """Row r of a table body that is a header row again (the table continued below a page break, its
+    header repeated): the layout to read on with, its `header_rows` the rows to skip; None for a body row.
+
+    Every filled cell of the row is a header word, with no mark and no item number. When its columns read
+    as the current header's, the current layout goes on; otherwise the layout is detected anew from it."""
+    row = table.rows[r]
+    wrapped = merge_wrapped_header(table.rows, r)
+    top = wrapped[0] if wrapped is not None else row
+    filled = [c for _, c in row_cells(top) if normalize_text(c.text) or any(m.kind != "fill" for m in c.marks)]
+    if _row_has_item_number(row) or not filled or not all(
+            header_role(c.text) and not any(m.kind in ANSWER_MARKS for m in c.marks) for c in filled):
+        return None
+    found = detect_header(table, start=r, max_scan=1)
+    if found is None:
+        return None
+    if found.roles == layout.roles and found.options == layout.options:
+        return replace(layout, header_rows=found.header_rows)
+    return found
 
 
 ANSWER_MARKS = {"circle", "check", "strike"}
