@@ -1,0 +1,195 @@
+"""Header rows that are not where, or not as whole, as the reader first expects, on real XLSX files:
+
+- the header printed again in the middle of a sheet (the table went on below a page break): those rows
+  are no items, the rows after them are read with the same columns, or with the new columns when the
+  repeated header orders them differently;
+- a header word broken over two header rows (「備」 over 「考」, 「チェック」 over 「項目」, 「コメ」 over 「ント」),
+  also beside a header whose second row holds its own words (「確認結果（日付）」 over 「1回目 | 目標日 | 2回目」).
+
+Vendors, products and remarks are invented; questions are the forms' own (from the catalogue).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from extractors import extract
+from extractors.forms import get_form
+
+MDS = get_form("jahis-mds-4.1")
+QUESTION = {c.id: c.text for c in MDS.items}
+MDS_TITLE = "「製造業者による医療情報セキュリティ開示書」チェックリスト"
+VENDOR = "株式会社こもれびシステムズ"
+OPTIONS = ("はい", "いいえ", "対象外")
+
+# (number, chosen option, remark)
+MDS_ROWS = [("3", "はい", ""), ("4", "はい", "端末ロックは5分で作動します。"), ("4.2", "いいえ", ""),
+            ("4.3", "はい", ""), ("5", "対象外", "時刻同期は院内サーバに従います。"), ("6", "はい", ""),
+            ("7", "いいえ", "無線LANは使用しません。"), ("8", "はい", "")]
+
+
+def _mds_sheet(path: Path, header: list[str], repeat_at: int | None = None,
+               second_header: list[str] | None = None, wrapped: dict[int, tuple[str, str]] | None = None) -> Path:
+    """One MDS sheet, columns 番号 | 確認項目 | はい | いいえ | 対象外 | 備考 (or the order of the header given).
+
+    repeat_at: the header is printed again before that body row (with `second_header`'s order after it);
+    wrapped: column -> (top piece, bottom piece) of a header word broken over two header rows."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "開示書"
+    ws.append([MDS_TITLE])
+    ws.append(["製造業者：", VENDOR, "作成日：", "2026年4月1日"])
+    ws.append(["製品名称：", "検査予約ポータル こもれび", "バージョン：", "2.0"])
+    ws.append([])
+
+    def put_header(words: list[str]) -> None:
+        if wrapped:
+            ws.append([wrapped[c][0] if c in wrapped else w for c, w in enumerate(words)])
+            ws.append([wrapped[c][1] if c in wrapped else None for c in range(len(words))])
+        else:
+            ws.append(words)
+
+    def body(number: str, chosen: str, remark: str, words: list[str]) -> list[str]:
+        by_role = {"番号": number, "確認項目": QUESTION[number], "備考": remark or None}
+        return [by_role.get(w, "○" if w == chosen else None) for w in words]
+
+    put_header(header)
+    words = header
+    for k, (number, chosen, remark) in enumerate(MDS_ROWS):
+        if k == repeat_at:
+            ws.append([])
+            ws.append(["（次ページへ続く）"])
+            words = second_header or header
+            put_header(words)
+        ws.append(body(number, chosen, remark, words))
+    wb.save(path)
+    return path
+
+
+MDS_HEADER = ["番号", "確認項目", "はい", "いいえ", "対象外", "備考"]
+
+
+def _check_mds(doc) -> None:
+    got = {i.item_id: i for i in doc.items}
+    assert list(got) == [n for n, _, _ in MDS_ROWS], [(i.item_id, i.question[:12]) for i in doc.items]
+    for number, chosen, remark in MDS_ROWS:
+        item = got[number]
+        assert (item.answer, item.answer_status) == (chosen, "answered"), number
+        assert item.remark == remark, number
+        assert not item.needs_review, (number, item.review_reason)
+
+
+def test_header_repeated_mid_sheet_is_no_item(tmp_path):
+    doc = extract(_mds_sheet(tmp_path / "repeated.xlsx", MDS_HEADER, repeat_at=4))
+    _check_mds(doc)
+    assert not any("確認項目" == i.question for i in doc.items)
+
+
+def test_repeated_header_with_other_column_order_is_read_anew(tmp_path):
+    """Below the page break the options come in another order and the remark moved left: the rows after it
+    are read by the new header, not by the first one."""
+    second = ["番号", "確認項目", "備考", "対象外", "いいえ", "はい"]
+    _check_mds(extract(_mds_sheet(tmp_path / "reordered.xlsx", MDS_HEADER, repeat_at=3, second_header=second)))
+
+
+def test_question_and_remark_words_broken_over_two_header_rows(tmp_path):
+    """「チェック」 over 「項目」 (「チェック」 alone reads as an answer column) and 「コメ」 over 「ント」."""
+    wrapped = {1: ("チェック", "項目"), 5: ("コメ", "ント")}
+    _check_mds(extract(_mds_sheet(tmp_path / "wrapped.xlsx", MDS_HEADER, wrapped=wrapped)))
+
+
+def test_broken_words_in_a_repeated_two_row_header(tmp_path):
+    wrapped = {5: ("備", "考")}
+    _check_mds(extract(_mds_sheet(tmp_path / "both.xlsx", MDS_HEADER, repeat_at=5, wrapped=wrapped)))
+
+
+# ------------------------------------------------------------------------------------------------ checklist
+
+CHECKLIST_TITLE = "医療機関におけるサイバーセキュリティ対策チェックリスト"
+# (number, question, 1回目, 目標日, 2回目, 備考)
+CHECKLIST_ROWS = [
+    ("(1)", "事業者内に、医療情報システム等の提供に係る管理責任者を設置している。", "はい (6/3)", "(/)",
+     "はい・いいえ (/)", ""),
+    ("(2)", "リモートメンテナンス（保守）している機器の有無を確認した。", "はい (6/3)", "(/)", "はい・いいえ (/)",
+     "保守は院内の専用端末からのみ"),
+    ("(3)", "医療機関に製造業者/サービス事業者による医療情報セキュリティ開示書（MDS/SDS）を提出した。",
+     "いいえ (6/3)", "(12/20)", "はい (1/15)", "提出用の版を準備中"),
+    ("(4)", "利用者の職種・担当業務別の情報区分毎のアクセス利用権限を設定している。", "はい (6/3)", "(/)",
+     "はい・いいえ (/)", ""),
+]
+CHECKLIST_EXPECTED = {
+    "1(1)": ("はい", "2025-06-03", "", "", ""),
+    "2(2)": ("はい", "2025-06-03", "", "", "保守は院内の専用端末からのみ"),
+    "2(3)": ("いいえ", "2025-06-03", "2025-12-20", "はい", "提出用の版を準備中"),
+    "2(4)": ("はい", "2025-06-03", "", "", ""),
+}
+
+
+def _checklist(path: Path, remark: tuple[str, str] = ("備考", ""), question: tuple[str, str] = ("チェック項目", ""),
+               repeat_at: int | None = None) -> Path:
+    """The two-row checklist header: 「確認結果（日付）」 merged over 1回目 | 目標日 | 2回目; the question and
+    remark words in the top row, or broken over both rows when given as two pieces."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "確認用"
+    ws.cell(row=1, column=1, value=CHECKLIST_TITLE)
+    ws.cell(row=2, column=1, value="事業者確認用")
+    ws.cell(row=3, column=1, value="○ 令和7年度中")
+    r = 5
+
+    def header() -> None:
+        nonlocal r
+        ws.cell(row=r, column=2, value=question[0])
+        if question[1]:
+            ws.cell(row=r + 1, column=2, value=question[1])
+        ws.cell(row=r, column=3, value="確認結果（日付）")
+        ws.merge_cells(start_row=r, start_column=3, end_row=r, end_column=5)
+        for col, word in ((3, "1回目"), (4, "目標日"), (5, "2回目")):
+            ws.cell(row=r + 1, column=col, value=word)
+        ws.cell(row=r, column=6, value=remark[0])
+        if remark[1]:
+            ws.cell(row=r + 1, column=6, value=remark[1])
+        r += 2
+
+    header()
+    for k, (num, q, first, target, second, rem) in enumerate(CHECKLIST_ROWS):
+        if k == repeat_at:
+            r += 1
+            ws.cell(row=r, column=1, value="（次頁へ続く）")
+            r += 1
+            header()
+        ws.cell(row=r, column=1, value="1 体制構築" if k == 0 else "2 医療情報システムの管理・運用")
+        for col, value in ((2, f"{num} {q}"), (3, first), (4, target), (5, second), (6, rem or None)):
+            ws.cell(row=r, column=col, value=value)
+        r += 1
+    r += 1
+    ws.cell(row=r, column=1, value="事業者名：")
+    ws.cell(row=r, column=2, value=VENDOR)
+    wb.save(path)
+    return path
+
+
+def _check_checklist(doc) -> None:
+    got = {i.item_id: i for i in doc.items}
+    assert list(got) == list(CHECKLIST_EXPECTED), [(i.item_id, i.question[:12]) for i in doc.items]
+    for item_id, (answer, first, target, second, remark) in CHECKLIST_EXPECTED.items():
+        item = got[item_id]
+        assert (item.answer, item.answer_status) == (answer, "answered"), item_id
+        assert (item.first_date, item.target_date, item.second_answer) == (first, target, second), item_id
+        assert item.remark == remark, item_id
+
+
+def test_checklist_remark_word_broken_beside_the_result_sub_header(tmp_path):
+    _check_checklist(extract(_checklist(tmp_path / "remark.xlsx", remark=("備", "考"))))
+
+
+def test_checklist_question_word_broken_over_the_two_header_rows(tmp_path):
+    _check_checklist(extract(_checklist(tmp_path / "question.xlsx", question=("チェック", "項目"),
+                                        remark=("コメ", "ント"))))
+
+
+def test_checklist_two_row_header_repeated_after_a_page_break(tmp_path):
+    doc = extract(_checklist(tmp_path / "repeated.xlsx", repeat_at=2))
+    _check_checklist(doc)
+    assert not any(i.question in ("チェック項目", "1回目") for i in doc.items)
