@@ -145,9 +145,12 @@ def _read_table_list(grid: Grid, tables: list[tuple[int, Table]], form: Form | N
     carry: Layout | None = None
     footnote_next = False
     section = scope = ""
+    footnote_table: Table | None = None  # the last table read as 備考記載欄 notes
     for t_idx, table in tables:
-        footnote_mode = bool(FOOTNOTE_TITLE.search(normalize_text(table.name))) or footnote_next
+        footnote_mode = bool(FOOTNOTE_TITLE.search(normalize_text(table.name))) or footnote_next \
+            or _continues_footnotes(footnote_table, table)
         footnote_next = False
+        footnote_table = None
         layout = None if footnote_mode or table.kind == "text" else detect_header(table)
         if layout is None and not footnote_mode and table.kind != "text":
             if carry is not None and table.n_cols == carry.n_cols:
@@ -170,6 +173,7 @@ def _read_table_list(grid: Grid, tables: list[tuple[int, Table]], form: Form | N
                 continue
             if footnote_mode:
                 read_footnote_row(row, state)
+                footnote_table = table if table.kind == "page" else None
                 continue
             if layout is not None and r >= first_body and (again := repeated_header(table, r, layout)):
                 # The header repeated below a page break (or a new header for the rest of the table).
@@ -181,6 +185,9 @@ def _read_table_list(grid: Grid, tables: list[tuple[int, Table]], form: Form | N
             if read_comment(table, r, row, layout, state):
                 continue
             if layout is None or r < first_body:
+                continue
+            if r == first_body and _split_over_page(row, table, layout, state):
+                _continue_item(state.items[-1], row, RowContext(table, t_idx, r, layout))
                 continue
             row_section = section_column(row, RowContext(table, t_idx, r, layout))
             if row_section and row_section != section:
@@ -198,6 +205,33 @@ def _read_table_list(grid: Grid, tables: list[tuple[int, Table]], form: Form | N
                         section = item.section
             elif kind == "continuation" and state.items:
                 _continue_item(state.items[-1], row, ctx)
+
+
+def _split_over_page(row: list[Cell], table: Table, layout: Layout, state: ReadState) -> bool:
+    """The first row of a table going on from the previous page is the rest of the last item's row when a
+    page break cut the row, its item number too (「12.3.」 | 「1.1」): the printed pieces join into one item number
+    and the row holds no answer. The last item takes the joined number; the caller appends its texts."""
+    prev = state.items[-1] if state.items else None
+    cell = cell_at(row, layout.roles.get("number"))
+    if prev is None or cell is None or table.page is None or prev.location is None or \
+            prev.location.page != table.page - 1 or has_evidence(row, layout):
+        return False
+    piece, printed = normalize_text(cell.text).replace(" ", ""), prev.number_printed.replace(" ", "")
+    if not piece or not printed or not (piece[0] == "." or printed[-1] == "."):
+        return False
+    joined = printed + piece
+    number, rest = parse_dotted_number(joined)
+    if not number or rest or joined.rstrip(".") != number:
+        return False
+    prev.item_id = prev.number_printed = number
+    return True
+
+
+def _continues_footnotes(notes: Table | None, table: Table) -> bool:
+    """A printed 備考記載欄 broken by a page break: the next page's first table, with the notes table's columns
+    and no header of its own, goes on with the notes."""
+    return (notes is not None and table.kind == "page" and notes.page is not None and table.page == notes.page + 1
+            and table.n_cols == notes.n_cols and detect_header(table) is None)
 
 
 def _read_item(row: list[Cell], ctx: RowContext, form: Form | None, grid: Grid, state: ReadState) -> Item | None:
