@@ -287,6 +287,8 @@ def _read_item(row: list[Cell], ctx: RowContext, form: Form | None, grid: Grid, 
     if decision.status == "unanswered" and stray_mark(row, layout):
         # A mark outside the columns read as answers: the layout was misread, the row is not "unanswered".
         flag(item, "回答欄の外に印があります。回答を確認してください", 0.5)
+    if reason := ctx.table.row_doubt.get(ctx.row_index):
+        flag(item, reason)
     if ctx.table.hidden:
         flag(item, "非表示シートの行です")
     elif row and all(c.hidden for c in row):

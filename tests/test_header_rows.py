@@ -16,6 +16,7 @@ from openpyxl import Workbook
 
 from extractors import extract
 from extractors.forms import get_form
+from extractors.text import normalize_text
 
 MDS = get_form("jahis-mds-4.1")
 QUESTION = {c.id: c.text for c in MDS.items}
@@ -193,3 +194,56 @@ def test_checklist_two_row_header_repeated_after_a_page_break(tmp_path):
     doc = extract(_checklist(tmp_path / "repeated.xlsx", repeat_at=2))
     _check_checklist(doc)
     assert not any(i.question in ("チェック項目", "1回目") for i in doc.items)
+
+
+# ------------------------------------------------------------------------------------------------ PDF print
+
+def _overflowing_print(path: Path, row_h: float = 9.0, pitch: float = 10.0, size: float = 7.0) -> Path:
+    """A printed MDS table whose rows kept a fixed height: the two-line question of one row is centred on
+    its row and spills half a line over the rules above and below (the centre of its first line lies in
+    the row above)."""
+    from reportlab.pdfgen import canvas as rl_canvas
+
+    from samples.pdf_builder import FONT, register_font
+
+    register_font()
+    c = rl_canvas.Canvas(str(path), pagesize=(842.0, 595.0))
+    c.setFont(FONT, 10)
+    c.drawString(40, 560, MDS_TITLE)
+    c.drawString(40, 545, f"製造業者：{VENDOR}")
+    xs = [40, 80, 560, 600, 640, 680, 800]
+    rows = [("番号", "確認項目", "はい", "いいえ", "対象外", "備考", "")]
+    for number, chosen, remark in MDS_ROWS:
+        rows.append((number, QUESTION[number], *("○" if o == chosen else "" for o in OPTIONS), remark, ""))
+    top = 520.0
+    spill = "4.2"  # this row's question is printed on two lines
+    for k, row in enumerate(rows):
+        y_top = top - k * row_h
+        centre = y_top - row_h / 2
+        for x0, text in zip(xs, row):
+            if not text:
+                continue
+            lines = [text]
+            if row[0] == spill and x0 == xs[1]:
+                lines = [text[:12], text[12:]]
+            c.setFont(FONT, size)
+            first = centre + (len(lines) - 1) * pitch / 2
+            for j, line in enumerate(lines):
+                c.drawString(x0 + 2, first - j * pitch - size * 0.35, line)
+    bottom = top - len(rows) * row_h
+    for k in range(len(rows) + 1):
+        c.line(xs[0], top - k * row_h, xs[-1], top - k * row_h)
+    for x in xs:
+        c.line(x, top, x, bottom)
+    c.save()
+    return path
+
+
+def test_print_with_a_question_overflowing_its_fixed_height_row(tmp_path):
+    doc = extract(_overflowing_print(tmp_path / "overflow.pdf"))
+    got = {i.item_id: i for i in doc.items}
+    assert list(got) == [n for n, _, _ in MDS_ROWS], [(i.item_id, i.question[:12]) for i in doc.items]
+    for number in ("4", "4.2", "4.3"):  # the spilled lines are neither lost nor given to the row above
+        assert normalize_text(got[number].question).replace("\n", "") == normalize_text(QUESTION[number]), number
+    for number, chosen, remark in MDS_ROWS:
+        assert (got[number].answer, got[number].remark) == (chosen, remark), number

@@ -33,7 +33,6 @@ CI_PRINTS = {
 
 # Kinds of layout not yet understood: (kind, transformations, families). Each becomes a strict xfail.
 _MDS_LIKE = ("mds", "sds")
-_PRINT_BROKEN_ROW = "LibreOffice print: a wrapped cell or a row broken over a page read as two rows"
 KNOWN_GAPS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("「No」 number column header read as the English option No (いいえ); on R7 the number 1 then reads as a "
      "typed mark", ("number_column=No",), FAMILIES),
@@ -47,19 +46,6 @@ KNOWN_GAPS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("checklist number without brackets (「1 …」「1) …」) in the question cell: items lost",
      ("numbers_bare", "numbers_half_paren"), CHECKLIST_FAMILIES),
     ("checklist date with the year (「はい (2023/9/20)」) not read", ("checklist_answer_year",), CHECKLIST_FAMILIES),
-    (_PRINT_BROKEN_ROW + " (備考記載欄 rows run together; bullet rows broken)",
-     ("print_xlsx_a4_landscape", "print_xlsx_a4_portrait", "print_xlsx_a3_landscape", "print_docx_a4_portrait",
-      "print_docx_b4_landscape"), ("mds",)),
-    (_PRINT_BROKEN_ROW + " (bullet 「物理媒体（ICカード等）」 broken at 「い)」, 12.3.1.1 rows lost)",
-     ("print_xlsx_a4_landscape", "print_xlsx_a4_portrait", "print_xlsx_a3_landscape", "print_docx_a4_portrait"),
-     ("sds",)),
-    (_PRINT_BROKEN_ROW + " (the last line of a wrapped question read as an item)",
-     ("print_xlsx_a4_portrait", "print_xlsx_a3_landscape"), ("checklist_facility",)),
-    (_PRINT_BROKEN_ROW + " (the last line of a wrapped question read as an item)",
-     ("print_xlsx_a4_landscape", "print_xlsx_a3_landscape"), ("checklist_vendor_r7",)),
-    ("LibreOffice print of a sheet: the device heading 「サーバについて…」 is lost, its rows get the previous "
-     "heading (ids 2(4)@医療情報システム全般)",
-     ("print_xlsx_a4_landscape", "print_xlsx_a4_portrait", "print_xlsx_a3_landscape"), ("checklist_vendor_r6",)),
 ]
 XFAIL: dict[tuple[str, str], str] = {(family, name): kind for kind, names, families in KNOWN_GAPS
                                      for name in names for family in families}

@@ -13,6 +13,7 @@ from itertools import product
 
 from extractors.readers.pdf_text import Box, group_lines
 
+OVERFLOW_DOUBT = "セルからはみ出した文字がどの行のものか確定できません。質問と回答を確認してください"
 STRADDLE = 0.25  # a line straddles a rule when at least this share of its height lies on either side
 MAX_GROUP = 8  # straddling lines decided together (2**8 assignments at most)
 CLEAR_MARGIN = 1.0  # points: the best assignment must centre this much better than the next one
