@@ -247,3 +247,59 @@ def test_print_with_a_question_overflowing_its_fixed_height_row(tmp_path):
         assert normalize_text(got[number].question).replace("\n", "") == normalize_text(QUESTION[number]), number
     for number, chosen, remark in MDS_ROWS:
         assert (got[number].answer, got[number].remark) == (chosen, remark), number
+
+
+def _ruled(c, xs: list[float], top: float, rows: list[tuple[str, ...]], row_h: float = 16.0, size: float = 7.0) -> float:
+    from samples.pdf_builder import FONT
+
+    c.setFont(FONT, size)
+    for k, row in enumerate(rows):
+        for x0, text in zip(xs, row):
+            if text:
+                c.drawString(x0 + 2, top - k * row_h - row_h / 2 - size * 0.35, text)
+    bottom = top - len(rows) * row_h
+    for k in range(len(rows) + 1):
+        c.line(xs[0], top - k * row_h, xs[-1], top - k * row_h)
+    for x in xs:
+        c.line(x, top, x, bottom)
+    return bottom
+
+
+def test_print_with_a_row_and_the_notes_cut_by_page_breaks(tmp_path):
+    """A Word table printed with rows allowed to break over pages: the number 「12.3.1」 printed as 「12.3.」
+    at the foot of one page and 「1」 at the head of the next, its question cut too; the 備考記載欄 table goes
+    on over the next page break without its header."""
+    from reportlab.pdfgen import canvas as rl_canvas
+
+    from samples.pdf_builder import FONT, register_font
+
+    register_font()
+    path = tmp_path / "cut.pdf"
+    c = rl_canvas.Canvas(str(path), pagesize=(842.0, 595.0))
+    c.setFont(FONT, 10)
+    c.drawString(40, 560, MDS_TITLE)
+    c.drawString(40, 545, f"製造業者：{VENDOR}")
+    xs = [40, 80, 560, 600, 640, 680, 800]
+    q = QUESTION["12.3.1"]
+    _ruled(c, xs, 520, [("番号", "確認項目", "はい", "いいえ", "対象外", "備考"),
+                        ("12.1", QUESTION["12.1"], "○", "", "", "1"), ("12.2", QUESTION["12.2"], "", "○", "", ""),
+                        ("12.3", QUESTION["12.3"], "○", "", "", "2"), ("12.3.", q[:15], "", "○", "", "")])
+    c.showPage()
+    bottom = _ruled(c, xs, 560, [("1", q[15:], "", "", "", ""),
+                                 ("12.4", QUESTION["12.4"], "", "", "○", "3")])
+    c.setFont(FONT, 10)
+    c.drawString(40, bottom - 30, "備考記載欄")
+    notes = [("No", "内容"), ("1", "院内ネットワークとの間で相互認証を行います。"), ("2", "経路は専用の中継装置で制御します。")]
+    _ruled(c, [40, 80, 800], bottom - 40, notes)
+    c.showPage()
+    _ruled(c, [40, 80, 800], 560, [("3", "遠隔保守は行っていません。")])
+    c.save()
+
+    doc = extract(path)
+    got = {i.item_id: i for i in doc.items}
+    assert list(got) == ["12.1", "12.2", "12.3", "12.3.1", "12.4"], [(i.item_id, i.question[:12]) for i in doc.items]
+    assert normalize_text(got["12.3.1"].question) == normalize_text(q)
+    assert (got["12.3.1"].answer, got["12.3"].answer) == ("いいえ", "はい")
+    assert got["12.4"].answer_status == "answered"
+    assert got["12.1"].remark == "院内ネットワークとの間で相互認証を行います。"
+    assert got["12.4"].remark == "遠隔保守は行っていません。"
