@@ -150,7 +150,8 @@ def _read_table_list(grid: Grid, tables: list[tuple[int, Table]], form: Form | N
         footnote_mode = bool(FOOTNOTE_TITLE.search(normalize_text(table.name))) or footnote_next \
             or _continues_footnotes(footnote_table, table)
         footnote_next = False
-        footnote_table = None
+        if table.kind != "text":  # a page number or footer line between the two pages' notes is no table
+            footnote_table = None
         layout = None if footnote_mode or table.kind == "text" else detect_header(table)
         if layout is None and not footnote_mode and table.kind != "text":
             if carry is not None and table.n_cols == carry.n_cols:
@@ -224,6 +225,8 @@ def _split_over_page(row: list[Cell], table: Table, layout: Layout, state: ReadS
     if not number or rest or joined.rstrip(".") != number:
         return False
     prev.item_id = prev.number_printed = number
+    if piece[0] != ".":  # 「3.」 | 「4.」 would be two items: joined only when it reads as one number
+        flag(prev, "ページの区切りで分かれた行を1つの項目として読みました。番号と質問を確認してください")
     return True
 
 

@@ -300,6 +300,9 @@ def test_print_with_a_row_and_the_notes_cut_by_page_breaks(tmp_path):
     assert list(got) == ["12.1", "12.2", "12.3", "12.3.1", "12.4"], [(i.item_id, i.question[:12]) for i in doc.items]
     assert normalize_text(got["12.3.1"].question) == normalize_text(q)
     assert (got["12.3.1"].answer, got["12.3"].answer) == ("いいえ", "はい")
+    # 「12.3.」 and 「1」 could also be two rows numbered 「12.3.」 and 「1」: the joined item is left for review
+    assert got["12.3.1"].needs_review and "ページの区切り" in got["12.3.1"].review_reason
+    assert not got["12.3"].needs_review
     assert got["12.4"].answer_status == "answered"
     assert got["12.1"].remark == "院内ネットワークとの間で相互認証を行います。"
     assert got["12.4"].remark == "遠隔保守は行っていません。"
