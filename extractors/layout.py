@@ -197,7 +197,7 @@ def repeated_header(table: Table, r: int, layout: Layout) -> Layout | None:
     row = table.rows[r]
     wrapped = merge_wrapped_header(table.rows, r)
     top = wrapped[0] if wrapped is not None else row
-    filled = [c for _, c in row_cells(top) if normalize_text(c.text) or any(m.kind != "fill" for m in c.marks)]
+    filled = [c for _, c in row_cells(top) if normalize_text(c.text) or any(m.kind in ANSWER_MARKS for m in c.marks)]
     if _row_has_item_number(row) or not filled or not all(
             header_role(c.text) and not any(m.kind in ANSWER_MARKS for m in c.marks) for c in filled):
         return None
@@ -268,7 +268,7 @@ def merge_wrapped_header(rows: list[list[Cell]], r: int) -> tuple[list[Cell], li
     joined_any = False
     for col, cell in row_cells(below):
         text = normalize_text(cell.text)
-        marked = any(m.kind != "fill" for m in cell.marks)  # header rows are often shaded
+        marked = any(m.kind not in ("fill", "emphasis") for m in cell.marks)  # header rows: shaded, bold
         if not text and not marked:
             continue
         if not text or marked or len(_squash(text)) > 8:

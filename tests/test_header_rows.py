@@ -100,6 +100,30 @@ def test_question_and_remark_words_broken_over_two_header_rows(tmp_path):
     _check_mds(extract(_mds_sheet(tmp_path / "wrapped.xlsx", MDS_HEADER, wrapped=wrapped)))
 
 
+def test_bold_word_header_broken_over_two_rows(tmp_path):
+    """A Word table whose header is bold: bold is no mark, the broken pieces (「対象」 over 「外」, 「備」 over
+    「考」) still join into their words."""
+    from docx import Document as DocxDocument
+
+    path = tmp_path / "bold.docx"
+    d = DocxDocument()
+    d.add_paragraph(MDS_TITLE)
+    d.add_paragraph(f"製造業者：{VENDOR}　　作成日：2026年4月1日")
+    t = d.add_table(rows=2 + len(MDS_ROWS), cols=6)
+    top = ["番号", "確認項目", "はい", "いいえ", "対象", "備"]
+    below = ["", "", "", "", "外", "考"]
+    for col, (a, b) in enumerate(zip(top, below)):
+        for r, text in ((0, a), (1, b)):
+            if text:
+                t.cell(r, col).paragraphs[0].add_run(text).bold = True
+    for k, (number, chosen, remark) in enumerate(MDS_ROWS):
+        values = [number, QUESTION[number], *("○" if o == chosen else "" for o in OPTIONS), remark]
+        for col, value in enumerate(values):
+            t.cell(2 + k, col).text = value
+    d.save(path)
+    _check_mds(extract(path))
+
+
 def test_broken_words_in_a_repeated_two_row_header(tmp_path):
     wrapped = {5: ("備", "考")}
     _check_mds(extract(_mds_sheet(tmp_path / "both.xlsx", MDS_HEADER, repeat_at=5, wrapped=wrapped)))

@@ -59,6 +59,7 @@ COMBOS: list[tuple[str, tuple[str, ...]]] = [
     ("sds", ("options_reversed", "remark_before_answer", "footnotes_star_refs")),
     ("sds", ("writer_docx", "hdr_answer_group_over_options", "numbers_hyphen", "blank_rows_every_1")),
     ("sds", ("split_new_page_no_header", "footnotes_all")),
+    ("sds", ("writer_docx", "hdr_combined_wrapped_rows")),
     ("checklist_vendor", ("checklist_split_cells", "number_column=kouban", "sections_rows")),
     ("checklist_vendor", ("writer_docx", "checklist_split_cells", "split_repeated_header")),
     ("checklist_vendor_r6", ("checklist_split_dropdown", "blank_rows_every_4", "split_new_page")),
