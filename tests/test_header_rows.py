@@ -330,3 +330,33 @@ def test_print_with_a_row_and_the_notes_cut_by_page_breaks(tmp_path):
     assert got["12.4"].answer_status == "answered"
     assert got["12.1"].remark == "院内ネットワークとの間で相互認証を行います。"
     assert got["12.4"].remark == "遠隔保守は行っていません。"
+
+
+def test_print_with_a_mark_printed_on_the_rule_between_two_rows_is_flagged(tmp_path):
+    """A ○ whose row cannot be told (printed across the rule between two rows, as far into each): both rows
+    are left for review, whichever row the mark is read for."""
+    from reportlab.pdfgen import canvas as rl_canvas
+
+    from samples.pdf_builder import FONT, register_font
+
+    register_font()
+    path = tmp_path / "on_rule.pdf"
+    c = rl_canvas.Canvas(str(path), pagesize=(842.0, 595.0))
+    c.setFont(FONT, 10)
+    c.drawString(40, 560, MDS_TITLE)
+    c.drawString(40, 545, f"製造業者：{VENDOR}")
+    xs = [40, 80, 560, 600, 640, 680, 800]
+    rows = [("番号", "確認項目", "はい", "いいえ", "対象外", "備考")]
+    for number, chosen, remark in MDS_ROWS:
+        chosen = "" if number in ("4.2", "4.3") else chosen
+        rows.append((number, QUESTION[number], *("○" if o == chosen else "" for o in OPTIONS), remark))
+    row_h, size, top = 14.0, 7.0, 520.0
+    _ruled(c, xs, top, rows, row_h=row_h, size=size)
+    k = [r[0] for r in rows].index("4.3")  # the rule between 4.2 and 4.3
+    c.setFont(FONT, size)
+    c.drawString(xs[2] + 2, top - k * row_h - size * 0.35, "○")
+    c.save()
+
+    got = {i.item_id: i for i in extract(path).items}
+    assert got["4.2"].needs_review and got["4.3"].needs_review
+    assert got["4"].answer == "はい" and not got["4"].needs_review
