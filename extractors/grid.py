@@ -80,6 +80,9 @@ class Table:
     # e.g. 「図形（丸印など）の一部を読み取れなかった」; "" when every part was read. An empty answer on
     # such a table is not certain: the interpreter flags it.
     mark_doubt: str = ""
+    # Rows whose text the reader could not place for certain (row index -> Japanese reason, e.g. text that
+    # overflowed its cell in a print): the interpreter flags the items read from them.
+    row_doubt: dict[int, str] = field(default_factory=dict)
 
     @property
     def n_cols(self) -> int:

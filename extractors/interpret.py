@@ -24,7 +24,7 @@ from extractors.formdetect import detect_form
 from extractors.forms import Form, missing_catalogue_items
 from extractors.grid import Cell, Grid, Table
 from extractors.header_fields import apply_header, cells, collect_header_fields
-from extractors.layout import Layout, detect_header
+from extractors.layout import Layout, detect_header, repeated_header
 from extractors.layout_infer import infer_layout
 from extractors.model import Document, ExtractionError, Item, Location, enforce_review, flag
 from extractors.notes import (
@@ -145,9 +145,13 @@ def _read_table_list(grid: Grid, tables: list[tuple[int, Table]], form: Form | N
     carry: Layout | None = None
     footnote_next = False
     section = scope = ""
+    footnote_table: Table | None = None  # the last table read as 備考記載欄 notes
     for t_idx, table in tables:
-        footnote_mode = bool(FOOTNOTE_TITLE.search(normalize_text(table.name))) or footnote_next
+        footnote_mode = bool(FOOTNOTE_TITLE.search(normalize_text(table.name))) or footnote_next \
+            or _continues_footnotes(footnote_table, table)
         footnote_next = False
+        if table.kind != "text":  # a page number or footer line between the two pages' notes is no table
+            footnote_table = None
         layout = None if footnote_mode or table.kind == "text" else detect_header(table)
         if layout is None and not footnote_mode and table.kind != "text":
             if carry is not None and table.n_cols == carry.n_cols:
@@ -170,10 +174,21 @@ def _read_table_list(grid: Grid, tables: list[tuple[int, Table]], form: Form | N
                 continue
             if footnote_mode:
                 read_footnote_row(row, state)
+                footnote_table = table if table.kind == "page" else None
+                continue
+            if layout is not None and r >= first_body and (again := repeated_header(table, r, layout)):
+                # The header repeated below a page break (or a new header for the rest of the table).
+                if again.roles != layout.roles or again.options != layout.options:
+                    again.decoration = table_decoration(table, again.header_rows, again.options)
+                layout = carry = again
+                first_body = max(again.header_rows) + 1
                 continue
             if read_comment(table, r, row, layout, state):
                 continue
             if layout is None or r < first_body:
+                continue
+            if r == first_body and _split_over_page(row, table, layout, state):
+                _continue_item(state.items[-1], row, RowContext(table, t_idx, r, layout))
                 continue
             row_section = section_column(row, RowContext(table, t_idx, r, layout))
             if row_section and row_section != section:
@@ -191,6 +206,35 @@ def _read_table_list(grid: Grid, tables: list[tuple[int, Table]], form: Form | N
                         section = item.section
             elif kind == "continuation" and state.items:
                 _continue_item(state.items[-1], row, ctx)
+
+
+def _split_over_page(row: list[Cell], table: Table, layout: Layout, state: ReadState) -> bool:
+    """The first row of a table going on from the previous page is the rest of the last item's row when a
+    page break cut the row, its item number too (「12.3.」 | 「1.1」): the printed pieces join into one item number
+    and the row holds no answer. The last item takes the joined number; the caller appends its texts."""
+    prev = state.items[-1] if state.items else None
+    cell = cell_at(row, layout.roles.get("number"))
+    if prev is None or cell is None or table.page is None or prev.location is None or \
+            prev.location.page != table.page - 1 or has_evidence(row, layout):
+        return False
+    piece, printed = normalize_text(cell.text).replace(" ", ""), prev.number_printed.replace(" ", "")
+    if not piece or not printed or not (piece[0] == "." or printed[-1] == "."):
+        return False
+    joined = printed + piece
+    number, rest = parse_dotted_number(joined)
+    if not number or rest or joined.rstrip(".") != number:
+        return False
+    prev.item_id = prev.number_printed = number
+    if piece[0] != ".":  # 「3.」 | 「4.」 would be two items: joined only when it reads as one number
+        flag(prev, "ページの区切りで分かれた行を1つの項目として読みました。番号と質問を確認してください")
+    return True
+
+
+def _continues_footnotes(notes: Table | None, table: Table) -> bool:
+    """A printed 備考記載欄 broken by a page break: the next page's first table, with the notes table's columns
+    and no header of its own, goes on with the notes."""
+    return (notes is not None and table.kind == "page" and notes.page is not None and table.page == notes.page + 1
+            and table.n_cols == notes.n_cols and detect_header(table) is None)
 
 
 def _read_item(row: list[Cell], ctx: RowContext, form: Form | None, grid: Grid, state: ReadState) -> Item | None:
@@ -246,6 +290,8 @@ def _read_item(row: list[Cell], ctx: RowContext, form: Form | None, grid: Grid, 
     if decision.status == "unanswered" and stray_mark(row, layout):
         # A mark outside the columns read as answers: the layout was misread, the row is not "unanswered".
         flag(item, "回答欄の外に印があります。回答を確認してください", 0.5)
+    if reason := ctx.table.row_doubt.get(ctx.row_index):
+        flag(item, reason)
     if ctx.table.hidden:
         flag(item, "非表示シートの行です")
     elif row and all(c.hidden for c in row):

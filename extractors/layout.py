@@ -8,7 +8,7 @@ inferred from the content of the column.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from extractors.grid import Cell, Table
 from extractors.model import ANSWERS, APPLICABLE, NO, NOT_APPLICABLE, NOT_APPLICABLE_GATE, YES
@@ -137,27 +137,33 @@ def detect_header(table: Table, start: int = 0, max_scan: int = 40) -> Layout | 
     rows = table.rows
     for r in range(start, min(len(rows), start + max_scan)):
         wrapped = merge_wrapped_header(rows, r)
-        layout = _layout_from_row(wrapped if wrapped is not None else rows[r])
+        layout = _layout_from_row(wrapped[0] if wrapped is not None else rows[r])
         if not _looks_like_header(layout):
             continue
-        header_rows = [r, r + 1] if wrapped is not None else [r]
+        header_rows = [r]
         # A second header row below: options under 「回答」, or 1回目/目標日/2回目 under 「確認結果」; a third
-        # row may split 1回目 and 2回目 into 「回答 | 日付」.
-        first_sub = header_rows[-1] + 1
-        for nxt in (first_sub, first_sub + 1):
-            if nxt >= len(rows):
-                break
-            below = _layout_from_row(rows[nxt])
+        # row may split 1回目 and 2回目 into 「回答 | 日付」. Pieces of a wrapped header word in the second row
+        # (「備」 over 「考」) are part of the top row; its other cells may still be sub-header words.
+        candidates = [(n, rows[n]) for n in (r + 1, r + 2) if n < len(rows)]
+        if wrapped is not None:
+            header_rows.append(r + 1)
+            candidates[0] = (r + 1, wrapped[1])
+        first_sub = r + 1
+        for nxt, sub_row in candidates:
+            below = _layout_from_row(sub_row)
             sub = below.options or "first" in below.roles or "target" in below.roles or (
                 nxt > first_sub and "first" in layout.roles and any(k == "answer" or k.startswith("date@")
                                                                     for k in below.roles))
-            if not (sub and not _row_has_item_number(rows[nxt]) and _all_header_words(rows[nxt])):
+            if not (sub and not _row_has_item_number(sub_row) and _all_header_words(sub_row)):
+                if nxt == first_sub and wrapped is not None:
+                    continue  # only wrapped pieces in the second row: a third row may still be a sub-header
                 break
             for role, col in below.roles.items():
                 layout.roles.setdefault(role, col)
             layout.options.update(below.options)
             layout.option_labels.update(below.option_labels)
-            header_rows.append(nxt)
+            if nxt not in header_rows:
+                header_rows.append(nxt)
         if "first" in layout.roles:  # 「確認結果（日付）」 over 1回目 | 目標日 | 2回目
             layout.roles.pop("answer", None)
             layout.roles.pop("answer_span", None)
@@ -180,6 +186,27 @@ def detect_header(table: Table, start: int = 0, max_scan: int = 40) -> Layout | 
         _checklist_target_from_content(table, layout)
         return layout
     return None
+
+
+def repeated_header(table: Table, r: int, layout: Layout) -> Layout | None:
+    """Row r of a table body that is a header row again (the table continued below a page break, its
+    header repeated): the layout to read on with, its `header_rows` the rows to skip; None for a body row.
+
+    Every filled cell of the row is a header word, with no mark and no item number. When its columns read
+    as the current header's, the current layout goes on; otherwise the layout is detected anew from it."""
+    row = table.rows[r]
+    wrapped = merge_wrapped_header(table.rows, r)
+    top = wrapped[0] if wrapped is not None else row
+    filled = [c for _, c in row_cells(top) if normalize_text(c.text) or any(m.kind in ANSWER_MARKS for m in c.marks)]
+    if _row_has_item_number(row) or not filled or not all(
+            header_role(c.text) and not any(m.kind in ANSWER_MARKS for m in c.marks) for c in filled):
+        return None
+    found = detect_header(table, start=r, max_scan=1)
+    if found is None:
+        return None
+    if found.roles == layout.roles and found.options == layout.options:
+        return replace(layout, header_rows=found.header_rows)
+    return found
 
 
 ANSWER_MARKS = {"circle", "check", "strike"}
@@ -221,11 +248,14 @@ def _place_undecided(layout: Layout) -> None:
             layout.options.setdefault(NO_WORD, col)
 
 
-def merge_wrapped_header(rows: list[list[Cell]], r: int) -> list[Cell] | None:
-    """Row r's header cells with their wrapped remainder from row r+1 (「いいえ／非」 over 「該当」), or None.
+def merge_wrapped_header(rows: list[list[Cell]], r: int) -> tuple[list[Cell], list[Cell]] | None:
+    """Row r's header cells with their wrapped remainder from row r+1 joined in (「備」 over 「考」, 「チェック」
+    over 「項目」, 「いいえ／非」 over 「該当」), and row r+1 without those pieces; None when nothing wraps.
 
-    Row r+1 continues row r when each of its filled cells sits under a filled header cell, holds no mark and
-    no item number, and makes a whole header word only when joined to the text above."""
+    Per column, the texts of the two rows joined top to bottom form the word: a column whose two pieces make
+    a whole header word of another role than the top piece alone is one wrapped word. Every other filled cell
+    of row r+1 must be a header word of its own (「1回目 | 目標日 | 2回目」 under 「確認結果（日付）」); row r+1
+    holds no mark and no item number."""
     if r + 1 >= len(rows):
         return None
     top, below = rows[r], rows[r + 1]
@@ -233,25 +263,28 @@ def merge_wrapped_header(rows: list[list[Cell]], r: int) -> list[Cell] | None:
         return None
     merged = [Cell(text=c.text, marks=c.marks, colspan=c.colspan, merged_into=c.merged_into, ref=c.ref)
               for c in top]
+    rest = [Cell(text=c.text, marks=c.marks, colspan=c.colspan, merged_into=c.merged_into, ref=c.ref)
+            for c in below]
     joined_any = False
     for col, cell in row_cells(below):
         text = normalize_text(cell.text)
-        marked = any(m.kind != "fill" for m in cell.marks)  # header rows are often shaded
+        marked = any(m.kind not in ("fill", "emphasis") for m in cell.marks)  # header rows: shaded, bold
         if not text and not marked:
             continue
+        if not text or marked or len(_squash(text)) > 8:
+            return None
         above = top[col] if col < len(top) else None
-        if not text or marked or above is None or above.merged_into is not None or len(_squash(text)) > 8:
-            return None
-        above_text = normalize_text(above.text)
-        if not above_text:
-            return None
+        above_text = normalize_text(above.text) if above is not None and above.merged_into is None else ""
         joined = above_text + text
-        role = header_role(joined, exact=True)
-        if not role or role == header_role(above_text, exact=True):
+        role = header_role(joined, exact=True) if above_text else None
+        if role and role != header_role(above_text, exact=True) and (
+                cell.colspan <= 1 or cell.colspan == above.colspan):
+            merged[col].text = joined
+            rest[col].text, rest[col].marks = "", []
+            joined_any = True
+        elif not header_role(text):
             return None
-        merged[col].text = joined
-        joined_any = True
-    return merged if joined_any else None
+    return (merged, rest) if joined_any else None
 
 
 def resolve_number_columns(table: Table, layout: Layout) -> None:

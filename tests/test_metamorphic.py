@@ -33,41 +33,19 @@ CI_PRINTS = {
 
 # Kinds of layout not yet understood: (kind, transformations, families). Each becomes a strict xfail.
 _MDS_LIKE = ("mds", "sds")
-_PRINT_BROKEN_ROW = "LibreOffice print: a wrapped cell or a row broken over a page read as two rows"
 KNOWN_GAPS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("「No」 number column header read as the English option No (いいえ); on R7 the number 1 then reads as a "
      "typed mark", ("number_column=No",), FAMILIES),
-    ("header word split over two header rows (「備」 over 「考」): the remark column is lost",
-     ("wrap_remark_rows",), FAMILIES),
-    ("header word split over two header rows (「確認」 over 「項目」): the remark column is lost",
-     ("wrap_question_rows",), ("checklist_vendor",)),
-    ("combined option header wrapped inside the cell (「いいえ／非\\n該当」), or split over two header rows",
-     ("hdr_combined_wrapped_cell", "hdr_combined_wrapped_rows"), _MDS_LIKE),
     ("「●はい ○いいえ ○対象外」 in one cell: ● chosen, ○ not (○ read as a second mark)",
      ("answer_inline_kuromaru_shiromaru_xlsx",), _MDS_LIKE),
     ("grey fill on the option cells a row does not offer (template greying) read as a mark: rows ambiguous",
      ("grey_unused_option_cells",), _MDS_LIKE),
     ("typed mark レ before the gate word in a はい/いいえ cell (「レ該当」)", ("glyph=re",), ("sds",)),
-    ("header row repeated in the middle of a sheet (table continued below) read as an item",
-     ("split_repeated_header",), FAMILIES),
     ("continuation sheet without a header row: option columns not inferred, rows lost",
      ("split_new_page_no_header",), ("mds",)),
     ("checklist number without brackets (「1 …」「1) …」) in the question cell: items lost",
      ("numbers_bare", "numbers_half_paren"), CHECKLIST_FAMILIES),
     ("checklist date with the year (「はい (2023/9/20)」) not read", ("checklist_answer_year",), CHECKLIST_FAMILIES),
-    (_PRINT_BROKEN_ROW + " (備考記載欄 rows run together; bullet rows broken)",
-     ("print_xlsx_a4_landscape", "print_xlsx_a4_portrait", "print_xlsx_a3_landscape", "print_docx_a4_portrait",
-      "print_docx_b4_landscape"), ("mds",)),
-    (_PRINT_BROKEN_ROW + " (bullet 「物理媒体（ICカード等）」 broken at 「い)」, 12.3.1.1 rows lost)",
-     ("print_xlsx_a4_landscape", "print_xlsx_a4_portrait", "print_xlsx_a3_landscape", "print_docx_a4_portrait"),
-     ("sds",)),
-    (_PRINT_BROKEN_ROW + " (the last line of a wrapped question read as an item)",
-     ("print_xlsx_a4_portrait", "print_xlsx_a3_landscape"), ("checklist_facility",)),
-    (_PRINT_BROKEN_ROW + " (the last line of a wrapped question read as an item)",
-     ("print_xlsx_a4_landscape", "print_xlsx_a3_landscape"), ("checklist_vendor_r7",)),
-    ("LibreOffice print of a sheet: the device heading 「サーバについて…」 is lost, its rows get the previous "
-     "heading (ids 2(4)@医療情報システム全般)",
-     ("print_xlsx_a4_landscape", "print_xlsx_a4_portrait", "print_xlsx_a3_landscape"), ("checklist_vendor_r6",)),
 ]
 XFAIL: dict[tuple[str, str], str] = {(family, name): kind for kind, names, families in KNOWN_GAPS
                                      for name in names for family in families}
@@ -81,6 +59,7 @@ COMBOS: list[tuple[str, tuple[str, ...]]] = [
     ("sds", ("options_reversed", "remark_before_answer", "footnotes_star_refs")),
     ("sds", ("writer_docx", "hdr_answer_group_over_options", "numbers_hyphen", "blank_rows_every_1")),
     ("sds", ("split_new_page_no_header", "footnotes_all")),
+    ("sds", ("writer_docx", "hdr_combined_wrapped_rows")),
     ("checklist_vendor", ("checklist_split_cells", "number_column=kouban", "sections_rows")),
     ("checklist_vendor", ("writer_docx", "checklist_split_cells", "split_repeated_header")),
     ("checklist_vendor_r6", ("checklist_split_dropdown", "blank_rows_every_4", "split_new_page")),
@@ -89,16 +68,8 @@ COMBOS: list[tuple[str, tuple[str, ...]]] = [
     ("checklist_facility", ("hdr_remark=comment", "wrap_question_rows")),
 ]
 XFAIL.update({
-    ("mds", "wrap_question_rows+number_column=blank"):
-        "header split over two rows beside a number column with a blank header: option columns misread "
-        "(rows unanswered, the ambiguous row read as はい), unflagged",
-    ("sds", "wrap_question_rows+number_in_question"):
-        "header split over two rows (「確認」 over 「項目」) with no number column: the question column is not "
-        "found in the top row, answers of whole sections lost, unflagged",
     ("sds", "split_new_page_no_header+footnotes_all"):
         "continuation sheet without a header row (remarks as footnote numbers): rows lost",
-    ("checklist_facility", "hdr_remark=comment+wrap_question_rows"):
-        "header word split over two header rows (「確認」 over 「項目」): the remark column is lost",
 })
 
 
@@ -194,20 +165,12 @@ def _known_failing(family: str, name: str) -> bool:
 
 
 # Combinations that fail for a kind already in XFAIL; `make fuzz` skips them to look for new kinds.
-_ADDS_REMARKS = {"wrap_remark_cell", "remark_before_answer", "remark_line_breaks", "remark_trailing_spaces"}
-
-
 def _known_combination(family: str, combo: list[str]) -> bool:
     if NO_XFAIL:
         return False
     names = set(combo)
-    if "wrap_question_rows" in names and names & {"number_column=blank", "number_in_question"}:
-        return True
-    if family == "sds" and "split_new_page_no_header" in names and names & {"footnotes_all", "footnotes_star_refs",
-                                                                           "footnotes_on_own_sheet"}:
-        return True
-    return family in CHECKLIST_FAMILIES and "wrap_question_rows" in names and bool(
-        names & _ADDS_REMARKS or any(n.startswith("hdr_remark=") for n in names))
+    return family == "sds" and "split_new_page_no_header" in names and bool(
+        names & {"footnotes_all", "footnotes_star_refs", "footnotes_on_own_sheet"})
 
 
 @pytest.mark.fuzz

@@ -19,6 +19,7 @@ from extractors.readers.pdf_marks import (
     MarkTarget, checkbox_char, find_drawn_checkboxes, horizontal_segments, is_mark_fill, is_round_shape,
     place_circle, place_fill, place_strikes,
 )
+from extractors.readers.pdf_overflow import OVERFLOW_DOUBT, settle_overflow
 from extractors.readers.pdf_text import (
     Box, LaidText, centre, group_lines, inside, is_cid, lay_out, line_text, split_segments,
 )
@@ -328,6 +329,7 @@ def _grid_table(ft, chars: list[dict], n: int, name: str) -> tuple[Table, list[M
         r, c, _ = min(holders, key=lambda h: (h[2][2] - h[2][0]) * (h[2][3] - h[2][1]))
         by_cell.setdefault((r, c), []).append(ch)
         used.add(id(ch))
+    moved, doubtful = settle_overflow(table_cells, by_cell)
     targets: list[MarkTarget] = []
     rows: list[list[Cell]] = []
     for r in range(n_rows):
@@ -341,7 +343,11 @@ def _grid_table(ft, chars: list[dict], n: int, name: str) -> tuple[Table, list[M
                 targets.append(MarkTarget(cell.bbox, laid, cell.marks))
             row.append(cell)
         rows.append(row)
-    return Table(name=name, rows=rows, kind="page", page=n), targets, used
+    table = Table(name=name, rows=rows, kind="page", page=n)
+    if moved or doubtful:
+        table.warnings.append("セルからはみ出した文字があり、行を位置から判断しました")
+    table.row_doubt = {r: OVERFLOW_DOUBT for r in doubtful}
+    return table, targets, used
 
 
 # --------------------------------------------------------------------------- text outside tables
