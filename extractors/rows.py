@@ -108,6 +108,12 @@ def row_number_and_question(row: list[Cell], ctx: RowContext) -> tuple[str, str,
         # The number printed at the start of the question text.
         raw = normalize_text(question)
         n1, rest1 = parse_checklist_number(question, ctx.section)
+        if not n1 and ctx.layout.is_checklist and ctx.section:
+            # A checklist (date columns) under a section: 「4 …」「4) …」 is the item (4) printed without
+            # brackets, when it reads as an item (a question, or answered), not as a section heading.
+            b1, b_rest = parse_checklist_number(question, ctx.section, bare=True)
+            if b1 and (is_question_like(b_rest) or has_evidence(row, ctx.layout)):
+                n1, rest1 = b1, b_rest
         n2, rest2 = parse_dotted_number(raw)
         if n1:
             printed = raw[: len(raw) - len(rest1)].strip()
