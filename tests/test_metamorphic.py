@@ -35,20 +35,14 @@ CI_PRINTS = {
 _MDS_LIKE = ("mds", "sds")
 _PRINT_BROKEN_ROW = "LibreOffice print: a wrapped cell or a row broken over a page read as two rows"
 KNOWN_GAPS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
-    ("「No」 number column header read as the English option No (いいえ); on R7 the number 1 then reads as a "
-     "typed mark", ("number_column=No",), FAMILIES),
     ("header word split over two header rows (「備」 over 「考」): the remark column is lost",
      ("wrap_remark_rows",), FAMILIES),
     ("header word split over two header rows (「確認」 over 「項目」): the remark column is lost",
      ("wrap_question_rows",), ("checklist_vendor",)),
     ("combined option header wrapped inside the cell (「いいえ／非\\n該当」), or split over two header rows",
      ("hdr_combined_wrapped_cell", "hdr_combined_wrapped_rows"), _MDS_LIKE),
-    ("grey fill on the option cells a row does not offer (template greying) read as a mark: rows ambiguous",
-     ("grey_unused_option_cells",), _MDS_LIKE),
     ("header row repeated in the middle of a sheet (table continued below) read as an item",
      ("split_repeated_header",), FAMILIES),
-    ("continuation sheet without a header row: option columns not inferred, rows lost",
-     ("split_new_page_no_header",), ("mds",)),
     (_PRINT_BROKEN_ROW + " (備考記載欄 rows run together; bullet rows broken)",
      ("print_xlsx_a4_landscape", "print_xlsx_a4_portrait", "print_xlsx_a3_landscape", "print_docx_a4_portrait",
       "print_docx_b4_landscape"), ("mds",)),
@@ -89,8 +83,6 @@ XFAIL.update({
     ("sds", "wrap_question_rows+number_in_question"):
         "header split over two rows (「確認」 over 「項目」) with no number column: the question column is not "
         "found in the top row, answers of whole sections lost, unflagged",
-    ("sds", "split_new_page_no_header+footnotes_all"):
-        "continuation sheet without a header row (remarks as footnote numbers): rows lost",
     ("checklist_facility", "hdr_remark=comment+wrap_question_rows"):
         "header word split over two header rows (「確認」 over 「項目」): the remark column is lost",
 })
@@ -196,9 +188,6 @@ def _known_combination(family: str, combo: list[str]) -> bool:
         return False
     names = set(combo)
     if "wrap_question_rows" in names and names & {"number_column=blank", "number_in_question"}:
-        return True
-    if family == "sds" and "split_new_page_no_header" in names and names & {"footnotes_all", "footnotes_star_refs",
-                                                                           "footnotes_on_own_sheet"}:
         return True
     return family in CHECKLIST_FAMILIES and "wrap_question_rows" in names and bool(
         names & _ADDS_REMARKS or any(n.startswith("hdr_remark=") for n in names))
