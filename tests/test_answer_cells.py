@@ -190,3 +190,16 @@ def test_mds_item_numbered_with_a_bare_digit_stays_an_mds_item(tmp_path):
             ["4.3", QUESTION["4.3"], "○", "", "", ""]]
     doc = extract(write_xlsx(tmp_path / "mds.xlsx", header, rows))
     assert [i.item_id for i in doc.items][:3] == ["3", "4", "4.3"]
+
+
+def test_bare_digits_in_a_number_column_under_a_section_column(tmp_path):
+    path = checklist_xlsx(tmp_path / "column.xlsx", number="column")
+    _rewrite(path, lambda t: t.strip("()") if len(t) == 3 and t[0] == "(" and t[2] == ")" else t)
+    doc = extract(path)
+    got = {i.item_id: i for i in doc.items}
+    assert list(got) == ["1(1)", "2(2)", "2(3)", "2(4)", "2(5)", "2(6)", "2(7)", "2(8)"]
+    assert [got[k].number_printed for k in ("1(1)", "2(5)")] == ["1", "5"]
+    assert got["2(5)"].target_date == "2026-03-31" and got["2(5)"].answer == "いいえ"
+    # 1…8 without a repeat looks like a column counting the rows: the ids come from the question texts,
+    # each one flagged for a person to confirm rather than taken silently.
+    assert all(i.needs_review and i.review_reason for i in doc.items)
