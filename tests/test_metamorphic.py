@@ -74,6 +74,8 @@ COMBOS: list[tuple[str, tuple[str, ...]]] = [
     ("checklist_vendor_r6", ("checklist_split_dropdown", "blank_rows_every_4", "split_new_page")),
     ("checklist_vendor_r7", ("numbers_paren", "hdr_result_single_row", "remark_before_answer")),
     ("checklist_facility", ("checklist_answer_fullwidth", "sections_none", "empty_column_front")),
+    ("checklist_facility", ("numbers_bare", "number_column=kouban", "checklist_answer_year")),
+    ("checklist_vendor_r6", ("numbers_half_paren", "sections_rows", "checklist_answer_glyph")),
     ("checklist_facility", ("hdr_remark=comment", "wrap_question_rows")),
 ]
 XFAIL.update({
