@@ -20,6 +20,10 @@ NEGATIVE_GLYPHS = set("□☐") | {UNCHECKED_BOX}
 TYPED_MARKS = {"レ": 0.95, "v": 0.85, "V": 0.85, "x": 0.75, "X": 0.75, "1": 0.7, "*": 0.7, "済": 0.8,
                # A check mark typed in a Wingdings font arrives as the letter behind it: ü (✓), þ (☑).
                "ü": 0.8, "þ": 0.8}
+# A filled glyph and its hollow twin: where a cell prints both before its words, the hollow one is "not chosen".
+GLYPH_PAIRS = {"●": "○〇◯", "◉": "○〇◯", "■": "□", "◆": "◇", "★": "☆", CHECKED_BOX: UNCHECKED_BOX + "□"}
+# Typed check marks that mark the option word they stand directly before (「レ該当」「v はい」).
+_TYPED_PREFIX = re.compile(r"(?:^|[\s/／・,、|(（\[【])([レvVxXüþ])\s?$")
 EMPTY_ANSWERS = {"", "-", "=", "ー", "―", "ｰ", "−", "／", "/"}
 ENGLISH = {"yes": YES, "no": NO, "n/a": NOT_APPLICABLE, "na": NOT_APPLICABLE}
 # Words some vendors write instead of the form's options: read, but a person confirms.
@@ -49,6 +53,25 @@ def _has_positive_glyph(text: str) -> bool:
     return any(ch in POSITIVE_GLYPHS for ch in text)
 
 
+def typed_mark_before(text: str, start: int) -> float:
+    """Confidence of a typed check mark (レ v x) standing directly before the word at `start`, else 0."""
+    m = _TYPED_PREFIX.search(text[max(0, start - 3):start])
+    return TYPED_MARKS.get(m.group(1), 0.0) if m else 0.0
+
+
+def _glyph_before(text: str, start: int) -> str:
+    """The mark glyph printed just before the word at `start` (「●はい」 → 「●」), or ""."""
+    for ch in reversed(text[max(0, start - 2):start]):
+        if ch in POSITIVE_GLYPHS or ch in NEGATIVE_GLYPHS or any(ch == f or ch in h for f, h in GLYPH_PAIRS.items()):
+            return ch
+    return ""
+
+
+def hollow_glyphs_off(glyphs: set[str]) -> set[str]:
+    """The hollow glyphs that mean "not chosen" among `glyphs`: those whose filled twin is there too."""
+    return {ch for f, hollow in GLYPH_PAIRS.items() if f in glyphs for ch in hollow if ch in glyphs}
+
+
 def option_cell_evidence(cell: Cell, label: str, row_texts_all_labels: bool,
                          ignore_fill: bool) -> tuple[float, str]:
     """How strongly an option-column cell says "chosen": (confidence 0..1, the answer word it carries).
@@ -76,6 +99,8 @@ def option_cell_evidence(cell: Cell, label: str, row_texts_all_labels: bool,
     stripped = text.replace(" ", "")
     if stripped in TYPED_MARKS:
         return TYPED_MARKS[stripped], word
+    if len(found) == 1 and (typed := typed_mark_before(text, text.find(found[0]))):
+        return typed, word
     highlight = _mark_conf(cell.marks, {"highlight"})
     fill = 0.0 if ignore_fill else _mark_conf(cell.marks, {"fill"})
     if highlight or fill:
@@ -164,7 +189,9 @@ def _xfrac(mark: Mark) -> float | None:
     return float(m.group(1)) if m else None
 
 
-_DATE_TAIL = re.compile(r"[(（]?\s*(\d{1,2})\s*[/／月]\s*(\d{1,2})\s*日?\s*[)）]?")
+# A date beside the answer word: M/D, or with its year (2023/9/20, 2023-09-20, 令和5年9月20日, R5.9.20).
+_DATE_TAIL = re.compile(r"[(（]?\s*(?:(?:(?:(?:令和|平成|R|H)\s*(?:\d{1,2}|元)|\d{4})\s*[/／年.\-]\s*)"
+                        r"(\d{1,2})\s*[/／月.\-]|(?<![\d/／.])(\d{1,2})\s*[/／月])\s*(\d{1,2})\s*日?\s*[)）]?")
 _EMPTY_DATE = re.compile(r"[(（]\s*[/／]?\s*[)）]")
 
 
@@ -197,7 +224,7 @@ def decide_inline(cell: Cell) -> Decision:
         occurrences = [(m.group(0), m.start(), m.end()) for m in _OPTION_RE.finditer(text)]
         original = text
     date_m = _DATE_TAIL.search(text)
-    date_text = date_m.group(0) if date_m and date_m.group(1) else ""
+    date_text = date_m.group(0) if date_m else ""
     if text.replace(" ", "") in PARAPHRASES:
         occurrences = []
     if not occurrences:
@@ -228,12 +255,16 @@ def decide_inline(cell: Cell) -> Decision:
     positive: dict[int, float] = {}
     negative: set[int] = set()  # struck through
     unchecked: set[int] = set()  # an empty box before the word
+    glyphs = [_glyph_before(original, start) for _, start, _ in occurrences]
+    off = hollow_glyphs_off(set(glyphs))  # 「●はい ○いいえ」: ○ beside ● is the unchosen one
     for idx, (word, start, end) in enumerate(occurrences):
-        before = original[max(0, start - 2):start]
-        if any(ch in POSITIVE_GLYPHS for ch in before):
-            positive[idx] = 0.97
-        elif any(ch in NEGATIVE_GLYPHS for ch in before):
+        glyph = glyphs[idx]
+        if glyph in off or glyph in NEGATIVE_GLYPHS:
             unchecked.add(idx)
+        elif glyph in POSITIVE_GLYPHS or glyph in GLYPH_PAIRS:
+            positive[idx] = 0.97
+        elif typed := typed_mark_before(original, start):
+            positive[idx] = typed
         conf = _span_marks(cell, start, end, {"circle", "check", "highlight", "fill"})
         if conf:
             positive[idx] = max(positive.get(idx, 0), conf)

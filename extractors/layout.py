@@ -460,7 +460,8 @@ def _is_numbered_question(text: str) -> bool:
     num, rest = parse_checklist_number(text or "")  # the raw text: 「⑥」 before NFKC makes it 「6」
     if not num:
         num, rest = parse_dotted_number(t)
-        num = num if "." in num else ""  # 「1 体制構築」 is a section, not an item
+        # 「1 体制構築」 is a section, not an item; 「2 …を確認した。」 is a checklist item without brackets.
+        num = num if "." in num or rest.rstrip().endswith(("。", "か", "?", "？")) else ""
     return bool(num) and len(rest) >= 6
 
 

@@ -96,5 +96,7 @@ def read_checklist_dates(item: Item, row: list[Cell], layout: Layout, decision: 
         item.second_date = date_of(None, d2.date_text) if d2.date_text else ""
         if "second" in layout.date_cols:
             item.second_date = date_of(cell_at(row, layout.date_cols["second"])) or item.second_date
-    if decision.date_text and not item.first_date and fiscal_year is None:
-        flag(item, "日付の年度が分かりません")
+    if decision.date_text and not item.first_date:
+        # An M/D date without the form's fiscal year, or a date that does not exist (「2023/13/40」).
+        year_missing = fiscal_year is None and parse_date(decision.date_text, 2000) is not None
+        flag(item, "日付の年度が分かりません" if year_missing else "日付を読み取れません")

@@ -108,6 +108,9 @@ def row_number_and_question(row: list[Cell], ctx: RowContext) -> tuple[str, str,
         # The number printed at the start of the question text.
         raw = normalize_text(question)
         n1, rest1 = parse_checklist_number(question, ctx.section)
+        if not n1 and (bare := parse_checklist_number(question, ctx.section, bare=True))[0] and \
+                _bare_checklist_item(row, ctx, bare[1]):
+            n1, rest1 = bare
         n2, rest2 = parse_dotted_number(raw)
         if n1:
             printed = raw[: len(raw) - len(rest1)].strip()
@@ -127,8 +130,19 @@ def row_number_and_question(row: list[Cell], ctx: RowContext) -> tuple[str, str,
         qn, qrest = parse_checklist_number(question, section)
         if qn and "." not in n2:
             return f"{printed}{normalize_text(question)[:len(normalize_text(question)) - len(qrest)]}".strip(), qn, qrest
+        if "." not in n2 and _bare_checklist_item(row, ctx, normalize_text(question)) and not running_numbers(ctx):
+            # A checklist under a section (its own column or rows) with 「4」 in the number column: item (4).
+            return printed, f"{ctx.section}({int(n2)})", normalize_text(question)
         return printed, n2, normalize_text(question)
     return printed, "", normalize_text(question)
+
+
+def _bare_checklist_item(row: list[Cell], ctx: RowContext, question: str) -> bool:
+    """A number printed without brackets (「4 …」「4) …」, 「4」 in the number column) is the checklist item (4)
+    of the current section: the layout is a checklist's (date columns), a section is known (its own column
+    or heading rows), and the row reads as an item (a question, or answered), not as a section heading."""
+    return bool(ctx.layout.is_checklist and ctx.section and question and
+                (is_question_like(question) or has_evidence(row, ctx.layout)))
 
 
 def running_numbers(ctx: RowContext) -> bool:

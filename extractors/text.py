@@ -49,10 +49,16 @@ def parse_dotted_number(text: str) -> tuple[str, str]:
 _CHECKLIST = re.compile(r"^\s*(?:(\d{1,2})\s*)?[(（]\s*(\d{1,2})\s*[)）](?:\s*[-ー]\s*(\d)(?!\d))?")
 
 
-def parse_checklist_number(text: str, section: str = "") -> tuple[str, str]:
+# 「6 …」「6) …」「6. …」: a checklist number printed without its brackets (read only under a section).
+_CHECKLIST_BARE = re.compile(r"^\s*(\d{1,2})(?:\s*[)）.．、]\s*|\s+)(?=[^\d\s.．()（）\-])")
+
+
+def parse_checklist_number(text: str, section: str = "", bare: bool = False) -> tuple[str, str]:
     """Checklist item number: 「2(6)」, 「(6)」 under section 2, 「⑥」, 「(3)-1」 → ("2(6)", rest).
 
-    Circled numbers are written as plain digits. Returns ("", text) when none is found.
+    Circled numbers are written as plain digits. `bare`: the caller knows the numbering is checklist-style,
+    so 「6 …」 / 「6) …」 under section 2 is 2(6) too (elsewhere a bare digit is a section or an MDS item).
+    Returns ("", text) when none is found.
     """
     t = unicodedata.normalize("NFC", str(text or "")).strip()
     if t and t[0] in CIRCLED_DIGITS:
@@ -61,6 +67,8 @@ def parse_checklist_number(text: str, section: str = "") -> tuple[str, str]:
     t = normalize_text(t)
     m = _CHECKLIST.match(t)
     if not m:
+        if bare and section and (b := _CHECKLIST_BARE.match(t)):
+            return f"{section}({int(b.group(1))})", t[b.end():].strip(" .:：、")
         return "", t
     sec = m.group(1) or section
     number = f"{sec}({m.group(2)})" if sec else f"({m.group(2)})"
