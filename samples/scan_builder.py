@@ -266,12 +266,18 @@ def _draw_checklist(path: Path, rng: random.Random) -> dict:
 
 def draw_source_pdfs(out_dir: Path, seed: int = 7) -> list[Path]:
     """Draw the two source forms with their truth files; returns the PDF paths."""
+    return draw_with_truth(out_dir, (("scan_src_mds.pdf", _draw_mds), ("scan_src_checklist.pdf", _draw_checklist)),
+                           seed)
+
+
+def draw_with_truth(out_dir: Path, drawers, seed: int) -> list[Path]:
+    """Draw each (file name, draw function) into `out_dir` with `<file>.truth.json` beside it; returns the PDFs."""
     _register_font()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     written = []
-    for name, draw in (("scan_src_mds.pdf", _draw_mds), ("scan_src_checklist.pdf", _draw_checklist)):
+    for name, draw in drawers:
         path = out_dir / name
         truth = draw(path, rng)
         truth["file"] = name

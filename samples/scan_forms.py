@@ -15,11 +15,10 @@
 """
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
-from samples.scan_builder import FONT_NAME, _hand_ellipse, _register_font, _wrap
+from samples.scan_builder import FONT_NAME, _hand_ellipse, _wrap, draw_with_truth
 
 SDS_VENDOR = "有限会社しらさぎクラウド工房"
 SDS_PRODUCT = "しらさぎ検査連携"
@@ -257,15 +256,5 @@ def _draw_checklist(path: Path, rng: random.Random) -> dict:
 
 def draw_form_sources(out_dir: Path, seed: int = 5) -> list[Path]:
     """Draw the two forms with their truth files; returns the PDF paths."""
-    _register_font()
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(seed)
-    written = []
-    for name, draw in (("scan_src_sds.pdf", _draw_sds), ("scan_src_checklist_vendor.pdf", _draw_checklist)):
-        path = out_dir / name
-        truth = draw(path, rng)
-        truth["file"] = name
-        (out_dir / f"{name}.truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1), "utf-8")
-        written.append(path)
-    return written
+    return draw_with_truth(out_dir, (("scan_src_sds.pdf", _draw_sds),
+                                     ("scan_src_checklist_vendor.pdf", _draw_checklist)), seed)
