@@ -40,7 +40,7 @@ class Finding:
 
         Key: organization_key(vendor) | organization_key(product) | rule_id | sorted item ids, SHA-1, 10 hex
         digits. organization_key (NFKC, dashes unified, line breaks and spaces dropped, company forms removed,
-        case folded) makes 「HOSHI-RIS\n放射線情報システム」 and 「ＨＯＳＨＩ－ＲＩＳ　放射線情報システム」 one product.
+        case folded) makes 「AKEBONO-RIS\n放射線情報システム」 and 「ＡＫＥＢＯＮＯ－ＲＩＳ　放射線情報システム」 one product.
         Changing this key changes every id in every register: see docs/ARCHITECTURE.md (risk register)."""
         key = "|".join([organization_key(self.vendor), organization_key(self.product), self.rule_id,
                         ",".join(sorted(self.item_ids))])

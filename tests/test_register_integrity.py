@@ -37,10 +37,10 @@ from tests.conftest import make_document, subprocess_env
 from tests.test_review_cycle import as_text, mdsgap, read_register
 
 ROOT = Path(__file__).resolve().parent.parent
-VENDOR = "株式会社ほしぞら医療システム"
-PRODUCT = "HOSHI-RIS 放射線情報システム"
-PRODUCT_REPRINTED = "ＨＯＳＨＩ－ＲＩＳ\n放射線情報システム"  # full-width letters and a line break: same product
-PRODUCT_RENAMED = "HOSHI-RIS Cloud 放射線情報システム"  # read differently: another product key
+VENDOR = "株式会社あけぼの医療システム"
+PRODUCT = "AKEBONO-RIS 放射線情報システム"
+PRODUCT_REPRINTED = "ＡＫＥＢＯＮＯ－ＲＩＳ\n放射線情報システム"  # full-width letters and a line break: same product
+PRODUCT_RENAMED = "AKEBONO-RIS Cloud 放射線情報システム"  # read differently: another product key
 DAYS = ["2026-05-11", "2026-05-18", "2026-05-25", "2026-06-01"]
 DISABLED_RULE = "unsupported.time_sync"
 EDITS = {"対応状況": "協議中", "担当": "医療情報課 北川", "対応方針": "次回更新時に対応予定を確認する",
@@ -59,7 +59,7 @@ def mds_submission(file: str, created: str, product: str = PRODUCT, family: str 
                                      **(answers or {})})
     return Submission(
         file=file, convention="test", family=family, form_id=form, form_version="GL5.2", vendor=VENDOR,
-        vendor_key="hoshizora", product=product, created=created, items=items,
+        vendor_key="akebono", product=product, created=created, items=items,
         title=MDS52_TITLE if family == "mds" else SDS52_TITLE,
         header_fields={"製造業者" if family == "mds" else "サービス事業者": VENDOR,
                        "作成日": _japanese_date(created), "製品名称": product})
@@ -114,7 +114,7 @@ def runs(tmp_path_factory) -> Runs:
         mdsgap(args + (["--config", str(config)] if config else []), env, work)
         registers.append(read_register(register))
 
-    v1 = write(mds_submission("ほしぞら_MDS_20250401.xlsx", "2025-04-01"), files)
+    v1 = write(mds_submission("あけぼの_MDS_20250401.xlsx", "2025-04-01"), files)
     inbox.mkdir()
     shutil.copy2(v1, inbox / v1.name)
     run(DAYS[0])
@@ -133,14 +133,14 @@ def runs(tmp_path_factory) -> Runs:
     run(DAYS[1], config)
 
     # 3: the re-submission of the same product (its name printed differently)
-    v2_sub = mds_submission("ほしぞら_MDS_20251001.xlsx", "2025-10-01", PRODUCT_REPRINTED, answers={TWO_FACTOR: YES})
+    v2_sub = mds_submission("あけぼの_MDS_20251001.xlsx", "2025-10-01", PRODUCT_REPRINTED, answers={TWO_FACTOR: YES})
     set_answer(v2_sub.items, "4.3", "", status="ambiguous", marked=(YES, NO))
     v2 = write(v2_sub, files)
     shutil.copy2(v2, inbox / v2.name)
     run(DAYS[2])
 
     # 4: a later file whose product name is read differently, every control fixed
-    v3_sub = mds_submission("ほしぞら_MDS_20260301.xlsx", "2026-03-01", PRODUCT_RENAMED,
+    v3_sub = mds_submission("あけぼの_MDS_20260301.xlsx", "2026-03-01", PRODUCT_RENAMED,
                             answers={TWO_FACTOR: YES, "4.3": YES, "5": YES})
     v3 = write(v3_sub, files)
     shutil.copy2(v3, inbox / v3.name)
@@ -218,10 +218,10 @@ def test_reviewer_edits_are_kept_through_every_run(runs):
 
 def test_mds_without_a_readable_product_name_is_no_wildcard_for_the_sds(tmp_path):
     # An SDS of this one product (not a remote-maintenance service, which would cover every product of the vendor).
-    sds = extract(write(mds_submission("ほしぞら_SDS.xlsx", "2025-04-01", f"{PRODUCT} クラウド連携", family="sds",
+    sds = extract(write(mds_submission("あけぼの_SDS.xlsx", "2025-04-01", f"{PRODUCT} クラウド連携", family="sds",
                                        answers={"12": APPL, "12.4": APPL}), tmp_path))
-    named = extract(write(mds_submission("ほしぞら_MDS_named.xlsx", "2025-04-01"), tmp_path))
-    blank_sub = mds_submission("ほしぞら_MDS_blank.xlsx", "2025-04-01", product="")
+    named = extract(write(mds_submission("あけぼの_MDS_named.xlsx", "2025-04-01"), tmp_path))
+    blank_sub = mds_submission("あけぼの_MDS_blank.xlsx", "2025-04-01", product="")
     blank = extract(write(blank_sub, tmp_path))
     assert named.product and not blank.product
     rule = "missing_document.sds_required"
@@ -235,16 +235,16 @@ def test_mds_without_a_readable_product_name_is_no_wildcard_for_the_sds(tmp_path
     assert finding.needs_review
 
 
-@pytest.mark.parametrize("product", [PRODUCT, "HOSHI-RIS\n放射線情報システム", "ＨＯＳＨＩ－ＲＩＳ　放射線情報システム",
-                                     "HOSHI-RIS 放射線情報\nシステム", "HOSHI-RIS放射線 情報システム", "hoshi-ris 放射線情報システム"])
+@pytest.mark.parametrize("product", [PRODUCT, "AKEBONO-RIS\n放射線情報システム", "ＡＫＥＢＯＮＯ－ＲＩＳ　放射線情報システム",
+                                     "AKEBONO-RIS 放射線情報\nシステム", "AKEBONO-RIS放射線 情報システム", "akebono-ris 放射線情報システム"])
 def test_risk_id_ignores_line_breaks_spaces_and_full_width(product):
     def risk(vendor, name):
         return Finding(rule_id="unsupported.access_log", category="unsupported", severity="高", title="t",
                        finding="f", vendor=vendor, product=name, item_ids=["4.3", "2"]).risk_id
     base = risk(VENDOR, PRODUCT)
     assert risk(VENDOR, product) == base
-    assert risk("ほしぞら医療システム株式会社", product) == base == risk("㈱ほしぞら医療\nシステム", product)
-    assert risk(VENDOR, "HOSHI-PACS 画像管理システム") != base
+    assert risk("あけぼの医療システム株式会社", product) == base == risk("㈱あけぼの医療\nシステム", product)
+    assert risk(VENDOR, "AKEBONO-PACS 画像管理システム") != base
 
 
 def test_unseen_risk_without_a_newer_document_is_not_resolved_in_process(tmp_path):
