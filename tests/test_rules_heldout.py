@@ -83,23 +83,23 @@ def _facility(answers: dict, targets: dict) -> Submission:
         header_fields={"医療機関名": "県立やまなみ病院", "年度": "令和5年度"})
 
 
-def _minato_clean() -> list[Submission]:
+def _nagisa_clean() -> list[Submission]:
     sds = Submission(
-        file="ミナトヘルス_SDS_GL6.xlsx", convention="held-out clean", family="sds", form_id="jahis-sds-5.0",
-        form_version="GL6.0", vendor="株式会社 ミナトヘルス", vendor_key="minato", product="MINATO 予約クラウド",
+        file="ナギサヘルス_SDS_GL6.xlsx", convention="held-out clean", family="sds", form_id="jahis-sds-5.0",
+        form_version="GL6.0", vendor="株式会社 ナギサヘルス", vendor_key="nagisa", product="NAGISA 予約クラウド",
         product_version="2026", created="2026-04-01", title=SDS60_TITLE, deployment="cloud",
         items=mds_items("jahis-sds-5.0", answers={"4.1/生体認証": YES, "4.1/物理媒体": YES, TWO_FACTOR: YES,
                                                   "4.1/その他": NO, "12.3.1.1/IPsec-VPN": APPL},
                         remarks=clean_remarks() | {"12.2": "TLS1.2で暗号化しています。",
                                                    "12.4": "保守作業の都度、医療機関の承認を得てIPsec-VPNで接続します。"}),
-        header_fields={"サービス事業者": "株式会社 ミナトヘルス", "作成日": "2026年4月1日",
-                       "サービス名称": "MINATO 予約クラウド", "バージョン": "2026"})
+        header_fields={"サービス事業者": "株式会社 ナギサヘルス", "作成日": "2026年4月1日",
+                       "サービス名称": "NAGISA 予約クラウド", "バージョン": "2026"})
     cl = Submission(
-        file="ﾐﾅﾄﾍﾙｽ㈱_事業者確認用.xlsx", convention="held-out clean", family="checklist_vendor",
-        form_id="mhlw-checklist-r7-vendor", form_version="令和7年度", vendor="ﾐﾅﾄﾍﾙｽ㈱", vendor_key="minato",
+        file="ﾅｷﾞｻﾍﾙｽ㈱_事業者確認用.xlsx", convention="held-out clean", family="checklist_vendor",
+        form_id="mhlw-checklist-r7-vendor", form_version="令和7年度", vendor="ﾅｷﾞｻﾍﾙｽ㈱", vendor_key="nagisa",
         title=CL7_TITLE, fiscal_year=2025, items=checklist_items("mhlw-checklist-r7-vendor", "2025-06-20",
                                                                  printed_style="circled"),
-        header_fields={"事業者名": "ﾐﾅﾄﾍﾙｽ㈱", "年度": "令和7年度"})
+        header_fields={"事業者名": "ﾅｷﾞｻﾍﾙｽ㈱", "年度": "令和7年度"})
     return [sds, cl]
 
 
@@ -169,7 +169,7 @@ def test_heldout_vendor_name_variants_group_together(set_a):
 
 
 def test_heldout_clean_vendor_and_clean_hospital_give_no_finding(tmp_path):
-    sds, cl = _minato_clean()
+    sds, cl = _nagisa_clean()
     facility = _facility(answers={}, targets={})
     docs = _render([(sds, "I_sds"), (cl, "H_cl"), (facility, "facility_cl")], tmp_path)
     assert len(docs) == 3
