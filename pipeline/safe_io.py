@@ -20,6 +20,24 @@ def csv_safe(value: object) -> object:
     return "'" + value if looks_like_formula(value) else value
 
 
+def user_file_mode() -> int:
+    """The mode a plainly created file gets under the user's umask (typically 0o644): outputs colleagues can read.
+
+    Read from /proc where it exists (no change of the process umask, which threads share); else the
+    set-and-restore idiom.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Call `write(tmp)` on a temp file in the same folder, then os.replace it onto `path`."""
     path = Path(path)
@@ -30,6 +48,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        os.chmod(tmp, user_file_mode())  # mkstemp creates 0600; the output is for colleagues too
         os.replace(tmp, path)
     finally:
         if tmp.exists():

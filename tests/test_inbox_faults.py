@@ -85,3 +85,21 @@ def test_run_goes_on_past_links_and_pipes(tmp_path):
     assert not (inbox / "failed").exists() or os.listdir(inbox / "failed") == []
     assert proc.stdout.count("シンボリックリンクは読み取りません") == 4, proc.stdout
     assert "名前付きパイプ" in proc.stdout and "pipe.xlsx" in proc.stdout
+
+
+def test_outputs_follow_the_users_umask(tmp_path):
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    _mds(inbox / "plain.xlsx", "株式会社権限確認")
+    _mds(inbox / "second.xlsx", "株式会社権限確認二", remark="要確認")
+    (inbox / "broken.pdf").write_bytes(b"%PDF-1.4 truncated")  # its .error.txt is written atomically too
+    proc = _run(inbox, out, tmp_path, umask=0o022)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    written = [p for p in out.rglob("*") if p.is_file() and not p.name.startswith(".")
+               and not p.name.startswith("mdsgap.sqlite")]
+    written += list((inbox / "failed").glob("*.error.txt"))
+    names = {p.name for p in written}
+    assert {"answers.csv", "answers.parquet", "risk_register.xlsx", "broken.pdf.error.txt"} <= names, names
+    assert any(p.suffix == ".html" for p in written) and any(p.suffix == ".docx" for p in written), names
+    modes = {p.relative_to(tmp_path).as_posix(): oct(p.stat().st_mode & 0o777) for p in written}
+    assert set(modes.values()) == {"0o644"}, modes
