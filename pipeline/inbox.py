@@ -84,11 +84,13 @@ def prepare_inbox(inbox: Path) -> list[str]:
         return notes
     for folder in sorted(IGNORED_DIRS):
         blocker = inbox / folder
-        if (blocker.exists() or blocker.is_symlink()) and not blocker.is_dir():
+        # A link named like our folder (even to a folder) would send the moves outside the inbox: renamed too.
+        if blocker.is_symlink() or (blocker.exists() and not blocker.is_dir()):
             dest = _free_name(inbox, f"{folder}（受信ファイル）")
+            link = blocker.is_symlink()
             os.replace(blocker, dest)
-            notes.append(f"受信フォルダのファイル「{folder}」は作業用フォルダと同じ名前のため、"
-                         f"「{dest.name}」に名前を変えて読み取りました。")
+            notes.append(f"受信フォルダの{'シンボリックリンク' if link else 'ファイル'}「{folder}」は作業用フォルダと"
+                         f"同じ名前のため、「{dest.name}」に名前を変え{'ました' if link else 'て読み取りました'}。")
     for root, dirs, files in os.walk(inbox):
         rel = Path(root).relative_to(inbox)
         dirs[:] = [d for d in dirs if not d.startswith(".") and not (rel == Path(".") and d in IGNORED_DIRS)]

@@ -196,3 +196,14 @@ def test_run_with_bidi_vendor_text(tmp_path):
     assert _clean(proc.stdout), proc.stdout
     assert all(_clean(p.name) for p in out.rglob("*"))
     assert _vendors(out) == {"株式会社⟨U+202E⟩逆⟨U+200B⟩順"}
+
+
+def test_link_named_like_a_work_folder_is_not_used_as_one(tmp_path):
+    inbox, elsewhere = tmp_path / "inbox", tmp_path / "elsewhere"
+    inbox.mkdir()
+    elsewhere.mkdir()
+    os.symlink(elsewhere, inbox / "processed")
+    notes = prepare_inbox(inbox)
+    assert not (inbox / "processed").exists() and (inbox / "processed（受信ファイル）").is_symlink()
+    assert any("シンボリックリンクは読み取りません" in n for n in notes), notes
+    assert os.listdir(elsewhere) == []
