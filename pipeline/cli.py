@@ -13,6 +13,7 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
+from rich.markup import escape  # noqa: E402
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -20,6 +21,7 @@ from pipeline import progress  # noqa: E402
 from pipeline.cli_errors import JapaneseUsageGroup  # noqa: E402
 from pipeline.config import CONFIG_NAME, DEFAULT_INBOX, DEFAULT_OUT  # noqa: E402
 from pipeline.inbox import discover  # noqa: E402
+from pipeline.safe_io import neutral_text  # noqa: E402
 
 app = typer.Typer(help="医療情報セキュリティ開示書（MDS/SDS）・チェックリストのギャップ分析", no_args_is_help=True,
                   add_completion=False, cls=JapaneseUsageGroup)
@@ -130,13 +132,18 @@ def _run_once(inbox: Path, out: Path, as_of: dt.date | None, config: Path | None
             progress.set_listener(None)
 
 
+def _inert(text: str) -> str:
+    """Vendor-derived text for the console: no escape sequence or control character, bidi shown, no markup."""
+    return escape(neutral_text(str(text)).replace("\r", " "))
+
+
 def print_summary(summary) -> None:
     console.print(f"[bold]処理結果[/bold]（基準日 {summary.as_of}）")
     console.print(f"  新たに読み取ったファイル: {len(summary.read)} 件（項目 {summary.items_read} 件）")
     if summary.duplicates:
         console.print(f"  読み取り済みの内容のため省略: {len(summary.duplicates)} 件")
     if summary.waiting:
-        console.print(f"  書き込み中のため次回に回したファイル: {', '.join(summary.waiting)}")
+        console.print(f"  書き込み中のため次回に回したファイル: {_inert(', '.join(summary.waiting))}")
     console.print(f"  現在有効な書類: {summary.current_documents} 件（回答表 {summary.answer_rows} 行）")
     if summary.rules_ran:
         by_sev = "、".join(f"{s} {summary.findings_by_severity.get(s, 0)} 件" for s in ("高", "中", "低"))
@@ -147,15 +154,15 @@ def print_summary(summary) -> None:
         table.add_column("ファイル", overflow="fold")
         table.add_column("理由", overflow="fold")
         for name, reason in summary.failures:
-            table.add_row(name, reason)
+            table.add_row(_inert(name), _inert(reason))
         console.print(table)
     for warning in summary.warnings:
-        console.print(f"[yellow]注意:[/yellow] {warning}")
+        console.print(f"[yellow]注意:[/yellow] {_inert(warning)}")
     reports = [p for p in summary.outputs if Path(p).suffix == ".html"]
     memos = [p for p in summary.outputs if Path(p).suffix == ".docx"]
     files = [Path(p).name for p in summary.outputs if Path(p).suffix not in (".html", ".docx")]
     if files:
-        console.print("  出力: " + ", ".join(files), highlight=False)
+        console.print("  出力: " + _inert(", ".join(files)), highlight=False)
     if reports:
         console.print(f"  報告書: {len(reports)} 件（index.html から開けます）", highlight=False)
     if memos:
@@ -395,7 +402,7 @@ def report(
         console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(2) from None
     for warning in summary.warnings:
-        console.print(f"[red]{warning}[/red]")
+        console.print(f"[red]{_inert(warning)}[/red]")
     if summary.warnings:
         raise typer.Exit(1)
     if not paths:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,31 @@ def is_candidate(path: Path) -> bool:
 
 
 _UNSAFE_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def special_kind(path: Path) -> str | None:
+    """「シンボリックリンク」 or 「特殊ファイル」 for an inbox entry that is not a plain file; None for a plain file.
+
+    Uses lstat only: a link is never followed and a named pipe is never opened (opening one would block the run).
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISLNK(mode):
+        return "シンボリックリンク"
+    if stat.S_ISDIR(mode) or stat.S_ISREG(mode):
+        return None
+    return "特殊ファイル"
+
+
+def _special_note(path: Path, kind: str) -> str:
+    name = safe_file_name(path.name)
+    if kind == "シンボリックリンク":
+        return (f"シンボリックリンクは読み取りません（「{name}」、リンク先は開きません）。"
+                "受信フォルダに残しています。")
+    return (f"通常のファイルでないもの（名前付きパイプなど）は読み取りません（「{name}」）。"
+            "受信フォルダに残しています。")
 
 
 def safe_file_name(name: str) -> str:
@@ -58,14 +84,19 @@ def prepare_inbox(inbox: Path) -> list[str]:
         return notes
     for folder in sorted(IGNORED_DIRS):
         blocker = inbox / folder
-        if (blocker.exists() or blocker.is_symlink()) and not blocker.is_dir():
+        # A link named like our folder (even to a folder) would send the moves outside the inbox: renamed too.
+        if blocker.is_symlink() or (blocker.exists() and not blocker.is_dir()):
             dest = _free_name(inbox, f"{folder}（受信ファイル）")
+            link = blocker.is_symlink()
             os.replace(blocker, dest)
-            notes.append(f"受信フォルダのファイル「{folder}」は作業用フォルダと同じ名前のため、"
-                         f"「{dest.name}」に名前を変えて読み取りました。")
+            notes.append(f"受信フォルダの{'シンボリックリンク' if link else 'ファイル'}「{folder}」は作業用フォルダと"
+                         f"同じ名前のため、「{dest.name}」に名前を変え{'ました' if link else 'て読み取りました'}。")
     for root, dirs, files in os.walk(inbox):
         rel = Path(root).relative_to(inbox)
         dirs[:] = [d for d in dirs if not d.startswith(".") and not (rel == Path(".") and d in IGNORED_DIRS)]
+        for d in [d for d in dirs if special_kind(Path(root) / d)]:
+            dirs.remove(d)  # a link to a folder: never followed, never renamed, reported
+            notes.append(_special_note(Path(root) / d, "シンボリックリンク"))
         for i, d in enumerate(dirs):
             if (safe := safe_file_name(d)) != d:
                 dest = _free_name(Path(root), fit_name(safe))
@@ -77,6 +108,10 @@ def prepare_inbox(inbox: Path) -> list[str]:
                 except OSError:
                     dirs[i] = d
         for name in files:
+            if kind := special_kind(Path(root) / name):
+                if is_candidate(Path(name)):
+                    notes.append(_special_note(Path(root) / name, kind))
+                continue  # a link or a pipe is never renamed, read or moved
             safe = safe_file_name(name)
             if safe == name:
                 continue
@@ -113,10 +148,11 @@ def discover(inbox: Path) -> list[Path]:
         dirs[:] = sorted(
             d for d in dirs
             if not d.startswith(".") and not (rel == Path(".") and d in IGNORED_DIRS)
+            and not special_kind(Path(root) / d)
         )
         for name in sorted(files):
             p = Path(root) / name
-            if is_candidate(p) and p.is_file():
+            if is_candidate(p) and special_kind(p) is None and p.is_file():
                 found.append(p)
     return found
 

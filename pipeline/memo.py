@@ -27,6 +27,7 @@ from pipeline.report_data import (
     FindingRow, Group, category_label, findings_from_register, group_by_vendor_product, item_evidence,
 )
 from pipeline.report_names import safe_name, unique_name, write_inside
+from pipeline.safe_io import neutral_text
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 DEFAULT_TEMPLATE = TEMPLATES_DIR / "memo_template.docx"
@@ -152,7 +153,7 @@ class MemoWriter:
         if bold_prefix:
             p.add_run(bold_prefix).bold = True
         if text:
-            p.add_run(text)
+            p.add_run(neutral_text(text))  # vendor text: no control character Word refuses, no active bidi
         return p
 
     def heading(self, text: str, level: int):
@@ -167,7 +168,7 @@ class MemoWriter:
             cell.paragraphs[0].add_run(text).bold = True
         for row in rows:
             for cell, text in zip(table.add_row().cells, row):
-                cell.text = text
+                cell.text = neutral_text(text)
         if widths_mm:
             table.autofit = False
             for row in table.rows:

@@ -23,7 +23,7 @@ from pipeline.config import (
     RESOLVED_BY, REVIEWER_COLUMNS, STATUS_OPEN, STATUS_RESOLVED, UNSEEN_REASON,
 )
 from pipeline.register_status import StatusJudge, Verdict, legacy_resolution
-from pipeline.safe_io import csv_safe, locked_alternative, looks_like_formula, write_output
+from pipeline.safe_io import csv_safe, locked_alternative, looks_like_formula, neutral_text, write_output
 from pipeline.store import Store
 
 SHEET_REGISTER = "リスク登録簿"
@@ -195,7 +195,9 @@ def register_frame(rows: list[dict]) -> pd.DataFrame:
 
 
 def _put_text(cell, value) -> None:
-    """Write a value; text that looks like a formula stays text (string type + quotePrefix)."""
+    """Write a value made inert (no control character the Excel writer refuses, no active bidi); text that looks
+    like a formula stays text (string type + quotePrefix)."""
+    value = neutral_text(value)
     cell.value = value
     if looks_like_formula(value):
         cell.data_type = "s"

@@ -8,6 +8,8 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
+from pipeline.safe_io import neutral_text, user_file_mode
+
 _FORBIDDEN = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 _WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
 MAX_PART_BYTES = 90  # per part; "<vendor>__<product>.html" stays far below the 255-byte name limit
@@ -27,7 +29,7 @@ def safe_name(text: str, fallback: str = "名称なし", max_bytes: int = MAX_PA
     short hash of the full text so two long names that share a prefix do not collide.
     """
     raw = str(text or "")
-    t = unicodedata.normalize("NFKC", raw)
+    t = unicodedata.normalize("NFKC", neutral_text(raw, visible=False))
     t = _FORBIDDEN.sub("_", t)
     t = re.sub(r"\.{2,}", "_", t)
     t = re.sub(r"\s+", "_", t)
@@ -74,6 +76,7 @@ def write_inside(out_dir: Path, path: Path, data: bytes | str) -> Path:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
+        os.chmod(tmp, user_file_mode())  # mkstemp creates 0600; reports and memos are for colleagues too
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from extractors.model import Document
 from extractors.text import organization_key
@@ -24,6 +25,7 @@ from pipeline.report_data import (
 )
 from pipeline.report_names import safe_name, unique_name, write_inside
 from pipeline.report_svg import category_heatmap, severity_bars
+from pipeline.safe_io import neutral_text
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 REPORTS_DIR = "reports"
@@ -35,7 +37,14 @@ ALL_PRODUCTS = "全製品"
 def template_env() -> Environment:
     """Jinja2 with autoescape on for every template (vendor text is never trusted); compiled templates cached."""
     return Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True, undefined=StrictUndefined,
-                       trim_blocks=True, lstrip_blocks=True)
+                       trim_blocks=True, lstrip_blocks=True, finalize=_inert)
+
+
+def _inert(value):
+    """Every {{ }} output: controls removed, bidi/zero-width shown as ⟨U+…⟩ (already-safe markup stays markup)."""
+    if isinstance(value, Markup):
+        return Markup(neutral_text(str(value)))
+    return neutral_text(value)
 
 
 def report_file_names(groups: list[Group]) -> dict[tuple[str, str], str]:

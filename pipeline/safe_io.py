@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Callable
@@ -11,13 +12,54 @@ from pipeline.config import LOCKED_SUFFIX
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+# Terminal escape sequences: CSI (ESC [ … final), OSC (ESC ] … BEL or ESC \\), other two-byte ESC codes, 8-bit CSI.
+_ESCAPE_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -~]?)"
+                              r"|\x9b[0-?]*[ -/]*[@-~]?")
+# C0 controls except tab and line breaks, DEL, C1 controls: the Excel writer refuses some, terminals obey them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Bidi embeddings/overrides/isolates and zero-width characters (incl. LRM/RLM, a BOM inside text).
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def neutral_text(value: object, visible: bool = True) -> object:
+    """Vendor text made inert wherever it lands (cells, HTML, console, file names); non-text passes through.
+
+    Terminal escape sequences and control characters (tab and line breaks kept) are removed. Bidi controls and
+    zero-width characters are shown as 「⟨U+202E⟩」 (`visible`, so a reviewer sees them) or removed.
+    """
+    if not isinstance(value, str):
+        return value
+    text = _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", value))
+    return _INVISIBLE.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩" if visible else "", text)
+
+
 def looks_like_formula(value: object) -> bool:
     return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
 
 
 def csv_safe(value: object) -> object:
-    """Text a spreadsheet would run as a formula gets a leading single quote; other values pass through."""
+    """Text made inert (neutral_text), and text a spreadsheet would run as a formula gets a leading single quote;
+    other values pass through."""
+    value = neutral_text(value)
     return "'" + value if looks_like_formula(value) else value
+
+
+def user_file_mode() -> int:
+    """The mode a plainly created file gets under the user's umask (typically 0o644): outputs colleagues can read.
+
+    Read from /proc where it exists (no change of the process umask, which threads share); else the
+    set-and-restore idiom.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -30,6 +72,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        os.chmod(tmp, user_file_mode())  # mkstemp creates 0600; the output is for colleagues too
         os.replace(tmp, path)
     finally:
         if tmp.exists():
