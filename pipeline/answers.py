@@ -50,6 +50,7 @@ def answer_rows(documents: list[Document]) -> list[dict]:
                 "scope": it.scope,
                 "guideline_ref": it.guideline_ref,
                 "sha256": doc.sha256,
+                "answer_column": it.answer_column,
             })
     return rows
 
