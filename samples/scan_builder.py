@@ -203,6 +203,19 @@ def _draw_mds(path: Path, rng: random.Random) -> dict:
     return {"family": "mds", "layout": "option_columns", "options": list(options), "items": items}
 
 
+def draw_ruled_table(c, cols: list[float], header: list[str], top: float, row_h: float, n_rows: int) -> None:
+    """Rules of a table of `n_rows` rows (header included) between the x positions `cols`, and its header."""
+    bottom = top - n_rows * row_h
+    c.setLineWidth(1.0)
+    for i in range(n_rows + 1):
+        c.line(cols[0], top - i * row_h, cols[-1], top - i * row_h)
+    for x in cols:
+        c.line(x, top, x, bottom)
+    c.setFont(FONT_NAME, 10)
+    for j, label in enumerate(header):
+        c.drawCentredString((cols[j] + cols[j + 1]) / 2, top - row_h / 2 - 3.5, label)
+
+
 def _draw_checklist(path: Path, rng: random.Random) -> dict:
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
@@ -215,16 +228,7 @@ def _draw_checklist(path: Path, rng: random.Random) -> dict:
     header = ["番号", "確認事項", "回答", "確認日", "備考"]
     top = height - 90
     row_h = 36
-    n_rows = 1 + len(CHECKLIST_ROWS)
-    bottom = top - n_rows * row_h
-    c.setLineWidth(1.0)
-    for i in range(n_rows + 1):
-        c.line(cols[0], top - i * row_h, cols[-1], top - i * row_h)
-    for x in cols:
-        c.line(x, top, x, bottom)
-    c.setFont(FONT_NAME, 10)
-    for j, label in enumerate(header):
-        c.drawCentredString((cols[j] + cols[j + 1]) / 2, top - row_h / 2 - 3.5, label)
+    draw_ruled_table(c, cols, header, top, row_h, 1 + len(CHECKLIST_ROWS))
     items = []
     for i, (number, question, answer, convention, date) in enumerate(CHECKLIST_ROWS):
         y_mid = top - (i + 1.5) * row_h

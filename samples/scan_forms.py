@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from samples.scan_builder import FONT_NAME, _hand_ellipse, _wrap, draw_with_truth
+from samples.scan_builder import FONT_NAME, _hand_ellipse, _wrap, draw_ruled_table, draw_with_truth
 
 SDS_VENDOR = "有限会社しらさぎクラウド工房"
 SDS_PRODUCT = "しらさぎ検査連携"
@@ -202,16 +202,8 @@ def _draw_checklist(path: Path, rng: random.Random) -> dict:
     cols = [45, 90, 330, 430, 485, 555]  # 番号 | 確認事項 | 回答 | 確認日 | 備考
     header = ["番号", "確認事項", "回答", "確認日", "備考"]
     top, row_h = height - 92, 36
-    n_rows = 1 + len(CHECKLIST_ROWS)
-    bottom = top - n_rows * row_h
-    c.setLineWidth(1.0)
-    for i in range(n_rows + 1):
-        c.line(cols[0], top - i * row_h, cols[-1], top - i * row_h)
-    for x in cols:
-        c.line(x, top, x, bottom)
-    c.setFont(FONT_NAME, 10)
-    for j, label in enumerate(header):
-        c.drawCentredString((cols[j] + cols[j + 1]) / 2, top - row_h / 2 - 3.5, label)
+    draw_ruled_table(c, cols, header, top, row_h, 1 + len(CHECKLIST_ROWS))
+    bottom = top - (1 + len(CHECKLIST_ROWS)) * row_h
     items = []
     for i, (number, question, answer, date) in enumerate(CHECKLIST_ROWS):
         y_mid = top - (i + 1.5) * row_h
