@@ -30,10 +30,12 @@ run: samples
 test: setup
 	$(PY) -m pytest tests
 
-# Metamorphic fuzzing: every LibreOffice print of every sample family and random combinations of layout
-# transformations (Hypothesis). Not part of `make test`. METAMORPHIC_NO_XFAIL=1 ignores the xfail marks.
+# Long random runs, not part of `make test`: every Hypothesis property with random draws and FUZZ_SCALE (10)
+# times the examples (profile "fuzz", tests/fuzzing.py), every LibreOffice print of every sample family and
+# random combinations of layout transformations. A failure becomes an @example / fixed combination.
+# METAMORPHIC_NO_XFAIL=1 ignores the xfail marks.
 fuzz: setup
-	$(PY) -m pytest -m fuzz tests/test_metamorphic.py
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -m "fuzz or hypothesis" tests
 
 bench: setup
 	$(PY) -m pipeline.bench

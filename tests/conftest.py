@@ -15,14 +15,10 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
-from hypothesis import settings  # noqa: E402
-
 from extractors.model import Document, Item, Location  # noqa: E402
 
-# CI is deterministic: Hypothesis draws the same examples on every run and keeps no example database.
-settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
+# CI is deterministic (Hypothesis profile "ci" unless HYPOTHESIS_PROFILE=fuzz): see tests/fuzzing.py.
+import tests.fuzzing  # noqa: E402,F401
 
 
 def subprocess_env(prefect_home: Path, **extra: str) -> dict[str, str]:

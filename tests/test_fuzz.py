@@ -13,18 +13,18 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from extractors import extract
 from extractors.model import Document, ExtractionError
 from samples import hostile
+from tests.fuzzing import SLOW_OK, examples
 
 KINDS = {"corrupt", "empty", "encrypted", "not_a_form", "unsupported", "too_large", "legacy"}
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
-FUZZ = settings(max_examples=60, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-PDF_FUZZ = settings(FUZZ, max_examples=25)  # a PDF costs ~0.5 s to read
+FUZZ = settings(max_examples=examples(60), suppress_health_check=SLOW_OK)
+PDF_FUZZ = settings(FUZZ, max_examples=examples(25))  # a PDF costs ~0.5 s to read
 STATS: dict[str, int] = {"inputs": 0, "documents": 0, "refused": 0, "crashes": 0}
 
 
@@ -104,18 +104,22 @@ def apply_zip(data: bytes, mutation: tuple) -> bytes:
 
 @FUZZ
 @given(mutation=zip_mutation("xlsx"), suffix=st.sampled_from([".xlsx", ".xlsm", ".pdf", ""]))
+@example(mutation=("truncate", 0.5), suffix=".xlsx")
+@example(mutation=("nest", "xl/worksheets/sheet1.xml", 20_000), suffix=".xlsx")
 def test_mutated_xlsx_never_crashes(mutation, suffix):
     outcome(apply_zip(base("xlsx"), mutation), suffix)
 
 
 @FUZZ
 @given(mutation=zip_mutation("docx"), suffix=st.sampled_from([".docx", ".docm", ".xlsx"]))
+@example(mutation=("attribute", "word/document.xml", 4 * 1024 * 1024), suffix=".docx")
 def test_mutated_docx_never_crashes(mutation, suffix):
     outcome(apply_zip(base("docx"), mutation), suffix)
 
 
 @PDF_FUZZ
 @given(mutation=byte_mutation, suffix=st.sampled_from([".pdf", ".xlsx"]))
+@example(mutation=("truncate", 0.97), suffix=".pdf")  # a cut trailer: pdfminer's close() raised (fixed)
 def test_mutated_pdf_never_crashes(mutation, suffix):
     outcome(apply_bytes(base("pdf"), mutation), suffix)
 

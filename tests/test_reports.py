@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pdfplumber
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
 from urllib.parse import unquote
@@ -21,6 +21,7 @@ from extractors.model import Document, Item, Location
 from pipeline.report_data import compare_documents, findings_from_register, group_by_vendor_product
 from pipeline.report_names import inside, safe_name
 from pipeline.reports import build_reports
+from tests.fuzzing import examples
 
 ABC = "株式会社ABCメディカル"
 ABC_PRODUCT = "電子カルテシステム MediChart"
@@ -333,8 +334,11 @@ def test_compare_documents_classifies_changes():
     assert change.removed == []
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.text(min_size=0, max_size=200))
+@example("..")
+@example("\u202egpj.exe")
+@example("病院" * 100)
 def test_safe_name_never_escapes(text):
     name = safe_name(text)
     assert name and "/" not in name and "\\" not in name and ".." not in name and "\x00" not in name

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from extractors.forms import get_form
@@ -13,6 +13,7 @@ from rules.checks import plan_date
 from rules.checks_text import factors_named
 from rules.engine import evaluate
 from rules.grouping import group_documents, vendor_key
+from tests.fuzzing import examples
 from tests.test_rules import AS_OF, TWO_FACTOR, clean_checklist, clean_mds, ids, make_doc, run
 
 IP_VPN, LEASED, TLS = "12.3.1.1/IP-VPN", "12.3.1.1/専用線", "12.3.1.1/TLS1.2以上"
@@ -316,11 +317,17 @@ REMOTE_AUTH_CONCEPTS = {"remote_authentication", "remote_maintenance", "remote_l
 DISCLOSURE_FORMS = ["jahis-mds-4.1", "jahis-mds-5.0", "jahis-sds-4.1", "jahis-sds-5.0"]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(form_id=st.sampled_from(DISCLOSURE_FORMS), checklist_id=st.sampled_from(
            ["mhlw-checklist-r6-vendor", "mhlw-checklist-r7-vendor"]),
        picks=st.lists(st.tuples(st.integers(0, 200), st.sampled_from(NEUTRAL_REMARKS)), max_size=8),
        with_facility=st.booleans())
+# Regression cases found by random runs (`make fuzz`); index 18 is item 12.1, index 9 item 4.3.2 of the MDS forms.
+@example(form_id="jahis-mds-4.1", checklist_id="mhlw-checklist-r7-vendor",
+         picks=[(18, "利用者ID/パスワードによるログイン機能を有しております。")], with_facility=False)
+@example(form_id="jahis-mds-5.0", checklist_id="mhlw-checklist-r6-vendor",
+         picks=[(9, "ただし、一般ユーザはデータベースへ直接アクセスできないよう管理設定しています。"),
+                (18, "保守作業の都度、医療機関の承認を得て接続を許可しています。")], with_facility=True)
 def test_clean_answers_with_neutral_remarks_produce_no_finding(form_id, checklist_id, picks, with_facility):
     form = get_form(form_id)
     answerable = [c for c in form.items if c.answers and not c.parent and c.kind != "group"]
