@@ -23,7 +23,7 @@ from lxml import etree
 
 from extractors.grid import Cell, Grid, Mark, Table
 from extractors.model import ExtractionError
-from extractors.readers import ziplimits
+from extractors.readers import xmlsafe, ziplimits
 from extractors.readers.docx.fields import _Field
 from extractors.readers.docx.ns import RT_FOOTER, RT_HEADER, RT_NUMBERING, RT_STYLES, STRICT_W_NS, _w
 from extractors.readers.docx.numbering import Numbering
@@ -39,7 +39,7 @@ def _part_root(part):
     el = getattr(part, "element", None)
     if el is not None:
         return el
-    return etree.fromstring(part.blob)
+    return xmlsafe.parse_xml(part.blob, str(part.partname))
 
 
 def _related(part, reltype: str):
@@ -93,6 +93,7 @@ def _is_strict(path: Path) -> bool:
 def _refuse_oversized(path: Path):
     """A zip that inflates beyond what any form needs (a zip bomb, or embedded video) is refused."""
     ziplimits.check_package(path, "Word", f"{path.name}: Word (DOCX) ファイルとして読めません（ZIP が壊れています）。")
+    xmlsafe.check_package(path)  # entity declarations / external DTDs: refused before python-docx parses
 
 
 def read_docx(path: Path | str) -> Grid:

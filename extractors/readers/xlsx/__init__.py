@@ -29,7 +29,7 @@ import openpyxl
 
 from extractors.grid import Grid
 from extractors.model import ExtractionError
-from extractors.readers import ziplimits
+from extractors.readers import xmlsafe, ziplimits
 from extractors.readers.xlsx.controls import read_form_controls
 from extractors.readers.xlsx.drawings import read_shapes
 from extractors.readers.xlsx.geometry import Palette
@@ -78,5 +78,6 @@ def read_xlsx(path: Path | str) -> Grid:
 
 
 def check_package(path: Path) -> None:
-    """Refuse zip bombs and absurd packages before openpyxl inflates them."""
+    """Refuse zip bombs, absurd packages and parts with entity declarations before openpyxl inflates them."""
     ziplimits.check_package(path, "Excel", MSG_CORRUPT)
+    xmlsafe.check_package(path)

@@ -10,6 +10,7 @@ from lxml import etree
 from extractors.grid import Cell
 from extractors.readers.xlsx.geometry import EMU_PER_PX
 from extractors.readers.xlsx.drawings import Anchor
+from extractors.readers.xmlsafe import parse_xml
 
 # --------------------------------------------------------------------------- form controls
 
@@ -40,7 +41,7 @@ def read_form_controls(zf: zipfile.ZipFile, vml_part: str, checked_by_id: dict[i
     except (KeyError, zipfile.BadZipFile, OSError) as exc:
         return lost(type(exc).__name__)
     try:
-        root = etree.fromstring(data, etree.XMLParser(recover=True, resolve_entities=False, no_network=True))
+        root = parse_xml(data, vml_part, recover=True)
     except etree.XMLSyntaxError as exc:
         return lost(type(exc).__name__)
     if root is None:

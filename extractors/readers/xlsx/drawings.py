@@ -9,6 +9,7 @@ from lxml import etree
 
 from extractors.readers.xlsx.geometry import Geometry
 from extractors.readers.xlsx.package import NS
+from extractors.readers.xmlsafe import parse_xml
 
 MAX_SHAPES = 5_000  # per drawing
 
@@ -190,7 +191,7 @@ def _in_group(xfrm_el, group_box, group_el) -> tuple[float, float, float, float]
 def read_shapes(zf: zipfile.ZipFile, drawing_part: str, problems: list[str] | None = None) -> list[Shape]:
     """Shapes of a drawing part; a part that is missing or broken is noted in `problems` (marks may be lost)."""
     try:
-        root = etree.fromstring(zf.read(drawing_part))
+        root = parse_xml(zf.read(drawing_part), drawing_part)
     except (KeyError, etree.XMLSyntaxError, zipfile.BadZipFile, OSError) as exc:
         if problems is not None:
             problems.append(f"図形の部品（{drawing_part}）を読み取れませんでした（{type(exc).__name__}）。"

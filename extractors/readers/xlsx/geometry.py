@@ -7,6 +7,7 @@ import re
 from lxml import etree
 
 from extractors.readers.xlsx.package import NS
+from extractors.readers.xmlsafe import parse_xml
 
 EMU_PER_PX = 9525
 EMU_PER_PT = 12700
@@ -29,7 +30,7 @@ class Palette:
         theme: list[str] = []
         if wb.loaded_theme:
             try:
-                root = etree.fromstring(wb.loaded_theme)
+                root = parse_xml(wb.loaded_theme, "xl/theme")
                 scheme = root.find(".//a:clrScheme", NS)
                 by_name = {}
                 for el in scheme if scheme is not None else []:

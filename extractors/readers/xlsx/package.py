@@ -5,7 +5,7 @@ import posixpath
 import zipfile
 from dataclasses import dataclass
 
-from lxml import etree
+from extractors.readers.xmlsafe import parse_xml
 
 NS = {
     "xdr": "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing",
@@ -32,7 +32,7 @@ def _rels(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
     folder, name = posixpath.split(part)
     rels_name = posixpath.join(folder, "_rels", name + ".rels")
     try:
-        root = etree.fromstring(zf.read(rels_name))
+        root = parse_xml(zf.read(rels_name), rels_name)
     except KeyError:
         return {}
     out = {}
@@ -47,7 +47,7 @@ def _rels(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
 
 def sheet_parts(zf: zipfile.ZipFile) -> dict[str, SheetPart]:
     """Sheet name → its XML part and drawing part."""
-    root = etree.fromstring(zf.read("xl/workbook.xml"))
+    root = parse_xml(zf.read("xl/workbook.xml"), "xl/workbook.xml")
     wb_rels = _rels(zf, "xl/workbook.xml")
     out = {}
     for sheet in root.iterfind("main:sheets/main:sheet", NS):

@@ -10,6 +10,7 @@ from openpyxl.utils.cell import range_boundaries, range_to_tuple
 
 from extractors.readers.xlsx.cells import _cell_text
 from extractors.readers.xlsx.package import NS, _rels
+from extractors.readers.xmlsafe import iterparse, parse_xml
 
 # --------------------------------------------------------------------------- data validations
 
@@ -52,7 +53,7 @@ def read_sheet_extras(zf: zipfile.ZipFile, sheet_part: str) -> SheetExtras:
             tags = (f"{{{NS['x14']}}}dataValidation", f"{{{NS['main']}}}control", f"{{{NS['main']}}}col",
                     f"{{{NS['main']}}}sheetFormatPr")
             out.cols = []
-            for _, el in etree.iterparse(f, tag=tags):
+            for _, el in iterparse(f, tag=tags, part=sheet_part):
                 local = etree.QName(el).localname
                 if local == "col":
                     out.cols.append((_int(el.get("min")), _int(el.get("max")), _float(el.get("width")),
@@ -77,7 +78,7 @@ def read_sheet_extras(zf: zipfile.ZipFile, sheet_part: str) -> SheetExtras:
         for sid, rid in control_rids.items():
             target = rels.get(rid, ("", ""))[1]
             try:
-                prop = etree.fromstring(zf.read(target))
+                prop = parse_xml(zf.read(target), target)
             except (KeyError, etree.XMLSyntaxError):
                 continue
             if prop.get("objectType") in ("CheckBox", "Radio"):
