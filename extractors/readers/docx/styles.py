@@ -3,26 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from extractors.grid import CHECKED_BOX, UNCHECKED_BOX
 from extractors.readers.docx.ns import W_PPR, W_RPR, W_TCPR, W_VAL, _OFF, _w
-
-# Wingdings / Wingdings 2 code points (low byte of the symbol char) that mean a box, a check or a
-# circle. Ballot boxes with a tick or an X are checked boxes.
-_SYMBOL_FONTS: dict[str, dict[int, str]] = {
-    "wingdings": {
-        0xFE: CHECKED_BOX, 0xFD: CHECKED_BOX, 0x78: CHECKED_BOX,  # ☑ ☒ ⌧
-        0xA8: UNCHECKED_BOX, 0x6F: UNCHECKED_BOX, 0x71: UNCHECKED_BOX, 0x72: UNCHECKED_BOX,  # ◻ □ ❑ ❒
-        0x6E: "■", 0xA7: "■",
-        0x6C: "●", 0x9F: "●", 0x6D: "○", 0xA1: "○", 0xA2: "○", 0xA4: "●", 0xA5: "◎",
-        0xFC: "✓", 0xFB: "✗",
-    },
-    "wingdings 2": {
-        0x52: CHECKED_BOX, 0x53: CHECKED_BOX, 0x54: CHECKED_BOX, 0x51: CHECKED_BOX,  # ☑ ☒
-        0xA3: UNCHECKED_BOX, 0x2A: UNCHECKED_BOX,  # □
-        0x50: "✓", 0x4F: "✗",
-        0x98: "○", 0x99: "○", 0x9A: "●", 0x9B: "●",
-    },
-}
+from extractors.readers.glyphs import symbol_font
 
 
 # --- run formatting through styles ------------------------------------------------------------
@@ -79,7 +61,7 @@ def _rpr_flags(rpr, base: RunFlags) -> RunFlags:
         elif tag == _T_FONTS:
             names = {(el.get(a) or "").lower() for a in _FONT_ATTRS} - {""}
             if names:
-                font = next((n for n in names if n in _SYMBOL_FONTS), "")
+                font = next((k for k in map(symbol_font, sorted(names)) if k), "")
     return RunFlags(strike, highlight, vanish, font, emphasis)
 
 
@@ -155,15 +137,6 @@ def _merge(base: RunFlags, style: RunFlags) -> RunFlags:
         symbol_font=style.symbol_font or base.symbol_font,
         emphasis=base.emphasis or style.emphasis,
     )
-
-
-def _symbol(font: str, code: int) -> str | None:
-    table = _SYMBOL_FONTS.get(font)
-    if table is None:
-        return None
-    if code >= 0xF000:
-        code -= 0xF000
-    return table.get(code)
 
 
 def _cell_fill(tc) -> str:

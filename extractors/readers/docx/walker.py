@@ -9,8 +9,9 @@ from extractors.readers.docx.ns import (
 )
 from extractors.readers.docx.numbering import Numbering
 from extractors.readers.docx.sink import TextSink, _truncate
-from extractors.readers.docx.styles import _SYMBOL_FONTS, RunFlags, Styles, _cell_fill, _merge, _rpr_flags, _symbol
+from extractors.readers.docx.styles import RunFlags, Styles, _cell_fill, _merge, _rpr_flags
 from extractors.readers.docx.tables import _iter_cells, _iter_rows, iter_blocks
+from extractors.readers.glyphs import decode_text, symbol_font, symbol_glyph
 
 
 # --- the walker -------------------------------------------------------------------------------
@@ -77,7 +78,7 @@ class _Walker:
             if tag == W_T:
                 text = child.text or ""
                 if flags.symbol_font:
-                    text = "".join(_symbol(flags.symbol_font, ord(ch)) or "" for ch in text)
+                    text = decode_text(flags.symbol_font, text)
                 if flags.vanish or not sink.visible():
                     continue
                 sink.emit(text, flags)
@@ -95,10 +96,10 @@ class _Walker:
             elif tag == _w("noBreakHyphen"):
                 sink.emit("-", flags)
             elif tag == _w("sym"):
-                font = (child.get(_w("font")) or "").lower()
+                font = symbol_font(child.get(_w("font")))
                 code = int(child.get(_w("char")) or "0", 16)
-                glyph = _symbol(font, code)
-                if glyph is None and font not in _SYMBOL_FONTS:
+                glyph = symbol_glyph(font, code)
+                if glyph is None and not font:
                     # Unicode from a text font; private-use codes of other symbol fonts carry no text.
                     glyph = chr(code) if code >= 0x20 and not 0xE000 <= code <= 0xF8FF else ""
                 sink.emit(glyph or "", flags)

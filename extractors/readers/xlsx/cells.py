@@ -7,6 +7,7 @@ import re
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 
 from extractors.grid import Cell, Mark
+from extractors.readers.glyphs import decode_text, symbol_font
 from extractors.readers.xlsx.geometry import Palette, fill_colour
 
 # --------------------------------------------------------------------------- cell text
@@ -74,17 +75,20 @@ def _run_emphasis(font) -> str:
     return ""
 
 
-def rich_text_marks(value: CellRichText, cell_strike: bool
+def rich_text_marks(value: CellRichText, cell_strike: bool, cell_symbol_font: str = ""
                     ) -> tuple[str, list[tuple[int, int]], list[tuple[int, int, str]]]:
-    """Text, struck spans, and emphasised spans (bold / coloured / underlined runs) of a rich-text cell."""
+    """Text, struck spans, and emphasised spans (bold / coloured / underlined runs) of a rich-text cell.
+    Runs in a symbol font (their own, else the cell's `cell_symbol_font`) are decoded to the glyphs they show."""
     text, spans, emphasis = "", [], []
     for run in value:
         if isinstance(run, TextBlock):
             part = run.text or ""
             strike = run.font.strike if run.font is not None and run.font.strike is not None else cell_strike
             emph = _run_emphasis(run.font)
+            own_font = run.font.rFont if run.font is not None else None
+            part = decode_text(symbol_font(own_font) if own_font else cell_symbol_font, part)
         else:
-            part, strike, emph = str(run), cell_strike, ""
+            part, strike, emph = decode_text(cell_symbol_font, str(run)), cell_strike, ""
         start = len(text)
         if strike and part.strip():
             if spans and spans[-1][1] == start:
@@ -106,13 +110,16 @@ def _cell_text(cell) -> tuple[str, dt.date | None]:
 
 def _fill_cell(out: Cell, cell, palette: Palette) -> None:
     font_strike = bool(cell.font is not None and cell.font.strike)
+    font = symbol_font(cell.font.name if cell.font is not None else "")  # a check typed in Wingdings
     value = cell.value
     if isinstance(value, CellRichText):
-        out.text, spans, emphasis = rich_text_marks(value, font_strike)
+        out.text, spans, emphasis = rich_text_marks(value, font_strike, font)
         out.marks.extend(Mark("strike", span) for span in spans)
         out.marks.extend(Mark("emphasis", (a, b), confidence=0.7, detail=how) for a, b, how in emphasis)
     else:
         out.text, out.date = display_text(value, cell.number_format)
+        if font and isinstance(value, str):
+            out.text = decode_text(font, out.text)
         if font_strike and out.text.strip():
             out.marks.append(Mark("strike", (0, len(out.text))))
     colour = fill_colour(cell, palette)
