@@ -18,6 +18,7 @@ defusedxml when installed). Neither sees a part with a DTD: `check_package` refu
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 
 from lxml import etree
@@ -82,12 +83,18 @@ def check_package(path: Path | str) -> None:
     a part may hide behind any extension its content type declares.
     """
     try:
-        with zipfile.ZipFile(path) as zf:
-            for info in zf.infolist():
-                if not info.is_dir():
-                    _check_member(zf, info)
-    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError):
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
         return  # the reader's own open reports a broken package with its own message
+    with zf:
+        for info in zf.infolist():
+            if info.is_dir():
+                continue
+            try:
+                _check_member(zf, info)
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, NotImplementedError,
+                    ValueError, LookupError):
+                continue  # a member that cannot be inflated: whichever library reads it reports the damage
 
 
 def _check_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
