@@ -15,6 +15,7 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 
 from extractors.grid import Cell, Grid, Table
 from extractors.model import ExtractionError
+from extractors.readers.glyphs import decode_pdf_chars
 from extractors.readers.pdf_marks import (
     MarkTarget, checkbox_char, find_drawn_checkboxes, horizontal_segments, is_mark_fill, is_round_shape,
     place_circle, place_fill, place_strikes,
@@ -94,7 +95,7 @@ def read_pdf(path: Path | str) -> Grid:
 
 def read_page(page, n: int, path: Path) -> list[Table]:
     page = page.dedupe_chars()
-    all_chars = page.chars
+    all_chars = decode_pdf_chars(page.chars)  # Wingdings boxes and checks as ☑ ☐ ✓
     cid = [c for c in all_chars if is_cid(c["text"])]
     chars = [c for c in all_chars if not is_cid(c["text"])]
     visible = [c for c in chars if c["text"].strip()]
