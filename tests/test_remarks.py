@@ -30,9 +30,8 @@ def classes(text: str) -> set[str]:
     ("なお、HIS等基幹システムとの連携、シングルサインオン(SSO)での連携などの場合、上位システムの管理に依存します。", {"duty_shift"}),
     ("病院で用意される保守用ネットワーク回線を利用する場合は、病院ポリシーに従います。", {"duty_shift"}),
     ("セキュリティデバイスによる認証には対応していません。", {"negation", "contradiction"}),
-    # 「〜は有していますが、〜は有しておりません」: the remark admits part of the function (partial → limitation)
     ("ID/パスワードの登録に関する管理機能は有していますが、パスワードの「強度」を管理する機能は有しておりません。",
-     {"negation", "partial", "limitation"}),
+     {"negation", "contradiction"}),
     ("多要素認証には対応していない。", {"negation", "contradiction"}),
     ("該当する機能はないため対象外です。", {"negation", "contradiction"}),
     ("データベースへの直接アクセスに関しては、ログが残りません。", {"exception", "negation", "limitation", "log_topic"}),
