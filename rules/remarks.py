@@ -93,6 +93,59 @@ def _pattern_data() -> dict[str, dict]:
     return classes
 
 
+_KATAKANA = re.compile(r"[ァ-ヴー]{4,}")
+# OCR and typing slips in katakana loan words: small/large kana (オプシヨン), voicing (オブション,
+# カスタマイス), a dropped or doubled mark. Folding small kana first makes those distance 0.
+_SMALL_KANA = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
+
+
+@functools.cache
+def _key_terms() -> dict[str, str]:
+    """Folded spelling -> normalised form, for every katakana word (4+ letters) the patterns name."""
+    terms: set[str] = set()
+
+    def walk(value) -> None:
+        if isinstance(value, str):
+            if _KATAKANA.fullmatch(value):
+                terms.add(value)
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+
+    for path in sorted(PATTERN_DIR.glob("*.yaml")):
+        walk(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return {t.translate(_SMALL_KANA): t for t in terms}
+
+
+@functools.lru_cache(maxsize=8192)
+def fuzzy_key_term(norm: str) -> str | None:
+    """The pattern word a katakana token is a slip of (オプシヨン → オプション), or None.
+
+    Only for katakana tokens of 4+ letters that are not a pattern word themselves; a slip is one edit
+    (two from 8 letters) after folding small kana, and the nearest word must be unique.
+    """
+    from rapidfuzz.distance import Levenshtein
+
+    keys = _key_terms()
+    if not _KATAKANA.fullmatch(norm) or norm in keys.values():
+        return None
+    folded = norm.translate(_SMALL_KANA)
+    if folded in keys:
+        return keys[folded]
+    limit = 2 if len(folded) >= 8 else 1
+    near = [(Levenshtein.distance(folded, k, score_cutoff=limit), v) for k, v in keys.items()
+            if abs(len(k) - len(folded)) <= limit]
+    near = [(d, v) for d, v in near if d <= limit]
+    if not near:
+        return None
+    best = min(d for d, _ in near)
+    words = {v for d, v in near if d == best}
+    return words.pop() if len(words) == 1 else None
+
+
 def class_label(cls: str) -> str:
     if cls == "limitation":
         return "例外・制限の記載"
@@ -143,6 +196,10 @@ def _sentence_signals(sentence: str) -> dict[str, str]:
     """class -> first trigger text, for one sentence."""
     matcher, excluder, phrases = _matchers()
     doc = nlp()(sentence)
+    for token in doc:
+        key = fuzzy_key_term(token.norm_)
+        if key:
+            token.norm_ = key  # a slip of a pattern word matches as that word (the quote keeps the text)
     vocab = doc.vocab.strings
     excluded: dict[str, list[tuple[int, int]]] = {}
     for match_id, start, end in excluder(doc):
