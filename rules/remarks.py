@@ -172,6 +172,9 @@ def _matchers():
     return matcher, excluder, phrases
 
 
+# A remark that only says there is nothing to say (なし, 特になし, 該当なし, N/A, －).
+_NOTHING = re.compile(r"[\s(（【]*(?:特に|特記事項|記載事項|該当)?(?:なし|無し|ナシ|N/?A|[-－ー―‐/／])?[\s)）】。．.]*", re.I)
+
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])|\n+")
 
 
@@ -194,6 +197,8 @@ def split_sentences(text: str) -> list[str]:
 
 def _sentence_signals(sentence: str) -> dict[str, str]:
     """class -> first trigger text, for one sentence."""
+    if _NOTHING.fullmatch(sentence):
+        return {}
     matcher, excluder, phrases = _matchers()
     doc = nlp()(sentence)
     for token in doc:
