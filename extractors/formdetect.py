@@ -14,7 +14,7 @@ _SDS_PHRASE = "サービス事業者による医療情報セキュリティ開�
 _MDS_PHRASE = "製造業者による医療情報セキュリティ開示書"
 _SDS_TITLE = re.compile(r"(?<![/／・])" + _SDS_PHRASE + r"|(?<![/／])\bSDS\b")
 _MDS_TITLE = re.compile(r"(?<![/／・])" + _MDS_PHRASE + r"|(?<![/／])\bMDS\b")
-# A retyped title with a slip (one or two characters: 「…指示書」, 「…開事書」) still names its form: the
+# A retyped title with a slip (one or two characters: 「…開事書」, 「…セキユリティ…」) still names its form: the
 # closest form phrase at this similarity or above wins.
 _TITLE_FUZZ = 90.0
 _CHECKLIST = re.compile(r"サイバーセキュリティ対策\s*チェックリスト|チェックリスト")
