@@ -7,7 +7,7 @@ copies SudachiPy's `normalized_form()` into `token.norm_` (お/ご → 御, く�
 サーバー, 見積り → 見積もり, ん → ず). ja_ginza's parser and NER add nothing the rules use and cost
 1.3 s to load and ~21 ms per sentence against 0.06 s and ~0.2 ms (dependencies.md §2). Mode C keeps
 compounds such as 多要素認証 and 未実施 as single tokens. The pipeline and the matchers are built once
-per process and cached.
+per process and cached (about 1 s for the matchers; a few ms per remark for tokenizing and matching).
 
 Patterns live in `rules/patterns/*.yaml` (synonym sets under `words`, constructions per class) and are
 measured on tests/data/remark_corpus.yaml by `python -m rules.remark_eval`. Sentences are split on 。！？
@@ -76,8 +76,15 @@ def _expand_pattern(pattern: list[dict], words: dict[str, list[str]]) -> list[di
 
 
 @functools.cache
+def _pattern_files() -> tuple[dict, ...]:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return tuple(yaml.load(p.read_text(encoding="utf-8"), Loader=loader) or {}
+                 for p in sorted(PATTERN_DIR.glob("*.yaml")))
+
+
+@functools.cache
 def _pattern_data() -> dict[str, dict]:
-    files = [yaml.safe_load(p.read_text(encoding="utf-8")) or {} for p in sorted(PATTERN_DIR.glob("*.yaml"))]
+    files = _pattern_files()
     words: dict[str, list[str]] = {}
     for data in files:
         words.update(data.get("words") or {})
@@ -115,8 +122,8 @@ def _key_terms() -> dict[str, str]:
             for v in value:
                 walk(v)
 
-    for path in sorted(PATTERN_DIR.glob("*.yaml")):
-        walk(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    for data in _pattern_files():
+        walk(data)
     return {t.translate(_SMALL_KANA): t for t in terms}
 
 
