@@ -4,12 +4,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rapidfuzz import fuzz
+
 from extractors.forms import Form, all_forms, forms_of_family, get_form
 from extractors.grid import Grid
 from extractors.text import normalize_text, wareki_fiscal_year
 
-_SDS_TITLE = re.compile(r"(?<![/／・])サービス事業者による医療情報セキュリティ(?:開示|指示)書|(?<![/／])\bSDS\b")
-_MDS_TITLE = re.compile(r"(?<![/／・])製造業者による医療情報セキュリティ(?:開示|指示)書|(?<![/／])\bMDS\b")
+_SDS_PHRASE = "サービス事業者による医療情報セキュリティ開示書"
+_MDS_PHRASE = "製造業者による医療情報セキュリティ開示書"
+_SDS_TITLE = re.compile(r"(?<![/／・])" + _SDS_PHRASE + r"|(?<![/／])\bSDS\b")
+_MDS_TITLE = re.compile(r"(?<![/／・])" + _MDS_PHRASE + r"|(?<![/／])\bMDS\b")
+# A retyped title with a slip (one or two characters: 「…開事書」, 「…セキユリティ…」) still names its form: the
+# closest form phrase at this similarity or above wins.
+_TITLE_FUZZ = 90.0
 _CHECKLIST = re.compile(r"サイバーセキュリティ対策\s*チェックリスト|チェックリスト")
 
 
@@ -39,6 +46,28 @@ def _all_text(grid: Grid) -> str:
     return normalize_text("\n".join(parts))
 
 
+def _fuzzy_title_family(title: str) -> str | None:
+    """"mds" / "sds" when a line of the title text is within a typo or two of a form title phrase.
+
+    Like the exact patterns, a phrase that follows 「/」「・」 (a combined MDS/SDS heading) does not count.
+    """
+    best: tuple[float, str] | None = None
+    for line in title.splitlines():
+        if not any(w in line for w in ("医療情報", "セキュリ", "開示", "業者による")):
+            continue  # a title with a slip still keeps one of these; skip the rest cheaply
+        for family, phrase in (("sds", _SDS_PHRASE), ("mds", _MDS_PHRASE)):
+            if len(line) < len(phrase) - 2:
+                continue
+            hit = fuzz.partial_ratio_alignment(phrase, line)
+            if hit is None or hit.score < _TITLE_FUZZ:
+                continue
+            if hit.dest_start > 0 and line[hit.dest_start - 1] in "/／・":
+                continue
+            if best is None or hit.score > best[0]:
+                best = (hit.score, family)
+    return best[1] if best else None
+
+
 def detect_form(grid: Grid, numbering_hint: str = "") -> FormGuess:
     """`numbering_hint` is "checklist" or "dotted" from the item numbers found, used when no title says."""
     title = _title_text(grid)
@@ -52,6 +81,8 @@ def detect_form(grid: Grid, numbering_hint: str = "") -> FormGuess:
         family = "sds"
     elif _MDS_TITLE.search(title):
         family = "mds"
+    elif fuzzy := _fuzzy_title_family(title):
+        family = fuzzy
     elif "開示書" in title and "サービス" in title:
         family = "sds"
     elif "開示書" in title:

@@ -105,7 +105,7 @@ def check_transport_remark(cond: dict, doc: Document, ctx: Context) -> list[Hit]
     return hits
 
 
-_REMOTE_WORDS = re.compile(r"リモートメンテナンス|リモート保守|遠隔保守|保守回線|保守用ルータ|保守用回線|リモート接続")
+_REMOTE_WORDS = re.compile(r"(?:リモート|遠隔)(?:メンテナンス|保守|接続|監視|サポート)|保守(?:用|専用)?の?(?:回線|ルータ|VPN|ネットワーク|網)")
 
 
 def _affirms_remote_maintenance(doc: Document) -> str:

@@ -116,3 +116,20 @@ def test_checklist_comment_sentence():
     duty = [s for s in analyze(comment) if s.cls == "duty_shift"]
     assert len(duty) == 1 and duty[0].sentence.startswith("(4)~(8)")
     assert [s.cls for s in analyze(comment) if s.sentence.startswith("(1)")] == ["plan"]
+
+
+@pytest.mark.parametrize("sentence,cls", [
+    ("本機能はオプシヨンです。", "option"),  # small kana read as large (OCR)
+    ("カスタマイス対応となります。", "option"),  # a dropped voicing mark
+    ("ロードマツプに記載済みです。", "plan"),
+    ("ベストエフオートでの対応です。", "aspirational"),
+])
+def test_slip_in_a_katakana_key_word_still_matches(sentence, cls):
+    assert cls in classes(sentence)
+    assert all(s.sentence == sentence for s in analyze(sentence))  # the quote keeps the text as written
+
+
+@pytest.mark.parametrize("word", ["オペレーション", "サポーター", "アカウント", "ネットワーク"])
+def test_other_katakana_words_are_not_bent_to_a_key_word(word):
+    from rules.remarks import fuzzy_key_term
+    assert fuzzy_key_term(word) is None
