@@ -17,7 +17,7 @@ import pipeline  # noqa: F401  (sets the embedded-Prefect environment before pre
 from extractors import file_sha256
 from extractors.model import Document
 from pipeline import progress
-from pipeline.answers import write_answers
+from pipeline.answer_table import write_answers
 from pipeline.config import RunConfig
 from pipeline.inbox import discover, move_to_failed, move_to_processed, prepare_inbox, split_stable
 from pipeline.lock import run_lock

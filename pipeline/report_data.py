@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from extractors.model import FAMILY_LABELS, Document, Item
 from extractors.text import organization_key
+from extractors.vocabulary import NO, NOT_APPLICABLE, YES
 
 SEVERITY_ORDER = ("高", "中", "低")
 CATEGORY_LABELS = {
@@ -256,7 +257,7 @@ def item_evidence(finding: FindingRow, documents: list[Document]) -> list[ItemEv
 
 # --- what changed since the previous document --------------------------------------------------------
 
-ANSWER_RANK = {"はい": 2, "対象外": 1, "いいえ": 0}  # better/worse only between two read answers
+ANSWER_RANK = {YES: 2, NOT_APPLICABLE: 1, NO: 0}  # better/worse only between two read answers
 
 
 @dataclass

@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from extractors.forms import CatalogueItem, get_form
-from extractors.model import APPLICABLE, NO, YES, Document, Item
+from extractors.model import Document, Item
 from extractors.text import normalize_text, parse_date, wareki_fiscal_year
+from extractors.vocabulary import APPLICABLE, NO, YES, is_na_mark
 from rules.grouping import (CHECKLIST_FAMILIES, DISCLOSURE_FAMILIES, MIN_PARTIAL_PRODUCT_KEY, VendorGroup,
                             is_service_sds, product_key, same_product)
 from rules.remarks import class_label, signals_of, split_sentences
 
-# What vendors write in a checklist cell to say "not applicable" (the form has no 対象外).
-NA_MARKS = {"=", "-", "ー", "－", "―", "/", "／", "N/A", "n/a", "NA", "na", "‐"}
 ANSWERED = "answered"
 
 
@@ -241,7 +240,7 @@ def check_answer(cond: dict, doc: Document, ctx: Context) -> list[Hit]:
 
 
 def _is_na_mark(item: Item) -> bool:
-    return item.answer_raw.strip() in NA_MARKS
+    return is_na_mark(item.answer_raw)
 
 
 def effective_answer(item: Item) -> str:

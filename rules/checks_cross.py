@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 
-from extractors.model import APPLICABLE, NO, NOT_APPLICABLE_GATE, YES, Document, Item
+from extractors.model import Document, Item
 from extractors.text import normalize_text
+from extractors.vocabulary import APPLICABLE, NO, NOT_APPLICABLE, NOT_APPLICABLE_GATE, YES
 from rules.checks import (ANSWERED, Context, Hit, check, concept_label, concept_of, effective_answer,
                           is_applicable, is_reference_tier, items_with_concepts, question_of, vendor_unknown)
 from rules.grouping import FACILITY_KEY, VendorGroup, same_product
@@ -211,7 +212,7 @@ FACILITY_BACKING = {
 def check_facility_unbacked_yes(cond: dict, group: VendorGroup, ctx: Context) -> list[Hit]:
     backing = cond.get("backing") or FACILITY_BACKING
     remark_classes = set(cond.get("remark_classes", ["contradiction", "limitation"]))
-    answers = set(cond.get("answer_in", [NO, "対象外"]))
+    answers = set(cond.get("answer_in", [NO, NOT_APPLICABLE]))
     hits = []
     for facility in group.checklists("checklist_facility"):
         for fconcept, dconcepts in backing.items():

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 
-from extractors.model import APPLICABLE, YES, Document, Item
+from extractors.model import Document, Item
 from extractors.text import normalize_text
+from extractors.vocabulary import APPLICABLE, YES
 from rules.checks import (ANSWERED, Context, Hit, _base_fields, _item_filter, _remark_blank, check, concept_of,
                           question_of)
 from rules.remarks import analyze, split_sentences

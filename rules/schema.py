@@ -279,11 +279,13 @@ def _check_keys(values: dict, specs: dict, loc: tuple, problems: list, top: bool
 @functools.cache
 def value_vocabularies() -> dict[str, frozenset[str]]:
     """Condition keys whose values come from a project vocabulary (a misspelt concept or answer would make the
-    rule never fire): concept keys of the form catalogues, answers and answer statuses of extractors.model."""
+    rule never fire): concept keys of the form catalogues, answers (extractors.vocabulary) and answer statuses
+    (extractors.model)."""
     from typing import get_args
 
     from extractors.forms import all_forms
-    from extractors.model import ANSWERS, AnswerStatus
+    from extractors.model import AnswerStatus
+    from extractors.vocabulary import ANSWERS
 
     concepts = frozenset(i.concept for f in all_forms() for i in f.items if i.concept)
     return {"concepts": concepts, "answer_in": frozenset(ANSWERS), "statuses": frozenset(get_args(AnswerStatus))}
