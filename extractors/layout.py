@@ -306,17 +306,17 @@ def resolve_number_columns(table: Table, layout: Layout) -> None:
         if n_numbers >= 3 and n_numbers > n_marks:
             del layout.options[word]
             layout.roles.setdefault("number", col)
-            if word == NO_WORD:  # 「No」 was the number column: a later 「No」 may be the option
+            if word == NO:  # 「No」 was the number column: a later 「No」 may be the option
                 for other in layout.undecided:
                     if other != col and other not in layout.options.values() and other != layout.roles["number"]:
-                        layout.options[NO_WORD] = other
+                        layout.options[NO] = other
                         break
     number = layout.roles.get("number")
-    if number in layout.undecided and NO_WORD not in layout.options:
+    if number in layout.undecided and NO not in layout.options:
         n_numbers, n_marks = profile(number)
         if n_marks >= 2 and n_numbers == 0:
             del layout.roles["number"]
-            layout.options[NO_WORD] = number
+            layout.options[NO] = number
 
 
 def _all_header_words(row: list[Cell]) -> bool:
