@@ -57,10 +57,6 @@ class Layout:
     inline_answers: bool = False
 
     @property
-    def has_answers(self) -> bool:
-        return bool(self.options) or "answer" in self.roles or "first" in self.roles
-
-    @property
     def is_checklist(self) -> bool:
         return "first" in self.roles or "target" in self.roles
 
@@ -122,10 +118,6 @@ def option_header_words(text: str) -> tuple[str, ...]:
 
 def row_cells(row: list[Cell]) -> list[tuple[int, Cell]]:
     return [(i, c) for i, c in enumerate(row) if c.merged_into is None]
-
-
-def _covered_cols(row: list[Cell], col: int) -> range:
-    return range(col, col + max(1, row[col].colspan))
 
 
 def detect_header(table: Table, start: int = 0, max_scan: int = 40) -> Layout | None:

@@ -82,11 +82,6 @@ def option_words(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(0), m.start(), m.end()) for m in OPTION_RE.finditer(text or "")]
 
 
-def printed_answer(word: str) -> str:
-    """The answer a printed option word stands for (「Yes」 → はい, 「はい」 → はい); "" for other words."""
-    return OPTION_WORDS.get(word, "")
-
-
 def is_na_mark(raw: str) -> bool:
     """A cell's raw text is a dash or 「N/A」 meaning "not applicable" (「=」「-」「／」)."""
     return raw.strip() in NA_MARKS

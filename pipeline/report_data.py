@@ -35,7 +35,6 @@ RESOLVED_ON = "解消日"  # register column (pipeline.config.RESOLVED_ON; not i
 CLOSED_STATUSES = (RESOLVED, "リスク受容")
 ANSWER_STATUS_LABELS = {"answered": "回答あり", "unanswered": "未回答", "ambiguous": "複数回答", "unreadable": "判読不能"}
 NO_VENDOR = "（事業者名なし）"
-NO_PRODUCT = "（製品名なし）"
 
 
 def category_label(category: str) -> str:
