@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from extractors.answer_cells import POSITIVE_GLYPHS
 from extractors.grid import Cell, Mark, Table
 from extractors.layout import Layout, header_role, is_number_text, row_cells
 from extractors.text import normalize_text, parse_checklist_number, parse_dotted_number
@@ -61,8 +62,6 @@ def infer_layout(table: Table) -> Layout | None:
         return inline
     if n < 2:
         return None
-    from extractors.answer_cells import POSITIVE_GLYPHS  # local: answer_cells imports layout
-
     option_hits = [0] * n
     number_hits = [0] * n
     text_len = [0] * n
