@@ -41,7 +41,7 @@ def check_cross_answer(cond: dict, group: VendorGroup, ctx: Context) -> list[Hit
 
 
 @check("sds_required", "group",
-       lambda c: f"MDSで{_concepts_ja(c.get('concepts', ['remote_maintenance']))}が{'・'.join(c.get('answer_in', ['該当']))}"
+       lambda c: f"MDSで{_concepts_ja(c.get('concepts', ['remote_maintenance']))}が{'・'.join(c.get('answer_in', [APPLICABLE]))}"
                  "（オンプレミス＋リモート保守）なのに、同じ製品のSDSも、同じ事業者のリモート保守サービスのSDSもない")
 def check_sds_required(cond: dict, group: VendorGroup, ctx: Context) -> list[Hit]:
     if vendor_unknown(group):
