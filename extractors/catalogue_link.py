@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import re
 
-from extractors import answers as ans
+from extractors import answer_cells as ans
 from extractors.forms import CatalogueItem, Form, all_forms, best_text_match, text_similarity
 from extractors.model import Item, flag, join_reasons  # noqa: F401 - join_reasons re-exported
 from extractors.text import bullet_label, normalize_text
+from extractors.vocabulary import ANSWERS, ENGLISH
 
 
 def resolve_checklist_sections(items: list[Item], form: Form | None) -> None:
@@ -108,13 +109,13 @@ def answer_is_own_word(item: Item) -> bool:
     """The answer is a word written in the chosen cell itself (「はい」, 「Yes」, 「■該当」, a circled 「非該当」),
     not the label of the column a mark sat in (「はい:○ | いいえ: | 対象外:」)."""
     raw = normalize_text(item.answer_raw)
-    english = {w for w, a in ans.ENGLISH.items() if a == item.answer}
+    english = {w for w, a in ENGLISH.items() if a == item.answer}
 
     def says(text: str) -> bool:
         return item.answer in text or any(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", text.lower())
                                           for w in english)
     segments = [seg.split(":", 1) for seg in raw.split(" | ")]
-    if len(segments) > 1 or (segments and len(segments[0]) == 2 and segments[0][0] in ans.ANSWERS):
+    if len(segments) > 1 or (segments and len(segments[0]) == 2 and segments[0][0] in ANSWERS):
         return any(len(seg) == 2 and says(seg[1]) for seg in segments)  # option columns: the cell's own text
     return says(raw)
 

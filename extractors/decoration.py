@@ -78,7 +78,7 @@ NO_DECORATION = Decoration()
 
 def table_decoration(table: Table, header_rows: tuple[int, ...], options: dict[str, int]) -> Decoration:
     """The fills of `table` that are the form's, from its header rows and the body under the option columns."""
-    from extractors.answers import option_cell_evidence  # local: answers uses this module's verdicts
+    from extractors.answer_cells import option_cell_evidence  # local: answers uses this module's verdicts
 
     deco = Decoration()
     if not options:

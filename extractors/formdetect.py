@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from extractors.forms import Form, all_forms, forms_of_family, get_form
+from extractors.forms import Form, forms_of_family, get_form
 from extractors.grid import Grid
 from extractors.text import normalize_text, wareki_fiscal_year
 
@@ -189,7 +189,3 @@ def inline_labels(text: str) -> list[tuple[str, str]]:
         end = hits[i + 1].start() if i + 1 < len(hits) else len(t)
         out.append((HEADER_LABELS[m.group(1)], t[m.end():end].strip(" 　/|｜")))
     return out
-
-
-def known_titles() -> list[str]:
-    return [f.title for f in all_forms()]

@@ -54,9 +54,6 @@ class Form:
     def item(self, item_id: str) -> CatalogueItem | None:
         return next((i for i in self.items if i.id == item_id), None)
 
-    def concept_items(self, concept: str) -> list[CatalogueItem]:
-        return [i for i in self.items if i.concept == concept]
-
 
 def _load_raw() -> dict[str, dict]:
     raw = {}

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field, replace
 
 from extractors.grid import Cell, Table
-from extractors.model import ANSWERS, APPLICABLE, NO, NOT_APPLICABLE, NOT_APPLICABLE_GATE, YES
 from extractors.text import normalize_text, parse_checklist_number, parse_dotted_number
+from extractors.vocabulary import CHOICE, NO, NOT_APPLICABLE, OPTION_RE, OPTION_WORDS, YES
 
 # role -> header words (normalised, compared without spaces). Order matters: first match wins.
 HEADER_WORDS: list[tuple[str, tuple[str, ...]]] = [
@@ -31,12 +31,8 @@ HEADER_WORDS: list[tuple[str, tuple[str, ...]]] = [
     ("scope", ("対象", "区分", "対象機器", "機器", "分類")),
 ]
 
-NO_WORD = NO
-# Words of one option column in the two answer sets: はい／該当, いいえ／非該当, 対象外.
-_POLARITY = {YES: YES, APPLICABLE: YES, NO: NO, NOT_APPLICABLE_GATE: NO, NOT_APPLICABLE: NOT_APPLICABLE}
 NUMBER_OR_NO = {"No", "NO", "no"}  # a number column's header, or the English option 「No」
 _MARK_GLYPHS = set("○〇◯●◎✓✔☑☒■✅レ✗×")
-OPTION_WORDS = {w: w for w in ANSWERS} | {"Yes": "はい", "YES": "はい", "No": "いいえ", "N/A": "対象外", "NA": "対象外"}
 
 
 @dataclass
@@ -61,10 +57,6 @@ class Layout:
     inline_answers: bool = False
 
     @property
-    def has_answers(self) -> bool:
-        return bool(self.options) or "answer" in self.roles or "first" in self.roles
-
-    @property
     def is_checklist(self) -> bool:
         return "first" in self.roles or "target" in self.roles
 
@@ -80,14 +72,14 @@ def header_role(text: str, exact: bool = False) -> tuple[str, str] | None:
     """
     t = _squash(text)
     words = [p for p in re.split(r"[,，、/／\s]+|\bor\b", normalize_text(text)) if p]
-    if 2 < len(words) <= 8 and len({OPTION_WORDS[w] for w in words if w in OPTION_WORDS} & {"はい", "いいえ", "対象外"}) >= 2:
+    if 2 < len(words) <= 8 and len({OPTION_WORDS[w] for w in words if w in OPTION_WORDS} & {YES, NO, NOT_APPLICABLE}) >= 2:
         return "answer", ""  # 「Yes, No, N/A, or See Note」: the options of one answer column
     if not t or len(t) > 16 or normalize_text(text)[:1] in "・･•◦‣":
         return None  # a bullet row (「・記憶（ID・パスワード等）」) is never a header cell
     if t in OPTION_WORDS:
         return "option", OPTION_WORDS[t]
     if words := option_header_words(text):
-        if len({_POLARITY[w] for w in words}) > 1:
+        if len({CHOICE[w].column for w in words}) > 1:
             return "answer", ""  # 「はい・いいえ」: the choices to write in one answer column
         return "option", words[0]  # 「はい/該当」: the column serves both answer sets
     if ("日付" in t or re.search(r"(実施|確認|回答)日$", t)) and not re.search(r"目標|予定|結果", t) \
@@ -126,10 +118,6 @@ def option_header_words(text: str) -> tuple[str, ...]:
 
 def row_cells(row: list[Cell]) -> list[tuple[int, Cell]]:
     return [(i, c) for i, c in enumerate(row) if c.merged_into is None]
-
-
-def _covered_cols(row: list[Cell], col: int) -> range:
-    return range(col, col + max(1, row[col].colspan))
 
 
 def detect_header(table: Table, start: int = 0, max_scan: int = 40) -> Layout | None:
@@ -245,7 +233,7 @@ def _place_undecided(layout: Layout) -> None:
         if "number" not in layout.roles and all(col < c for c in later):
             layout.roles["number"] = col
         else:
-            layout.options.setdefault(NO_WORD, col)
+            layout.options.setdefault(NO, col)
 
 
 def merge_wrapped_header(rows: list[list[Cell]], r: int) -> tuple[list[Cell], list[Cell]] | None:
@@ -310,17 +298,17 @@ def resolve_number_columns(table: Table, layout: Layout) -> None:
         if n_numbers >= 3 and n_numbers > n_marks:
             del layout.options[word]
             layout.roles.setdefault("number", col)
-            if word == NO_WORD:  # 「No」 was the number column: a later 「No」 may be the option
+            if word == NO:  # 「No」 was the number column: a later 「No」 may be the option
                 for other in layout.undecided:
                     if other != col and other not in layout.options.values() and other != layout.roles["number"]:
-                        layout.options[NO_WORD] = other
+                        layout.options[NO] = other
                         break
     number = layout.roles.get("number")
-    if number in layout.undecided and NO_WORD not in layout.options:
+    if number in layout.undecided and NO not in layout.options:
         n_numbers, n_marks = profile(number)
         if n_marks >= 2 and n_numbers == 0:
             del layout.roles["number"]
-            layout.options[NO_WORD] = number
+            layout.options[NO] = number
 
 
 def _all_header_words(row: list[Cell]) -> bool:
@@ -423,8 +411,6 @@ def _checklist_target_from_content(table: Table, layout: Layout) -> None:
             del layout.options[word]
     if "target" in layout.roles and "second" in layout.roles:
         return
-    from extractors.answers import _OPTION_RE  # local: shared vocabulary
-
     first = layout.roles["first"]
     taken = {v for k, v in layout.roles.items() if k not in ("second", "second_span")} | set(layout.date_cols.values())
     words: dict[int, int] = {}
@@ -433,7 +419,7 @@ def _checklist_target_from_content(table: Table, layout: Layout) -> None:
         if col in taken:
             continue
         texts = [normalize_text(row[col].text) for row in body if col < len(row) and row[col].merged_into is None]
-        words[col] = sum(1 for t in texts if _OPTION_RE.search(t))
+        words[col] = sum(1 for t in texts if OPTION_RE.search(t))
         dates[col] = sum(1 for t in texts if t and _DATE_ONLY.match(t))
     if "target" not in layout.roles:
         date_only = [c for c in words if words[c] == 0 and dates[c] >= 2]

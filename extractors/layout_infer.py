@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
+from extractors.answer_cells import POSITIVE_GLYPHS
 from extractors.grid import Cell, Mark, Table
 from extractors.layout import Layout, header_role, is_number_text, row_cells
-from extractors.model import ANSWERS
 from extractors.text import normalize_text, parse_checklist_number, parse_dotted_number
+from extractors.vocabulary import ANSWERS, OPTION_RE
 
-_INLINE_OPTIONS = re.compile(r"[■□☑☐●○◯✓✔☒]\s*(?:はい|いいえ|対象外|該当|非該当)")
+_INLINE_OPTIONS = re.compile(r"[■□☑☐●○◯✓✔☒]\s*(?:" + OPTION_RE.pattern + ")")
 
 
 def split_inline_answer(cell: Cell) -> tuple[str, Cell | None]:
@@ -61,15 +62,13 @@ def infer_layout(table: Table) -> Layout | None:
         return inline
     if n < 2:
         return None
-    from extractors.answers import _OPTION_RE, POSITIVE_GLYPHS  # local: shared vocabulary
-
     option_hits = [0] * n
     number_hits = [0] * n
     text_len = [0] * n
     for row in table.rows:
         for col, cell in row_cells(row):
             t = normalize_text(cell.text)
-            if _OPTION_RE.search(t) or (cell.choices and any(c in ANSWERS for c in cell.choices)) or \
+            if OPTION_RE.search(t) or (cell.choices and any(c in ANSWERS for c in cell.choices)) or \
                     any(ch in POSITIVE_GLYPHS for ch in t):
                 option_hits[col] += 1
             if is_number_text(t) or parse_dotted_number(t)[0] or parse_checklist_number(t)[0]:
@@ -110,13 +109,11 @@ def infer_layout(table: Table) -> Layout | None:
 def _option_column_run(table: Table, option_hits: list[int]) -> tuple[int, int] | None:
     """(first, last) of two or more adjacent columns that each print one option word per row, a
     different word in each column (はい | いいえ | 対象外, 該当 | 非該当 in the same columns), or None."""
-    from extractors.answers import _OPTION_RE  # local: shared vocabulary
-
     n = table.n_cols
     words: list[dict[str, int]] = [{} for _ in range(n)]
     for row in table.rows:
         for col, cell in row_cells(row):
-            found = _OPTION_RE.findall(normalize_text(cell.text))
+            found = OPTION_RE.findall(normalize_text(cell.text))
             if len(found) == 1:
                 words[col][found[0]] = words[col].get(found[0], 0) + 1
     top = [max(w, key=w.get) if w else "" for w in words]

@@ -5,12 +5,11 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+# The answer words are defined once, in extractors.vocabulary; re-exported here for older imports.
+from extractors.vocabulary import ANSWERS, APPLICABLE, NO, NOT_APPLICABLE, NOT_APPLICABLE_GATE, YES  # noqa: F401
+
 Family = Literal["mds", "sds", "checklist_vendor", "checklist_facility", "unknown"]
 AnswerStatus = Literal["answered", "unanswered", "ambiguous", "unreadable"]
-
-YES, NO, NOT_APPLICABLE = "はい", "いいえ", "対象外"
-APPLICABLE, NOT_APPLICABLE_GATE = "該当", "非該当"
-ANSWERS = (YES, NO, NOT_APPLICABLE, APPLICABLE, NOT_APPLICABLE_GATE)
 
 FAMILY_LABELS = {
     "mds": "MDS（製造業者による医療情報セキュリティ開示書）",
@@ -50,7 +49,7 @@ class Item:
     number_printed: str = ""  # as printed, e.g. "1 2. 3. 1"
     question: str = ""
     guideline_ref: str = ""  # e.g. "6.5.C7"
-    answer: str = ""  # one of ANSWERS or ""
+    answer: str = ""  # one of vocabulary.ANSWERS or ""
     answer_status: AnswerStatus = "unanswered"
     answer_raw: str = ""  # the answer cell(s) as read, for the reviewer
     answer_column: str = ""  # header of the option column whose mark gave the answer (「いいえ／非該当」)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from extractors import answers as ans
+from extractors import answer_cells as ans
 from extractors.forms import Form
 from extractors.grid import Cell, Grid, Mark
 from extractors.layout import Layout
@@ -12,6 +12,7 @@ from extractors.notes import set_remark
 from extractors.row_answers import apply_decision
 from extractors.rows import BULLETS, ReadState, RowContext, is_question_like
 from extractors.text import normalize_text, parse_checklist_number, parse_dotted_number
+from extractors.vocabulary import OPTION_RE
 
 _ANSWER_LINE = re.compile(r"^(?:回答|回答欄|確認結果|結果|選択)\s*[:：]\s*(.*)$")
 
@@ -53,7 +54,7 @@ def read_paragraph_items(grid: Grid, form: Form | None, state: ReadState) -> Non
             if not (number or bullet) or len(rest or norm) < 4:
                 continue
             question = rest if number else norm
-            split = ans._OPTION_RE.search(question)
+            split = OPTION_RE.search(question)
             inline = ""
             if split and split.start() > 4 and any(ch in ans.POSITIVE_GLYPHS | ans.NEGATIVE_GLYPHS
                                                    for ch in question[max(0, split.start() - 2):split.start()]):

@@ -1,13 +1,14 @@
 """An item row's answer: option columns or one answer cell decided, the decision applied with its doubt, checklist dates."""
 from __future__ import annotations
 
-from extractors import answers as ans
+from extractors import answer_cells as ans
 from extractors.grid import Cell
 from extractors.layout import Layout
 from extractors.layout_infer import split_inline_answer
 from extractors.model import Item, flag
 from extractors.rows import RowContext, cell_at
 from extractors.text import normalize_text, parse_date
+from extractors.vocabulary import ANSWERS, option_words
 
 
 def option_cells(row: list[Cell], layout: Layout) -> dict[str, Cell]:
@@ -24,10 +25,10 @@ def option_cells(row: list[Cell], layout: Layout) -> dict[str, Cell]:
         cell = cell_at(row, col)
         if cell is None or cell.merged_into is not None:
             continue
-        words = ans._OPTION_RE.findall(normalize_text(cell.text))
+        words = [w for w, _, _ in option_words(normalize_text(cell.text))]
         key = words[0] if len(words) == 1 else f"列{col + 1}"
         cells.setdefault(key, cell)
-    if len(cells) < 2 or not any(k in ans.ANSWERS for k in cells):
+    if len(cells) < 2 or not any(k in ANSWERS for k in cells):
         return {}
     return cells
 

@@ -183,13 +183,7 @@ def _run_error_message(exc: BaseException) -> str | None:
 
     if isinstance(exc, RunLockedError):
         return exc.message
-    if isinstance(exc, ConfigError):
-        return str(exc)
-    try:
-        from rules.catalog import RuleError
-    except ImportError:
-        RuleError = ()  # noqa: N806
-    if RuleError and isinstance(exc, RuleError):
+    if isinstance(exc, ConfigError):  # rules.catalog.RuleError included
         return str(exc)
     return None
 
@@ -384,11 +378,6 @@ def report(
     from pipeline.lock import RunLockedError, run_lock
     from pipeline.store import Store
 
-    try:
-        import pipeline.reports  # noqa: F401
-    except ImportError:
-        console.print("[red]報告書の機能（pipeline.reports）はまだ利用できません。[/red]")
-        raise typer.Exit(1) from None
     if not (out / STORE_NAME).is_file():
         console.print(f"[red]{out} にデータがありません。先に mdsgap run を実行してください。[/red]")
         raise typer.Exit(1)

@@ -17,7 +17,7 @@ import pipeline  # noqa: F401  (sets the embedded-Prefect environment before pre
 from extractors import file_sha256
 from extractors.model import Document
 from pipeline import progress
-from pipeline.answers import write_answers
+from pipeline.answer_table import write_answers
 from pipeline.config import RunConfig
 from pipeline.inbox import discover, move_to_failed, move_to_processed, prepare_inbox, split_stable
 from pipeline.lock import run_lock
@@ -112,18 +112,15 @@ def _page_count(document: Document) -> int:
     return max(pages) if pages else 1
 
 
-def evaluate_rules(documents: list[Document], as_of: dt.date, config_path: Path | None) -> list | None:
-    """Findings from the rules engine; None when the engine is not installed yet.
+def evaluate_rules(documents: list[Document], as_of: dt.date, config_path: Path | None) -> list:
+    """Findings from the rules engine. The engine is part of the package: if it cannot be imported or fails,
+    the run fails and no file leaves the inbox.
 
     `config_path` (mdsgap.yaml / rules_config.yaml) is read by rules.catalog.load_config; a bad file raises
     rules.catalog.RuleError (Japanese message) and fails the run.
     """
-    try:
-        from rules.engine import evaluate
-    except ModuleNotFoundError as exc:
-        if exc.name in ("rules.engine", "rules"):
-            return None
-        raise
+    from rules.engine import evaluate
+
     rules_config = None
     if config_path is not None:
         from rules.catalog import load_config
@@ -245,18 +242,14 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         summary.answer_rows = sum(len(d.items) for d in documents)
         summary.outputs += [str(p) for p in paths]
         summary.warnings += warnings
-        if findings is None:
-            summary.warnings.append("ルールエンジン（rules.engine）が未導入のため、リスク判定とリスク登録簿の更新を"
-                                    "行いませんでした。")
-        else:
-            result = update_register(store, findings, out, as_of, rule_coverage(documents, config.rules_path))
-            summary.rules_ran = True
-            active = [r for r in result.rows if not r.get("解消日")]
-            summary.findings = len(active)
-            summary.findings_by_severity = dict(Counter(r["severity"] for r in active))
-            summary.resolved = len(result.rows) - len(active)
-            summary.outputs += [str(p) for p in result.paths]
-            summary.warnings += result.warnings
+        result = update_register(store, findings, out, as_of, rule_coverage(documents, config.rules_path))
+        summary.rules_ran = True
+        active = [r for r in result.rows if not r.get("解消日")]
+        summary.findings = len(active)
+        summary.findings_by_severity = dict(Counter(r["severity"] for r in active))
+        summary.resolved = len(result.rows) - len(active)
+        summary.outputs += [str(p) for p in result.paths]
+        summary.warnings += result.warnings
         timings["register"] = time.perf_counter() - stage_start
         del documents
 
@@ -283,10 +276,8 @@ def write_reports(store: Store, out: Path, summary: RunSummary, vendor: str | No
 
     A report or memo problem never fails the run: it becomes a warning.
     """
-    try:
-        from pipeline.reports import build_reports
-    except ImportError:
-        return []
+    from pipeline.reports import build_reports
+
     documents = store.current_documents()
     register_df = register_frame(sorted(store.register_rows().values(), key=register_row_order))
     paths: list[Path] = []

@@ -23,6 +23,7 @@ from docx.shared import Mm
 
 from extractors.model import Document
 from extractors.text import organization_key
+from extractors.vocabulary import AFFIRMATIVE
 from pipeline.report_data import (
     FindingRow, Group, category_label, findings_from_register, group_by_vendor_product, item_evidence,
 )
@@ -241,7 +242,7 @@ def _write_standard_clauses(w: MemoWriter, groups: list[Group]) -> None:
         w.heading(f"3.{i}　{clause.title}", 2)
         w.para(clause.rationale, STYLE_NOTE)
         related = [(d, it) for d in docs for it in d.items if it.concept in clause.concepts and (it.answer or it.remark)]
-        related.sort(key=lambda pair: (not pair[1].remark, pair[1].answer in ("はい", "該当")))
+        related.sort(key=lambda pair: (not pair[1].remark, pair[1].answer in AFFIRMATIVE))
         several_products = len({d.product for d, _ in related if d.product}) > 1
         if related:
             w.para("開示書の記載：", "Normal")

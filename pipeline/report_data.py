@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from extractors.model import FAMILY_LABELS, Document, Item
 from extractors.text import organization_key
+from extractors.vocabulary import NO, NOT_APPLICABLE, YES
 
 SEVERITY_ORDER = ("高", "中", "低")
 CATEGORY_LABELS = {
@@ -34,7 +35,6 @@ RESOLVED_ON = "解消日"  # register column (pipeline.config.RESOLVED_ON; not i
 CLOSED_STATUSES = (RESOLVED, "リスク受容")
 ANSWER_STATUS_LABELS = {"answered": "回答あり", "unanswered": "未回答", "ambiguous": "複数回答", "unreadable": "判読不能"}
 NO_VENDOR = "（事業者名なし）"
-NO_PRODUCT = "（製品名なし）"
 
 
 def category_label(category: str) -> str:
@@ -256,7 +256,7 @@ def item_evidence(finding: FindingRow, documents: list[Document]) -> list[ItemEv
 
 # --- what changed since the previous document --------------------------------------------------------
 
-ANSWER_RANK = {"はい": 2, "対象外": 1, "いいえ": 0}  # better/worse only between two read answers
+ANSWER_RANK = {YES: 2, NOT_APPLICABLE: 1, NO: 0}  # better/worse only between two read answers
 
 
 @dataclass

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from extractors.model import Document
 from extractors.text import organization_key
+from extractors.vocabulary import result_of
 from pipeline.report_data import (
     ANSWER_STATUS_LABELS, CATEGORY_LABELS, CLOSED_STATUSES, SEVERITY_ORDER, STATUSES, FindingRow, Group,
     category_label, changes_for, family_label, findings_from_register, group_by_vendor_product, item_evidence,
@@ -68,7 +69,7 @@ def short_family_label(family: str) -> str:
 def _answer_css(answer: str, status: str) -> str:
     if status != "answered":
         return "none"
-    return {"はい": "yes", "該当": "yes", "いいえ": "no"}.get(answer, "")
+    return {"compliant": "yes", "applies": "yes", "gap": "no"}.get(result_of(answer), "")
 
 
 def _document_row(d: Document) -> dict:

@@ -192,11 +192,6 @@ class Store:
         rows = self.conn.execute("SELECT doc_json FROM documents WHERE is_current = 1 ORDER BY seq").fetchall()
         return [Document.from_dict(json.loads(r["doc_json"])) for r in rows]
 
-    def superseded_documents(self) -> list[Document]:
-        """Earlier submissions that a newer one replaced (for the reports' change list)."""
-        rows = self.conn.execute("SELECT doc_json FROM documents WHERE is_current = 0 ORDER BY seq").fetchall()
-        return [Document.from_dict(json.loads(r["doc_json"])) for r in rows]
-
     def document(self, document_id: str) -> Document | None:
         row = self.conn.execute("SELECT doc_json FROM documents WHERE document_id = ?", (document_id,)).fetchone()
         return Document.from_dict(json.loads(row["doc_json"])) if row else None

@@ -14,9 +14,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from rules.condition_keys import check_condition
 from rules.findings import CATEGORIES, SEVERITIES
-from rules.schema import (ConfigError, RuleFile, RuleModel, RulesSection, allowed_keys, check_condition,
-                          did_you_mean, line_of, load_yaml, raise_validation, where)
+from rules.schema import (ConfigError, RuleFile, RuleModel, RulesSection, allowed_keys, did_you_mean, line_of,
+                          load_yaml, raise_validation, where)
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
 

@@ -1,35 +1,28 @@
 """Consistency checks of mapping.md §3 beyond single answers: transports (rule 3), remote maintenance named
 in a checklist vs the MDS (rule 9), and the hospital's 医療機関確認用 checklist vs vendor documents (rules 14–17).
 
+Which concepts back which is rule data: `rules/mappings/concepts.yaml` (validated by rules.concept_maps).
 Imported by `rules.checks` so that the checks register; each is named by a rule in `rules/catalog/*.yaml`.
 """
 from __future__ import annotations
 
 import re
 
-from extractors.model import APPLICABLE, NO, NOT_APPLICABLE_GATE, YES, Document, Item
+from extractors.model import Document, Item
 from extractors.text import normalize_text
-from rules.checks import (ANSWERED, Context, Hit, check, concept_label, concept_of, effective_answer,
-                          is_applicable, is_reference_tier, items_with_concepts, question_of, vendor_unknown)
+from extractors.vocabulary import AFFIRMATIVE, APPLICABLE, NO, NOT_APPLICABLE, NOT_APPLICABLE_GATE, YES
+from rules.check_base import (ANSWERED, Context, Hit, check, concept_label, concept_of, effective_answer,
+                              is_applicable, is_reference_tier, items_with_concepts, question_of, vendor_unknown)
+from rules.concept_maps import concept_mappings, transport_words
 from rules.grouping import FACILITY_KEY, VendorGroup, same_product
 from rules.remarks import analyze, split_sentences
 
-TRANSPORT_CONCEPTS = ("transport_leased_line", "transport_public_network", "transport_ip_vpn",
-                      "transport_ipsec_vpn", "transport_tls")
-
-# Line types a remark may name → the 12.3.1.1 bullets that would cover them. A closed-network service
-# (フレッツ データコネクト, 閉域網) is neither clearly 専用線 nor IP-VPN: either bullet covers it.
-TRANSPORT_WORDS: tuple[tuple[re.Pattern, tuple[str, ...], str], ...] = (
-    (re.compile(r"IPsec|インターネットVPN|インターネット-VPN", re.I), ("transport_ipsec_vpn",), "IPsec-VPN"),
-    (re.compile(r"(?<![A-Za-z])IP-?VPN", re.I), ("transport_ip_vpn",), "IP-VPN"),
-    (re.compile(r"(?<![A-Za-z])(TLS|SSL-?VPN)", re.I), ("transport_tls",), "TLS"),
-    (re.compile(r"専用線|専用回線"), ("transport_leased_line",), "専用線"),
-    (re.compile(r"公衆網|公衆回線|ISDN|アナログ回線|電話回線|ダイヤルアップ"), ("transport_public_network",), "公衆網"),
-    (re.compile(r"データコネクト|閉域網|閉域"), ("transport_leased_line", "transport_ip_vpn"), "閉域網サービス"),
-)
+_MAPPINGS = concept_mappings()
+TRANSPORT_CONCEPTS = tuple(_MAPPINGS.transport_concepts)
+# Line types a remark may name → the 12.3.1.1 bullets that would cover them.
+TRANSPORT_WORDS = transport_words(_MAPPINGS)
 # Rows whose remark describes the line used (not 12.2, whose remark tells how data is encrypted on it).
-LINE_REMARK_CONCEPTS = {"external_communication", "remote_maintenance", "remote_login_restriction", "transport",
-                        "network_control", "network_control_config", *TRANSPORT_CONCEPTS}
+LINE_REMARK_CONCEPTS = {*_MAPPINGS.line_remark_concepts, *TRANSPORT_CONCEPTS}
 
 
 def _negated(sentence: str) -> bool:
@@ -105,7 +98,7 @@ def check_transport_remark(cond: dict, doc: Document, ctx: Context) -> list[Hit]
     return hits
 
 
-_REMOTE_WORDS = re.compile(r"(?:リモート|遠隔)(?:メンテナンス|保守|接続|監視|サポート)|保守(?:用|専用)?の?(?:回線|ルータ|VPN|ネットワーク|網)")
+_REMOTE_WORDS = re.compile(_MAPPINGS.remote_maintenance_words)
 
 
 def _affirms_remote_maintenance(doc: Document) -> str:
@@ -197,12 +190,7 @@ def check_facility_disclosure_missing(cond: dict, group: VendorGroup, ctx: Conte
 
 
 # Hospital checklist row → the MDS/SDS concepts that back it (mapping.md rule 16).
-FACILITY_BACKING = {
-    "role_based_access": ("role_based_access", "access_control"),
-    "account_cleanup": ("access_control",),
-    "access_log": ("access_log", "log_protection", "access_log_review"),
-    "connection_source_restriction": ("network_control", "network_control_config"),
-}
+FACILITY_BACKING = {row: tuple(concepts) for row, concepts in _MAPPINGS.facility_backing.items()}
 
 
 @check("facility_unbacked_yes", "group",
@@ -211,7 +199,7 @@ FACILITY_BACKING = {
 def check_facility_unbacked_yes(cond: dict, group: VendorGroup, ctx: Context) -> list[Hit]:
     backing = cond.get("backing") or FACILITY_BACKING
     remark_classes = set(cond.get("remark_classes", ["contradiction", "limitation"]))
-    answers = set(cond.get("answer_in", [NO, "対象外"]))
+    answers = set(cond.get("answer_in", [NO, NOT_APPLICABLE]))
     hits = []
     for facility in group.checklists("checklist_facility"):
         for fconcept, dconcepts in backing.items():
@@ -227,7 +215,7 @@ def check_facility_unbacked_yes(cond: dict, group: VendorGroup, ctx: Context) ->
                             continue
                         if i.answer in answers:
                             bad.append(i)
-                        elif i.answer in (YES, APPLICABLE):
+                        elif i.answer in AFFIRMATIVE:
                             sig = [s for s in analyze(i.remark) if s.cls in remark_classes]
                             if sig:
                                 bad.append(i)
@@ -235,7 +223,7 @@ def check_facility_unbacked_yes(cond: dict, group: VendorGroup, ctx: Context) ->
                     if not bad:
                         continue
                     b = bad[0]
-                    how = f"備考「{quote}」" if b.answer in (YES, APPLICABLE) else f"回答「{b.answer}」"
+                    how = f"備考「{quote}」" if b.answer in AFFIRMATIVE else f"回答「{b.answer}」"
                     hits.append(Hit([facility, d], [(facility, rows[0])] + [(d, i) for i in bad], group=vendor,
                                     product=d.product, quote=quote,
                                     fields={"facility_item": rows[0].item_id, "disclosure_item": b.item_id},
@@ -247,17 +235,7 @@ def check_facility_unbacked_yes(cond: dict, group: VendorGroup, ctx: Context) ->
 
 
 # Where a hospital-side duty (C2 remark) on an MDS/SDS row should show in the hospital's checklist (rule 17).
-DUTY_TARGETS = {
-    "time_sync": ("access_log",), "access_log": ("access_log",), "access_log_review": ("access_log",),
-    "log_protection": ("access_log",),
-    "role_based_access": ("role_based_access",), "access_control": ("role_based_access", "account_cleanup"),
-    "password_management": ("account_cleanup",), "emergency_account": ("account_cleanup",),
-    "malware_protection": ("security_patch",), "install_restriction": ("unneeded_services", "security_patch"),
-    "external_device_control": ("unneeded_services",),
-    "remote_maintenance": ("remote_maintenance_inventory",), "remote_login_restriction": ("connection_source_restriction",),
-    "remote_authentication": ("connection_source_restriction",), "network_control": ("connection_source_restriction",),
-    "network_control_config": ("connection_source_restriction",), "wireless_security": ("connection_source_restriction",),
-}
+DUTY_TARGETS = {concept: tuple(rows) for concept, rows in _MAPPINGS.duty_targets.items()}
 
 
 @check("facility_duty_not_done", "group",

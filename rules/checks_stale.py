@@ -9,7 +9,7 @@ from pathlib import Path
 
 from extractors.forms import forms_of_family
 from extractors.model import Document
-from rules.checks import Context, Hit, check, fiscal_year_of, fiscal_year_of_date
+from rules.check_base import Context, Hit, check, fiscal_year_of, fiscal_year_of_date
 from rules.grouping import DISCLOSURE_FAMILIES, VendorGroup
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 
-from extractors.model import APPLICABLE, YES, Document, Item
+from extractors.model import Document
 from extractors.text import normalize_text
-from rules.checks import (ANSWERED, Context, Hit, _base_fields, _item_filter, _remark_blank, check, concept_of,
-                          question_of)
+from extractors.vocabulary import AFFIRMATIVE, YES
+from rules.check_base import (ANSWERED, Context, Hit, _base_fields, _item_filter, _remark_blank, check,
+                              concept_of, question_of)
 from rules.remarks import analyze, split_sentences
 
 # Authentication factors as vendors name them (記憶 / 所持 / 生体).
@@ -65,7 +66,7 @@ def check_auth_method_unnamed(cond: dict, doc: Document, ctx: Context) -> list[H
 def check_remote_password_only(cond: dict, doc: Document, ctx: Context) -> list[Hit]:
     hits = []
     for item in _item_filter(doc, cond):
-        if item.answer_status != ANSWERED or item.answer not in (YES, APPLICABLE) or not item.remark.strip():
+        if item.answer_status != ANSWERED or item.answer not in AFFIRMATIVE or not item.remark.strip():
             continue
         for sentence in split_sentences(item.remark):
             classes = {s.cls for s in analyze(sentence)}

@@ -18,6 +18,11 @@ import functools
 import inspect
 import textwrap
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from rules.schema import _TYPE_WORDS, ConfigError, did_you_mean, value_vocabularies, where
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 
@@ -263,3 +268,63 @@ def key_types() -> dict[str, str]:
         for key, spec in condition_keys(name).keys.items():
             seen.setdefault(key, set()).update(spec.types)
     return {key: next(iter(types)) for key, types in seen.items() if len(types) == 1}
+
+
+# ------------------------------------------------------------------------------ a rule file's condition
+
+def check_condition(condition: dict, path: Path | str, root: yaml.Node | None, loc: tuple, rule_id: str) -> None:
+    """Unknown keys and wrong types in a rule's condition (the keys its check reads, `condition_keys`)."""
+    spec = condition_keys(str(condition.get("check")))
+    if spec.open:
+        return
+    problems = []
+    _check_keys(condition, spec.keys, loc, problems, top=True)
+    if problems:
+        sub_loc, message = problems[0]
+        raise ConfigError(f"{where(path, root, sub_loc, 'ルールファイル')}: ルール {rule_id} の条件（condition）の"
+                          f"{message}")
+
+
+def _check_keys(values: dict, specs: dict, loc: tuple, problems: list, top: bool = False) -> None:
+    allowed = (["check"] if top else []) + list(specs)
+    for key, value in values.items():
+        key_loc = loc + (key,)
+        if top and key == "check":
+            continue
+        spec = specs.get(str(key))
+        if spec is None:
+            hint = did_you_mean(key, allowed)
+            listed = f"この条件で使える項目: {', '.join(allowed)}" if allowed else "この条件には項目を指定できません"
+            problems.append((key_loc, f"「{key}」は不明な項目です（{'、'.join(x for x in (hint, listed) if x)}）"))
+            continue
+        kind = spec.type or key_types().get(str(key))
+        if value is not None and kind and not _type_ok(value, kind):
+            shown = f"「{value}」"
+            problems.append((key_loc, f"「{key}」の値{shown}の型が正しくありません（{_TYPE_WORDS.get(kind, kind)}で指定してください）"))
+            continue
+        vocabulary = value_vocabularies().get(str(key))
+        if vocabulary and isinstance(value, list):
+            bad = [v for v in value if str(v) not in vocabulary]
+            if bad:
+                hint = did_you_mean(bad[0], vocabulary)
+                problems.append((key_loc, f"「{key}」の値「{bad[0]}」は使えません"
+                                 + (f"（{hint}）" if hint else f"（{', '.join(sorted(vocabulary)[:20])}…）"
+                                    if len(vocabulary) > 20 else f"（{', '.join(sorted(vocabulary))}）")))
+                continue
+        if spec.checks_subkeys:
+            if not isinstance(value, dict):
+                problems.append((key_loc, f"「{key}」は 項目: 値 の形式で指定してください（{', '.join(spec.subkeys)}）"))
+                continue
+            _check_keys(value, spec.subkeys, key_loc, problems)
+
+
+def _type_ok(value, kind: str) -> bool:
+    if kind == "list":
+        return isinstance(value, list)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return True

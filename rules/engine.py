@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,13 +120,6 @@ def evaluate(documents: list[Document], as_of: dt.date | None = None,
                 findings.append(f)
     findings.sort(key=_sort_key)
     return findings
-
-
-def findings_by_vendor(findings: list[Finding]) -> dict[str, list[Finding]]:
-    out: dict[str, list[Finding]] = defaultdict(list)
-    for f in findings:
-        out[f.vendor].append(f)
-    return dict(out)
 
 
 @dataclass

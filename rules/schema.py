@@ -226,76 +226,54 @@ class RuleFile(Strict):
     rules: list[RuleModel]
 
 
-def check_condition(condition: dict, path: Path | str, root: yaml.Node | None, loc: tuple, rule_id: str) -> None:
-    """Unknown keys and wrong types in a rule's condition (the keys its check reads: rules.condition_keys)."""
-    from rules.condition_keys import condition_keys
+class TransportWord(Strict):
+    """A line type a remark may name (a regular expression) and the 12.3.1.1 bullets that cover it."""
 
-    spec = condition_keys(str(condition.get("check")))
-    if spec.open:
-        return
-    problems = []
-    _check_keys(condition, spec.keys, loc, problems, top=True)
-    if problems:
-        sub_loc, message = problems[0]
-        raise ConfigError(f"{where(path, root, sub_loc, 'ルールファイル')}: ルール {rule_id} の条件（condition）の"
-                          f"{message}")
+    pattern: str
+    ignore_case: bool = False
+    concepts: list[str]
+    label: str
 
 
-def _check_keys(values: dict, specs: dict, loc: tuple, problems: list, top: bool = False) -> None:
-    from rules.condition_keys import key_types
+class ConceptMappings(Strict):
+    """`rules/mappings/concepts.yaml`: the concept mappings the consistency checks read (rules.concept_maps)."""
 
-    allowed = (["check"] if top else []) + list(specs)
-    for key, value in values.items():
-        key_loc = loc + (key,)
-        if top and key == "check":
-            continue
-        spec = specs.get(str(key))
-        if spec is None:
-            hint = did_you_mean(key, allowed)
-            listed = f"この条件で使える項目: {', '.join(allowed)}" if allowed else "この条件には項目を指定できません"
-            problems.append((key_loc, f"「{key}」は不明な項目です（{'、'.join(x for x in (hint, listed) if x)}）"))
-            continue
-        kind = spec.type or key_types().get(str(key))
-        if value is not None and kind and not _type_ok(value, kind):
-            shown = f"「{value}」"
-            problems.append((key_loc, f"「{key}」の値{shown}の型が正しくありません（{_TYPE_WORDS.get(kind, kind)}で指定してください）"))
-            continue
-        vocabulary = value_vocabularies().get(str(key))
-        if vocabulary and isinstance(value, list):
-            bad = [v for v in value if str(v) not in vocabulary]
-            if bad:
-                hint = did_you_mean(bad[0], vocabulary)
-                problems.append((key_loc, f"「{key}」の値「{bad[0]}」は使えません"
-                                 + (f"（{hint}）" if hint else f"（{', '.join(sorted(vocabulary)[:20])}…）"
-                                    if len(vocabulary) > 20 else f"（{', '.join(sorted(vocabulary))}）")))
-                continue
-        if spec.checks_subkeys:
-            if not isinstance(value, dict):
-                problems.append((key_loc, f"「{key}」は 項目: 値 の形式で指定してください（{', '.join(spec.subkeys)}）"))
-                continue
-            _check_keys(value, spec.subkeys, key_loc, problems)
+    transport_concepts: list[str]
+    transport_words: list[TransportWord]
+    line_remark_concepts: list[str]
+    remote_maintenance_words: str
+    vendor_row_concepts: list[str]
+    facility_backing: dict[str, list[str]]
+    duty_targets: dict[str, list[str]]
+
+    def concept_locations(self):
+        """(location in the file, concept name) of every concept the mappings name."""
+        for name in ("transport_concepts", "line_remark_concepts", "vendor_row_concepts"):
+            yield from (((name, i), c) for i, c in enumerate(getattr(self, name)))
+        for i, word in enumerate(self.transport_words):
+            yield from ((("transport_words", i, "concepts", j), c) for j, c in enumerate(word.concepts))
+        for name in ("facility_backing", "duty_targets"):
+            for key, concepts in getattr(self, name).items():
+                yield (name, key), key
+                yield from (((name, key, j), c) for j, c in enumerate(concepts))
+
+    def patterns(self):
+        """(location in the file, regular expression) of every pattern."""
+        yield ("remote_maintenance_words",), self.remote_maintenance_words
+        for i, word in enumerate(self.transport_words):
+            yield ("transport_words", i, "pattern"), word.pattern
 
 
 @functools.cache
 def value_vocabularies() -> dict[str, frozenset[str]]:
     """Condition keys whose values come from a project vocabulary (a misspelt concept or answer would make the
-    rule never fire): concept keys of the form catalogues, answers and answer statuses of extractors.model."""
+    rule never fire): concept keys of the form catalogues, answers (extractors.vocabulary) and answer statuses
+    (extractors.model)."""
     from typing import get_args
 
     from extractors.forms import all_forms
-    from extractors.model import ANSWERS, AnswerStatus
+    from extractors.model import AnswerStatus
+    from extractors.vocabulary import ANSWERS
 
     concepts = frozenset(i.concept for f in all_forms() for i in f.items if i.concept)
     return {"concepts": concepts, "answer_in": frozenset(ANSWERS), "statuses": frozenset(get_args(AnswerStatus))}
-
-
-def _type_ok(value, kind: str) -> bool:
-    if kind == "list":
-        return isinstance(value, list)
-    if kind == "bool":
-        return isinstance(value, bool)
-    if kind == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    return True

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from extractors import extract
-from extractors.answers import decide_inline, decide_option_columns
+from extractors.answer_cells import decide_inline, decide_option_columns
 from extractors.grid import Cell
 from extractors.text import parse_checklist_number
 from tests.test_checklist_layouts import _xlsx as checklist_xlsx

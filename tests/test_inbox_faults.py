@@ -132,10 +132,10 @@ def test_hostile_vendor_text_is_inert_in_every_output(tmp_path):
     import docx
 
     from extractors import extract
+    from pipeline.answer_table import write_answers
     from pipeline.cli import console, print_summary
     from pipeline.flow import RunSummary, evaluate_rules, rule_coverage, write_reports
     from pipeline.register import update_register
-    from pipeline.answers import write_answers
     from pipeline.store import Store
 
     src, out = tmp_path / "src.xlsx", tmp_path / "out"

@@ -14,7 +14,8 @@ import pytest
 
 from extractors.grid import Table
 from extractors.readers import scan
-from extractors.readers.scan_ocr import OPTION_WORDS, fix_option_word
+from extractors.readers.scan_ocr import fix_option_word
+from extractors.vocabulary import ANSWERS as OPTION_WORDS
 from samples.scan_builder import build_scan_samples, draw_source_pdfs
 
 CONFIDENT = 0.6  # marks at or above this are taken as evidence without review

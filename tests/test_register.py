@@ -7,7 +7,7 @@ import pytest
 from openpyxl import load_workbook
 
 from pipeline import safe_io
-from pipeline.answers import write_answers
+from pipeline.answer_table import write_answers
 from pipeline.config import ANSWER_COLUMNS, REGISTER_COLUMNS, REVIEWER_COLUMNS
 from pipeline.register import SHEET_GUIDE, SHEET_REGISTER, update_register
 from pipeline.store import Store

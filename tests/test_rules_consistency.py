@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from extractors.forms import get_form
-from rules.checks import plan_date
+from rules.checks_remark import plan_date
 from rules.checks_text import factors_named
 from rules.engine import evaluate
 from rules.grouping import group_documents, vendor_key

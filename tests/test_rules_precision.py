@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-import rules.checks as checks
+import rules.checks_remark as checks  # where no_without_remark reads the catalogue
 from rules.catalog import load_config
 from rules.engine import evaluate
 from tests.test_rules import AS_OF, clean_checklist, clean_mds, ids, make_doc, run

@@ -29,8 +29,6 @@ READERS = {
 CLAIMED_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".docx", ".docm", ".dotx", ".doc",
                     ".pdf", ".ods", ".odt", ".rtf"}
 
-FORMAT_LABEL = {"xlsx": "Excel", "docx": "Word", "pdf": "PDF"}
-
 
 def read(path: Path | str) -> Grid:
     path = Path(path)
@@ -75,14 +73,7 @@ def read(path: Path | str) -> Grid:
 
 def _dispatch(path: Path, kind: str) -> Grid:
     module_name, func_name = READERS[kind]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        raise ExtractionError(
-            f"{FORMAT_LABEL[kind]} ファイルの読み取り機能はまだ利用できません。"
-            "別の形式（Excel など）での送付を事業者に依頼してください。", "unsupported") from exc
+    module = importlib.import_module(module_name)
     try:
         return getattr(module, func_name)(path)
     except ExtractionError:

@@ -31,7 +31,6 @@ MAX_PAGES = 300
 MAX_PAGE_SIDE = 6000.0  # points (A0 is 3370): larger is no form
 MAX_FILE_BYTES = 200 * 1024 * 1024
 CID_WARNING = "文字コードを読み取れないフォントがあります"
-IMAGE_ONLY_WARNING = "画像のみのページです（OCR未対応）"
 TABLE_SETTINGS = {
     "vertical_strategy": "lines", "horizontal_strategy": "lines",
     "snap_tolerance": 3, "join_tolerance": 3, "intersection_tolerance": 3, "edge_min_length": 3,
@@ -101,9 +100,9 @@ def read_page(page, n: int, path: Path) -> list[Table]:
     visible = [c for c in chars if c["text"].strip()]
     cid_share = len(cid) / max(1, len(cid) + len(visible))
     if not visible and (page.images or cid):
-        return _scan_page(path, n, fallback=None, reason=CID_WARNING if cid else "")
+        return _scan_page(path, n, reason=CID_WARNING if cid else "")
     if cid_share > 0.5:
-        return _scan_page(path, n, fallback=lambda: _vector_page(page, n, chars, cid_share), reason=CID_WARNING)
+        return _scan_page(path, n, reason=CID_WARNING)
     tables = _vector_page(page, n, chars, cid_share)
     _doubt_images_over_cells(tables, page.images or [])
     return tables
@@ -129,14 +128,9 @@ def _doubt_images_over_cells(tables: list[Table], images: list[dict]) -> None:
             table.warnings.append(f"表の上に画像が {len(over)} 個あります（印が画像の場合は読み取れません）")
 
 
-def _scan_page(path: Path, n: int, fallback, reason: str) -> list[Table]:
-    try:
-        from extractors.readers.scan import read_scanned_page
-    except ImportError:
-        if fallback is not None:
-            return fallback()
-        return [Table(name=f"p.{n}", rows=[], kind="page", page=n, confidence=0.0,
-                      warnings=[w for w in (reason, IMAGE_ONLY_WARNING) if w])]
+def _scan_page(path: Path, n: int, reason: str) -> list[Table]:
+    from extractors.readers.scan import read_scanned_page  # local: OpenCV and Tesseract only for image pages
+
     tables = read_scanned_page(path, n)
     if reason:
         for t in tables:

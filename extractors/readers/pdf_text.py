@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from extractors.model import ANSWERS
+from extractors.vocabulary import ANSWERS
 
 Box = tuple[float, float, float, float]  # x0, top, x1, bottom
 

@@ -23,7 +23,6 @@ import cv2
 import numpy as np
 
 from extractors.grid import Cell, Mark, Table
-from extractors.model import APPLICABLE, NOT_APPLICABLE_GATE
 from extractors.readers.scan_image import (
     CellBox, GridBoxes, PageImage, binarise, correct_page, estimate_char_height, find_grids, find_rules,
     render_page,
@@ -31,7 +30,8 @@ from extractors.readers.scan_image import (
 from extractors.readers.scan_marks import (
     FoundMark, cell_fill, drop_ellipse_edges, find_checks, find_ellipses, find_strikes,
 )
-from extractors.readers.scan_ocr import OPTION_WORDS, RegionText, Token, assemble, fix_number_text, ocr_regions
+from extractors.readers.scan_ocr import RegionText, Token, assemble, fix_number_text, ocr_regions
+from extractors.vocabulary import ANSWERS, CHOICE
 
 SCAN_WARNING = "スキャン画像から読み取りました（要確認）"
 INFERRED_FACTOR = 0.7  # confidence factor for a mark whose word came from the column layout
@@ -227,7 +227,7 @@ def _column_templates(units: list[_Unit]) -> dict[tuple[int, int, int], list[tup
         key = (u.grid_index, u.cellbox.col, u.cellbox.colspan)
         x0, y0, x1, y1 = u.box
         for tok in u.region.tokens:
-            if tok.text in OPTION_WORDS:
+            if tok.text in ANSWERS:
                 cx, cy = tok.centre
                 seen.setdefault(key, {}).setdefault(tok.text, []).append(
                     ((cx - x0) / max(x1 - x0, 1), (cy - y0) / max(y1 - y0, 1)))
@@ -243,10 +243,10 @@ def _column_templates(units: list[_Unit]) -> dict[tuple[int, int, int], list[tup
 def _row_words(unit: _Unit, units: list[_Unit]) -> set[str]:
     """Option words OCR read in the cells of the unit's table row (the unit itself included)."""
     if unit.cellbox is None:
-        return {t.text for t in unit.region.tokens if t.text in OPTION_WORDS}
+        return {t.text for t in unit.region.tokens if t.text in ANSWERS}
     row = [u for u in units if u.grid_index == unit.grid_index and u.cellbox is not None
            and u.cellbox.row <= unit.cellbox.row < u.cellbox.row + u.cellbox.rowspan]
-    return {t.text for u in row for t in u.region.tokens if t.text in OPTION_WORDS}
+    return {t.text for u in row for t in u.region.tokens if t.text in ANSWERS}
 
 
 def _attach(mark: FoundMark, unit: _Unit, templates: dict, warnings: list[str],
@@ -262,8 +262,8 @@ def _attach(mark: FoundMark, unit: _Unit, templates: dict, warnings: list[str],
                and min(sx1, t.box[2]) - max(sx0, t.box[0]) >= 0.5 * max(t.box[2] - t.box[0], 1)]
     confidence = mark.confidence
     detail = mark.detail
-    if hit and any(t.text in OPTION_WORDS for t in hit) or (hit and not _template_for(unit, templates)):
-        if not any(t.text in OPTION_WORDS for t in hit) and min(t.conf for t in hit) < 0.6:
+    if hit and any(t.text in ANSWERS for t in hit) or (hit and not _template_for(unit, templates)):
+        if not any(t.text in ANSWERS for t in hit) and min(t.conf for t in hit) < 0.6:
             # Marked text that OCR could barely read: the mark is real, the word may not be.
             confidence = round(confidence * 0.6, 2)
             detail += "（語の読み取りが不確か）"
@@ -324,7 +324,7 @@ def _infer_from_template(mark: FoundMark, unit: _Unit, templates: dict,
         words = [w for w, px, py in positions if sx0 <= px <= sx1]
     if not words:
         return None
-    recognised = {t.text for t in unit.region.tokens if t.text in OPTION_WORDS}
+    recognised = {t.text for t in unit.region.tokens if t.text in ANSWERS}
     template_words = [w for w, _, _ in template]
     if len(template_words) == 1:
         factor = 0.9
@@ -340,7 +340,7 @@ def _infer_from_template(mark: FoundMark, unit: _Unit, templates: dict,
     return words, "・".join(template_words), factor
 
 
-ANSWER_SET = {w: ("gate" if w in (APPLICABLE, NOT_APPLICABLE_GATE) else "yes_no") for w in OPTION_WORDS}
+ANSWER_SET = {w: CHOICE[w].answer_set for w in ANSWERS}
 SAME_PLACE = 0.12  # relative distance under which two template words are printed at the same place
 
 

@@ -18,8 +18,8 @@ import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 from extractors.readers.scan_image import TESSERACT
+from extractors.vocabulary import ANSWERS
 
-OPTION_WORDS = ("はい", "いいえ", "対象外", "該当", "非該当")
 TOKEN = re.compile(r"[^・･/／、,，|｜\s]+")  # text between option separators
 _SMALL_KANA = str.maketrans("ぁぃぅぇぉゃゅょっァィゥェォャュョッ", "あいうえおやゆよつアイウエオヤユヨツ")
 
@@ -159,7 +159,7 @@ def fix_option_word(token: str) -> str | None:
     voiced-mark variants (はぃ→はい, ばい→はい), so that a real word like 妥当 never becomes 該当.
     """
     t = unicodedata.normalize("NFKC", token).replace(" ", "")
-    if t in OPTION_WORDS:
+    if t in ANSWERS:
         return t
     if not 2 <= len(t) <= 4:
         return None
@@ -168,7 +168,7 @@ def fix_option_word(token: str) -> str | None:
         s = unicodedata.normalize("NFD", s.translate(_SMALL_KANA))
         return "".join(c for c in s if not unicodedata.combining(c))
 
-    scored = sorted((Levenshtein.distance(t, w), w) for w in OPTION_WORDS)
+    scored = sorted((Levenshtein.distance(t, w), w) for w in ANSWERS)
     best_d, best = scored[0]
     if best_d != 1 or scored[1][0] == 1:
         return None
@@ -179,13 +179,13 @@ def fix_option_word(token: str) -> str | None:
 
 def _split_concatenated(token: str) -> list[str] | None:
     """「はいいいえ」 (the separator lost) → ["はい", "いいえ"]; None unless it is all option words."""
-    if token in OPTION_WORDS or not token:
+    if token in ANSWERS or not token:
         return None
     best: dict[int, list[str]] = {0: []}
     for i in range(len(token)):
         if i not in best:
             continue
-        for w in OPTION_WORDS:
+        for w in ANSWERS:
             if token.startswith(w, i) and i + len(w) not in best:
                 best[i + len(w)] = best[i] + [w]
     return best.get(len(token))
@@ -198,7 +198,7 @@ def _split_option_prefix(token: str) -> list[str] | None:
         rest = token[end:]
         if not re.match(r"[\d(（/／)）]", rest):
             continue
-        words = [token[:end]] if token[:end] in OPTION_WORDS else _split_concatenated(token[:end])
+        words = [token[:end]] if token[:end] in ANSWERS else _split_concatenated(token[:end])
         if words:
             return words + [rest]
     return None

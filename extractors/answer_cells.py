@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 from extractors.decoration import DECORATION, DOUBTFUL, MARK, NO_DECORATION, Decoration, fill_colours
 from extractors.grid import CHECKED_BOX, UNCHECKED_BOX, Cell, Mark
-from extractors.model import ANSWERS, APPLICABLE, NO, NOT_APPLICABLE, NOT_APPLICABLE_GATE, YES
 from extractors.text import normalize_text
+from extractors.vocabulary import (COUNTERPART, EMPTY_ANSWERS, ENGLISH, NO, NOT_APPLICABLE, NOT_APPLICABLE_GATE,
+                                   PARAPHRASES, YES, option_words)
 
 POSITIVE_GLYPHS = set("○〇◯●◎✓✔☑☒■✅") | {CHECKED_BOX}
 NEGATIVE_GLYPHS = set("□☐") | {UNCHECKED_BOX}
@@ -24,14 +25,6 @@ TYPED_MARKS = {"レ": 0.95, "v": 0.85, "V": 0.85, "x": 0.75, "X": 0.75, "1": 0.7
 GLYPH_PAIRS = {"●": "○〇◯", "◉": "○〇◯", "■": "□", "◆": "◇", "★": "☆", CHECKED_BOX: UNCHECKED_BOX + "□"}
 # Typed check marks that mark the option word they stand directly before (「レ該当」「v はい」).
 _TYPED_PREFIX = re.compile(r"(?:^|[\s/／・,、|(（\[【])([レvVxXüþ])\s?$")
-EMPTY_ANSWERS = {"", "-", "=", "ー", "―", "ｰ", "−", "／", "/"}
-ENGLISH = {"yes": YES, "no": NO, "n/a": NOT_APPLICABLE, "na": NOT_APPLICABLE}
-# Words some vendors write instead of the form's options: read, but a person confirms.
-PARAPHRASES = {"可": YES, "不可": NO, "有": YES, "無": NO, "あり": YES, "なし": NO, "有り": YES, "無し": NO,
-               "対応": YES, "対応済": YES, "未対応": NO, "非対応": NO, "該当なし": NOT_APPLICABLE}
-
-# Longest first, so that 非該当 is found before the 該当 inside it.
-_OPTION_RE = re.compile("|".join(sorted(map(re.escape, ANSWERS), key=len, reverse=True)))
 
 
 @dataclass
@@ -83,7 +76,7 @@ def option_cell_evidence(cell: Cell, label: str, row_texts_all_labels: bool,
     """
     text = normalize_text((cell.text or "").replace("\n", ""))
     word = label
-    found = _OPTION_RE.findall(text)
+    found = [w for w, _, _ in option_words(text)]
     if len(found) == 1:
         word = found[0]
     # Explicit negatives: a struck word, an empty box.
@@ -115,7 +108,7 @@ def decide_option_columns(cells: dict[str, Cell], decoration: Decoration | None 
     (`extractors.decoration.table_decoration`); without it a grey fill beside another option's mark is
     taken for shading."""
     texts = {lab: normalize_text((c.text or "").replace("\n", "")) for lab, c in cells.items()}
-    row_all_labels = sum(1 for t in texts.values() if _OPTION_RE.search(t)) >= 2
+    row_all_labels = sum(1 for t in texts.values() if option_words(t)) >= 2
     fills = [tuple(sorted(m.detail for m in c.marks if m.kind == "fill")) for c in cells.values()]
     uniform_fill = len(cells) > 1 and all(f and f == fills[0] for f in fills)
     ignored = _shading(cells, row_all_labels, decoration) if not uniform_fill else {}
@@ -143,7 +136,7 @@ def decide_option_columns(cells: dict[str, Cell], decoration: Decoration | None 
     # The unchosen words struck through: the one printed word left standing is the answer.
     struck = {lab for lab, c in cells.items() if any(m.kind == "strike" for m in c.marks)}
     if struck:
-        standing = [_OPTION_RE.findall(texts[lab])[0] if _OPTION_RE.findall(texts[lab]) else lab
+        standing = [next((w for w, _, _ in option_words(texts[lab])), lab)
                     for lab in cells if lab not in struck and texts[lab]]
         if len(standing) == 1:
             return Decision(standing[0], "answered", 0.9, raw)
@@ -219,9 +212,9 @@ def decide_inline(cell: Cell) -> Decision:
     text = normalize_text(original)
     raw = text
     # Work on the original text so that mark spans line up; NFKC keeps these words' length.
-    occurrences = [(m.group(0), m.start(), m.end()) for m in _OPTION_RE.finditer(original)]
+    occurrences = option_words(original)
     if not occurrences:
-        occurrences = [(m.group(0), m.start(), m.end()) for m in _OPTION_RE.finditer(text)]
+        occurrences = option_words(text)
         original = text
     date_m = _DATE_TAIL.search(text)
     date_text = date_m.group(0) if date_m else ""
@@ -321,8 +314,7 @@ def fit_to_answer_set(decision: Decision, allowed: tuple[str, ...]) -> Decision:
     """Map はい/いいえ marked on a 該当/非該当 row (and back) when the form's columns force it."""
     if not decision.answer or not allowed or decision.answer in allowed:
         return decision
-    mapping = {YES: APPLICABLE, NO: NOT_APPLICABLE_GATE, APPLICABLE: YES, NOT_APPLICABLE_GATE: NO}
-    mapped = mapping.get(decision.answer)
+    mapped = COUNTERPART.get(decision.answer)
     if mapped in allowed:
         decision.reason = (decision.reason + " " if decision.reason else "") + \
             f"「{decision.answer}」を「{mapped}」として読みました"
