@@ -23,7 +23,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from reportlab.lib.pagesizes import A4
@@ -713,7 +713,6 @@ def _fit_text(ws, strings: list[str], styles: _Styles) -> int:
         for k in range(int(col.get("min")), int(col.get("max")) + 1):
             widths[k] = float(col.get("width", DEFAULT_COL_WIDTH))
     merged: dict[str, tuple[float, int]] = {}  # top-left ref → (width, rows spanned)
-    covered: set[str] = set()
     merges = ws.find(_q("mergeCells"))
     for m in (merges if merges is not None else []):
         a, _, b = m.get("ref").partition(":")

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import sys
 from pathlib import Path
 
 from samples.spec import NO, YES, Submission, footnote, set_answer

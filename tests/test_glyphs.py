@@ -2,7 +2,6 @@
 reads as ☑ / ☐ / ✓ in XLSX cells and rich-text runs, DOCX runs and symbols, and PDF characters."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import openpyxl
 from openpyxl.cell.rich_text import CellRichText, TextBlock

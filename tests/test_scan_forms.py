@@ -9,7 +9,6 @@ numbers, lost header rows, digit look-alikes) are grids built directly, as OCR l
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import cv2
 import numpy as np
