@@ -29,9 +29,12 @@ from extractors.readers.pdf_text import inside
 
 log = logging.getLogger(__name__)
 
+ENABLED = True  # the bench turns it off to time pdfplumber's reading alone
 CAMELOT_DOUBT = "罫線表の2通りの読み取り（pdfplumber と camelot）でこの行のセルの区切りか文字が一致しません。" \
                 "質問と回答を原本で確認してください"
+STRADDLE_SHARE = 0.2  # a glyph whose body lies this much beyond a cell's rule crosses that rule
 TOL = 3.0  # points: two readings of the same rule
+CHECKBOX_SIDE = 16.0  # points: a drawn square no larger than this inside a cell is a checkbox
 MIN_TABLE_OVERLAP = 0.6  # share of the smaller table box two readings of one table must share
 _DROP = re.compile(r"\s+")
 
@@ -77,7 +80,7 @@ def check_ruled_tables(path: Path | str, tables: list[Table], only_doubtful: boo
     into `row_doubt`. With `only_doubtful`, only tables that already doubt a row are read again."""
     ruled = [t for t in tables if is_ruled(t) and (t.row_doubt or not only_doubtful)]
     result = SecondReading()
-    if not ruled:
+    if not ruled or not ENABLED:
         return result
     pages = sorted({t.page for t in ruled})
     start = time.perf_counter()
@@ -249,20 +252,21 @@ def compare(table: Table, camelot_tables: list[CamelotTable]) -> Comparison:
     matched: set[int] = set()
     for cell in mine:
         twin = next((i for i, c in enumerate(inner) if i not in matched and _same_box(c.box, cell.box)), None)
-        if twin is None:
+        parts = [twin] if twin is not None else _checkbox_parts(cell, inner, matched)
+        if not parts:
             if _overlap(cell.box, inner_box) > 0.5:
                 for r in cell.rows:
                     result.doubted.setdefault(r, f"区切り {_fmt(cell.box)}")
             continue
-        matched.add(twin)
-        why = text_differs(cell.text, inner[twin].box, glyphs)
+        matched.update(parts)
+        why = text_differs(cell.text, cell.box, glyphs)
         if why:
-            for r in cell.rows:
+            for r in cell.rows + _took_text(cell, mine, glyphs):
                 result.doubted.setdefault(r, why)
             continue
         result.cells_agreed += 1
     for i, c in enumerate(inner):
-        if i in matched:
+        if i in matched or any(_is_checkbox(c.box) and _within(c.box, m.box) and _has_checkbox(m.text) for m in mine):
             continue
         for r, (top, bottom) in row_bands(table).items():  # a camelot cell with no twin doubts its rows
             if bottom - TOL > c.box[1] and top + TOL < c.box[3]:
@@ -271,26 +275,56 @@ def compare(table: Table, camelot_tables: list[CamelotTable]) -> Comparison:
     return result
 
 
+def _has_checkbox(text: str) -> bool:
+    return CHECKED_BOX in text or UNCHECKED_BOX in text
+
+
+def _is_checkbox(box) -> bool:
+    w, h = box[2] - box[0], box[3] - box[1]
+    return 0 < w <= CHECKBOX_SIDE and 0 < h <= CHECKBOX_SIDE and 0.6 <= w / h <= 1.6
+
+
+def _within(inner_box, outer_box) -> bool:
+    return (inner_box[0] >= outer_box[0] - TOL and inner_box[1] >= outer_box[1] - TOL
+            and inner_box[2] <= outer_box[2] + TOL and inner_box[3] <= outer_box[3] + TOL)
+
+
+def _checkbox_parts(cell: LogicalCell, inner: list[LogicalCell], matched: set[int]) -> list[int]:
+    """camelot's cells that together make `cell` when pdfplumber found drawn checkboxes in it: camelot reads
+    a box's square as table rules, so it cuts the cell around the box (pdfplumber writes the box as ☐/☑)."""
+    if not _has_checkbox(cell.text):
+        return []
+    parts = [i for i, c in enumerate(inner) if i not in matched and _within(c.box, cell.box)]
+    if len(parts) < 2 or not any(_is_checkbox(inner[i].box) for i in parts):
+        return []
+    return parts if _same_box(_box([inner[i] for i in parts]), cell.box) else []
+
+
 def text_differs(text: str, box, glyphs: list[Glyph]) -> str:
     """Why pdfplumber's `text` of a cell is not the text camelot's parser printed in `box` ("" if it is).
 
-    A glyph whose body lies inside the cell must be in pdfplumber's text; pdfplumber's text may hold, besides
-    those, only glyphs whose body crosses the cell's top or bottom rule (text that overflowed its row, which
-    pdfplumber settles by layout, `pdf_overflow.py`). Compared as character counts after normalisation, so
-    line wraps, spaces and the order of lines are no difference."""
+    A glyph whose body lies inside the cell must be in pdfplumber's text. A glyph whose body crosses the
+    cell's top or bottom rule (text that overflowed a fixed-height row) may be in it or not: pdfplumber
+    settles such lines by layout (`pdf_overflow.py`, with its own doubt), and camelot's position alone says
+    no more. Only a cell pdfplumber left without text while crossing glyphs are centred in it is a
+    difference: the row lost its text to a neighbour. Compared as character counts after normalisation,
+    so line wraps, spaces and the order of lines are no difference."""
     clear: list[str] = []
     loose: list[str] = []
+    centred: list[str] = []
     for g in glyphs:
         if not box[0] - 0.5 <= g.x <= box[2] + 0.5 or g.bottom <= box[1] or g.top >= box[3]:
             continue
         body = g.bottom - g.top
-        crosses = g.top < box[1] - 0.2 * body or g.bottom > box[3] + 0.2 * body
-        if crosses:
+        inside_cell = box[1] <= g.y <= box[3]
+        if g.top < box[1] - STRADDLE_SHARE * body or g.bottom > box[3] + STRADDLE_SHARE * body:
             loose.append(g.text)
-        elif box[1] <= g.y <= box[3]:
+            if inside_cell:
+                centred.append(g.text)
+        elif inside_cell:
             clear.append(g.text)
     mine = Counter(norm(text))
-    must = Counter(norm("".join(clear)))
+    must = Counter(norm("".join(clear + (centred if not mine else []))))
     may = must + Counter(norm("".join(loose)))
     missing = must - mine
     extra = mine - may
@@ -298,6 +332,20 @@ def text_differs(text: str, box, glyphs: list[Glyph]) -> str:
         return ""
     return "文字 " + (f"pdfplumber に無い「{''.join(sorted(missing.elements()))[:20]}」" if missing else "") + \
         (f"camelot に無い「{''.join(sorted(extra.elements()))[:20]}」" if extra else "")
+
+
+def _took_text(cell: LogicalCell, mine: list[LogicalCell], glyphs: list[Glyph]) -> tuple[int, ...]:
+    """The rows of the cells just above and below an empty `cell` that hold the text centred in it."""
+    if norm(cell.text):
+        return ()
+    lost = Counter(norm("".join(g.text for g in glyphs if inside((g.x, g.y), cell.box))))
+    rows: tuple[int, ...] = ()
+    for other in mine:
+        beside = min(other.box[2], cell.box[2]) - max(other.box[0], cell.box[0]) > 0 and (
+            abs(other.box[3] - cell.box[1]) <= TOL or abs(other.box[1] - cell.box[3]) <= TOL)
+        if lost and beside and not lost - Counter(norm(other.text)):
+            rows += other.rows
+    return rows
 
 
 def row_bands(table: Table) -> dict[int, tuple[float, float]]:
