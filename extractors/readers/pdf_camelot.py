@@ -87,7 +87,7 @@ def check_ruled_tables(path: Path | str, tables: list[Table], only_doubtful: boo
     try:
         found = read_camelot(Path(path), pages)
     except Exception as exc:  # noqa: BLE001 - a failed second reading leaves the first as it was
-        log.info("camelot could not read %s: %s", Path(path).name, exc)
+        log.warning("camelot could not read %s: %s", Path(path).name, exc)
         result.error = f"{type(exc).__name__}: {exc}"
         return result
     finally:
