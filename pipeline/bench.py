@@ -265,6 +265,9 @@ def bench(n: int, workers: int, runner: str, scan: bool, legacy: bool, keep: boo
     print(f"基準（ライブラリ単体の解析）: {baseline.seconds:.2f} s  "
           + "  ".join(f"{k} {v:.2f}s" for k, v in sorted(baseline.by_format.items())))
 
+    second = measure_camelot([p for p in samples if p.suffix.lower() == ".pdf"])
+    report_camelot(second)
+
     workers = workers or auto_workers(len(corpus))
     mode, server_start = start_prefect_api()
     as_of = dt.date(2026, 11, 27)
@@ -301,12 +304,63 @@ def bench(n: int, workers: int, runner: str, scan: bool, legacy: bool, keep: boo
         "rerun_s": rerun_wall, "rerun_skipped": rerun_skipped,
         "rerun_fraction": rerun_wall / wall if wall else float("nan"),
         "peak_rss_mb": mem.peak_mb, "peak_rss_main_mb": mem.peak_self_mb,
+        "camelot": second,
     }
     report(result)
     save(result)
     if not keep:
         shutil.rmtree(work, ignore_errors=True)
     return result
+
+
+def measure_camelot(pdfs: list[Path]) -> dict:
+    """camelot's second reading of ruled tables (extractors/readers/pdf_camelot.py) against pdfplumber's own
+    reading, on the distinct sample PDFs: seconds per page of each, and how often the two agree."""
+    from extractors.readers import pdf as pdf_reader
+    from extractors.readers import pdf_camelot
+
+    t0 = time.perf_counter()
+    import camelot  # noqa: F401 - its import (OpenCV, pandas) is paid once per worker process
+
+    out = {"import_s": time.perf_counter() - t0, "files": 0, "pages": 0, "plumber_s": 0.0, "camelot_s": 0.0,
+           "camelot_pages": 0, "rows": 0, "rows_agreed": 0, "cells": 0, "cells_agreed": 0, "not_compared": 0}
+    for path in pdfs:
+        pdf_camelot.ENABLED = False
+        try:
+            t = time.perf_counter()
+            grid = pdf_reader.read_pdf(path)
+            plumber = time.perf_counter() - t
+        except Exception:  # noqa: BLE001 - a broken sample is measured by the pipeline, not here
+            continue
+        finally:
+            pdf_camelot.ENABLED = True
+        pages = len({t.page for t in grid.tables if t.page})
+        if not any(pdf_camelot.is_ruled(t) for t in grid.tables):
+            continue  # a scan (OCR) or a page without rules: camelot does not read it
+        second = pdf_camelot.check_ruled_tables(path, grid.tables)
+        out["files"] += 1
+        out["pages"] += pages
+        out["plumber_s"] += plumber
+        out["camelot_s"] += second.seconds
+        out["camelot_pages"] += second.pages
+        for c in second.comparisons:
+            if not c.compared:
+                out["not_compared"] += 1
+                continue
+            out["rows"] += c.rows
+            out["rows_agreed"] += c.rows_agreed
+            out["cells"] += c.cells
+            out["cells_agreed"] += c.cells_agreed
+    return out
+
+
+def report_camelot(c: dict) -> None:
+    per = lambda s, n: s / n if n else 0.0  # noqa: E731
+    print(f"camelot（罫線表の2つ目の読み取り）: 電子PDF {c['files']} 件 {c['pages']} ページ  "
+          f"pdfplumber {per(c['plumber_s'], c['pages']):.2f} s/ページ  "
+          f"camelot {per(c['camelot_s'], c['camelot_pages']):.2f} s/ページ（import {c['import_s']:.1f}s 別）  "
+          f"一致 行 {c['rows_agreed']}/{c['rows']}  セル {c['cells_agreed']}/{c['cells']}  "
+          f"照合できない表 {c['not_compared']}")
 
 
 def report(r: dict) -> None:

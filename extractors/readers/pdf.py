@@ -16,6 +16,7 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from extractors.grid import Cell, Grid, Table
 from extractors.model import ExtractionError
 from extractors.readers.glyphs import decode_pdf_chars
+from extractors.readers.pdf_camelot import check_ruled_tables
 from extractors.readers.pdf_marks import (
     MarkTarget, checkbox_char, find_drawn_checkboxes, horizontal_segments, is_mark_fill, is_round_shape,
     place_circle, place_fill, place_strikes,
@@ -86,6 +87,7 @@ def read_pdf(path: Path | str) -> Grid:
             tables += page_tables
     finally:
         _close_quietly(pdf)
+    check_ruled_tables(path, tables)  # camelot's second reading: rows where it disagrees go to row_doubt
     return Grid(source=path.name, format="pdf", tables=tables, warnings=warnings)
 
 
