@@ -137,6 +137,11 @@ def _scan_page(path: Path, n: int, fallback, reason: str) -> list[Table]:
         return [Table(name=f"p.{n}", rows=[], kind="page", page=n, confidence=0.0,
                       warnings=[w for w in (reason, IMAGE_ONLY_WARNING) if w])]
     tables = read_scanned_page(path, n)
+    from extractors.readers import scan
+
+    st = scan.last_stats
+    log.info("file %s page %d: read as a scanned image (OCR) in %.2fs, rotation %d, skew %.1f, %d cells, %d marks",
+             path.name, n, st.seconds, st.rotation, st.skew, st.n_cells, st.n_marks)
     if reason:
         for t in tables:
             if reason not in t.warnings:
