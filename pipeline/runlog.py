@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 LOG_DIR = "logs"
 KEEP_DEFAULT = 30
 APP_LOGGERS = ("pipeline", "extractors", "rules")
-FILE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(processName)s/%(threadName)s] %(message)s"
+FILE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(processName)s/%(threadName)s]%(prefect_run)s %(message)s"
 WORKER_RECORD_CAP = 1000  # records one file's extraction may send back from a worker process
 _NAME = re.compile(r"^run-(\d{8})-(\d{6})(?:-(\d+))?\.log$")
 
@@ -65,6 +65,15 @@ def _new_log_path(folder: Path, now: dt.datetime) -> Path:
         n += 1
         path = folder / f"{stem}-{n}.log"
     return path
+
+
+class _RunFormatter(logging.Formatter):
+    """FILE_FORMAT; Prefect's flow- and task-run records say which run ("extract-<file>") they belong to."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        run = getattr(record, "task_run_name", None) or getattr(record, "flow_run_name", None)
+        record.prefect_run = f" {run}:" if run else ""
+        return super().format(record)
 
 
 class _QuietConsole(logging.Filter):
@@ -123,7 +132,7 @@ def start_run_log(out: Path, for_next_run: bool = False, **context) -> Path | No
     except OSError:
         return None
     handler.setLevel(logging.INFO)
-    handler.setFormatter(logging.Formatter(FILE_FORMAT))
+    handler.setFormatter(_RunFormatter(FILE_FORMAT))
     for name in (*APP_LOGGERS, "prefect"):
         logger = logging.getLogger(name)
         _saved_levels[name] = logger.level
