@@ -18,7 +18,8 @@ import re
 import sys
 import tomllib
 from collections import defaultdict
-from importlib.metadata import packages_distributions
+from functools import lru_cache
+from importlib.metadata import packages_distributions as _packages_distributions
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,11 @@ PENDING = {
 RUN_EXTRAS = {"scale": "pipeline/scale.py imports prefect_dask only for the dask task runner"}
 # Run-path modules allowed to import the (uninstalled) sample builder: developer tools run from the repo root.
 SAMPLES_USERS = {"pipeline/bench.py": "`make bench` builds its corpus with samples.build from the repo root"}
+
+
+@lru_cache(maxsize=None)
+def packages_distributions() -> dict[str, list[str]]:
+    return _packages_distributions()
 
 
 def canonical(name: str) -> str:
@@ -118,6 +124,7 @@ class _Imports(ast.NodeVisitor):
         self.generic_visit(node)
 
 
+@lru_cache(maxsize=None)
 def imports_under(*folders: str) -> dict[str, list[str]]:
     """{top-level module: ["path:line", ...]} over every .py file under the folders."""
     found: dict[str, list[str]] = defaultdict(list)
@@ -212,7 +219,9 @@ def test_run_path_imports_the_sample_builder_only_from_developer_tools():
 
 def test_samples_is_not_part_of_the_installed_package():
     include = pyproject()["tool"]["setuptools"]["packages"]["find"]["include"]
-    packages = {p.parent.relative_to(ROOT).as_posix().replace("/", ".") for p in ROOT.glob("*/**/__init__.py")}
+    tops = [d for d in ROOT.iterdir() if d.is_dir() and not d.is_symlink() and (d / "__init__.py").is_file()]
+    packages = {p.parent.relative_to(ROOT).as_posix().replace("/", ".") for top in tops for p in top.rglob("__init__.py")}
+    assert {"samples", "tests", *RUN_PATH} <= packages
     installed = {p for p in packages if any(fnmatch.fnmatchcase(p, pattern) for pattern in include)}
     assert not {p for p in installed if p.split(".")[0] in ("samples", "tests")}
     for top in RUN_PATH:
