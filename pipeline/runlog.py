@@ -108,6 +108,7 @@ def begin_run(out: Path, **context) -> Path | None:
     folder = os.path.abspath(Path(out) / LOG_DIR)
     if _for_next_run and _handler is not None and os.path.dirname(_handler.baseFilename) == folder:
         _for_next_run = False
+        _lower_levels()  # Prefect's server start-up may have set its configured levels again
         log.info("flow started: %s", " ".join(f"{k}={v}" for k, v in context.items()))
         return current_log()
     return start_run_log(out, **context)
@@ -133,11 +134,7 @@ def start_run_log(out: Path, for_next_run: bool = False, **context) -> Path | No
         return None
     handler.setLevel(logging.INFO)
     handler.setFormatter(_RunFormatter(FILE_FORMAT))
-    for name in (*APP_LOGGERS, "prefect"):
-        logger = logging.getLogger(name)
-        _saved_levels[name] = logger.level
-        if logger.level == logging.NOTSET or logger.level > logging.INFO:
-            logger.setLevel(logging.INFO)
+    _lower_levels()
     logging.getLogger().addHandler(handler)
     _handler = handler
     _for_next_run = for_next_run
@@ -149,10 +146,19 @@ def start_run_log(out: Path, for_next_run: bool = False, **context) -> Path | No
         own = version("mdsgap")
     except PackageNotFoundError:
         own = "?"
-    details = " ".join(f"{k}={v}" for k, v in context.items())
-    log.info("run started: out=%s %s (mdsgap %s, Python %s, pid %d)", out, details, own,
+    details = "".join(f" {k}={v}" for k, v in context.items())
+    log.info("run started: out=%s%s (mdsgap %s, Python %s, pid %d)", out, details, own,
              sys.version.split()[0], os.getpid())
     return path
+
+
+def _lower_levels() -> None:
+    """INFO for our loggers and Prefect's while the run log is open (their levels are given back after)."""
+    for name in (*APP_LOGGERS, "prefect"):
+        logger = logging.getLogger(name)
+        _saved_levels.setdefault(name, logger.level)
+        if logger.level == logging.NOTSET or logger.level > logging.INFO:
+            logger.setLevel(logging.INFO)
 
 
 def stop_run_log() -> None:

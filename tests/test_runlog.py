@@ -44,6 +44,16 @@ def test_two_runs_in_the_same_second_get_two_files(tmp_path):
     assert runlog.run_logs(tmp_path / "logs")[-1] == second  # "-2" sorts after the plain name
 
 
+def test_flow_takes_the_log_the_command_line_opened_for_it_once(tmp_path):
+    opened = runlog.start_run_log(tmp_path / "out", for_next_run=True)
+    assert runlog.begin_run(tmp_path / "out", inbox="受信") == opened  # the flow the CLI started
+    assert runlog.begin_run(tmp_path / "out") not in (None, opened)  # a later flow: its own file
+    runlog.start_run_log(tmp_path / "out", for_next_run=True)
+    other = runlog.begin_run(tmp_path / "elsewhere")  # another output folder never writes into it
+    assert other.parent == tmp_path / "elsewhere" / "logs"
+    assert "flow started: inbox=受信" in opened.read_text(encoding="utf-8")
+
+
 def test_console_stays_quiet_while_the_file_gets_everything(tmp_path, capsys):
     console = logging.StreamHandler(sys.stderr)
     root = logging.getLogger()
