@@ -142,22 +142,31 @@ def third_party(found: dict[str, list[str]]) -> dict[str, list[str]]:
     return {m: w for m, w in found.items() if m not in FIRST_PARTY and m not in sys.stdlib_module_names}
 
 
+def providers(module: str) -> set[str]:
+    """The distributions that install `module`; for one not installed here (an extra such as `scale` left out
+    of this environment), the declared distribution of the same name."""
+    installed = {canonical(d) for d in packages_distributions().get(module, [])}
+    if installed:
+        return installed
+    project = pyproject()["project"]
+    every = list(project["dependencies"]) + [r for rs in project.get("optional-dependencies", {}).values() for r in rs]
+    return {canonical(module)} & {requirement_name(r) for r in every}
+
+
 def undeclared(found: dict[str, list[str]], allowed: set[str]) -> list[str]:
     """Third-party imports whose distribution is not among `allowed`, said with where they are."""
-    dists = packages_distributions()
     problems = []
     for module, where in sorted(third_party(found).items()):
-        providers = {canonical(d) for d in dists.get(module, [])}
-        if not providers:
+        providers_ = providers(module)
+        if not providers_:
             problems.append(f"{module} (not installed; imported at {', '.join(where[:3])})")
-        elif not providers & allowed:
-            problems.append(f"{module} from {'/'.join(sorted(providers))} (imported at {', '.join(where[:3])})")
+        elif not providers_ & allowed:
+            problems.append(f"{module} from {'/'.join(sorted(providers_))} (imported at {', '.join(where[:3])})")
     return problems
 
 
 def imported_distributions(found: dict[str, list[str]]) -> set[str]:
-    dists = packages_distributions()
-    return {canonical(d) for module in third_party(found) for d in dists.get(module, [])}
+    return {d for module in third_party(found) for d in providers(module)}
 
 
 def test_walker_sees_nested_imports_and_skips_fallbacks(tmp_path):
