@@ -7,15 +7,17 @@ written), Prefect's own loggers (flow and task runs, INFO and up) and other libr
 log is open, console log handlers (Prefect's included) stay quiet, so nothing of this spams the terminal.
 
 - `begin_run(out, ...)` (the flow's first line) opens a new file for the run, or takes the one the command
-  line opened just before starting the flow (`start_run_log(out, for_next_run=True)`, so that Prefect's
-  start-up lines are in it too). It keeps the newest `MDSGAP_RUN_LOGS` run logs (default 30) in
+  line opened just before starting the flow (`start_run_log(out, for_next_run=True)`, so that what happens
+  while Prefect starts is in it too; Prefect's server start-up sets its loggers back to
+  PREFECT_LOGGING_LEVEL, and the flow sets INFO again when it takes the file). It keeps the newest `MDSGAP_RUN_LOGS` run logs (default 30) in
   `<out>/logs/` and deletes older ones. The file stays open until the next run starts in this process or
   the process ends, so Prefect's closing lines of the run (and a failure's traceback) land in it.
 - `file_outcome(outcome)` and `run_finished(summary)` write the per-file and end-of-run lines.
 - Extraction in the warm worker processes (pipeline.scale) logs into a collector; `collecting` returns the
   records with the result and `replayed` hands them to this process's handlers, so they reach the run log.
 
-Logging never fails a run: a log folder that cannot be written means no log file, nothing else.
+Logging never fails a run: a log folder that cannot be written (or is a symbolic link, which is not
+followed) means no log file, nothing else.
 """
 from __future__ import annotations
 
@@ -126,6 +128,8 @@ def start_run_log(out: Path, for_next_run: bool = False, **context) -> Path | No
     import prefect  # noqa: F401  (Prefect sets up logging when first imported: before ours, not over it)
 
     folder = Path(out) / LOG_DIR
+    if folder.is_symlink():
+        return None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         path = _new_log_path(folder, dt.datetime.now())

@@ -78,6 +78,13 @@ def test_unwritable_log_folder_means_no_log_not_a_failed_run(tmp_path):
     (tmp_path / "logs").write_text("a file where the folder should be", encoding="utf-8")
     assert runlog.start_run_log(tmp_path) is None
     assert runlog.current_log() is None
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "run-20250101-000000.log").write_text("not ours\n", encoding="utf-8")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "logs").symlink_to(elsewhere)  # never followed: nothing written or rotated there
+    assert runlog.start_run_log(tmp_path / "out") is None
+    assert [p.name for p in elsewhere.iterdir()] == ["run-20250101-000000.log"]
 
 
 def _records_from_worker(name: str):
