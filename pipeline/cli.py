@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table  # noqa: E402
 
 from pipeline import progress  # noqa: E402
+from pipeline import runlog  # noqa: E402
 from pipeline.cli_errors import JapaneseUsageGroup  # noqa: E402
 from pipeline.config import CONFIG_NAME, DEFAULT_INBOX, DEFAULT_OUT  # noqa: E402
 from pipeline.inbox import discover  # noqa: E402
@@ -116,6 +117,7 @@ def _run_once(inbox: Path, out: Path, as_of: dt.date | None, config: Path | None
               show_progress: bool = True, workers: int = 0):
     from pipeline.scale import auto_workers, configure_api, make_task_runner
 
+    runlog.start_run_log(out, for_next_run=True)  # <out>/logs/run-*.log: Prefect's start-up included
     configure_api()  # a running `mdsgap server` (or PREFECT_API_URL) saves Prefect's temporary-server start
     from pipeline.flow import process_inbox
 
@@ -167,6 +169,8 @@ def print_summary(summary) -> None:
         console.print(f"  報告書: {len(reports)} 件（index.html から開けます）", highlight=False)
     if memos:
         console.print(f"  交渉メモ: {len(memos)} 件（{Path(memos[0]).parent.name}/ フォルダ）", highlight=False)
+    if getattr(summary, "log_file", ""):
+        console.print(f"  処理の記録: {_inert(summary.log_file)}", highlight=False)
 
 
 def _check_not_locked(out: Path, wait: float) -> None:

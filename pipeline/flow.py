@@ -17,6 +17,7 @@ import pipeline  # noqa: F401  (sets the embedded-Prefect environment before pre
 from extractors import file_sha256
 from extractors.model import Document
 from pipeline import progress
+from pipeline import runlog
 from pipeline.answer_table import write_answers
 from pipeline.config import RunConfig
 from pipeline.inbox import discover, move_to_failed, move_to_processed, prepare_inbox, split_stable
@@ -60,6 +61,7 @@ class RunSummary:
     # pdf: worker seconds spent on the PDFs read (for pages per second).
     timings: dict[str, float] = field(default_factory=dict)
     pages: int = 0  # PDF pages read (for pages per second)
+    log_file: str = ""  # this run's log (pipeline.runlog), "" when none could be written
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -178,6 +180,7 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
     as_of = as_of or dt.date.today()
     config = RunConfig.load(config_path)
     summary = RunSummary(as_of=as_of.isoformat())
+    summary.log_file = str(runlog.begin_run(out, inbox=inbox, as_of=as_of) or "")
     with run_lock(out, wait=lock_wait), Store.open(out) as store:
         run_id = store.start_run(as_of)
         inbox.mkdir(parents=True, exist_ok=True)
@@ -224,6 +227,7 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
             ok = outcome.document is not None
             outcomes.append(FileOutcome(outcome.path, outcome.sha256, kind=outcome.kind,
                                         reason="" if ok else (outcome.reason or "読み取りに失敗しました。")))
+            runlog.file_outcome(outcome)
             progress.emit("file_done", name=outcome.path.name, ok=ok)
         timings["extract"] = time.perf_counter() - loop_start
 
@@ -267,6 +271,7 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
             write_reports_if_changed(store, out, summary)
         timings["reports"] = time.perf_counter() - stage_start
         timings["flow"] = time.perf_counter() - flow_start
+        runlog.run_finished(summary)
         store.finish_run(run_id, summary.to_dict())
     return summary
 

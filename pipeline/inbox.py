@@ -1,6 +1,7 @@
 """The inbox folder: which files to read, when they are complete, and where they go afterwards."""
 from __future__ import annotations
 
+import logging
 import os
 import re
 import stat
@@ -11,6 +12,7 @@ from pathlib import Path
 from pipeline.config import FAILED_DIR, PROCESSED_DIR
 from pipeline.safe_io import atomic_write_text
 
+log = logging.getLogger(__name__)
 IGNORED_DIRS = {PROCESSED_DIR, FAILED_DIR}
 DOCUMENT_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".docx", ".docm", ".doc", ".pdf")
 IGNORED_SUFFIXES = (".tmp", ".truth.json", ".error.txt", ".part", ".crdownload")
@@ -227,6 +229,7 @@ def _split_name(name: str) -> tuple[str, str]:
 def move_to_processed(path: Path, inbox: Path) -> Path:
     dest = unique_destination(Path(inbox) / PROCESSED_DIR, path.name)
     os.replace(path, dest)
+    log.info("file %s moved to %s/%s", path.name, PROCESSED_DIR, dest.name)
     return dest
 
 
@@ -245,6 +248,7 @@ def move_to_failed(path: Path, inbox: Path, reason: str) -> FailedMove:
     # a run killed in between leaves the file in failed/ without its reason, never a reason without its file.
     error_file = dest.with_name(dest.name + ".error.txt")
     atomic_write_text(error_file, reason.rstrip() + "\n")
+    log.info("file %s quarantined in %s/%s (reason in %s)", path.name, FAILED_DIR, dest.name, error_file.name)
     return FailedMove(dest, error_file)
 
 

@@ -32,6 +32,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pipeline  # noqa: F401  (embedded-Prefect defaults before prefect is imported)
+from pipeline import runlog  # a worker's log records are sent back to this run's log
 
 RUNNER_KINDS = ("auto", "thread", "process", "dask")
 # Below this many files per worker a spawned process costs more than it saves (a worker's start-up,
@@ -201,7 +202,7 @@ def extract_here_or_in_pool(path: Path, sha256: str):
     if pool is None:
         return extract_timed(path, sha256)
     try:
-        return pool.submit(extract_timed, path, sha256).result()
+        return runlog.replayed(pool.submit(runlog.collecting, extract_timed, path, sha256).result())
     except BrokenProcessPool as exc:  # a worker died (e.g. killed for memory): that file fails, pool renewed
         shutdown_pool()
         return None, ("読み取り中に処理プロセスが異常終了しました（BrokenProcessPool）。"

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +14,8 @@ from rules.catalog import FAMILY_SHORT, Rule, RulesConfig, load_rules
 from rules.checks import CHECKS, Context, Hit
 from rules.findings import CATEGORIES, SEVERITIES, Finding
 from rules.grouping import VendorGroup, group_documents
+
+log = logging.getLogger(__name__)
 
 
 def _natural_key(text: str) -> tuple:
@@ -119,6 +123,9 @@ def evaluate(documents: list[Document], as_of: dt.date | None = None,
                 seen.add(key)
                 findings.append(f)
     findings.sort(key=_sort_key)
+    log.info("rules: %d enabled, %d documents in %d vendor groups, %d findings; by rule: %s",
+             sum(1 for r in rules if r.enabled), len(documents), len(groups), len(findings),
+             dict(sorted(Counter(f.rule_id for f in findings).items())))
     return findings
 
 

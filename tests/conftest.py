@@ -41,6 +41,16 @@ def sample_inbox(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(autouse=True)
+def _run_log_closed_after_each_test():
+    """A flow run's log file (pipeline.runlog) stays open after the flow for Prefect's closing lines; it is
+    closed after each test so that the next test's records never land in it."""
+    yield
+    from pipeline import runlog
+
+    runlog.stop_run_log()
+
+
 @pytest.fixture(scope="session")
 def prefect_harness():
     """Prefect's temporary server and database, started once for the integration tests that need it."""

@@ -8,6 +8,7 @@ and a `kind`: empty, corrupt, encrypted, unsupported, legacy (LibreOffice missin
 from __future__ import annotations
 
 import importlib
+import logging
 import tempfile
 import zipfile
 from pathlib import Path
@@ -16,6 +17,7 @@ from extractors.grid import Grid
 from extractors.model import ExtractionError
 from extractors.readers.sniff import CONVERTIBLE, sniff
 
+log = logging.getLogger(__name__)
 MAX_FILE_BYTES = 100 * 1024 * 1024
 
 # Sniffed kind → (module, function) of the reader.
@@ -73,6 +75,7 @@ def read(path: Path | str) -> Grid:
 
 def _dispatch(path: Path, kind: str) -> Grid:
     module_name, func_name = READERS[kind]
+    log.info("file %s: %s reader (%s.%s)", path.name, kind, module_name, func_name)
     module = importlib.import_module(module_name)
     try:
         return getattr(module, func_name)(path)
@@ -87,6 +90,7 @@ def _read_converted(path: Path, kind: str) -> Grid:
     from extractors.readers.legacy import convert, origin_warning
 
     target = CONVERTIBLE[kind]
+    log.info("file %s: %s content, converted to %s with LibreOffice", path.name, kind, target)
     with tempfile.TemporaryDirectory(prefix="mdsgap-lo-") as tmp:
         converted = convert(path, kind, Path(tmp))
         if sniff(converted).kind != target:

@@ -134,6 +134,11 @@ def _scan_page(path: Path, n: int, reason: str) -> list[Table]:
     from extractors.readers.scan import read_scanned_page  # local: OpenCV and Tesseract only for image pages
 
     tables = read_scanned_page(path, n)
+    from extractors.readers import scan
+
+    st = scan.last_stats
+    log.info("file %s page %d: read as a scanned image (OCR) in %.2fs, rotation %d, skew %.1f, %d cells, %d marks",
+             path.name, n, st.seconds, st.rotation, st.skew, st.n_cells, st.n_marks)
     if reason:
         for t in tables:
             if reason not in t.warnings:
