@@ -27,7 +27,7 @@ ANSWER_COLUMNS = [
 ]
 ANSWER_EXTRA_COLUMNS = [
     "answer_raw", "review_reason", "concept", "catalogue_id", "known", "form_id", "section", "scope",
-    "guideline_ref", "sha256", "answer_column",
+    "guideline_ref", "sha256", "answer_column", "guideline_version",
 ]
 
 REGISTER_COLUMNS = [
