@@ -672,3 +672,4 @@ __all__ = ["CHECKS", "Hit", "Context", "describe_condition", "DISCLOSURE_FAMILIE
 
 # Checks in sibling modules register themselves on import (they use the helpers above).
 from rules import checks_cross, checks_stale, checks_text  # noqa: E402,F401
+from rules import checks_gl7  # noqa: E402,F401  (guideline 第7.0版 checks)

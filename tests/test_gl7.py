@@ -82,3 +82,93 @@ def test_report_shows_the_unknown_rows(docs):
     group = group_by_vendor_product([d], [])[0]
     html = render_report(group)
     assert "カタログ）にない項目" in html and "2(12)「医療機関・薬局との責任分界" in html
+
+
+# ----------------------------------------------------------------------------- step 2: the gl7 rule family
+
+def _findings(docs, as_of, prefix="gl7."):
+    import datetime as dt
+
+    from rules.engine import evaluate
+
+    return [f for f in evaluate(list(docs.values()), as_of=dt.date.fromisoformat(as_of))
+            if f.rule_id.startswith(prefix)]
+
+
+def test_two_factor_countdown_from_the_evaluation_date(docs):
+    found = _findings(docs, "2026-10-01")
+    deadline = {(f.vendor, tuple(f.item_ids)): f for f in found if f.rule_id == "gl7.two_factor_deadline"}
+    vendor_row = deadline[("株式会社しらさぎ医療ソフト", ("2(11)",))]
+    assert "あと 182 日" in vendor_row.finding and "2027-04-01" in vendor_row.finding
+    assert "第7.0版" in vendor_row.guideline_ref and "第6.0版" in vendor_row.guideline_ref
+    assert all(f.source_files[0].endswith("R8.xlsx") for f in deadline.values())  # checklists only
+    # MDS/SDS: the existing rule (same risk id as before) runs the same check, so one row per gap.
+    mds_row = next(f for f in _findings(docs, "2026-10-01", "unsupported.two_factor_auth"))
+    assert mds_row.vendor == "株式会社いなほシステム" and "あと 182 日" in mds_row.finding
+    assert "第7.0版" in mds_row.guideline_ref and "第6.0版" in mds_row.guideline_ref
+    later = {f.finding for f in _findings(docs, "2027-04-11", "") if "two_factor" in f.rule_id}
+    assert any("10 日過ぎています" in t for t in later)
+
+
+def test_planned_two_factor_asks_for_the_date(docs):
+    planned = [f for f in _findings(docs, "2026-10-01") if f.rule_id == "gl7.two_factor_planned"]
+    assert [f.item_ids for f in planned] == [["2(6)"]] and "こもれび" in planned[0].source_files[0]
+    assert "次期システム更新時" in planned[0].finding and "導入の時期が書かれていません" in planned[0].finding
+    # MDS/SDS: contradiction.planned (one row per gap) quotes the plan and its promised time.
+    mds = [f for f in _findings(docs, "2026-10-01", "contradiction.planned") if "MDS_GL7" in f.source_files[0]]
+    assert len(mds) == 1 and "次期バージョンで対応予定" in mds[0].finding and "予定時期：記載なし" in mds[0].finding
+
+
+def test_reuse_and_lockout_where_the_form_asks(docs):
+    found = {(f.rule_id, tuple(f.item_ids)) for f in _findings(docs, "2026-10-01")}
+    assert ("gl7.password_reuse", ("2(9)",)) in found
+    assert ("gl7.account_lockout", ("2(5)",)) in found
+    assert ("gl7.account_lockout", ("2(10)",)) not in found  # はい on the vendor sheet
+
+
+def test_no_rule_asks_for_periodic_password_changes():
+    import re
+
+    from rules.catalog import load_rules
+
+    asking = re.compile(r"定期的(に|な)(パスワード)?(の)?変更|パスワードの?有効期限|有効期限を設定")
+    for rule in load_rules(include_disabled=True):
+        for text in (rule.title, rule.recommendation, rule.contract_clause, rule.message):
+            assert not asking.search(text), (rule.id, text)
+
+
+def test_gl7_data_is_validated(tmp_path):
+    from rules.gl7_data import GL7_DATA, load_gl7
+    from rules.schema import ConfigError
+
+    bad = tmp_path / "gl7.yaml"
+    bad.write_text(GL7_DATA.read_text(encoding="utf-8").replace("    - two_factor_auth\n", "    - two_factor_authx\n", 1),
+                   encoding="utf-8")
+    with pytest.raises(ConfigError, match="two_factor_authx"):
+        load_gl7(bad)
+    bad.write_text(GL7_DATA.read_text(encoding="utf-8").replace("reference_date: 2027-04-01", "reference_date: 来年"),
+                   encoding="utf-8")
+    with pytest.raises(ConfigError, match="reference_date"):
+        load_gl7(bad)
+
+
+def test_memo_carries_the_update_responsibility_clause_only_where_unstated(docs, tmp_path):
+    import datetime as dt
+
+    import docx
+
+    from pipeline.memo import build_memos
+    from pipeline.register import finding_row, register_frame
+    from rules.engine import evaluate
+
+    documents = list(docs.values())
+    rows = []
+    for f in evaluate(documents, as_of=dt.date(2026, 10, 1)):
+        row = finding_row(f) | {"status": "未対応", "first_seen": "2026-10-01", "last_seen": "2026-10-01"}
+        rows.append(row)
+    paths = build_memos(tmp_path, documents, register_frame(rows), generated=dt.date(2026, 10, 1))
+    text = {p.name: "\n".join(par.text for par in docx.Document(str(p)).paragraphs) for p in paths}
+    shirasagi = next(t for n, t in text.items() if "しらさぎ" in n)
+    inaho = next(t for n, t in text.items() if "いなほ" in n)
+    assert "セキュリティアップデートの責任" in shirasagi and "みなし遵守" in shirasagi
+    assert "セキュリティアップデートの責任" not in inaho  # its remark states the vendor applies the updates
