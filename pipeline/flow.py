@@ -249,7 +249,10 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
             summary.warnings.append("ルールエンジン（rules.engine）が未導入のため、リスク判定とリスク登録簿の更新を"
                                     "行いませんでした。")
         else:
-            result = update_register(store, findings, out, as_of, rule_coverage(documents, config.rules_path))
+            from rules.checks_gl7 import risk_assessment_ids  # the rules layer is there: findings came from it
+
+            result = update_register(store, findings, out, as_of, rule_coverage(documents, config.rules_path),
+                                     risk_assessment_ids(findings, documents))
             summary.rules_ran = True
             active = [r for r in result.rows if not r.get("解消日")]
             summary.findings = len(active)

@@ -157,6 +157,7 @@ def test_memo_carries_the_update_responsibility_clause_only_where_unstated(docs,
 
     import docx
 
+    from pipeline.config import ALL_REGISTER_COLUMNS
     from pipeline.memo import build_memos
     from pipeline.register import finding_row, register_frame
     from rules.engine import evaluate
@@ -164,7 +165,7 @@ def test_memo_carries_the_update_responsibility_clause_only_where_unstated(docs,
     documents = list(docs.values())
     rows = []
     for f in evaluate(documents, as_of=dt.date(2026, 10, 1)):
-        row = finding_row(f) | {"status": "未対応", "first_seen": "2026-10-01", "last_seen": "2026-10-01"}
+        row = {c: "" for c in ALL_REGISTER_COLUMNS} | finding_row(f) | {"status": "未対応"}
         rows.append(row)
     paths = build_memos(tmp_path, documents, register_frame(rows), generated=dt.date(2026, 10, 1))
     text = {p.name: "\n".join(par.text for par in docx.Document(str(p)).paragraphs) for p in paths}
@@ -172,3 +173,62 @@ def test_memo_carries_the_update_responsibility_clause_only_where_unstated(docs,
     inaho = next(t for n, t in text.items() if "いなほ" in n)
     assert "セキュリティアップデートの責任" in shirasagi and "みなし遵守" in shirasagi
     assert "セキュリティアップデートの責任" not in inaho  # its remark states the vendor applies the updates
+
+
+# ----------------------------------------------------------------------------- step 3: risk assessment column
+
+def test_risk_assessment_is_kept_across_runs_and_clears_the_flag(gl7_inbox, prefect_harness, tmp_path):
+    import datetime as dt
+    import shutil
+
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from pipeline.config import REVIEWER_COLUMNS, RISK_ASSESSMENT, RISK_FLAG
+    from pipeline.flow import process_inbox
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    for p in gl7_inbox.glob("*.xlsx"):
+        shutil.copy(p, inbox / p.name)
+    process_inbox(inbox=inbox, out=out, as_of=dt.date(2026, 10, 1))
+    reg = pd.read_parquet(out / "risk_register.parquet")
+    assert RISK_ASSESSMENT in REVIEWER_COLUMNS and {RISK_FLAG, RISK_ASSESSMENT} <= set(reg.columns)
+    two_factor = reg[(reg["rule_id"] == "unsupported.two_factor_auth") & reg["vendor"].str.contains("いなほ")]
+    assert list(two_factor[RISK_FLAG]) == ["要リスク評価"]  # an MDS いいえ
+    # A checklist row (not an MDS/SDS いいえ) needs none; a planned はい on an MDS is not an いいえ either.
+    assert set(reg.loc[reg["rule_id"] == "gl7.password_reuse", RISK_FLAG]) == {""}
+    risk_id = two_factor["risk_id"].iloc[0]
+
+    wb = load_workbook(out / "risk_register.xlsx")
+    ws = wb["リスク登録簿"]
+    header = [c.value for c in ws[1]]
+    assert header.index(RISK_ASSESSMENT) > header.index(RISK_FLAG)
+    row = next(r for r in ws.iter_rows(min_row=2) if r[header.index("risk_id")].value == risk_id)
+    assert row[header.index(RISK_FLAG)].value == "要リスク評価"
+    row[header.index(RISK_ASSESSMENT)].value = "ICカード導入まで端末を職員エリアに限定し、ログを月次で確認する。"
+    wb.save(out / "risk_register.xlsx")
+
+    process_inbox(inbox=inbox, out=out, as_of=dt.date(2026, 10, 2))
+    reg2 = pd.read_parquet(out / "risk_register.parquet").set_index("risk_id")
+    assert reg2.loc[risk_id, RISK_ASSESSMENT] == "ICカード導入まで端末を職員エリアに限定し、ログを月次で確認する。"
+    assert reg2.loc[risk_id, RISK_FLAG] == "記録済み"
+    ws2 = load_workbook(out / "risk_register.xlsx")["リスク登録簿"]
+    header2 = [c.value for c in ws2[1]]
+    row2 = next(r for r in ws2.iter_rows(min_row=2, values_only=True) if r[header2.index("risk_id")] == risk_id)
+    assert row2[header2.index(RISK_FLAG)] == "記録済み" and "ICカード" in row2[header2.index(RISK_ASSESSMENT)]
+
+
+def test_needs_risk_assessment_follows_the_betsushi_list(docs):
+    from rules.checks_gl7 import needs_risk_assessment
+
+    import copy
+
+    mds = copy.deepcopy(_doc(docs, "いなほ"))
+    assert needs_risk_assessment(mds, mds.item("4.1/上記のうちの二要素を組み合わせた認証"))  # いいえ
+    assert not needs_risk_assessment(mds, mds.item("4.1/その他"))  # 対象外
+    assert not needs_risk_assessment(mds, mds.item("5"))  # はい
+    mds.item("5").answer, mds.item("5").answer_status = "", "unanswered"  # a 別紙 item left blank
+    assert needs_risk_assessment(mds, mds.item("5"))
+    checklist = _doc(docs, "事業者確認用_R8")
+    assert not any(needs_risk_assessment(checklist, i) for i in checklist.items)
