@@ -303,12 +303,20 @@ def write_reports(store: Store, out: Path, summary: RunSummary, vendor: str | No
         paths += build_memos(out, documents, register_df, vendor=vendor)
     except Exception as exc:  # noqa: BLE001
         summary.warnings.append(f"交渉メモを作成できませんでした（{type(exc).__name__}: {exc}）。")
+    if vendor is None:
+        try:
+            from pipeline.inspection import build_inspection
+
+            paths += build_inspection(out, store)
+        except Exception as exc:  # noqa: BLE001
+            summary.warnings.append(f"立入検査資料を作成できませんでした（{type(exc).__name__}: {exc}）。")
     summary.outputs += [str(p) for p in paths]
     return list(paths)
 
 
 REPORTS_STAMP = ".reports-inputs.json"  # in <out>: what the current reports and memos were made from
-_REPORT_CODE = ["reports.py", "memo.py", "report_data.py", "report_names.py", "report_svg.py", "templates"]
+_REPORT_CODE = ["reports.py", "memo.py", "report_data.py", "report_names.py", "report_svg.py", "templates",
+                "inspection.py"]
 
 
 def report_inputs_key(store: Store) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from extractors import extract
+from tests.test_reports import CHROMIUM, html_to_pdf_text
 from samples.gl7 import build_gl7
 
 
@@ -217,6 +218,54 @@ def test_risk_assessment_is_kept_across_runs_and_clears_the_flag(gl7_inbox, pref
     header2 = [c.value for c in ws2[1]]
     row2 = next(r for r in ws2.iter_rows(min_row=2, values_only=True) if r[header2.index("risk_id")] == risk_id)
     assert row2[header2.index(RISK_FLAG)] == "記録済み" and "ICカード" in row2[header2.index(RISK_ASSESSMENT)]
+
+    # ------------------------------------------------------------------ step 4: the evidence pack
+    _check_inspection_pack(out, risk_id, tmp_path)
+
+
+def _check_inspection_pack(out, risk_id, tmp_path):
+    import hashlib
+
+    from openpyxl import load_workbook
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    pack = out / "inspection" / "立入検査資料.xlsx"
+    html = out / "inspection" / "index.html"
+    assert pack.is_file() and html.is_file()  # written by every run
+    first_html = html.read_text(encoding="utf-8")
+    wb = load_workbook(pack)
+    assert wb.sheetnames == ["受領書類", "チェックリスト回答", "いいえとリスク評価", "契約条項"]
+
+    def sheet(name):
+        rows = list(wb[name].iter_rows(values_only=True))
+        return [dict(zip(rows[0], r)) for r in rows[1:]]
+
+    received = {r["ファイル"]: r for r in sheet("受領書類")}
+    mds = received["しらさぎ医療ソフト_MDS_GL7.xlsx"]
+    src = out.parent / "inbox" / "processed" / "しらさぎ医療ソフト_MDS_GL7.xlsx"
+    assert mds["SHA-256"] == hashlib.sha256(src.read_bytes()).hexdigest()
+    assert mds["ガイドラインの版"] == "7.0" and mds["作成日"] == "2026-08-03" and len(mds["受領日"]) == 10
+    assert received["しらさぎ医療ソフト_事業者確認用_R8.xlsx"]["様式の版"] == "令和8年度"
+    answers = [r for r in sheet("チェックリスト回答") if r["ファイル"].startswith("しらさぎ")]
+    tfa = next(r for r in answers if r["項目"] == "2(11)")
+    assert (tfa["1回目"], tfa["確認日"], tfa["対応目標日"]) == ("いいえ", "2026-07-14", "2027-03-19")
+    noes = {(r["ファイル"], r["項目"]): r for r in sheet("いいえとリスク評価")}
+    recorded = noes[("いなほシステム_MDS.xlsx", "4.1/上記のうちの二要素を組み合わせた認証")]
+    assert risk_id in recorded["リスクID"] and "ICカード" in recorded["リスク評価"]
+    unrecorded = noes[("いなほシステム_MDS.xlsx", "4.1/生体認証")]  # an いいえ no rule reports: still listed
+    assert unrecorded["リスク評価"] == "未記録"
+    clauses = sheet("契約条項")
+    assert any(r["リスクID"] == risk_id and r["対応状況"] == "未対応" and "二要素認証" in r["求める契約条項"]
+               for r in clauses)
+
+    # `mdsgap inspection` rewrites the same content from the store.
+    result = CliRunner().invoke(app, ["inspection", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert html.read_text(encoding="utf-8") == first_html
+    text = html_to_pdf_text(html, tmp_path) if CHROMIUM else first_html
+    assert "立入検査資料" in text and "未記録" in text and "いなほシステム" in text
 
 
 def test_needs_risk_assessment_follows_the_betsushi_list(docs):
