@@ -8,6 +8,7 @@ with the risk assessment recorded in the register or 「未記録」, and the co
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -24,6 +25,7 @@ INSPECTION_DIR = "inspection"
 WORKBOOK_NAME = "立入検査資料.xlsx"
 HTML_NAME = "index.html"
 NOT_RECORDED = "未記録"
+FACILITY = "医療機関（自院）"
 
 SHEETS: dict[str, list[str]] = {
     "受領書類": ["事業者", "製品・システム", "ファイル", "SHA-256", "様式", "様式の版", "ガイドラインの版", "受領日", "作成日"],
@@ -32,6 +34,11 @@ SHEETS: dict[str, list[str]] = {
     "いいえとリスク評価": ["事業者", "製品・システム", "ファイル", "項目", "設問", "回答", "備考", "リスクID", "リスク評価"],
     "契約条項": ["事業者", "製品・システム", "リスクID", "指摘", "求める契約条項", "対応状況"],
 }
+
+
+def _natural(text: str) -> tuple:
+    """「2(10)」 after 「2(9)」: numbers inside a text compared as numbers."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", text) if p)
 
 
 def _received(store: Store) -> dict[str, str]:
@@ -70,7 +77,10 @@ def inspection_rows(documents: list[Document], register_rows: list[dict], receiv
         system = g.product or "（製品名なし）"
         for d in g.documents:
             file = Path(d.source_file).name
-            tables["受領書類"].append([g.vendor, system, file, d.sha256, family_label(d.family), d.form_version,
+            who = g.vendor
+            if d.family == "checklist_facility":  # the hospital's own checklist: no vendor on it
+                who = d.header_fields.get("facility") or d.vendor or FACILITY
+            tables["受領書類"].append([who, system, file, d.sha256, family_label(d.family), d.form_version,
                                    d.guideline_version, received.get(d.document_id, ""),
                                    d.created.isoformat() if d.created else ""])
             if d.family.startswith("checklist"):
@@ -78,7 +88,7 @@ def inspection_rows(documents: list[Document], register_rows: list[dict], receiv
                     if it.kind == "group":
                         continue
                     tables["チェックリスト回答"].append([
-                        g.vendor, system, file, d.form_version, it.item_id, it.question,
+                        who, system, file, d.form_version, it.item_id, it.question,
                         it.answer or it.answer_raw or "未回答", it.first_date, it.target_date, it.second_answer,
                         it.second_date, it.remark])
             for it in d.items:
@@ -97,7 +107,7 @@ def inspection_rows(documents: list[Document], register_rows: list[dict], receiv
             tables["契約条項"].append([g.vendor, system, f.risk_id, f.title, f.contract_clause,
                                     str(row.get(REVIEW_STATUS, "")) or STATUS_OPEN])
     for rows in tables.values():
-        rows.sort(key=lambda r: tuple(str(x) for x in r[:5]))
+        rows.sort(key=lambda r: tuple(_natural(str(x)) for x in r[:5]))
     return tables
 
 
