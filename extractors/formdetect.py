@@ -18,6 +18,9 @@ _MDS_TITLE = re.compile(r"(?<![/／・])" + _MDS_PHRASE + r"|(?<![/／])\bMDS\b"
 # closest form phrase at this similarity or above wins.
 _TITLE_FUZZ = 90.0
 _CHECKLIST = re.compile(r"サイバーセキュリティ対策\s*チェックリスト|チェックリスト")
+# 令和8年度 (June 2026): one title for hospitals and pharmacies, 「医療機関・薬局における…チェックリスト」.
+_R8_TITLE = re.compile(r"医療機関\s*[・･、]\s*薬局\s*における\s*サイバーセキュリティ対策\s*チェックリスト")
+R8_FISCAL_YEAR = 2026
 
 
 @dataclass
@@ -75,7 +78,8 @@ def detect_form(grid: Grid, numbering_hint: str = "") -> FormGuess:
     family = "unknown"
     if _CHECKLIST.search(title) and ("事業者確認用" in title or "事業者用" in title):
         family = "checklist_vendor"
-    elif _CHECKLIST.search(title) and ("医療機関確認用" in title or "医療機関等確認用" in title):
+    elif _CHECKLIST.search(title) and ("医療機関確認用" in title or "医療機関等確認用" in title
+                                       or "薬局確認用" in title):
         family = "checklist_facility"
     elif _SDS_TITLE.search(title):
         family = "sds"
@@ -96,13 +100,16 @@ def detect_form(grid: Grid, numbering_hint: str = "") -> FormGuess:
         family = "sds" if "SDS" in name else "mds"
 
     if family in ("mds", "sds"):
-        gl6 = re.search(r"(第?\s*6\.0\s*版|Ver\.?\s*5(?:\.\d)?\b|GL\s*6\.0)", title, re.I)
+        # A sheet for GL 第6.0版 or later (第7.0版) uses the Ver.5.x catalogue, matched by question text.
+        gl6 = re.search(r"(第?\s*[67]\.0\s*版|Ver\.?\s*5(?:\.\d)?\b|GL\s*[67]\.0)", title, re.I)
         suffix = "5.0" if gl6 else "4.1"
         form = get_form(f"jahis-{family}-{suffix}")
         version = form.form_version if form else ""
         return FormGuess(family, form, version)
     if family in ("checklist_vendor", "checklist_facility"):
         year = wareki_fiscal_year(title) or wareki_fiscal_year(full[:4000])
+        if _R8_TITLE.search(title) and (year is None or year < R8_FISCAL_YEAR):
+            year = R8_FISCAL_YEAR  # the joint hospital/pharmacy title exists from 令和8年度 on
         candidates = forms_of_family(family) or forms_of_family("checklist_vendor")
         form = None
         if year:

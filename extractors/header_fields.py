@@ -118,6 +118,26 @@ def collect_header_fields(grid: Grid) -> dict[str, tuple[str, Cell]]:
     return found
 
 
+# 「ガイドライン第7.0版対応」「GL6.0」「（第5.2版対応）」: the 安全管理ガイドライン version a form is written for.
+_GUIDELINE_VERSION = re.compile(r"(?:ガイドライン|GL)\s*(?:第\s*)?(\d{1,2})\s*\.\s*(\d)\s*版?"
+                                r"|第\s*(\d{1,2})\s*\.\s*(\d)\s*版\s*(?:に)?対応")
+
+
+def guideline_version(grid: Grid, limit_rows: int = 12) -> str:
+    """The guideline version printed in a form's title or header (not the file name): "7.0", "" if none."""
+    parts = [str(t) for t in grid.loose_text]
+    for table in grid.tables:
+        parts.append(table.name)
+        for row in table.rows[:limit_rows]:
+            parts += [c.text for c in row if c.text and len(c.text) <= 160]
+    for line in normalize_text("\n".join(parts)).splitlines():
+        m = _GUIDELINE_VERSION.search(line)
+        if m:
+            major, minor = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+            return f"{int(major)}.{minor}"
+    return ""
+
+
 def apply_header(doc: Document, found: dict[str, tuple[str, Cell]], form: Form | None) -> None:
     for name, (value, cell) in found.items():
         doc.header_fields[name] = value if value else (cell.date.isoformat() if cell.date else "")

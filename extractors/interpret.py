@@ -23,7 +23,7 @@ from extractors.decoration import table_decoration
 from extractors.formdetect import detect_form
 from extractors.forms import Form, missing_catalogue_items
 from extractors.grid import Cell, Grid, Table
-from extractors.header_fields import apply_header, cells, collect_header_fields
+from extractors.header_fields import apply_header, cells, collect_header_fields, guideline_version
 from extractors.layout import Layout, detect_header, repeated_header
 from extractors.layout_infer import infer_layout
 from extractors.model import Document, ExtractionError, Item, Location, enforce_review, flag
@@ -86,6 +86,7 @@ def interpret(grid: Grid, sha256: str) -> Document:
     doc.footnotes = state.footnotes
     doc.comment = state.comment
     apply_header(doc, state.header, form)
+    doc.guideline_version = guideline_version(grid)
     if form is not None:
         doc.missing_items = missing_catalogue_items(form, {i.catalogue_id for i in doc.items if i.catalogue_id})
     doc.warnings += state.warnings

@@ -132,6 +132,7 @@ class Document:
     format: str = ""  # xlsx | docx | pdf
     converted_from: str = ""  # "xls" / "doc" when LibreOffice converted it
     vendor_needs_review: bool = False  # vendor name was recovered, not read from the form
+    guideline_version: str = ""  # 安全管理ガイドライン version the form prints: "5.2", "6.0", "7.0"; "" = not printed
 
     @property
     def document_id(self) -> str:

@@ -51,6 +51,7 @@ def answer_rows(documents: list[Document]) -> list[dict]:
                 "guideline_ref": it.guideline_ref,
                 "sha256": doc.sha256,
                 "answer_column": it.answer_column,
+                "guideline_version": doc.guideline_version,
             })
     return rows
 

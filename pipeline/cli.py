@@ -406,5 +406,30 @@ def report(
     console.print(f"報告書を {len(paths)} 件作成しました。")
 
 
+
+@app.command()
+def inspection(
+    out: Path = typer.Option(DEFAULT_OUT, "--out", help="出力フォルダ"),
+) -> None:
+    """立入検査資料（inspection/立入検査資料.xlsx と印刷用の inspection/index.html）をデータベースから作成します。"""
+    from pipeline.config import STORE_NAME
+    from pipeline.inspection import build_inspection
+    from pipeline.lock import RunLockedError, run_lock
+    from pipeline.store import Store
+
+    if not (out / STORE_NAME).is_file():
+        console.print(f"[red]{out} にデータがありません。先に mdsgap run を実行してください。[/red]")
+        raise typer.Exit(1)
+    try:
+        with run_lock(out), Store.open(out) as store:
+            paths = build_inspection(out, store)
+    except RunLockedError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from None
+    for path in paths:
+        console.print(f"  作成: {path}", highlight=False)
+    console.print("立入検査資料を作成しました。")
+
+
 if __name__ == "__main__":
     app()

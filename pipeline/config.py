@@ -27,7 +27,7 @@ ANSWER_COLUMNS = [
 ]
 ANSWER_EXTRA_COLUMNS = [
     "answer_raw", "review_reason", "concept", "catalogue_id", "known", "form_id", "section", "scope",
-    "guideline_ref", "sha256", "answer_column",
+    "guideline_ref", "sha256", "answer_column", "guideline_version",
 ]
 
 REGISTER_COLUMNS = [
@@ -36,12 +36,15 @@ REGISTER_COLUMNS = [
 ]
 # Reviewer-owned columns of the living register (issue #5): read back from the XLSX and kept.
 REVIEW_STATUS = "対応状況"
-REVIEWER_COLUMNS = [REVIEW_STATUS, "担当", "対応方針", "期限", "メモ"]
+RISK_ASSESSMENT = "リスク評価"  # 第7.0版: the hospital's recorded risk assessment of an いいえ / 【別紙】 gap
+REVIEWER_COLUMNS = [REVIEW_STATUS, "担当", "対応方針", "期限", "メモ", RISK_ASSESSMENT]
 RESOLVED_ON = "解消日"
 UNSEEN_REASON = "今回未検出の理由"  # an open risk this run did not see, and why it is not 解消
 RESOLVED_BY = "解消の根拠"  # the newer document whose evaluation showed the fix
+RISK_FLAG = "リスク評価の要否"  # 要リスク評価 until リスク評価 is filled, then 記録済み; "" when none is needed
+RISK_NEEDED, RISK_RECORDED = "要リスク評価", "記録済み"
 REGISTER_EXTRA_COLUMNS = [RESOLVED_ON, "needs_review", "guideline_ref", "rationale", "document_ids",
-                          UNSEEN_REASON, RESOLVED_BY]
+                          UNSEEN_REASON, RESOLVED_BY, RISK_FLAG]
 ALL_REGISTER_COLUMNS = REGISTER_COLUMNS + REGISTER_EXTRA_COLUMNS + REVIEWER_COLUMNS
 
 STATUS_OPEN = "未対応"
@@ -80,6 +83,10 @@ REGISTER_COLUMN_GUIDE = {
     "対応方針": "【記入欄】対応方針。次回実行時も保持されます。",
     "期限": "【記入欄】対応期限。次回実行時も保持されます。",
     "メモ": "【記入欄】メモ。次回実行時も保持されます。",
+    RISK_FLAG: "安全管理ガイドライン第7.0版（保守委託機関編）により、開示書の「いいえ」（及び【別紙】の項目で「はい」「対象外」以外の回答）"
+               "には説明できるリスク評価の記録が必要です。「要リスク評価」はリスク評価列が空欄の行、「記録済み」は記入済みの行です。",
+    RISK_ASSESSMENT: "（記入欄）リスク評価とリスク対応の内容。立入検査・監査で説明できるように記録します。記入すると次回以降も保持され、"
+                     "「要リスク評価」が「記録済み」に変わります。",
 }
 
 

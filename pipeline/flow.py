@@ -246,7 +246,10 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         summary.answer_rows = sum(len(d.items) for d in documents)
         summary.outputs += [str(p) for p in paths]
         summary.warnings += warnings
-        result = update_register(store, findings, out, as_of, rule_coverage(documents, config.rules_path))
+        from rules.checks_gl7 import risk_assessment_ids  # noqa: PLC0415
+
+        result = update_register(store, findings, out, as_of, rule_coverage(documents, config.rules_path),
+                                 risk_assessment_ids(findings, documents))
         summary.rules_ran = True
         active = [r for r in result.rows if not r.get("解消日")]
         summary.findings = len(active)
@@ -296,12 +299,20 @@ def write_reports(store: Store, out: Path, summary: RunSummary, vendor: str | No
         paths += build_memos(out, documents, register_df, vendor=vendor)
     except Exception as exc:  # noqa: BLE001
         summary.warnings.append(f"交渉メモを作成できませんでした（{type(exc).__name__}: {exc}）。")
+    if vendor is None:
+        try:
+            from pipeline.inspection import build_inspection
+
+            paths += build_inspection(out, store)
+        except Exception as exc:  # noqa: BLE001
+            summary.warnings.append(f"立入検査資料を作成できませんでした（{type(exc).__name__}: {exc}）。")
     summary.outputs += [str(p) for p in paths]
     return list(paths)
 
 
 REPORTS_STAMP = ".reports-inputs.json"  # in <out>: what the current reports and memos were made from
-_REPORT_CODE = ["reports.py", "memo.py", "report_data.py", "report_names.py", "report_svg.py", "templates"]
+_REPORT_CODE = ["reports.py", "memo.py", "report_data.py", "report_names.py", "report_svg.py", "templates",
+                "inspection.py"]
 
 
 def report_inputs_key(store: Store) -> str:

@@ -58,6 +58,7 @@ class StandardClause:
     rationale: str
     wording: str
     concepts: tuple[str, ...]
+    when: str = ""  # "" = every memo; "update_responsibility_unstated" = only when rules.checks_gl7 says so
 
 
 def _unfold(text: str) -> str:
@@ -73,7 +74,7 @@ def _clauses_data(path: Path = CLAUSES_FILE) -> dict:
 def standard_clauses(path: Path = CLAUSES_FILE) -> list[StandardClause]:
     data = _clauses_data(path)
     return [StandardClause(c["id"], c["title"], _unfold(c["rationale"]), _unfold(c["wording"]),
-                           tuple(c.get("concepts", ()))) for c in data["clauses"]]
+                           tuple(c.get("concepts", ())), str(c.get("when", ""))) for c in data["clauses"]]
 
 
 def preamble(path: Path = CLAUSES_FILE) -> list[str]:
@@ -238,7 +239,7 @@ def _write_product(w: MemoWriter, number: str, group: Group, open_findings: list
 
 def _write_standard_clauses(w: MemoWriter, groups: list[Group]) -> None:
     docs = [d for g in groups for d in {id(d): d for d in g.documents}.values()]
-    for i, clause in enumerate(standard_clauses(), start=1):
+    for i, clause in enumerate([c for c in standard_clauses() if clause_applies(c, docs)], start=1):
         w.heading(f"3.{i}　{clause.title}", 2)
         w.para(clause.rationale, STYLE_NOTE)
         related = [(d, it) for d in docs for it in d.items if it.concept in clause.concepts and (it.answer or it.remark)]
@@ -255,6 +256,15 @@ def _write_standard_clauses(w: MemoWriter, groups: list[Group]) -> None:
                 w.para(f"ほか{len(related) - 8}項目（回答一覧を参照）", STYLE_NOTE)
         w.para("提案文言：", "Normal")
         w.para(clause.wording, STYLE_CLAUSE)
+
+
+def clause_applies(clause: StandardClause, documents: list[Document]) -> bool:
+    """A conditional clause (`when:` in memo_clauses.yaml) is proposed only when its condition holds."""
+    if clause.when == "update_responsibility_unstated":
+        from rules.checks_gl7 import update_responsibility_stated, vendor_maintains
+
+        return bool(vendor_maintains(documents)) and not update_responsibility_stated(documents)
+    return not clause.when
 
 
 def render_memo(vendor_groups: list[Group], template: Path, generated: dt.date) -> bytes:

@@ -20,7 +20,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from pipeline.config import (
     ALL_REGISTER_COLUMNS, REGISTER_COLUMN_GUIDE, REGISTER_NAME, RESOLVED_ON, REVIEW_STATUS, REVIEW_STATUSES,
-    RESOLVED_BY, REVIEWER_COLUMNS, STATUS_OPEN, STATUS_RESOLVED, UNSEEN_REASON,
+    RESOLVED_BY, REVIEWER_COLUMNS, RISK_ASSESSMENT, RISK_FLAG, RISK_NEEDED, RISK_RECORDED, STATUS_OPEN,
+    STATUS_RESOLVED, UNSEEN_REASON,
 )
 from pipeline.register_status import StatusJudge, Verdict, legacy_resolution
 from pipeline.safe_io import csv_safe, locked_alternative, looks_like_formula, neutral_text, write_output
@@ -42,8 +43,9 @@ COLUMN_WIDTHS = {
     "title": 30, "finding": 50, "evidence": 60, "source_files": 28, "recommendation": 45,
     "contract_clause": 45, "status": 10, "first_seen": 12, "last_seen": 12, RESOLVED_ON: 12,
     "needs_review": 10, "guideline_ref": 14, "rationale": 40, "document_ids": 20, UNSEEN_REASON: 45, RESOLVED_BY: 45,
-    REVIEW_STATUS: 12, "担当": 12, "対応方針": 30, "期限": 12, "メモ": 30,
+    REVIEW_STATUS: 12, "担当": 12, "対応方針": 30, "期限": 12, "メモ": 30, RISK_FLAG: 12, RISK_ASSESSMENT: 40,
 }
+RISK_NEEDED_FILL = PatternFill("solid", fgColor="F4B084")
 VALIDATION_EXTRA_ROWS = 500  # the dropdown also covers rows a reviewer adds below the data
 
 
@@ -132,13 +134,16 @@ NOT_JUDGED = "今回はルールの判定を行っていないため、解消と
 
 
 def merge_register(previous: dict[str, dict], findings: list, reviews: dict[str, dict[str, str]],
-                   as_of: dt.date, judge=None) -> list[dict]:
+                   as_of: dt.date, judge=None, risk_assessment: set[str] | None = None) -> list[dict]:
     """Rows of the register after this run: current findings plus every earlier row.
 
     An earlier open row this run did not see is resolved only when `judge(row)` (a `StatusJudge.judge`) says a
-    newer document shows the fix; without a judge nothing is resolved."""
+    newer document shows the fix; without a judge nothing is resolved. `risk_assessment`: risk_ids of this run's
+    findings that need a recorded risk assessment (rules.checks_gl7.risk_assessment_ids); a row not judged this
+    run keeps what it had."""
     today = as_of.isoformat()
     rows: dict[str, dict] = {}
+    found = {f.risk_id for f in findings}
     for finding in findings:
         row = finding_row(finding)
         rid = row["risk_id"]
@@ -170,7 +175,12 @@ def merge_register(previous: dict[str, dict], findings: list, reviews: dict[str,
         rows[rid] = row
     for rid, row in rows.items():
         review = {c: reviews.get(rid, {}).get(c, "") for c in REVIEWER_COLUMNS}
+        needed = (rid in risk_assessment if risk_assessment is not None and rid in found
+                  else previous.get(rid, {}).get(RISK_FLAG) in (RISK_NEEDED, RISK_RECORDED))
         row.update(review)
+        row[RISK_FLAG] = "" if not needed else (RISK_RECORDED if review[RISK_ASSESSMENT].strip() else RISK_NEEDED)
+        if row[RESOLVED_ON] and row[RISK_FLAG] == RISK_NEEDED:
+            row[RISK_FLAG] = ""  # a resolved gap needs no assessment any more
         if row[RESOLVED_ON]:
             row["status"] = STATUS_RESOLVED
         else:
@@ -227,6 +237,8 @@ def write_register_xlsx(rows: list[dict], path: Path) -> None:
             cell.alignment = wrap
             if name == "severity" and value in SEVERITY_FILLS:
                 cell.fill = SEVERITY_FILLS[value]
+            if name == RISK_FLAG and value == RISK_NEEDED:
+                cell.fill = RISK_NEEDED_FILL
             if row.get(RESOLVED_ON):
                 cell.font = RESOLVED_FONT
     last_row = max(1, len(rows) + 1)
@@ -262,7 +274,8 @@ class RegisterResult:
     warnings: list[str]
 
 
-def update_register(store: Store, findings: list, out: Path, as_of: dt.date, coverage=None) -> RegisterResult:
+def update_register(store: Store, findings: list, out: Path, as_of: dt.date, coverage=None,
+                    risk_assessment: set[str] | None = None) -> RegisterResult:
     """Merge findings with the stored register and the reviewer's XLSX edits; store and write all three files.
 
     `coverage` (rules.engine.Coverage of this run's evaluation) is what lets an unseen risk become 解消; without it
@@ -275,7 +288,7 @@ def update_register(store: Store, findings: list, out: Path, as_of: dt.date, cov
     reviews = store.reviews()
     reviews.update(read.edits)  # what the reviewer typed in the workbook wins over the stored copy
     previous = {rid: row for rid, row in read.rows.items() if row.get("rule_id")} | store.register_rows()
-    rows = merge_register(previous, findings, reviews, as_of, StatusJudge(store, coverage).judge)
+    rows = merge_register(previous, findings, reviews, as_of, StatusJudge(store, coverage).judge, risk_assessment)
     store.save_reviews({r["risk_id"]: {c: r[c] for c in REVIEWER_COLUMNS} for r in rows})
     store.save_register_rows(rows)
 
@@ -285,6 +298,10 @@ def update_register(store: Store, findings: list, out: Path, as_of: dt.date, cov
         if col != "needs_review":
             csv_df[col] = csv_df[col].map(csv_safe).astype("string")
     written, warnings = [], list(read.warnings)
+    pending = sum(1 for r in rows if r.get(RISK_FLAG) == RISK_NEEDED and not r[RESOLVED_ON])
+    if pending:
+        warnings.append(f"{pending} 件の指摘はリスク評価が未記録です（リスク登録簿の「{RISK_FLAG}」列が「{RISK_NEEDED}」）。"
+                        f"「{RISK_ASSESSMENT}」列に記入してください。")
     unseen = sum(1 for r in rows if r[UNSEEN_REASON] and not r[RESOLVED_ON])
     if unseen:
         warnings.append(f"{unseen} 件の指摘は今回検出されませんでしたが、新しい版での確認がないため解消としていません"

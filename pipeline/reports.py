@@ -78,7 +78,7 @@ def _document_row(d: Document) -> dict:
         "file": Path(d.source_file).name, "family": short_family_label(d.family), "form_version": d.form_version,
         "created": d.created.isoformat() if d.created else "", "vendor": d.vendor, "product": d.product,
         "product_version": d.product_version, "format": fmt, "item_count": len(d.items),
-        "family_full": family_label(d.family),
+        "family_full": family_label(d.family), "guideline_version": d.guideline_version,
         "needs_review": sum(1 for i in d.items if i.needs_review) + (1 if d.vendor_needs_review else 0),
         "warnings": list(d.warnings) + (["事業者名は書類から直接読み取れなかったため推定しています"]
                                         if d.vendor_needs_review else []),
@@ -104,7 +104,9 @@ def _answer_table(d: Document) -> dict:
         })
     return {"file": Path(d.source_file).name, "family": family_label(d.family), "form_version": d.form_version,
             "checklist": d.family.startswith("checklist"), "rows": rows, "missing": d.missing_items,
-            "comment": d.comment, "review_count": sum(1 for r in rows if r["needs_review"])}
+            "comment": d.comment, "review_count": sum(1 for r in rows if r["needs_review"]),
+            "unknown": [f"{it.number_printed or it.item_id}「{it.question}」" for it in d.items
+                        if not it.known and it.kind != "group"]}
 
 
 def _change_context(change) -> dict:

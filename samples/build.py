@@ -78,6 +78,11 @@ def build(out: Path, only: str | None = None, legacy: bool = True, pdf: bool = F
             for path, truth in build_legacy(out):
                 write_truth(path, truth)
                 written.append(path)
+    if only == "gl7":  # guideline 第7.0版 / 令和8年度 samples: on request only (issue #13)
+        from samples.gl7 import build_gl7
+        for path, truth in build_gl7(out):
+            write_truth(path, truth)
+            written.append(path)
     if pdf and (only is None or only == "pdf"):
         try:
             from samples.pdf_builder import build_pdf_samples

@@ -71,6 +71,6 @@ def test_reviewer_edits_and_failures_persist(tmp_path):
         store.save_reviews({"R-1": {"対応状況": "協議中", "メモ": "営業に確認"}})
         store.record_failure("bad.pdf", "暗号化されています", "encrypted", "e" * 64)
     with Store.open(tmp_path) as store:
-        assert store.reviews()["R-1"] == {"対応状況": "協議中", "担当": "", "対応方針": "", "期限": "", "メモ": "営業に確認"}
+        assert store.reviews()["R-1"] == {"対応状況": "協議中", "担当": "", "対応方針": "", "期限": "", "メモ": "営業に確認", "リスク評価": ""}
         [failure] = store.failures()
     assert failure["source_file"] == "bad.pdf" and failure["kind"] == "encrypted"
