@@ -10,12 +10,24 @@ import datetime as dt
 
 from extractors.model import NO, YES, Document, Item
 from extractors.text import normalize_text
-from rules.check_base import (ANSWERED, Context, Hit, _base_fields, _item_filter, check, concept_of,
-                              effective_answer, fiscal_year_of, is_applicable, question_of)
+from rules.check_base import (
+    ANSWERED,
+    Context,
+    Hit,
+    _base_fields,
+    _item_filter,
+    check,
+    concept_of,
+    effective_answer,
+    fiscal_year_of,
+    is_applicable,
+    question_of,
+)
 from rules.checks_remark import plan_date
 from rules.gl7_data import gl7_data
 from rules.grouping import CHECKLIST_FAMILIES
 from rules.remarks import class_label, signals_of, split_sentences
+
 
 def _reference_date() -> dt.date:
     return gl7_data().two_factor.reference_date

@@ -64,7 +64,7 @@ def test_earlier_checklist_years_keep_their_forms():
 
 
 def test_guideline_version_is_a_header_field(docs, tmp_path):
-    from pipeline.answers import answers_frame
+    from pipeline.answer_table import answers_frame
 
     gl7 = _doc(docs, "MDS_GL7")
     assert gl7.guideline_version == "7.0" and gl7.form_id == "jahis-mds-5.0"
