@@ -4,19 +4,28 @@
 the file inside `workdir` (the caller owns and removes it), with a private LibreOffice profile per
 call (`-env:UserInstallation=...`) so several conversions can run in parallel, and a timeout after
 which the whole LibreOffice process group is killed. It returns the converted file's path.
+
+LibreOffice (soffice → oosplash → soffice.bin) runs in a process group of its own, inside the caller's
+session: the group is killed on the timeout, on any exception or interruption while waiting (the run's
+per-file time limit), after a normal end (nothing of the conversion outlives it), and at exit for
+conversions still running. A caller that kills the whole session (pipeline.isolation) reaches it too.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import signal
 import subprocess
+import threading
 from pathlib import Path
 
 from extractors.model import ExtractionError
 from extractors.readers.sniff import CONVERTIBLE
 
 DEFAULT_TIMEOUT_S = 120
+_running: set[int] = set()  # process groups of conversions in progress (killed at exit)
+_running_lock = threading.Lock()
 
 # Extension LibreOffice expects for each source kind (it uses the name as a hint).
 SOURCE_SUFFIX = {"xls": ".xls", "xlsb": ".xlsb", "ods": ".ods", "xml_spreadsheet": ".xml",
@@ -55,9 +64,16 @@ def convert(path: Path, source_kind: str, workdir: Path, timeout_s: float = DEFA
     shutil.copyfile(path, src)
     cmd = [soffice, f"-env:UserInstallation={profile.resolve().as_uri()}", "--headless",
            "--norestore", "--nologo", "--convert-to", target, "--outdir", str(out_dir), str(src)]
-    env = dict(os.environ, HOME=str(workdir))  # keep LibreOffice away from the user's real profile
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                            start_new_session=True)
+    # HOME and the XDG folders inside the work folder: nothing of the user's (or another conversion's)
+    # configuration, cache or runtime sockets is shared.
+    env = dict(os.environ, HOME=str(workdir), XDG_CONFIG_HOME=str(workdir / "config"),
+               XDG_CACHE_HOME=str(workdir / "cache"), XDG_RUNTIME_DIR=str(workdir / "runtime"),
+               TMPDIR=str(workdir / "tmp"))
+    for d in ("config", "cache", "runtime", "tmp"):
+        (workdir / d).mkdir(mode=0o700, exist_ok=True)
+    with _running_lock:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, process_group=0)
+        _running.add(proc.pid)
     try:
         _, stderr = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
@@ -67,6 +83,8 @@ def convert(path: Path, source_kind: str, workdir: Path, timeout_s: float = DEFA
             f"ファイルが大きすぎるか壊れている可能性があります。事業者に {target} 形式での再送を依頼してください。",
             "legacy",
         ) from None
+    finally:  # also on the run's time limit or Ctrl-C while waiting
+        _kill_group(proc)
     out = out_dir / ("input." + target)
     if proc.returncode != 0 or not out.exists() or out.stat().st_size == 0:
         detail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] if stderr else []
@@ -81,9 +99,30 @@ def convert(path: Path, source_kind: str, workdir: Path, timeout_s: float = DEFA
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
-    """Kill the LibreOffice process we started and its children (its own session/group only)."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.communicate()
+    """Kill the LibreOffice process we started and its children (its own process group only)."""
+    with _running_lock:
+        if proc.pid not in _running:
+            return
+        _running.discard(proc.pid)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    if proc.returncode is None:  # reap it and close the pipes (also after an interrupted communicate)
+        try:
+            proc.communicate(timeout=30)
+        except Exception:  # noqa: BLE001 - the group is dead; nothing more to collect
+            pass
+
+
+@atexit.register
+def _kill_running() -> None:
+    """At exit: no conversion outlives the process that started it."""
+    with _running_lock:
+        groups = list(_running)
+        _running.clear()
+    for pgid in groups:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
