@@ -147,6 +147,8 @@ def _worker_main(conn, memory_mb: int) -> None:
             conn.send(result)
         except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be pickled
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        # Nothing a file started outlives it (a LibreOffice or Tesseract the time limit interrupted).
+        kill_session(os.getpid(), spare=os.getpid())
         if result[0] == "memory":
             break  # out of memory once: the next file gets a fresh worker
     _end_session(0, None)
@@ -193,6 +195,7 @@ class WorkerPool:
         self._slots = threading.BoundedSemaphore(self.size)
         self._idle: list[_Worker] = []
         self._live: set[_Worker] = set()
+        self.killed: list[int] = []  # sessions killed (past the limit, crashed, out of memory)
         self.closed = False
         with _pools_lock:
             _pools.append(self)
@@ -214,6 +217,7 @@ class WorkerPool:
     def _discard(self, worker: _Worker) -> int | None:
         with self._lock:
             self._live.discard(worker)
+            self.killed.append(worker.pid)
         return worker.kill()
 
     def prestart(self) -> None:
