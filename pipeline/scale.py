@@ -48,7 +48,8 @@ def cpu_count() -> int:
 
 
 def auto_workers(n_files: int) -> int:
-    """Processes worth starting for `n_files` new files: 1 (= in-process threads) for small batches."""
+    """Worker processes worth starting for `n_files` new files: 1 for small batches (each file is still read
+    in a worker, for the time and memory limits; see pipeline.isolation)."""
     return max(1, min(cpu_count(), n_files // FILES_PER_PROCESS))
 
 
