@@ -2,16 +2,19 @@
 processes warm up once, and how a run finds an already running Prefect server instead of starting one.
 
 - `make_task_runner(workers, kind, address)`:
-  * `auto` with workers > 1 (the default for a big inbox): Prefect's thread runner, one Prefect task per
-    document, and each task hands the CPU work to a local process pool (`extraction_pool`). The pool's
-    workers fork from a forkserver that has imported the readers and the catalogue once, so a worker starts
-    in milliseconds and stays warm for the life of the process (the bench's second run, `mdsgap watch`).
-    Measured here: Prefect's own ProcessPoolTaskRunner spawns fresh interpreters that import Prefect and
-    open their own API client, which cost 40-50 s per run on this loaded 2-core box.
-  * `thread`: in-process only (no start-up cost; right for a handful of files).
+  * `auto` (the default): Prefect's thread runner, one Prefect task per document, and each task hands the
+    reading to a pool of `workers` warm processes (`extraction_pool`, pipeline.isolation; one worker for a
+    small inbox). Reading never runs in the run's own process, so the per-file time and memory limits always
+    hold. The workers fork from a forkserver that has imported the readers once, so a worker starts in
+    milliseconds and stays warm for the life of the process (the bench's second run, `mdsgap watch`); they
+    are started in the background while Prefect starts. Measured here: Prefect's own ProcessPoolTaskRunner
+    spawns fresh interpreters that import Prefect and open their own API client, which cost 40-50 s per run
+    on this loaded 2-core box.
+  * `thread`: the same, Prefect's thread runner with the worker pool.
   * `process`: Prefect's ProcessPoolTaskRunner (kept for comparison; workers warmed by `warm_worker`).
   * `dask`: prefect-dask's DaskTaskRunner: a LocalCluster, or an existing scheduler `address`; each Dask
-    worker extracts in-process.
+    worker extracts in-process (MDSGAP_EXTRACT_IN_PROCESS=1 is set for the workers it starts; the
+    time limit then holds only where a signal reaches the reader).
 - `auto_workers(n_files)`: how many processes are worth their start-up for that many files.
 - `configure_api()`: reuse a running server: PREFECT_API_URL when the user set it, else the URL that
   `mdsgap server` recorded in PREFECT_HOME when that server answers. Otherwise Prefect starts its temporary
@@ -19,16 +22,12 @@ processes warm up once, and how a run finds an already running Prefect server in
 """
 from __future__ import annotations
 
-import atexit
 import contextlib
 import json
-import multiprocessing
 import os
 import signal
 import threading
 import urllib.request
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pipeline  # noqa: F401  (embedded-Prefect defaults before prefect is imported)
@@ -50,7 +49,8 @@ def cpu_count() -> int:
 
 
 def auto_workers(n_files: int) -> int:
-    """Processes worth starting for `n_files` new files: 1 (= in-process threads) for small batches."""
+    """Worker processes worth starting for `n_files` new files: 1 for small batches (each file is still read
+    in a worker, for the time and memory limits; see pipeline.isolation)."""
     return max(1, min(cpu_count(), n_files // FILES_PER_PROCESS))
 
 
@@ -73,7 +73,19 @@ def make_task_runner(workers: int = 1, kind: str = "auto", address: str | None =
     if kind not in RUNNER_KINDS:
         raise ValueError(f"task runner の種類が不正です: {kind}（{', '.join(RUNNER_KINDS)} のいずれか）")
     workers = max(1, int(workers))
-    use_local_pool(workers if kind == "auto" and not address else 1)
+    in_process = kind in ("dask", "process") or bool(address)
+    if in_process:  # their workers are processes already; the ones they start inherit this
+        os.environ[IN_PROCESS_ENV] = "1"
+    else:
+        os.environ.pop(IN_PROCESS_ENV, None)
+    use_local_pool(0 if in_process else workers)
+    if not in_process:
+        from pipeline.isolation import install_signal_cleanup
+
+        install_signal_cleanup()
+        pool = extraction_pool()
+        if pool is not None:  # warm the workers while Prefect starts its server
+            threading.Thread(target=pool.prestart, name="mdsgap-prestart", daemon=True).start()
     if kind == "auto":
         from prefect.task_runners import ThreadPoolTaskRunner
 
@@ -91,42 +103,38 @@ def make_task_runner(workers: int = 1, kind: str = "auto", address: str | None =
         return ProcessPoolTaskRunner(max_workers=workers, initializer=warm_worker)
     from prefect.task_runners import ThreadPoolTaskRunner
 
-    # Threads share the GIL: more than one only overlaps LibreOffice/OCR subprocess waits.
     return ThreadPoolTaskRunner(max_workers=max(2, workers))
 
 
 # --- the local extraction pool --------------------------------------------------------------------------------
 
-FORKSERVER_PRELOAD = ["pipeline.scale", "extractors.interpret", "extractors.readers", "extractors.readers.xlsx",
-                      "extractors.readers.docx", "extractors.readers.pdf", "extractors.forms"]
-_pool: ProcessPoolExecutor | None = None
-_pool_size = 0
-_wanted_workers = 1
+FORKSERVER_PRELOAD = ["pipeline.scale", "pipeline.isolation", "extractors.interpret", "extractors.readers",
+                      "extractors.readers.xlsx", "extractors.readers.docx", "extractors.readers.pdf",
+                      "extractors.forms"]
+IN_PROCESS_ENV = "MDSGAP_EXTRACT_IN_PROCESS"  # "1": read files in the calling process (Dask / process workers)
+_pool = None  # pipeline.isolation.WorkerPool
+_wanted_workers = 0 if os.environ.get(IN_PROCESS_ENV) == "1" else 1
 
 
 def use_local_pool(workers: int) -> None:
-    """Extraction tasks in this process hand their work to a pool of `workers` processes (1 = in-process)."""
+    """Extraction tasks in this process hand their work to a pool of `workers` processes (0 = in-process)."""
     global _wanted_workers
-    _wanted_workers = max(1, int(workers))
+    _wanted_workers = max(0, int(workers))
 
 
-def extraction_pool() -> ProcessPoolExecutor | None:
-    """The warm process pool for this process, made on first use and kept (None when 1 worker is wanted)."""
-    global _pool, _pool_size
-    if _wanted_workers <= 1:
+def extraction_pool():
+    """The warm worker pool for this process (pipeline.isolation.WorkerPool), made on first use and kept;
+    None when files are read in-process (use_local_pool(0))."""
+    global _pool
+    if _wanted_workers <= 0:
         return None
+    from pipeline.isolation import WorkerPool
+
     with _pool_lock:
-        if _pool is None or _pool_size != _wanted_workers:
+        if _pool is None or _pool.closed or _pool.size != _wanted_workers:
             if _pool is not None:
-                _pool.shutdown(wait=True)
-            if "forkserver" in multiprocessing.get_all_start_methods():
-                ctx = multiprocessing.get_context("forkserver")
-                ctx.set_forkserver_preload(FORKSERVER_PRELOAD)
-            else:  # pragma: no cover - not Linux
-                ctx = multiprocessing.get_context("spawn")
-            _pool = ProcessPoolExecutor(max_workers=_wanted_workers, mp_context=ctx, initializer=warm_worker)
-            _pool_size = _wanted_workers
-            atexit.register(shutdown_pool)
+                _pool.shutdown()
+            _pool = WorkerPool(_wanted_workers)
         return _pool
 
 
@@ -134,11 +142,11 @@ def shutdown_pool() -> None:
     global _pool
     with _pool_lock:
         if _pool is not None:
-            _pool.shutdown(wait=True, cancel_futures=True)
+            _pool.shutdown()
             _pool = None
 
 
-class FileTimeLimit(Exception):
+class FileTimeLimit(BaseException):
     """One file took longer than the per-file limit."""
 
 
@@ -153,8 +161,8 @@ def file_time_limit() -> float:
 @contextlib.contextmanager
 def time_limit(seconds: float):
     """Raise FileTimeLimit after `seconds` — where a signal can be delivered: the main thread of a process,
-    which is where the warm pool's workers run each file. In a thread of the flow process (small runs that stay
-    in one process) the limit cannot interrupt the reader; LibreOffice and Tesseract keep their own timeouts."""
+    which is where the pool's workers run each file (a BaseException, so that no reader's `except Exception`
+    swallows it). A reader stuck where no signal reaches it is killed by the run (pipeline.isolation)."""
     usable = seconds > 0 and hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
     if not usable:
         yield
@@ -172,8 +180,24 @@ def time_limit(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-def extract_timed(path: Path, sha256: str) -> tuple[object, str, str, dict[str, float]]:
-    """extractors.extract, timed and time-limited: (Document | None, reason, kind, timings).
+def timeout_reason(limit: float) -> str:
+    return (f"読み取りが制限時間（{limit:g} 秒）を超えたため中止しました。ページ数やファイルの大きさを確認し、"
+            "必要なら分割して送付するよう事業者に依頼してください（上限は環境変数 MDSGAP_FILE_TIME_LIMIT で"
+            "変更できます）。")
+
+
+def memory_reason() -> str:
+    from pipeline.isolation import memory_limit_mb
+
+    return (f"読み取りに必要なメモリが上限（{memory_limit_mb()} MB）を超えたため中止しました。"
+            "極端に大きなページ・シート・画像を含んでいる可能性があります。事業者に内容の確認と、必要なら分割して"
+            "送付するよう依頼してください（上限は環境変数 MDSGAP_FILE_MEMORY_LIMIT で変更できます）。")
+
+
+def extract_timed(path: Path, sha256: str, limit: float | None = None
+                  ) -> tuple[object, str, str, dict[str, float]]:
+    """extractors.extract, timed and time-limited (`limit` seconds, default file_time_limit()): (Document | None,
+    reason, kind, timings).
 
     Failures are returned, not raised: one bad file never stops the run.
     """
@@ -182,36 +206,50 @@ def extract_timed(path: Path, sha256: str) -> tuple[object, str, str, dict[str, 
     from pipeline.inbox import failure_reason
 
     timings: dict[str, float] = {}
-    limit = file_time_limit()
+    limit = file_time_limit() if limit is None else limit
     try:
         with time_limit(limit):
             return extract(path, sha256, timings), "", "", timings
     except FileTimeLimit:
-        return None, (f"読み取りが制限時間（{limit:g} 秒）を超えたため中止しました。ページ数やファイルの大きさを確認し、"
-                      "必要なら分割して送付するよう事業者に依頼してください（上限は環境変数 MDSGAP_FILE_TIME_LIMIT で"
-                      "変更できます）。"), "timeout", timings
+        return None, timeout_reason(limit), "timeout", timings
+    except MemoryError:
+        return None, memory_reason(), "too_large", timings
     except ExtractionError as exc:
         return None, failure_reason(exc), exc.kind, timings
     except Exception as exc:  # noqa: BLE001 - anything a reader throws is that file's failure
         return None, failure_reason(exc), type(exc).__name__, timings
 
 
+def hard_time_limit(limit: float) -> float | None:
+    """How long the run waits for a worker before killing it: the per-file limit (which the worker enforces
+    itself where it can) plus a grace period for a reader stuck where no signal reaches it."""
+    return limit + max(5.0, 0.1 * limit) if limit > 0 else None
+
+
 def extract_here_or_in_pool(path: Path, sha256: str):
-    """extract_timed in the warm pool when one is configured for this process, else right here."""
+    """extract_timed in this process's worker pool (pipeline.isolation), or right here when files are read
+    in-process. A worker past the limit, out of memory or dead costs that file only."""
     pool = extraction_pool()
     if pool is None:
         return extract_timed(path, sha256)
-    try:
-        return runlog.replayed(pool.submit(runlog.collecting, extract_timed, path, sha256).result())
-    except BrokenProcessPool as exc:  # a worker died (e.g. killed for memory): that file fails, pool renewed
-        shutdown_pool()
-        return None, ("読み取り中に処理プロセスが異常終了しました（BrokenProcessPool）。"
-                      "ファイルが大きすぎる可能性があります。開発担当者に連絡してください。"), type(exc).__name__, {}
+    limit = file_time_limit()
+    status, value = pool.call(runlog.collecting, (extract_timed, path, sha256, limit), hard_time_limit(limit))
+    if status == "ok":
+        return runlog.replayed(value)
+    if status == "timeout":
+        return None, timeout_reason(limit), "timeout", {}
+    if status == "memory":
+        return None, memory_reason(), "too_large", {}
+    if status == "crashed":
+        return None, ("読み取り中に処理プロセスが異常終了しました"
+                      f"（終了コード {value}）。メモリ不足か、ファイルが大きすぎる・壊れている可能性があります。"
+                      "事業者に内容の確認を依頼し、続く場合は開発担当者に連絡してください。"), "crashed", {}
+    return None, (f"読み取り用の処理プロセスでエラーが発生しました（{value}）。開発担当者に連絡してください。"), "error", {}
 
 
 def runner_workers(runner) -> int:
     """How many tasks the runner executes at once (for the flow's bound on tasks in flight)."""
-    if _wanted_workers > 1:
+    if _wanted_workers >= 1:
         return _wanted_workers
     for attr in ("_max_workers", "max_workers"):
         value = getattr(runner, attr, None)

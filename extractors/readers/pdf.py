@@ -76,7 +76,7 @@ def read_pdf(path: Path | str) -> Grid:
                 raise ExtractionError(f"PDF のページサイズが大きすぎます（p.{n}）。", kind="too_large")
             try:
                 page_tables = read_page(page, n, path)
-            except ExtractionError:
+            except (ExtractionError, MemoryError):  # out of memory: the file is too large, not one page broken
                 raise
             except Exception as exc:  # one broken page must not lose the others
                 log.warning("page %s of %s failed: %s", n, path.name, exc)
