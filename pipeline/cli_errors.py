@@ -1,8 +1,20 @@
-"""Command-line usage mistakes (unknown option, missing argument, a value of the wrong type) as one Japanese
-message and exit code 2, instead of click's English "Usage: … Error" box."""
+"""What the console says when something goes wrong: one Japanese message, never a traceback.
+
+- Command-line usage mistakes (unknown option, missing argument, a value of the wrong type) as one Japanese
+  message and exit code 2, instead of click's English "Usage: … Error" box.
+- Faults of the machine (a full or read-only output disk) and interruptions (Ctrl-C, SIGTERM) as one
+  Japanese message; the details (Prefect's log lines, tracebacks) go to `<out>/mdsgap.log`.
+"""
 from __future__ import annotations
 
+import errno
+import logging
+import logging.handlers
 import re
+import sqlite3
+import sys
+import threading
+from pathlib import Path
 
 import typer
 from typer.core import TyperGroup
@@ -84,3 +96,155 @@ class JapaneseUsageGroup(TyperGroup):
             return super().invoke(ctx)
         except _exc.UsageError as exc:
             self._say(exc)
+
+
+# ------------------------------------------------------------------ faults of the machine, not of the user
+# A full or read-only output disk, an interrupted run: one Japanese sentence on the console; the details
+# (Prefect's own log lines, tracebacks) go to the run's log file, never to the console.
+
+LOG_NAME = "mdsgap.log"  # in the output folder
+
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_READ_ONLY = {errno.EROFS, errno.EACCES, errno.EPERM}
+_FULL_TEXT = ("no space left", "disk is full", "disk quota", "file too large")
+_READ_ONLY_TEXT = ("read-only file system", "readonly database", "permission denied", "unable to open database")
+_KEPT = "保存済みの結果は失われていません。受信フォルダに残ったファイルは次回の実行で処理されます。"
+
+
+def _chain(exc: BaseException):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def _place(exc: BaseException, out: Path) -> str:
+    name = getattr(exc, "filename", None)
+    return str(Path(name).parent if name and Path(name).name else out) if name else str(out)
+
+
+def disk_error_message(exc: BaseException, out: Path) -> str | None:
+    """A Japanese message for an output disk that is full or cannot be written (an OSError or SQLite error
+    anywhere in the exception chain); None for other errors."""
+    from pipeline.safe_io import neutral_text
+
+    for cause in _chain(exc):
+        code = getattr(cause, "errno", None) if isinstance(cause, OSError) else None
+        text = str(cause).lower()
+        if not isinstance(cause, (OSError, sqlite3.Error)):
+            continue
+        place = neutral_text(_place(cause, out))
+        if code in _FULL or (code is None and any(t in text for t in _FULL_TEXT)):
+            return (f"ディスクの空きが足りないため、処理を完了できませんでした（{place}）。"
+                    f"空きを作ってから再実行してください。{_KEPT}")
+        if code in _READ_ONLY or (code is None and any(t in text for t in _READ_ONLY_TEXT)):
+            return (f"書き込みできないため、処理を完了できませんでした（{place}：読み取り専用か、権限がありません）。"
+                    f"書き込めるフォルダを --out に指定するか、権限を確認してから再実行してください。{_KEPT}")
+        if code == errno.EIO or "disk i/o error" in text:
+            return (f"ディスクの読み書きに失敗したため、処理を完了できませんでした（{place}）。"
+                    f"ディスクの状態を確認してから再実行してください。{_KEPT}")
+    return None
+
+
+class RunInterrupted(BaseException):
+    """A Ctrl-C (SIGINT) or SIGTERM: the run stops at the next safe point (see install_stop_handlers)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def interrupted_message(signum: int) -> str:
+    import signal
+
+    how = "Ctrl-C" if signum == signal.SIGINT else f"終了シグナル（{signal.Signals(signum).name}）"
+    return f"{how}により処理を中断しました。{_KEPT}"
+
+
+def install_stop_handlers() -> None:
+    """SIGINT and SIGTERM raise RunInterrupted in the main thread (once: a second signal while stopping is
+    ignored), so that finally blocks run, the lock is released and Prefect's temporary server is stopped."""
+    import signal
+
+    stopping = []
+
+    def stop(signum, _frame):
+        if stopping:
+            return
+        stopping.append(signum)
+        raise RunInterrupted(signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
+
+
+class _QuietFileHandler(logging.handlers.RotatingFileHandler):
+    """A log file whose own trouble (a full disk) is never printed."""
+
+    def handleError(self, record):  # noqa: N802
+        pass
+
+
+_log_handler: logging.Handler | None = None
+
+
+def run_log(out: Path) -> logging.Handler:
+    """The handler of `<out>/mdsgap.log` (a do-nothing one when the folder cannot be written)."""
+    global _log_handler
+    path = Path(out) / LOG_NAME
+    if _log_handler is not None and getattr(_log_handler, "baseFilename", None) == str(path.absolute()):
+        return _log_handler
+    try:
+        handler: logging.Handler = _QuietFileHandler(path, maxBytes=2_000_000, backupCount=2, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    except OSError:
+        handler = logging.NullHandler()
+    if _log_handler is not None:
+        _log_handler.close()
+    _log_handler = handler
+    own = logging.getLogger("mdsgap")  # its records go to the file only, never to Python's last-resort stderr
+    own.propagate = False
+    own.setLevel(logging.INFO)
+    for old in list(own.handlers):
+        own.removeHandler(old)
+    own.addHandler(handler)
+    return handler
+
+
+def route_console_logs(out: Path) -> logging.Handler:
+    """Every log handler that writes to the console (Prefect's console handler on the root and its own
+    loggers) is replaced by the run's log file; warnings, thread and unraisable errors go there too.
+    Call after prefect is imported (its import installs the console handlers)."""
+    handler = run_log(out)
+    logging.raiseExceptions = False  # a failing handler must not print a traceback
+    logging.captureWarnings(True)
+    consoles = (sys.stderr, sys.stdout, sys.__stderr__, sys.__stdout__)
+    loggers = [logging.getLogger()] + [lg for lg in logging.Logger.manager.loggerDict.values()
+                                       if isinstance(lg, logging.Logger)]
+    for lg in loggers:
+        for h in list(lg.handlers):
+            if (isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)
+                    and getattr(h, "stream", None) in consoles) or isinstance(h, _QuietFileHandler):
+                lg.removeHandler(h)
+                if handler not in lg.handlers:
+                    lg.addHandler(handler)
+    log = logging.getLogger("mdsgap")
+
+    def thread_error(args):
+        log.error("スレッド %s で例外", getattr(args.thread, "name", "?"),
+                  exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+
+    def unraisable(args):
+        log.error("無視された例外: %s", args.err_msg or args.object,
+                  exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+
+    threading.excepthook = thread_error
+    sys.unraisablehook = unraisable
+    return handler
+
+
+def log_exception(exc: BaseException, out: Path) -> None:
+    """The traceback of an error the console reports in one line, for `<out>/mdsgap.log` (if it can be written)."""
+    run_log(out)
+    logging.getLogger("mdsgap").error("処理の失敗", exc_info=(type(exc), exc, exc.__traceback__))
