@@ -21,7 +21,7 @@ from rich.table import Table  # noqa: E402
 from pipeline import progress  # noqa: E402
 from pipeline.cli_errors import (  # noqa: E402
     LOG_NAME, JapaneseUsageGroup, RunInterrupted, disk_error_message, install_stop_handlers, interrupted_message,
-    log_exception, route_console_logs)
+    log_exception, restore_handlers, route_console_logs)
 from pipeline.config import CONFIG_NAME, DEFAULT_INBOX, DEFAULT_OUT  # noqa: E402
 from pipeline.inbox import discover  # noqa: E402
 from pipeline.safe_io import neutral_text  # noqa: E402
@@ -227,7 +227,7 @@ def run(
         _fail(f"{'--workers' if workers < 0 else '--wait'} には 0 以上の値を指定してください")
     config_path, _ = _checked_config(config)
     _check_folders(inbox, out)
-    install_stop_handlers()  # Ctrl-C / SIGTERM: stop in order (lock released, Prefect's server stopped)
+    previous = install_stop_handlers()  # Ctrl-C / SIGTERM: stop in order (lock released, server stopped)
     try:
         summary = _run_once(inbox, out, as_of_date, config_path, wait, workers=workers)
     except Exception as exc:  # noqa: BLE001
@@ -238,6 +238,8 @@ def run(
             raise
         log_exception(exc, out)
         _fail(interrupted_message(signum), 128 + signum)
+    finally:
+        restore_handlers(previous)
     print_summary(summary)
 
 
@@ -277,7 +279,7 @@ def watch(
         _fail(f"{'--interval' if interval < 0 else '--max-cycles'} には 0 以上の値を指定してください")
     config_path, _ = _checked_config(config)
     _check_folders(inbox, out)
-    install_stop_handlers()
+    previous = install_stop_handlers()
     console.print(f"受信フォルダ {_inert(inbox)} を {interval:g} 秒ごとに確認します（Ctrl-C で終了）。")
     cycles = 0
     try:
@@ -298,6 +300,8 @@ def watch(
             time.sleep(interval)
     except (KeyboardInterrupt, RunInterrupted):
         pass
+    finally:
+        restore_handlers(previous)
     console.print("監視を終了しました。")
 
 

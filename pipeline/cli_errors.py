@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import logging
 import logging.handlers
+import os
 import re
 import sqlite3
 import sys
@@ -124,6 +125,14 @@ def _place(exc: BaseException, out: Path) -> str:
     return str(Path(name).parent if name and Path(name).name else out) if name else str(out)
 
 
+def _nearly_full(folder: Path, reserve: int = 1 << 20) -> bool:
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < reserve
+
+
 def disk_error_message(exc: BaseException, out: Path) -> str | None:
     """A Japanese message for an output disk that is full or cannot be written (an OSError or SQLite error
     anywhere in the exception chain); None for other errors."""
@@ -142,6 +151,9 @@ def disk_error_message(exc: BaseException, out: Path) -> str | None:
             return (f"書き込みできないため、処理を完了できませんでした（{place}：読み取り専用か、権限がありません）。"
                     f"書き込めるフォルダを --out に指定するか、権限を確認してから再実行してください。{_KEPT}")
         if code == errno.EIO or "disk i/o error" in text:
+            if _nearly_full(out):  # SQLite reports a WAL that cannot grow as an I/O error
+                return (f"ディスクの空きが足りないため、処理を完了できませんでした（{neutral_text(str(out))}）。"
+                        f"空きを作ってから再実行してください。{_KEPT}")
             return (f"ディスクの読み書きに失敗したため、処理を完了できませんでした（{place}）。"
                     f"ディスクの状態を確認してから再実行してください。{_KEPT}")
     return None
@@ -162,11 +174,14 @@ def interrupted_message(signum: int) -> str:
     return f"{how}により処理を中断しました。{_KEPT}"
 
 
-def install_stop_handlers() -> None:
+def install_stop_handlers() -> dict:
     """SIGINT and SIGTERM raise RunInterrupted in the main thread (once: a second signal while stopping is
-    ignored), so that finally blocks run, the lock is released and Prefect's temporary server is stopped."""
+    ignored), so that finally blocks run, the lock is released and Prefect's temporary server is stopped.
+    Returns the handlers it replaced (for restore_handlers); nothing outside the main thread."""
     import signal
 
+    if threading.current_thread() is not threading.main_thread():
+        return {}
     stopping = []
 
     def stop(signum, _frame):
@@ -175,8 +190,15 @@ def install_stop_handlers() -> None:
         stopping.append(signum)
         raise RunInterrupted(signum)
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, stop)
+    return {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+
+def restore_handlers(previous: dict) -> None:
+    import signal
+
+    for signum, handler in previous.items():
+        if handler is not None:
+            signal.signal(signum, handler)
 
 
 class _QuietFileHandler(logging.handlers.RotatingFileHandler):
