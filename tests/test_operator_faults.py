@@ -356,10 +356,10 @@ def scenario(tmp_path_factory):
     rec: dict = {"base": base, "inbox": inbox, "out": out, "mounted": mounted, "names": [], "runs": {}}
     try:
         _play(rec, base, inbox, out, env, mounted)
+        yield rec
     finally:
         if mounted:
             subprocess.run(["umount", "-l", str(out)], capture_output=True)
-    return rec
 
 
 def _play(rec, base, inbox, out, env, mounted):
