@@ -62,7 +62,7 @@ def test_a_copy_that_pauses_is_left_for_the_next_run(tmp_path):
     data = _form_bytes("株式会社ほしぞら医工", "a")
     done.write_bytes(data)
     paused.write_bytes(data[:2000])
-    clock = [time.time()]
+    clock = [max(os.stat(p).st_ctime for p in (done, paused))]  # the check's clock: starts as they were written
     sleeps = []
 
     def sleep(seconds):  # the copy writes its next chunk during the quiet wait, not during the interval
@@ -107,7 +107,9 @@ def test_a_truncated_read_of_a_file_still_growing_is_not_quarantined(tmp_path):
         except ExtractionError as exc:
             kinds.append(exc.kind)
     assert kinds == ["corrupt", "corrupt"]
-    arrivals = check_arrivals([growing, broken], interval=0, rounds=1, quiet=0.5, sleep=lambda s: None)
+    written = max(os.stat(p).st_ctime for p in (growing, broken))
+    arrivals = check_arrivals([growing, broken], interval=0, rounds=1, quiet=0.5, sleep=lambda s: None,
+                              clock=lambda: written)  # the check's clock stands still: both just written
     assert arrivals.stable == [growing, broken]
 
     def copy_goes_on(_seconds):
