@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Optional
@@ -19,7 +20,9 @@ from rich.table import Table  # noqa: E402
 
 from pipeline import progress  # noqa: E402
 from pipeline import runlog  # noqa: E402
-from pipeline.cli_errors import JapaneseUsageGroup  # noqa: E402
+from pipeline.cli_errors import (  # noqa: E402
+    JapaneseUsageGroup, RunInterrupted, disk_error_message, install_stop_handlers, interrupted_message,
+    log_exception, log_file_hint, restore_handlers, route_console_logs)
 from pipeline.config import CONFIG_NAME, DEFAULT_INBOX, DEFAULT_OUT  # noqa: E402
 from pipeline.inbox import discover  # noqa: E402
 from pipeline.safe_io import neutral_text  # noqa: E402
@@ -29,6 +32,7 @@ app = typer.Typer(help="医療情報セキュリティ開示書（MDS/SDS）・�
 rules_app = typer.Typer(help="判定ルールの一覧・説明", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 console = Console()
+errors = Console(stderr=True)  # one Japanese message when a command fails
 
 SEVERITY_STYLE = {"高": "bold red", "中": "yellow", "低": "dim"}
 
@@ -43,8 +47,8 @@ def _parse_as_of(value: Optional[str]) -> dt.date | None:
 
 
 def _fail(message: str, code: int = 2) -> None:
-    """A user error: one Japanese message (no traceback) and a non-zero exit code."""
-    console.print(message, style="red", markup=False, highlight=False, soft_wrap=True)
+    """A user error: one Japanese message on stderr (no traceback) and a non-zero exit code."""
+    errors.print(_plain(message), style="red", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -97,7 +101,7 @@ def _check_folders(inbox: Path | None, out: Path) -> None:
 
 
 class _ProgressDisplay:
-    """Feeds pipeline.progress events into a rich progress bar."""
+    """Feeds pipeline.progress events into a rich progress bar. File names are vendor text: shown inert."""
 
     def __init__(self, bar: Progress):
         self.bar = bar
@@ -108,19 +112,35 @@ class _ProgressDisplay:
             self.bar.update(self.task, total=data["total"], description="ファイルを読み取り中")
         elif event == "file_done":
             mark = "✓" if data["ok"] else "✗"
-            self.bar.update(self.task, advance=1, description=f"{mark} {data['name']}")
+            self.bar.update(self.task, advance=1, description=f"{mark} {_inert(data['name'])}")
         elif event == "stage":
-            self.bar.update(self.task, description=data["text"])
+            self.bar.update(self.task, description=_inert(data["text"]))
 
 
 def _run_once(inbox: Path, out: Path, as_of: dt.date | None, config: Path | None, wait: float,
               show_progress: bool = True, workers: int = 0):
+    """One run, holding the output folder's lock from before Prefect starts (a second run is refused at once,
+    never from inside a flow) and handing it on to the flow."""
+    from pipeline.lock import run_lock
+
+    with run_lock(out, wait=wait, hand_over=True):
+        return _run_locked(inbox, out, as_of, config, wait, show_progress, workers)
+
+
+def _run_locked(inbox: Path, out: Path, as_of: dt.date | None, config: Path | None, wait: float,
+                show_progress: bool, workers: int):
     from pipeline.scale import auto_workers, configure_api, make_task_runner
 
     runlog.start_run_log(out, for_next_run=True)  # <out>/logs/run-*.log: Prefect's start-up included
     configure_api()  # a running `mdsgap server` (or PREFECT_API_URL) saves Prefect's temporary-server start
+    from pipeline import ephemeral
     from pipeline.flow import process_inbox
+    from pipeline.lock import record_server
 
+    log = route_console_logs(out)  # Prefect's console lines (tracebacks included) go to the run log
+    server = ephemeral.start_server(getattr(log, "stream", None))
+    if server is not None and server.server_process is not None:
+        record_server(out, server.server_process.pid)
     process_inbox = process_inbox.with_options(
         task_runner=make_task_runner(workers or auto_workers(len(discover(inbox)))))
     if not show_progress:
@@ -134,9 +154,14 @@ def _run_once(inbox: Path, out: Path, as_of: dt.date | None, config: Path | None
             progress.set_listener(None)
 
 
-def _inert(text: str) -> str:
+def _plain(text: object) -> str:
+    """Text for the console without markup (markup=False): no escape sequence or control character, bidi shown."""
+    return neutral_text(str(text)).replace("\r", " ")
+
+
+def _inert(text: object) -> str:
     """Vendor-derived text for the console: no escape sequence or control character, bidi shown, no markup."""
-    return escape(neutral_text(str(text)).replace("\r", " "))
+    return escape(_plain(text))
 
 
 def print_summary(summary) -> None:
@@ -145,7 +170,7 @@ def print_summary(summary) -> None:
     if summary.duplicates:
         console.print(f"  読み取り済みの内容のため省略: {len(summary.duplicates)} 件")
     if summary.waiting:
-        console.print(f"  書き込み中のため次回に回したファイル: {_inert(', '.join(summary.waiting))}")
+        console.print(f"  まだ書き込み中のため次回に処理します: {_inert(', '.join(summary.waiting))}")
     console.print(f"  現在有効な書類: {summary.current_documents} 件（回答表 {summary.answer_rows} 行）")
     if summary.rules_ran:
         by_sev = "、".join(f"{s} {summary.findings_by_severity.get(s, 0)} 件" for s in ("高", "中", "低"))
@@ -171,13 +196,6 @@ def print_summary(summary) -> None:
         console.print(f"  交渉メモ: {len(memos)} 件（{Path(memos[0]).parent.name}/ フォルダ）", highlight=False)
     if getattr(summary, "log_file", ""):
         console.print(f"  処理の記録: {_inert(summary.log_file)}", highlight=False)
-
-
-def _check_not_locked(out: Path, wait: float) -> None:
-    from pipeline.lock import run_lock
-
-    with run_lock(out, wait=wait):
-        pass
 
 
 def _run_error_message(exc: BaseException) -> str | None:
@@ -207,15 +225,43 @@ def run(
         _fail(f"{'--workers' if workers < 0 else '--wait'} には 0 以上の値を指定してください")
     config_path, _ = _checked_config(config)
     _check_folders(inbox, out)
+    previous = install_stop_handlers()  # Ctrl-C / SIGTERM: stop in order (lock released, server stopped)
     try:
-        _check_not_locked(out, wait)  # say so now, before Prefect's server spends seconds starting
         summary = _run_once(inbox, out, as_of_date, config_path, wait, workers=workers)
     except Exception as exc:  # noqa: BLE001
-        message = _run_error_message(exc)
-        if message:
-            _fail(message)
-        _fail(f"処理を完了できませんでした（{type(exc).__name__}: {exc}）。", 1)
+        _fail_run(exc, out)
+    except BaseException as exc:  # noqa: BLE001 - RunInterrupted, KeyboardInterrupt, Prefect's TerminationSignal
+        signum = _interrupt_signal(exc)
+        if signum is None:
+            raise
+        log_exception(exc, out)
+        _fail(interrupted_message(signum), 128 + signum)
+    finally:
+        restore_handlers(previous)
     print_summary(summary)
+
+
+def _interrupt_signal(exc: BaseException) -> int | None:
+    """The signal behind an interruption (Ctrl-C, SIGTERM, Prefect's termination bridge); None otherwise."""
+    if isinstance(exc, RunInterrupted):
+        return exc.signum
+    if isinstance(exc, KeyboardInterrupt):
+        return int(signal.SIGINT)
+    if type(exc).__name__ == "TerminationSignal":
+        return int(getattr(exc, "signal", signal.SIGTERM))
+    return None
+
+
+def _fail_run(exc: Exception, out: Path) -> None:
+    """One Japanese message for a run that could not finish; the traceback goes to the log file only."""
+    message = _run_error_message(exc)
+    if message:
+        _fail(message)
+    log_exception(exc, out)
+    message = disk_error_message(exc, out)
+    if message:
+        _fail(message, 1)
+    _fail(f"処理を完了できませんでした（{type(exc).__name__}: {exc}）。{log_file_hint(out)}", 1)
 
 
 @app.command()
@@ -231,7 +277,8 @@ def watch(
         _fail(f"{'--interval' if interval < 0 else '--max-cycles'} には 0 以上の値を指定してください")
     config_path, _ = _checked_config(config)
     _check_folders(inbox, out)
-    console.print(f"受信フォルダ {inbox} を {interval:g} 秒ごとに確認します（Ctrl-C で終了）。")
+    previous = install_stop_handlers()
+    console.print(f"受信フォルダ {_inert(inbox)} を {interval:g} 秒ごとに確認します（Ctrl-C で終了）。")
     cycles = 0
     try:
         while True:
@@ -241,14 +288,18 @@ def watch(
                     summary = _run_once(inbox, out, None, config_path, wait=0.0)
                     print_summary(summary)
                 except Exception as exc:  # noqa: BLE001 - keep watching; say what happened
-                    message = _run_error_message(exc) or f"処理に失敗しました（{type(exc).__name__}: {exc}）"
-                    console.print(message, style="red", markup=False, highlight=False)
+                    log_exception(exc, out)
+                    message = (_run_error_message(exc) or disk_error_message(exc, out)
+                               or f"処理に失敗しました（{type(exc).__name__}: {exc}）")
+                    errors.print(_plain(message), style="red", markup=False, highlight=False, soft_wrap=True)
             cycles += 1
             if max_cycles and cycles >= max_cycles:
                 break
             time.sleep(interval)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, RunInterrupted):
         pass
+    finally:
+        restore_handlers(previous)
     console.print("監視を終了しました。")
 
 
@@ -338,7 +389,7 @@ def explain(
         _fail(f"{out} にデータがありません。--out を確認するか、先に mdsgap run を実行してください。", 1)
     row = find_register_row(out, risk_id)
     if row is None:
-        console.print(f"[red]リスクID {risk_id} はリスク登録簿にありません（出力フォルダ: {out}）。[/red]")
+        console.print(f"[red]リスクID {_inert(risk_id)} はリスク登録簿にありません（出力フォルダ: {_inert(out)}）。[/red]")
         raise typer.Exit(1)
     style = SEVERITY_STYLE.get(row.get("severity", ""), "")
     console.print(f"[bold]{row['risk_id']}[/bold] [{style}]重大度 {row.get('severity', '')}[/{style}]"
@@ -350,7 +401,7 @@ def explain(
               ("対応状況", "対応状況"), ("担当", "担当"), ("対応方針", "対応方針"), ("期限", "期限"), ("メモ", "メモ")]
     for label, key in fields:
         if row.get(key):
-            console.print(f"{label}: {row[key]}", highlight=False, markup=False)
+            console.print(f"{label}: {_plain(row[key])}", highlight=False, markup=False)
     from rules.catalog import describe_rule
 
     rule = next((r for r in rules if r.id == row.get("rule_id")), None)
@@ -366,7 +417,7 @@ def _check_vendor(store, vendor: str) -> None:
     names = [d.vendor for d in store.current_documents()] + [r.get("vendor", "") for r in store.register_rows().values()]
     known = {organization_key(n): n for n in names if n}
     if organization_key(vendor) not in known:
-        listed = "、".join(sorted(set(known.values())))
+        listed = "、".join(sorted({_plain(v) for v in known.values()}))
         _fail(f"事業者「{vendor}」の書類・指摘はデータベースにありません"
               + (f"（登録されている事業者: {listed}）。" if listed else "。"), 1)
 
@@ -383,7 +434,7 @@ def report(
     from pipeline.store import Store
 
     if not (out / STORE_NAME).is_file():
-        console.print(f"[red]{out} にデータがありません。先に mdsgap run を実行してください。[/red]")
+        console.print(f"[red]{_inert(out)} にデータがありません。先に mdsgap run を実行してください。[/red]")
         raise typer.Exit(1)
     summary = RunSummary(as_of=dt.date.today().isoformat())
     try:
@@ -392,7 +443,7 @@ def report(
                 _check_vendor(store, vendor)
             paths = write_reports(store, out, summary, vendor=vendor)
     except RunLockedError as exc:
-        console.print(f"[red]{exc.message}[/red]")
+        console.print(f"[red]{_inert(exc.message)}[/red]")
         raise typer.Exit(2) from None
     for warning in summary.warnings:
         console.print(f"[red]{_inert(warning)}[/red]")
@@ -402,7 +453,7 @@ def report(
         console.print("[yellow]該当する報告書がありません。[/yellow]")
         return
     for path in paths:
-        console.print(f"  作成: {path}", highlight=False)
+        console.print(f"  作成: {_inert(path)}", highlight=False)
     console.print(f"報告書を {len(paths)} 件作成しました。")
 
 

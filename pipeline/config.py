@@ -98,6 +98,7 @@ class RunConfig:
     rules_path: Path | None = None  # handed to rules.catalog.load_config: the file when it holds rule settings
     stable_interval: float = 1.0  # seconds between the two size/mtime reads
     stable_rounds: int = 3  # how many times an unstable file is re-checked before it waits for the next run
+    stable_quiet: float = 5.0  # seconds a file must be unchanged before it is read (a copy that pauses)
 
     @classmethod
     def load(cls, path: Path | None) -> "RunConfig":
@@ -105,13 +106,14 @@ class RunConfig:
             return cls()
         path = Path(path)
         data = _validated(path)
-        pipeline_keys = {"stable_interval", "stable_rounds"}
+        pipeline_keys = {"stable_interval", "stable_rounds", "stable_quiet"}
         holds_rules = "rules" in data or bool(set(data) - pipeline_keys)
         return cls(
             path=path,
             rules_path=path if holds_rules else None,
             stable_interval=float(data.get("stable_interval", 1.0)),
             stable_rounds=int(data.get("stable_rounds", 3)),
+            stable_quiet=float(data.get("stable_quiet", 5.0)),
         )
 
 
@@ -122,6 +124,7 @@ class ConfigFile(Strict):
 
     stable_interval: float = Field(1.0, ge=0)
     stable_rounds: int = Field(3, ge=0)
+    stable_quiet: float = Field(5.0, ge=0)
     rules: RulesSection | None = None
     disabled: list[str] | None = None
     severity: RulesSection.model_fields["severity"].annotation = None  # type: ignore[valid-type]

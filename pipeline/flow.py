@@ -20,7 +20,7 @@ from pipeline import progress
 from pipeline import runlog
 from pipeline.answer_table import write_answers
 from pipeline.config import RunConfig
-from pipeline.inbox import discover, move_to_failed, move_to_processed, prepare_inbox, split_stable
+from pipeline.inbox import check_arrivals, discover, move_to_failed, move_to_processed, prepare_inbox
 from pipeline.lock import run_lock
 from pipeline.scale import extract_here_or_in_pool
 from pipeline.register import register_frame, register_row_order, update_register
@@ -189,9 +189,9 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         progress.emit("stage", text="受信フォルダを確認しています")
         summary.warnings += prepare_inbox(inbox)
         candidates = discover(inbox)
-        stable, waiting = split_stable(candidates, config.stable_interval, config.stable_rounds)
-        summary.waiting = [p.name for p in waiting]
-        to_read, duplicates = _hash_candidates(stable, store, summary)
+        arrivals = check_arrivals(candidates, config.stable_interval, config.stable_rounds, config.stable_quiet)
+        summary.waiting = [p.name for p in arrivals.waiting]
+        to_read, duplicates = _hash_candidates(arrivals.stable, store, summary)
         summary.files_found = len(to_read) + len(duplicates)
         summary.duplicates = [p.name for p, _ in duplicates]
         progress.emit("files_found", total=len(to_read))
@@ -205,6 +205,10 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         for outcome in _extract_all(to_read):
             for key, seconds in outcome.timings.items():
                 timings[key] = timings.get(key, 0.0) + seconds
+            if arrivals.still_arriving(outcome.path, None if outcome.document is not None else outcome.kind):
+                summary.waiting.append(outcome.path.name)  # read while still being written: next run
+                progress.emit("file_done", name=outcome.path.name, ok=False)
+                continue
             if outcome.document is not None:
                 store_start = time.perf_counter()
                 try:
@@ -266,7 +270,10 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
             _move(outcome.path, inbox, outcome.reason or None, summary)
         # A repeat follows the first copy's outcome: a second copy of bad bytes is failed with the same reason.
         reasons = {o.sha256: o.reason for o in outcomes}
+        read_now = {sha for _, sha in to_read}
         for path, sha in duplicates:
+            if sha in read_now and sha not in reasons:
+                continue  # a copy of a file left for the next run: it waits with it
             _move(path, inbox, reasons.get(sha) or None, summary)
         stage_start = time.perf_counter()
         if reports:

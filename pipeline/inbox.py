@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.config import FAILED_DIR, PROCESSED_DIR
-from pipeline.safe_io import atomic_write_text
+from pipeline.safe_io import atomic_write_text, uninterrupted
 
 log = logging.getLogger(__name__)
 IGNORED_DIRS = {PROCESSED_DIR, FAILED_DIR}
@@ -159,23 +159,65 @@ def discover(inbox: Path) -> list[Path]:
     return found
 
 
-def _signature(path: Path) -> tuple[int, int] | None:
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    """Size, mtime and ctime: a copy that restores the original mtime at its end still changes the ctime."""
     try:
         st = path.stat()
     except OSError:
         return None
-    return st.st_size, st.st_mtime_ns
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
-def split_stable(paths: list[Path], interval: float = 1.0, rounds: int = 3,
-                 sleep=time.sleep) -> tuple[list[Path], list[Path]]:
-    """Files whose size and mtime did not change between two reads `interval` seconds apart.
+def _quiet_for(signature: tuple[int, int, int], now: float) -> float:
+    """Seconds since the file last changed (a time stamp in the future, from a share's clock, counts as 0)."""
+    return max(0.0, now - max(signature[1], signature[2]) / 1e9)
 
-    One sleep covers all files. A file still changing is re-checked up to `rounds` times and is then left
-    for the next run (returned as the second list). Empty files that stay empty count as stable.
+
+# A read that fails like this may be a file cut short by a copy still going on: it gets a second, longer look.
+CUT_SHORT_KINDS = ("corrupt", "empty", "unsupported")
+
+
+@dataclass
+class Arrivals:
+    """The arrival check of one run: which files are complete, and what each looked like when it passed."""
+
+    stable: list[Path]
+    waiting: list[Path]
+    signatures: dict[Path, tuple[int, int, int]]
+    quiet: float = 0.0
+    sleep: object = time.sleep
+    clock: object = time.time
+
+    def still_arriving(self, path: Path, failed_kind: str | None = None) -> bool:
+        """After a read: True when the file changed since it passed the check (what was read is not what is
+        there now), or when the read failed as if cut short (`failed_kind` in CUT_SHORT_KINDS) and the file
+        changes during a second quiet period (twice `quiet` since its last change). Such a file stays in the
+        inbox for the next run, never goes to failed/."""
+        before = self.signatures.get(path)
+        now = _signature(path)
+        if before is None or now != before:
+            return True
+        if failed_kind not in CUT_SHORT_KINDS or self.quiet <= 0:
+            return False
+        remaining = 2 * self.quiet - _quiet_for(now, self.clock())
+        if remaining > 0:
+            self.sleep(min(remaining, 2 * self.quiet))
+        return _signature(path) != before
+
+
+def check_arrivals(paths: list[Path], interval: float = 1.0, rounds: int = 3, quiet: float = 0.0,
+                   sleep=time.sleep, clock=time.time) -> Arrivals:
+    """Which files are complete: size, mtime and ctime unchanged between two reads `interval` seconds apart,
+    and (with `quiet` > 0) no change for `quiet` seconds.
+
+    One sleep covers all files. A file still changing is re-checked up to `rounds` times. Then the files not
+    yet quiet long enough are watched once more until the youngest has been quiet for `quiet` seconds: a
+    copy that pauses between chunks (a slow share) shows itself by writing again. What still changes is left
+    for the next run (`waiting`). Empty files that stay empty count as complete.
     """
     pending = list(paths)
     stable: list[Path] = []
+    signatures: dict[Path, tuple[int, int, int]] = {}
     for _ in range(max(1, rounds)):
         if not pending:
             break
@@ -186,9 +228,36 @@ def split_stable(paths: list[Path], interval: float = 1.0, rounds: int = 3,
             now = _signature(p)
             if now is None:
                 continue  # vanished: somebody took it back
-            (stable if now == before[p] else still).append(p)
+            if now == before[p]:
+                stable.append(p)
+                signatures[p] = now
+            else:
+                still.append(p)
         pending = still
-    return stable, pending
+    if quiet > 0 and stable:
+        now = clock()
+        wait = max(quiet - _quiet_for(signatures[p], now) for p in stable)
+        if wait > 0:
+            sleep(min(wait, quiet))
+            settled = []
+            for p in stable:
+                sig = _signature(p)
+                if sig is None:
+                    signatures.pop(p, None)
+                elif sig == signatures[p]:
+                    settled.append(p)
+                else:
+                    signatures.pop(p, None)
+                    pending.append(p)
+            stable = settled
+    return Arrivals(stable, pending, signatures, quiet, sleep, clock)
+
+
+def split_stable(paths: list[Path], interval: float = 1.0, rounds: int = 3, sleep=time.sleep,
+                 quiet: float = 0.0, clock=time.time) -> tuple[list[Path], list[Path]]:
+    """(complete files, files left for the next run): check_arrivals without the signatures."""
+    arrivals = check_arrivals(paths, interval, rounds, quiet, sleep, clock)
+    return arrivals.stable, arrivals.waiting
 
 
 # Room left in a 255-byte file name for 「 (NN)」 and 「.error.txt」.
@@ -243,11 +312,13 @@ def move_to_failed(path: Path, inbox: Path, reason: str) -> FailedMove:
     """Move a file that could not be read to failed/ with `<name>.error.txt` (Japanese reason) beside it."""
     failed = Path(inbox) / FAILED_DIR
     dest = unique_destination(failed, path.name)
-    os.replace(path, dest)
-    # The reason follows the moved name (`a (2).pdf` gets `a (2).pdf.error.txt`) and is written after the move:
-    # a run killed in between leaves the file in failed/ without its reason, never a reason without its file.
-    error_file = dest.with_name(dest.name + ".error.txt")
-    atomic_write_text(error_file, reason.rstrip() + "\n")
+    with uninterrupted():  # a Ctrl-C or SIGTERM takes effect after both steps
+        os.replace(path, dest)
+        # The reason follows the moved name (`a (2).pdf` gets `a (2).pdf.error.txt`) and is written after the
+        # move: a run killed in between (SIGKILL) leaves the file in failed/ without its reason, never a reason
+        # without its file.
+        error_file = dest.with_name(dest.name + ".error.txt")
+        atomic_write_text(error_file, reason.rstrip() + "\n")
     log.info("file %s quarantined in %s/%s (reason in %s)", path.name, FAILED_DIR, dest.name, error_file.name)
     return FailedMove(dest, error_file)
 

@@ -37,7 +37,7 @@ FILE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(processName)s/%(threadNam
 WORKER_RECORD_CAP = 1000  # records one file's extraction may send back from a worker process
 _NAME = re.compile(r"^run-(\d{8})-(\d{6})(?:-(\d+))?\.log$")
 
-_handler: logging.FileHandler | None = None
+_handler: "RunLogHandler | None" = None
 _for_next_run = False  # opened by the caller for the flow about to start: begin_run takes it
 _saved_levels: dict[str, int] = {}
 
@@ -133,7 +133,7 @@ def start_run_log(out: Path, for_next_run: bool = False, **context) -> Path | No
     try:
         folder.mkdir(parents=True, exist_ok=True)
         path = _new_log_path(folder, dt.datetime.now())
-        handler = logging.FileHandler(path, encoding="utf-8")
+        handler = RunLogHandler(path, encoding="utf-8")
     except OSError:
         return None
     handler.setLevel(logging.INFO)
@@ -181,6 +181,18 @@ def stop_run_log() -> None:
 
 def current_log() -> Path | None:
     return Path(_handler.baseFilename) if _handler is not None else None
+
+
+def current_handler() -> logging.Handler | None:
+    """The open run log's handler (the CLI sends Prefect's console lines and tracebacks to it)."""
+    return _handler
+
+
+class RunLogHandler(logging.FileHandler):
+    """A run log whose own trouble (a full disk) is never printed: the run goes on without its log."""
+
+    def handleError(self, record):  # noqa: N802
+        pass
 
 
 def _rotate(folder: Path, keep: int) -> None:

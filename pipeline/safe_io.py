@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import tempfile
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
@@ -102,3 +105,28 @@ def write_output(path: Path, write: Callable[[Path], None]) -> tuple[Path, str |
         atomic_write(alt, write)
         return alt, (f"{Path(path).name} が他のプログラムで開かれているため書き込めませんでした。"
                      f"代わりに {alt.name} に保存しました。元のファイルを閉じてから再実行してください。")
+
+
+@contextmanager
+def uninterrupted():
+    """SIGINT and SIGTERM wait until the block is done, then take effect (main thread; elsewhere a no-op).
+
+    For steps that must not be cut in two by a Ctrl-C or a `kill`: a file moved to failed/ and its reason
+    written beside it. Whatever handler was in place (mdsgap's, Prefect's flow bridge) gets the signal after.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(signum)
+        if handler is not None:  # None: set outside Python, cannot be put back
+            previous[signum] = signal.signal(signum, lambda s, _frame: pending.append(s))
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if pending:
+            signal.raise_signal(pending[0])
