@@ -9,11 +9,29 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from extractors.decoration import DECORATION, DOUBTFUL, MARK, NO_DECORATION, Decoration, fill_colours
-from extractors.grid import CHECKED_BOX, UNCHECKED_BOX, Cell, Mark
+from extractors.decoration import (
+    DECORATION,
+    DOUBTFUL,
+    MARK,
+    NO_DECORATION,
+    Decoration,
+    fill_colours,
+    is_neutral,
+    is_pale,
+)
+from extractors.grid import CHECKED_BOX, UNCHECKED_BOX, Cell, Mark, Table
 from extractors.text import normalize_text
-from extractors.vocabulary import (COUNTERPART, EMPTY_ANSWERS, ENGLISH, NO, NOT_APPLICABLE, NOT_APPLICABLE_GATE,
-                                   PARAPHRASES, YES, option_words)
+from extractors.vocabulary import (
+    COUNTERPART,
+    EMPTY_ANSWERS,
+    ENGLISH,
+    NO,
+    NOT_APPLICABLE,
+    NOT_APPLICABLE_GATE,
+    PARAPHRASES,
+    YES,
+    option_words,
+)
 
 POSITIVE_GLYPHS = set("○〇◯●◎✓✔☑☒■✅") | {CHECKED_BOX}
 NEGATIVE_GLYPHS = set("□☐") | {UNCHECKED_BOX}
@@ -105,7 +123,7 @@ def option_cell_evidence(cell: Cell, label: str, row_texts_all_labels: bool,
 
 def decide_option_columns(cells: dict[str, Cell], decoration: Decoration | None = None) -> Decision:
     """Answer from separate option columns (label -> cell). `decoration`: the table's shading
-    (`extractors.decoration.table_decoration`); without it a grey fill beside another option's mark is
+    (`table_decoration`); without it a grey fill beside another option's mark is
     taken for shading."""
     texts = {lab: normalize_text((c.text or "").replace("\n", "")) for lab, c in cells.items()}
     row_all_labels = sum(1 for t in texts.values() if option_words(t)) >= 2
@@ -328,3 +346,47 @@ def fit_to_answer_set(decision: Decision, allowed: tuple[str, ...]) -> Decision:
     decision.reason = (decision.reason + " " if decision.reason else "") + "この項目の選択肢にない回答です"
     decision.confidence = min(decision.confidence, 0.6)
     return decision
+
+
+def table_decoration(table: Table, header_rows: tuple[int, ...], options: dict[str, int]) -> Decoration:
+    """The fills of `table` that are the form's, from its header rows and the body under the option columns."""
+    deco = Decoration()
+    if not options:
+        return deco
+    option_cols = set(options.values())
+    body_start = max(header_rows) + 1 if header_rows else 0
+    for r in header_rows:
+        for cell in table.rows[r]:
+            deco.colours.update(fill_colours(cell))
+    lone: dict[str, set[str]] = {}
+    beside_mark: dict[tuple[str, str], int] = {}
+    marked_rows = 0
+    for row in table.rows[body_start:]:
+        for col, cell in enumerate(row):
+            if col not in option_cols and cell.merged_into is None:
+                deco.colours.update(fill_colours(cell))
+        cells = {w: row[c] for w, c in options.items() if c < len(row) and row[c].merged_into is None}
+        if not cells:
+            continue
+        texts_all = sum(1 for c in cells.values() if normalize_text(c.text)) >= 2
+        marked = {w for w, c in cells.items() if option_cell_evidence(c, w, texts_all, True)[0] >= 0.5}
+        marked_rows += bool(marked)
+        fills = {w: fill_colours(c) for w, c in cells.items()}
+        if len(cells) > 1 and len({fills[w] for w in cells}) == 1:
+            continue  # every option cell shaded alike (or none): a shaded row
+        filled = [w for w in cells if fills[w]]
+        if len(filled) == 1 and not marked:
+            for colour in fills[filled[0]]:
+                lone.setdefault(colour, set()).add(filled[0])
+        for w in filled:
+            if marked - {w}:
+                for colour in fills[w]:
+                    beside_mark[(w, colour)] = beside_mark.get((w, colour), 0) + 1
+    deco.marking = {colour for colour, words in lone.items() if len(words) >= 2}
+    # A vendor who marks with glyphs or circles: a grey cell alone in a row is more likely the form's.
+    if marked_rows >= 3:
+        deco.colours.update(colour for colour in lone if is_neutral(colour) and colour not in deco.marking)
+    deco.colours -= deco.marking
+    deco.columns = {(w, colour) for (w, colour), n in beside_mark.items() if colour not in deco.marking and
+                    (is_neutral(colour) or colour in deco.colours or (is_pale(colour) and n >= 2))}
+    return deco

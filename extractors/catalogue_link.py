@@ -3,8 +3,14 @@ from __future__ import annotations
 
 import re
 
-from extractors import answer_cells as ans
-from extractors.forms import CatalogueItem, Form, all_forms, best_text_match, text_similarity
+import extractors.answer_cells as ans
+from extractors.forms import (
+    CatalogueItem,
+    Form,
+    all_forms,
+    best_text_match,
+    text_similarity,
+)
 from extractors.model import Item, flag, join_reasons  # noqa: F401 - join_reasons re-exported
 from extractors.text import bullet_label, normalize_text
 from extractors.vocabulary import ANSWERS, ENGLISH

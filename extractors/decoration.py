@@ -3,7 +3,8 @@
 Forms shade cells: header rows, section rows, a group row under which bullets are answered, and options
 that do not apply to a row (対象外 greyed out on the 該当/非該当 rows). A vendor marks by singling out
 one option of a row: a glyph, a circle, or a fill in a colour of its own. This module looks at one table
-as a whole and tells, for a fill on an option cell, whether it is a mark:
+as a whole (`extractors.answer_cells.table_decoration`, which needs the marks it reads) and tells, for a
+fill on an option cell, whether it is a mark:
 
 - a colour the vendor marks with (it singles out a different option in several rows that hold no other
   mark) is always a mark;
@@ -19,8 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from extractors.grid import Cell, Table
-from extractors.text import normalize_text
+from extractors.grid import Cell
 
 MARK = "mark"
 DECORATION = "decoration"
@@ -74,49 +74,3 @@ class Decoration:
 
 
 NO_DECORATION = Decoration()
-
-
-def table_decoration(table: Table, header_rows: tuple[int, ...], options: dict[str, int]) -> Decoration:
-    """The fills of `table` that are the form's, from its header rows and the body under the option columns."""
-    from extractors.answer_cells import option_cell_evidence  # local: answers uses this module's verdicts
-
-    deco = Decoration()
-    if not options:
-        return deco
-    option_cols = set(options.values())
-    body_start = max(header_rows) + 1 if header_rows else 0
-    for r in header_rows:
-        for cell in table.rows[r]:
-            deco.colours.update(fill_colours(cell))
-    lone: dict[str, set[str]] = {}
-    beside_mark: dict[tuple[str, str], int] = {}
-    marked_rows = 0
-    for row in table.rows[body_start:]:
-        for col, cell in enumerate(row):
-            if col not in option_cols and cell.merged_into is None:
-                deco.colours.update(fill_colours(cell))
-        cells = {w: row[c] for w, c in options.items() if c < len(row) and row[c].merged_into is None}
-        if not cells:
-            continue
-        texts_all = sum(1 for c in cells.values() if normalize_text(c.text)) >= 2
-        marked = {w for w, c in cells.items() if option_cell_evidence(c, w, texts_all, True)[0] >= 0.5}
-        marked_rows += bool(marked)
-        fills = {w: fill_colours(c) for w, c in cells.items()}
-        if len(cells) > 1 and len({fills[w] for w in cells}) == 1:
-            continue  # every option cell shaded alike (or none): a shaded row
-        filled = [w for w in cells if fills[w]]
-        if len(filled) == 1 and not marked:
-            for colour in fills[filled[0]]:
-                lone.setdefault(colour, set()).add(filled[0])
-        for w in filled:
-            if marked - {w}:
-                for colour in fills[w]:
-                    beside_mark[(w, colour)] = beside_mark.get((w, colour), 0) + 1
-    deco.marking = {colour for colour, words in lone.items() if len(words) >= 2}
-    # A vendor who marks with glyphs or circles: a grey cell alone in a row is more likely the form's.
-    if marked_rows >= 3:
-        deco.colours.update(colour for colour in lone if is_neutral(colour) and colour not in deco.marking)
-    deco.colours -= deco.marking
-    deco.columns = {(w, colour) for (w, colour), n in beside_mark.items() if colour not in deco.marking and
-                    (is_neutral(colour) or colour in deco.colours or (is_pale(colour) and n >= 2))}
-    return deco

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from extractors.answer_cells import table_decoration
 from extractors.catalogue_link import (
     answer_is_own_word,
     dedupe,
@@ -19,14 +20,25 @@ from extractors.catalogue_link import (
     number_from_question,
     resolve_checklist_sections,
 )
-from extractors.decoration import table_decoration
 from extractors.formdetect import detect_form
 from extractors.forms import Form, missing_catalogue_items
 from extractors.grid import Cell, Grid, Table
-from extractors.header_fields import apply_header, cells, collect_header_fields, guideline_version
+from extractors.header_fields import (
+    apply_header,
+    cells,
+    collect_header_fields,
+    guideline_version,
+)
 from extractors.layout import Layout, detect_header, repeated_header
 from extractors.layout_infer import infer_layout
-from extractors.model import Document, ExtractionError, Item, Location, enforce_review, flag
+from extractors.model import (
+    Document,
+    ExtractionError,
+    Item,
+    Location,
+    enforce_review,
+    flag,
+)
 from extractors.notes import (
     FOOTNOTE_TITLE,
     read_comment,

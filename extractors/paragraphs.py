@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from extractors import answer_cells as ans
+import extractors.answer_cells as ans
 from extractors.forms import Form
 from extractors.grid import Cell, Grid, Mark
 from extractors.layout import Layout

@@ -1,7 +1,7 @@
 """An item row's answer: option columns or one answer cell decided, the decision applied with its doubt, checklist dates."""
 from __future__ import annotations
 
-from extractors import answer_cells as ans
+import extractors.answer_cells as ans
 from extractors.grid import Cell
 from extractors.layout import Layout
 from extractors.layout_infer import split_inline_answer

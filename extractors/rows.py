@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from extractors import answer_cells as ans
+import extractors.answer_cells as ans
 from extractors.catalogue_link import (
     number_from_question,
 )

@@ -2,7 +2,7 @@
 memory limits hold in every run, a small one included (issue #11).
 
 - `WorkerPool(size)`: `size` warm worker processes, reused file after file. A worker is forked from the
-  multiprocessing forkserver (the readers are imported there once, pipeline.scale.FORKSERVER_PRELOAD), becomes
+  multiprocessing forkserver (the readers are imported there once, FORKSERVER_PRELOAD), becomes
   the leader of its own session, loads the form catalogue, and caps its address space (RLIMIT_AS,
   `MDSGAP_FILE_MEMORY_LIMIT` MB, default 2048; LibreOffice and Tesseract inherit the cap).
 - `pool.call(func, args, timeout)` runs `func(*args)` in a worker and waits at most `timeout` seconds. Past
@@ -31,6 +31,22 @@ PR_SET_PDEATHSIG = 1
 
 _pools: list["WorkerPool"] = []
 _pools_lock = threading.RLock()
+
+
+# Imported once in the forkserver, so that every worker forked from it starts with them.
+FORKSERVER_PRELOAD = ["pipeline.scale", "pipeline.isolation", "extractors.interpret", "extractors.readers",
+                      "extractors.readers.xlsx", "extractors.readers.docx", "extractors.readers.pdf",
+                      "extractors.forms"]
+
+
+def warm_worker() -> None:
+    """Run once in each worker process: import the readers and interpreter and load the form catalogue, so
+    that no task pays for them. Module-level caches (lru_cache in extractors.forms) then live per worker."""
+    import extractors.interpret  # noqa: F401
+    import extractors.readers  # noqa: F401
+    from extractors.forms import all_forms
+
+    all_forms()
 
 
 def memory_limit_mb() -> int:
@@ -121,8 +137,6 @@ def _worker_main(conn, memory_mb: int) -> None:
     signal.signal(signal.SIGTERM, _end_session)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _die_with_parent()
-    from pipeline.scale import warm_worker
-
     warm_worker()
     _cap_memory(memory_mb)
     conn.send(("ready", os.getpid()))
@@ -290,8 +304,6 @@ class WorkerPool:
 
 
 def _context():
-    from pipeline.scale import FORKSERVER_PRELOAD
-
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(FORKSERVER_PRELOAD)

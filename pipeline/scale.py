@@ -11,7 +11,7 @@ processes warm up once, and how a run finds an already running Prefect server in
     spawns fresh interpreters that import Prefect and open their own API client, which cost 40-50 s per run
     on this loaded 2-core box.
   * `thread`: the same, Prefect's thread runner with the worker pool.
-  * `process`: Prefect's ProcessPoolTaskRunner (kept for comparison; workers warmed by `warm_worker`).
+  * `process`: Prefect's ProcessPoolTaskRunner (kept for comparison; workers warmed by `isolation.warm_worker`).
   * `dask`: prefect-dask's DaskTaskRunner: a LocalCluster, or an existing scheduler `address`; each Dask
     worker extracts in-process (MDSGAP_EXTRACT_IN_PROCESS=1 is set for the workers it starts; the
     time limit then holds only where a signal reaches the reader).
@@ -54,16 +54,6 @@ def auto_workers(n_files: int) -> int:
     return max(1, min(cpu_count(), n_files // FILES_PER_PROCESS))
 
 
-def warm_worker() -> None:
-    """Run once in each worker process: import the readers and interpreter and load the form catalogue, so
-    that no task pays for them. Module-level caches (lru_cache in extractors.forms) then live per worker."""
-    import extractors.interpret  # noqa: F401
-    import extractors.readers  # noqa: F401
-    from extractors.forms import all_forms
-
-    all_forms()
-
-
 def make_task_runner(workers: int = 1, kind: str = "auto", address: str | None = None):
     """The Prefect task runner for the extraction tasks (and, for `auto` with workers > 1, the local pool).
 
@@ -100,6 +90,8 @@ def make_task_runner(workers: int = 1, kind: str = "auto", address: str | None =
     if kind == "process":
         from prefect.task_runners import ProcessPoolTaskRunner
 
+        from pipeline.isolation import warm_worker
+
         return ProcessPoolTaskRunner(max_workers=workers, initializer=warm_worker)
     from prefect.task_runners import ThreadPoolTaskRunner
 
@@ -108,9 +100,6 @@ def make_task_runner(workers: int = 1, kind: str = "auto", address: str | None =
 
 # --- the local extraction pool --------------------------------------------------------------------------------
 
-FORKSERVER_PRELOAD = ["pipeline.scale", "pipeline.isolation", "extractors.interpret", "extractors.readers",
-                      "extractors.readers.xlsx", "extractors.readers.docx", "extractors.readers.pdf",
-                      "extractors.forms"]
 IN_PROCESS_ENV = "MDSGAP_EXTRACT_IN_PROCESS"  # "1": read files in the calling process (Dask / process workers)
 _pool = None  # pipeline.isolation.WorkerPool
 _wanted_workers = 0 if os.environ.get(IN_PROCESS_ENV) == "1" else 1
@@ -244,7 +233,7 @@ def extract_here_or_in_pool(path: Path, sha256: str):
         return None, ("読み取り中に処理プロセスが異常終了しました"
                       f"（終了コード {value}）。メモリ不足か、ファイルが大きすぎる・壊れている可能性があります。"
                       "事業者に内容の確認を依頼し、続く場合は開発担当者に連絡してください。"), "crashed", {}
-    return None, (f"読み取り用の処理プロセスでエラーが発生しました（{value}）。開発担当者に連絡してください。"), "error", {}
+    return None, f"読み取り用の処理プロセスでエラーが発生しました（{value}）。開発担当者に連絡してください。", "error", {}
 
 
 def runner_workers(runner) -> int:
