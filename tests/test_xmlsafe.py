@@ -137,3 +137,10 @@ def test_parser_keeps_entities_unexpanded_and_refuses_declarations(secret_file):
         with pytest.raises(ExtractionError) as refused:
             xmlsafe.parse_xml(data.encode(), "part.xml")
         assert refused.value.kind == "corrupt" and "part.xml" in refused.value.message
+
+
+def test_openpyxl_parses_worksheets_with_defusedxml():
+    """The second layer under our package check: openpyxl's own worksheet parser is defusedxml's."""
+    import openpyxl.xml
+
+    assert openpyxl.xml.DEFUSEDXML is True
