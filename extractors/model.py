@@ -6,10 +6,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 # The answer words are defined once, in extractors.vocabulary; re-exported here for older imports.
-from extractors.vocabulary import ANSWERS, APPLICABLE, NO, NOT_APPLICABLE, NOT_APPLICABLE_GATE, YES  # noqa: F401
+from extractors.vocabulary import (  # noqa: F401
+    ANSWERS, APPLICABLE, NO, NOT_APPLICABLE, NOT_APPLICABLE_GATE, YES, AnswerStatus)
 
 Family = Literal["mds", "sds", "checklist_vendor", "checklist_facility", "unknown"]
-AnswerStatus = Literal["answered", "unanswered", "ambiguous", "unreadable"]
 
 FAMILY_LABELS = {
     "mds": "MDS（製造業者による医療情報セキュリティ開示書）",

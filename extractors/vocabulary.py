@@ -19,6 +19,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 Result = Literal["compliant", "gap", "not_applicable", "applies", "unknown"]
+# How sure the reading of an item's answer is (Item.answer_status), and its Japanese label for people.
+AnswerStatus = Literal["answered", "unanswered", "ambiguous", "unreadable"]
+ANSWER_STATUS_LABELS: dict[str, str] = {"answered": "回答あり", "unanswered": "未回答", "ambiguous": "複数回答",
+                                        "unreadable": "判読不能"}
 AnswerSet = Literal["yes_no", "gate"]
 
 YES, NO, NOT_APPLICABLE = "はい", "いいえ", "対象外"

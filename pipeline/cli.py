@@ -26,6 +26,7 @@ from pipeline.cli_errors import (  # noqa: E402
 from pipeline.config import CONFIG_NAME, DEFAULT_INBOX, DEFAULT_OUT  # noqa: E402
 from pipeline.inbox import discover  # noqa: E402
 from pipeline.safe_io import neutral_text  # noqa: E402
+from rules.findings import SEVERITIES  # noqa: E402
 
 app = typer.Typer(help="医療情報セキュリティ開示書（MDS/SDS）・チェックリストのギャップ分析", no_args_is_help=True,
                   add_completion=False, cls=JapaneseUsageGroup)
@@ -173,7 +174,7 @@ def print_summary(summary) -> None:
         console.print(f"  まだ書き込み中のため次回に処理します: {_inert(', '.join(summary.waiting))}")
     console.print(f"  現在有効な書類: {summary.current_documents} 件（回答表 {summary.answer_rows} 行）")
     if summary.rules_ran:
-        by_sev = "、".join(f"{s} {summary.findings_by_severity.get(s, 0)} 件" for s in ("高", "中", "低"))
+        by_sev = "、".join(f"{s} {summary.findings_by_severity.get(s, 0)} 件" for s in SEVERITIES)
         console.print(f"  指摘: {summary.findings} 件（{by_sev}）、解消済み {summary.resolved} 件")
     if summary.failures:
         table = Table(title=f"読み取れなかったファイル {len(summary.failures)} 件（failed/ に移動しました）",

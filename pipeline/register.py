@@ -26,10 +26,11 @@ from pipeline.config import (
 from pipeline.register_status import StatusJudge, Verdict, legacy_resolution
 from pipeline.safe_io import csv_safe, locked_alternative, looks_like_formula, neutral_text, write_output
 from pipeline.store import Store
+from rules.findings import SEVERITIES
 
 SHEET_REGISTER = "リスク登録簿"
 SHEET_GUIDE = "列の説明"
-SEVERITY_ORDER = {"高": 0, "中": 1, "低": 2}
+SEVERITY_ORDER = {s: i for i, s in enumerate(SEVERITIES)}
 SEVERITY_FILLS = {
     "高": PatternFill("solid", fgColor="F8CBAD"),  # red-ish
     "中": PatternFill("solid", fgColor="FFE699"),  # amber

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from extractors.text import organization_key
+from extractors.vocabulary import ANSWER_STATUS_LABELS
 from pipeline.config import RESOLVED_BY, RESOLVED_ON
 
 MIN_PARTIAL_KEY = 3  # a shorter product key must match whole: 「RI」 is not a part of every name
@@ -142,8 +143,7 @@ class StatusJudge:
                 if it is None:
                     problems.append(f"{label}では項目{item_id}が見つからない（読み取り漏れ、または様式の変更）")
                 elif it.answer_status != "answered" or it.needs_review:
-                    why = it.review_reason or {"unanswered": "回答なし", "ambiguous": "判別不能",
-                                               "unreadable": "読取不能"}.get(it.answer_status, it.answer_status)
+                    why = it.review_reason or ANSWER_STATUS_LABELS.get(it.answer_status, it.answer_status)
                     problems.append(f"{label}の項目{item_id}が要確認（{why}）の")
         return problems
 

@@ -1,7 +1,7 @@
 """Plain data for the reports and memos: register rows, vendor/product groups, evidence, changes.
 
-Inputs are the extractor `Document`s and the risk register as a pandas DataFrame; nothing here
-imports the rest of the pipeline.
+Inputs are the extractor `Document`s and the risk register as a pandas DataFrame; the vocabularies (answer
+statuses, categories, severities, review statuses) come from where they are defined.
 """
 from __future__ import annotations
 
@@ -12,28 +12,16 @@ from dataclasses import dataclass, field
 
 from extractors.model import FAMILY_LABELS, Document, Item
 from extractors.text import organization_key
-from extractors.vocabulary import NO, NOT_APPLICABLE, YES
+from extractors.vocabulary import ANSWER_STATUS_LABELS, NO, NOT_APPLICABLE, YES  # noqa: F401 (reports use them)
+from pipeline.config import REVIEW_STATUSES
+from rules.findings import CATEGORY_SHORT_LABELS, SEVERITIES
 
-SEVERITY_ORDER = ("高", "中", "低")
-CATEGORY_LABELS = {
-    "unsupported": "未対応の管理策",
-    "option_dependent": "オプション依存",
-    "responsibility_shift": "責任の移転",
-    "remark_contradiction": "備考との矛盾",
-    "limitation": "制限事項",
-    "missing_remark": "備考の記載漏れ",
-    "inconsistency": "書類間の不整合",
-    "missing_document": "書類の不足",
-    "checklist_deadline": "チェックリストの期限",
-    "stale_document": "古い書類",
-    "incomplete": "未回答・記載漏れ",
-    "ambiguous_answer": "判読不能・複数回答",
-}
-STATUSES = ("未対応", "協議中", "契約反映済", "リスク受容", "解消")
+SEVERITY_ORDER = SEVERITIES
+CATEGORY_LABELS = CATEGORY_SHORT_LABELS  # the short labels of rules.findings
+STATUSES = tuple(REVIEW_STATUSES)
 RESOLVED = "解消"
 RESOLVED_ON = "解消日"  # register column (pipeline.config.RESOLVED_ON; not imported: this module stands alone)
 CLOSED_STATUSES = (RESOLVED, "リスク受容")
-ANSWER_STATUS_LABELS = {"answered": "回答あり", "unanswered": "未回答", "ambiguous": "複数回答", "unreadable": "判読不能"}
 NO_VENDOR = "（事業者名なし）"
 
 

@@ -15,13 +15,13 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from rules.condition_keys import check_condition
-from rules.findings import CATEGORIES, SEVERITIES
+from rules.findings import CATEGORIES, CATEGORY_LABELS, SEVERITIES
 from rules.schema import (ConfigError, RuleFile, RuleModel, RulesSection, allowed_keys, did_you_mean, line_of,
                           load_yaml, raise_validation, where)
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
 
-LEVELS = ("高", "中", "低")
+LEVELS = SEVERITIES
 # SEVERITY_MATRIX[likelihood][impact] — see rules/README.md.
 SEVERITY_MATRIX: dict[str, dict[str, str]] = {
     "高": {"高": "高", "中": "高", "低": "中"},
@@ -29,20 +29,6 @@ SEVERITY_MATRIX: dict[str, dict[str, str]] = {
     "低": {"高": "中", "中": "低", "低": "低"},
 }
 
-CATEGORY_LABELS = {
-    "unsupported": "未対応",
-    "option_dependent": "オプション・別契約依存",
-    "responsibility_shift": "責任の転嫁（医療機関側・他システム依存）",
-    "remark_contradiction": "備考による回答の否定",
-    "limitation": "制限・例外あり",
-    "missing_remark": "必要な備考の欠落",
-    "inconsistency": "不整合",
-    "missing_document": "書類の不足",
-    "checklist_deadline": "チェックリストの目標日",
-    "stale_document": "古い書類・様式",
-    "incomplete": "未記入・欠落",
-    "ambiguous_answer": "判読できない回答",
-}
 FAMILY_SHORT = {"mds": "MDS", "sds": "SDS", "checklist_vendor": "事業者確認用チェックリスト",
                 "checklist_facility": "医療機関確認用チェックリスト", "unknown": "不明な様式"}
 REQUIRED_FIELDS = ("id", "title", "category", "condition", "rationale", "recommendation", "contract_clause")

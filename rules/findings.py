@@ -7,11 +7,30 @@ from dataclasses import dataclass, field
 from extractors.text import organization_key
 
 SEVERITIES = ("高", "中", "低")
-CATEGORIES = (
-    "unsupported", "option_dependent", "responsibility_shift", "remark_contradiction", "limitation",
-    "missing_remark", "inconsistency", "missing_document", "checklist_deadline", "stale_document",
-    "incomplete", "ambiguous_answer",
+@dataclass(frozen=True)
+class Category:
+    id: str
+    label: str  # Japanese, in the register and the rule catalogue
+    short: str  # Japanese, in report charts and tables
+
+
+CATEGORY_LIST: tuple[Category, ...] = (
+    Category("unsupported", "未対応", "未対応の管理策"),
+    Category("option_dependent", "オプション・別契約依存", "オプション依存"),
+    Category("responsibility_shift", "責任の転嫁（医療機関側・他システム依存）", "責任の移転"),
+    Category("remark_contradiction", "備考による回答の否定", "備考との矛盾"),
+    Category("limitation", "制限・例外あり", "制限事項"),
+    Category("missing_remark", "必要な備考の欠落", "備考の記載漏れ"),
+    Category("inconsistency", "不整合", "書類間の不整合"),
+    Category("missing_document", "書類の不足", "書類の不足"),
+    Category("checklist_deadline", "チェックリストの目標日", "チェックリストの期限"),
+    Category("stale_document", "古い書類・様式", "古い書類"),
+    Category("incomplete", "未記入・欠落", "未回答・記載漏れ"),
+    Category("ambiguous_answer", "判読できない回答", "判読不能・複数回答"),
 )
+CATEGORIES = tuple(c.id for c in CATEGORY_LIST)
+CATEGORY_LABELS = {c.id: c.label for c in CATEGORY_LIST}
+CATEGORY_SHORT_LABELS = {c.id: c.short for c in CATEGORY_LIST}
 
 
 @dataclass
