@@ -3,8 +3,11 @@ memory limits hold in every run, a small one included (issue #11).
 
 - `WorkerPool(size)`: `size` warm worker processes, reused file after file. A worker is forked from the
   multiprocessing forkserver (the readers are imported there once, FORKSERVER_PRELOAD), becomes
-  the leader of its own session, loads the form catalogue, and caps its address space (RLIMIT_AS,
-  `MDSGAP_FILE_MEMORY_LIMIT` MB, default 2048; LibreOffice and Tesseract inherit the cap).
+  the leader of its own session and loads the form catalogue. Memory: the resident memory of the worker's whole
+  session (the worker, LibreOffice, Tesseract) may reach `MDSGAP_FILE_MEMORY_LIMIT` MB (default 2048); the
+  parent watches it while the file is read and kills the session past it. Address space is not the measure
+  (OpenCV, camelot and their threads reserve ~2 GB of it untouched): RLIMIT_AS is set only as a backstop at
+  4× the limit, so one absurd allocation fails at once as MemoryError.
 - `pool.call(func, args, timeout)` runs `func(*args)` in a worker and waits at most `timeout` seconds. Past
   it, the worker's whole session is killed: the worker and every LibreOffice / Tesseract process it started,
   which stay in its session even in a process group of their own. The next file gets a fresh worker.
@@ -50,8 +53,8 @@ def warm_worker() -> None:
 
 
 def memory_limit_mb() -> int:
-    """Address space one worker (and each program it starts) may use, in MB (MDSGAP_FILE_MEMORY_LIMIT,
-    default 2048; 0 = no limit)."""
+    """Resident memory one worker's session (the worker and each program it starts) may hold, in MB
+    (MDSGAP_FILE_MEMORY_LIMIT, default 2048; 0 = no limit)."""
     try:
         return max(0, int(float(os.environ.get("MDSGAP_FILE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT_MB))))
     except ValueError:
@@ -83,6 +86,19 @@ def session_members(sid: int) -> list[int]:
         if fields and fields[0] not in (b"Z", b"X") and int(fields[3]) == sid:
             out.append(int(name))
     return out
+
+
+def session_resident_mb(sid: int) -> float:
+    """Resident memory of every live process of session `sid`, in MB."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    total = 0
+    for pid in session_members(sid):
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as f:
+                total += int(f.read().split()[1]) * page
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / (1024 * 1024)
 
 
 def kill_session(sid: int, spare: int | None = None) -> None:
@@ -119,10 +135,14 @@ def _end_session(signum, frame) -> None:
     os._exit(128 + int(signum or 0))
 
 
+ADDRESS_SPACE_FACTOR = 4  # RLIMIT_AS backstop = this × the resident-memory limit
+MEMORY_POLL_S = 0.25
+
+
 def _cap_memory(megabytes: int) -> None:
     if megabytes <= 0:
         return
-    limit = megabytes * 1024 * 1024
+    limit = megabytes * ADDRESS_SPACE_FACTOR * 1024 * 1024
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
@@ -269,9 +289,10 @@ class WorkerPool:
                 return "error", str(exc)
             try:
                 worker.conn.send((func, args))
-                if not worker.conn.poll(timeout if timeout and timeout > 0 else None):
+                over = self._wait(worker, timeout)
+                if over:
                     self._discard(worker)
-                    return "timeout", None
+                    return over, None
                 status, value = worker.conn.recv()
             except (EOFError, OSError):
                 return "crashed", self._discard(worker)
@@ -284,6 +305,22 @@ class WorkerPool:
                     else:
                         self._idle.append(worker)
             return status, value
+
+    def _wait(self, worker: "_Worker", timeout: float | None) -> str | None:
+        """Wait for the worker's answer: None when it is there, "timeout" past `timeout` seconds, "memory" when
+        the worker's session holds more resident memory than the limit."""
+        deadline = time.monotonic() + timeout if timeout and timeout > 0 else None
+        while True:
+            wait = MEMORY_POLL_S if self.memory_mb > 0 else None
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return "timeout"
+                wait = left if wait is None else min(wait, left)
+            if worker.conn.poll(wait):
+                return None
+            if self.memory_mb > 0 and session_resident_mb(worker.pid) > self.memory_mb:
+                return "memory"
 
     def shutdown(self) -> None:
         """Kill every worker session (idle workers have nothing running; busy ones end their file)."""

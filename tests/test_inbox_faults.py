@@ -168,6 +168,10 @@ def test_hostile_vendor_text_is_inert_in_every_output(tmp_path):
         if p.suffix == ".html":
             html = p.read_text(encoding="utf-8")
             assert _clean(html), p
+        elif p.suffix == ".xlsx":  # the inspection evidence pack
+            book = openpyxl.load_workbook(p)
+            assert all(_clean(str(c.value)) for ws in book.worksheets for row in ws.iter_rows() for c in row
+                       if c.value is not None), p
         else:
             d = docx.Document(p)
             texts = [par.text for par in d.paragraphs] + [c.text for t in d.tables for r in t.rows for c in r.cells]
