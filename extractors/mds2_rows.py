@@ -50,6 +50,9 @@ class Mds2Sheet:
 
 
 ANSWER_HEAD_WORD = re.compile(r"^(Yes|No|N/A|NA|See\s+Notes?)\b", re.I)
+COLUMN_HEAD = re.compile(r"^(Question\s*ID|Note\s*#|See\s+note)$", re.I)
+# A question (or a section's description sentence) ends its cell: 「?」「:」 or a full stop not of 「e.g.」.
+QUESTION_END = re.compile(r"([?？:：]|(?<!\be\.g)(?<!\bi\.e)(?<!\betc)\.)$")
 ANSWER_WORD = re.compile(r"^(Yes|No|N/A|NA|See Notes?)$", re.I)
 NOTE_CELL = re.compile(r"^(_{2,}|See Notes?\s*#?\s*\d{1,3}.*|Note\s*#?\s*\d{1,3})$", re.I)
 FUSED_ANSWER = re.compile(r"^(.*\S)(?:\s+|(?<=[?)]))(Yes|No|N/A)$", re.S)
@@ -245,11 +248,14 @@ def _column(line: list[_Word], lo: float | None, hi: float | None) -> list[_Word
     return [w for w in line if (lo is None or w.x0 >= lo) and (hi is None or w.x0 < hi)]
 
 
-def _blocks(lines: list[list[_Word]], pitch: float, joins) -> list[list[list[_Word]]]:
-    """Consecutive lines of one column joined into the text of one cell while `joins(previous, line)`."""
+def _blocks(lines: list[list[_Word]], pitch: float, joins, anchors=()) -> list[list[list[_Word]]]:
+    """Consecutive lines of one column joined into the text of one cell while `joins(previous, line)`; a block
+    holds the line of one row anchor (an ID's height) at most."""
+    at_anchor = lambda line: any(abs(a - line[0].mid) <= 3 for a in anchors)  # noqa: E731
     blocks: list[list[list[_Word]]] = []
     for line in lines:
-        if blocks and line[0].mid - blocks[-1][-1][0].mid <= pitch * 1.25 and joins(blocks[-1][-1], line):
+        if blocks and line[0].mid - blocks[-1][-1][0].mid <= pitch * 1.25 and joins(blocks[-1][-1], line) \
+                and not (at_anchor(line) and any(at_anchor(b) for b in blocks[-1])):
             blocks[-1].append(line)
         else:
             blocks.append([line])
@@ -308,10 +314,13 @@ def _page_body(lines, version, answer_x0, note_x0, pitch, rows: list[Row]) -> No
     q_lines = [q for line in lines if (q := [w for w in _column(line, q_lo, a_lo) if id(w) not in ids])]
     a_lines = [a for line in lines if (a := _column(line, a_lo, n_lo))] if a_lo is not None else []
     n_lines = [n for line in lines if (n := _column(line, n_lo, n_lo + 80))] if n_lo is not None else []
-    ends_question = lambda prev, line: not re.search(r"[?？:：]$", prev[-1].text)  # noqa: E731
+    ends_question = lambda prev, line: not QUESTION_END.search(prev[-1].text)  # noqa: E731
     continues_answer = lambda prev, line: not ANSWER_HEAD_WORD.match(line[0].text)  # noqa: E731
-    q_blocks = _blocks(q_lines, pitch, ends_question)
-    a_blocks = _blocks(a_lines, pitch, continues_answer)
+    heads = [line[0].mid for line in lines if any(COLUMN_HEAD.match(w.text) for w in line)]
+    a_lines = [line for line in a_lines if not any(abs(h - line[0].mid) <= pitch * 3 for h in heads)
+               or any(abs(a - line[0].mid) <= 3 for a in anchors)]  # the answer column's own header
+    q_blocks = _blocks(q_lines, pitch, ends_question, anchors)
+    a_blocks = _blocks(a_lines, pitch, continues_answer, anchors)
     n_blocks = _blocks(n_lines, pitch, lambda prev, line: False)
     q_of, a_of, n_of = (_align(anchors, b, pitch) for b in (q_blocks, a_blocks, n_blocks))
     texts = [{"q": [], "a": [], "n": [], "ref": None, "doubt": []} for _ in id_words]
