@@ -260,6 +260,8 @@ def _item(row: Row, grid: Grid, form: Form | None, version: str, notes: dict[str
         item.remark = "\n".join(p for p in (item.remark, normalize_text(row.note).strip()) if p)
     if doubt:
         flag(item, doubt, 0.5 if item.answer_status == "unreadable" else None)
+    elif not answer and refs:
+        flag(item, f"回答欄が空で、注記{'・'.join(refs)}を参照しています。注記の内容から回答を確認してください")
     if id_doubt:
         flag(item, id_doubt, 0.8)
     for reason in row.doubts:

@@ -248,14 +248,19 @@ def _column(line: list[_Word], lo: float | None, hi: float | None) -> list[_Word
     return [w for w in line if (lo is None or w.x0 >= lo) and (hi is None or w.x0 < hi)]
 
 
-def _blocks(lines: list[list[_Word]], pitch: float, joins, anchors=()) -> list[list[list[_Word]]]:
+def _blocks(lines: list[list[_Word]], pitch: float, joins, anchors=(), align: str = "center"
+            ) -> list[list[list[_Word]]]:
     """Consecutive lines of one column joined into the text of one cell while `joins(previous, line)`; a block
-    holds the line of one row anchor (an ID's height) at most."""
+    holds the line of one row anchor (an ID's height) at most. With anchors printed beside a cell's last line
+    ("bottom", Excel's default) a block ends at its anchor line; beside its first line ("top"), an anchor line
+    starts a block."""
     at_anchor = lambda line: any(abs(a - line[0].mid) <= 3 for a in anchors)  # noqa: E731
     blocks: list[list[list[_Word]]] = []
     for line in lines:
         if blocks and line[0].mid - blocks[-1][-1][0].mid <= pitch * 1.25 and joins(blocks[-1][-1], line) \
-                and not (at_anchor(line) and any(at_anchor(b) for b in blocks[-1])):
+                and not (at_anchor(line) and any(at_anchor(b) for b in blocks[-1])) \
+                and not (align == "bottom" and at_anchor(blocks[-1][-1])) \
+                and not (align == "top" and at_anchor(line)):
             blocks[-1].append(line)
         else:
             blocks.append([line])
@@ -318,9 +323,12 @@ def _page_body(lines, version, answer_x0, note_x0, pitch, rows: list[Row]) -> No
     continues_answer = lambda prev, line: not ANSWER_HEAD_WORD.match(line[0].text)  # noqa: E731
     heads = [line[0].mid for line in lines if any(COLUMN_HEAD.match(w.text) for w in line)]
     a_lines = [line for line in a_lines if not any(abs(h - line[0].mid) <= pitch * 3 for h in heads)
+               or not ANSWER_HEAD_WORD.match(line[0].text)
                or any(abs(a - line[0].mid) <= 3 for a in anchors)]  # the answer column's own header
-    q_blocks = _blocks(q_lines, pitch, ends_question, anchors)
-    a_blocks = _blocks(a_lines, pitch, continues_answer, anchors)
+    at = lambda line: next((a for a in anchors if abs(a - line[0].mid) <= 3), None)  # noqa: E731
+    align = _label_alignment(_blocks(q_lines, pitch, ends_question, anchors), at)
+    q_blocks = _blocks(q_lines, pitch, ends_question, anchors, align)
+    a_blocks = _blocks(a_lines, pitch, continues_answer, anchors, align)
     n_blocks = _blocks(n_lines, pitch, lambda prev, line: False)
     q_of, a_of, n_of = (_align(anchors, b, pitch) for b in (q_blocks, a_blocks, n_blocks))
     texts = [{"q": [], "a": [], "n": [], "ref": None, "doubt": []} for _ in id_words]
