@@ -29,7 +29,7 @@ def _items(overrides: dict[str, tuple], no_parents: set[str]) -> list[ItemSpec]:
     items = []
     for cat in form.items:
         answer = YES
-        if any(cat.id.startswith(p + ".") for p in no_parents):
+        if any(cat.id.startswith(p + ".") for p in no_parents) or any(g in no_parents for g, _ in cat.requires):
             answer = NA
         if cat.id in no_parents:
             answer = NO
@@ -89,7 +89,7 @@ def larkspur() -> Submission:
         family="mds2", form_id="nema-mds2-2019", form_version="HN 1-2019",
         vendor="Larkspur Patient Monitoring Co.", vendor_key="larkspur", product="LPM-20 Bedside Monitor",
         product_version="LPM-20 rev C", created="2025-03-04",
-        items=_items(overrides, {"DOC-11", "MLDP-2", "CSUP-4"}), footnotes=dict(NOTES_LARKSPUR),
+        items=_items(overrides, {"DOC-11", "CSUP-4"}), footnotes=dict(NOTES_LARKSPUR),
     )
 
 
