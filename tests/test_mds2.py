@@ -156,3 +156,23 @@ def test_japanese_forms_are_not_mds2(tmp_path):
     grid = read(_worksheet(tmp_path / "jp.xlsx", rows, "開示書"))
     assert detect_mds2(grid) == ""
 
+
+
+def test_mds2_findings_on_the_samples_and_none_on_a_clean_one(mds2_samples):
+    import datetime as dt
+
+    from rules.engine import evaluate
+
+    found = {}
+    for path, _ in mds2_samples:
+        if path.suffix != ".xlsx":
+            continue
+        doc = interpret(read(path), path.name.ljust(64, "0"))
+        found[path.name.split("_")[0]] = {(f.rule_id, tuple(f.item_ids)) for f in evaluate([doc], as_of=dt.date(2026, 11, 30))}
+    assert found["Larkspur"] == set()
+    kestrel = found["Kestrel"]
+    assert ("inconsistency.mds2_parent_child", ("SBOM-1", "SBOM-2")) in kestrel
+    assert ("inconsistency.mds2_remote_without_log", ("RMOT-1", "AUDT-2.8.1")) in kestrel
+    assert ("option.mds2_words", ("PAUT-8",)) in kestrel
+    assert ("unsupported.mds2_sbom", ("SBOM-1",)) in kestrel
+    assert not any(rule == "inconsistency.mds2_parent_child" and ids[1] in ("SBOM-3", "SBOM-4") for rule, ids in kestrel)
