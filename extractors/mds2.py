@@ -32,10 +32,9 @@ from extractors.mds2_rows import (
 from extractors.vocabulary import ENGLISH
 
 FORM_2019, FORM_2013 = "nema-mds2-2019", "nema-mds2-2013"
-TITLE_RE = re.compile(r"Manufacturer\s+Disclosure\s+Statement|\bMDS\s?2\b|\bMDS²", re.I)
+TITLE_RE = re.compile(r"Manufacturer\s+Disclosure\s+Statement|\bMDS2\b|\bMDS²")
 HN2013_RE = re.compile(r"HN\s*1\s*-\s*2013|HIMSS\s*/?\s*NEMA", re.I)
-# Section codes only the 2013 form has (Configuration of security features, the 2013 "cyber security
-# product upgrades" spelled differently is not needed).
+# A section code only the 2013 form has (CNFS, configuration of security features).
 CODES_2013_ONLY = frozenset({"CNFS"})
 NOTE_REF = re.compile(r"(?:See\s+)?Notes?\s*#?\s*(\d{1,3}(?:\s*(?:,|and|&)\s*\d{1,3})*)", re.I)
 NO_NOTE = re.compile(r"^[_\-–—\s]*$")
@@ -102,8 +101,8 @@ def detect_mds2(grid: Grid) -> str:
             titled += bool(TITLE_RE.search(text))
             hn2013 = hn2013 or bool(HN2013_RE.search(text)) or "(CNFS)" in text
     titled += bool(TITLE_RE.search(grid.source))
-    if hn2013 or old_codes:
-        return VERSION_2013 if (titled or ids_2013 or ids_2019) else ""
+    if hn2013 or old_codes:  # the older edition: its title and its own numbering (1-1, 1-2 …) or codes
+        return VERSION_2013 if titled and (ids_2013 >= 3 or old_codes) else ""
     if ids_2019 >= 10 and (doc_ids or titled):
         return VERSION_2019
     if titled and ids_2013 >= 5:
