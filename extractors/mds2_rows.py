@@ -227,6 +227,10 @@ def _page_rows(grid: Grid, version: str) -> Mds2Sheet:
     words = _split_fused(words, answer_x0)
     note_xs = [w.x0 for w in words if NOTE_CELL.match(w.text) and (answer_x0 is None or w.x0 > answer_x0 + 5)]
     note_x0 = statistics.median(note_xs) if note_xs else None
+    note_hi = None
+    if note_x0 is not None:  # the next column (the mapping columns, when printed) starts where many words do
+        starts = Counter(round(w.x0) for w in words if w.x0 > note_x0 + 25)
+        note_hi = min((x for x, n in starts.items() if n >= 3), default=note_x0 + 80) - 2
     lines = _lines(words)
     skip = _repeated(lines)
     lines = [line for i, line in enumerate(lines) if i not in skip]
@@ -240,7 +244,8 @@ def _page_rows(grid: Grid, version: str) -> Mds2Sheet:
     body, tail = lines[:notes_at], lines[notes_at:]
     rows: list[Row] = []
     for page in sorted({line[0].page for line in body}):
-        _page_body([line for line in body if line[0].page == page], version, answer_x0, note_x0, pitch, rows)
+        _page_body([line for line in body if line[0].page == page], version, answer_x0, (note_x0, note_hi), pitch,
+                   rows)
     return Mds2Sheet(rows, _page_notes(tail, pitch))
 
 
@@ -306,7 +311,8 @@ def _text_of(block: list[list[_Word]]) -> str:
     return re.sub(r"(?<=[a-z]-) (?=[a-z])", "", text)  # a word hyphenated at a line end: 「de- identify」
 
 
-def _page_body(lines, version, answer_x0, note_x0, pitch, rows: list[Row]) -> None:
+def _page_body(lines, version, answer_x0, note_cols, pitch, rows: list[Row]) -> None:
+    note_x0, note_hi = note_cols
     id_words = [line[0] for line in lines if _id_match(line[0].text, version)]
     if not id_words:
         return
@@ -318,7 +324,7 @@ def _page_body(lines, version, answer_x0, note_x0, pitch, rows: list[Row]) -> No
     n_lo = note_x0 - 3 if note_x0 is not None else None
     q_lines = [q for line in lines if (q := [w for w in _column(line, q_lo, a_lo) if id(w) not in ids])]
     a_lines = [a for line in lines if (a := _column(line, a_lo, n_lo))] if a_lo is not None else []
-    n_lines = [n for line in lines if (n := _column(line, n_lo, n_lo + 80))] if n_lo is not None else []
+    n_lines = [n for line in lines if (n := _column(line, n_lo, note_hi))] if n_lo is not None else []
     ends_question = lambda prev, line: not QUESTION_END.search(prev[-1].text)  # noqa: E731
     continues_answer = lambda prev, line: not ANSWER_HEAD_WORD.match(line[0].text)  # noqa: E731
     heads = [line[0].mid for line in lines if any(COLUMN_HEAD.match(w.text) for w in line)]

@@ -101,7 +101,8 @@ SECTION_ORDER = ("MPII", "ALOF", "AUDT", "AUTH", "CSUP", "DIDT", "DTBK", "EMRG",
                  "PAUT", "PLOK", "RDMP", "SBOM", "SAHD", "SGUD", "STCF", "TXCF", "TXIG", "RMOT")
 
 
-def render_xlsx(sub: Submission, path: Path) -> Path:
+def render_xlsx(sub: Submission, path: Path, print_columns: str = "D", orientation: str = "landscape") -> Path:
+    """`print_columns`: the last column printed (「D」 as NEMA sets it; 「G」 prints the mapping columns too)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -133,7 +134,8 @@ def render_xlsx(sub: Submission, path: Path) -> Path:
 
     def put(item: ItemSpec) -> None:
         note = f"See Note {item.remark_ref}" if item.remark_ref else "__"
-        ws.append([item.number_printed, item.question, item.answer_raw, note])
+        ws.append([item.number_printed, item.question, item.answer_raw, note,
+                   f"Section 5, {item.section}", "AC-3", "A.9.1.1, A.9.4.1"])
         for cell in ws[ws.max_row][:4]:
             cell.alignment = wrap
 
@@ -159,8 +161,8 @@ def render_xlsx(sub: Submission, path: Path) -> Path:
     for row in ws.iter_rows(min_row=3, max_col=4):
         lines = max((-(-len(str(c.value)) * 11 // (widths[c.column_letter] * 10)) for c in row if c.value), default=1)
         ws.row_dimensions[row[0].row].height = 15 * max(1, lines)  # LibreOffice keeps the height it is given
-    ws.print_area = f"A1:D{ws.max_row}"
-    ws.page_setup.orientation = "landscape"
+    ws.print_area = f"A1:{print_columns}{ws.max_row}"
+    ws.page_setup.orientation = orientation
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0

@@ -14,7 +14,7 @@ from extractors.interpret import interpret
 from extractors.mds2 import canonical_id, concept_label, detect_mds2, split_answer
 from extractors.readers import read
 from samples.metamorphic_writers import soffice_binary
-from samples.mds2 import build_mds2
+from samples.mds2 import build_mds2, kestrel, render_xlsx
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +61,15 @@ def test_mds2_pdf_print_gives_the_same_rows(mds2_samples):
         _check_against_truth(path, truth)
         doc = interpret(read(path), "0" * 64)
         assert all(i.location.page for i in doc.items)
+
+
+@pytest.mark.skipif(soffice_binary() is None, reason="LibreOffice がないため PDF 印刷を作れません")
+def test_mds2_pdf_print_portrait_with_mapping_columns(tmp_path):
+    from samples.metamorphic_writers import print_pdf
+
+    sub = kestrel()
+    xlsx = render_xlsx(sub, tmp_path / "wide.xlsx", print_columns="G", orientation="portrait")
+    _check_against_truth(print_pdf(xlsx, tmp_path / "wide.pdf"), sub.truth())
 
 
 def test_mds2_concepts_and_planted_answers(mds2_samples):
