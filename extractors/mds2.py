@@ -141,7 +141,7 @@ def read_mds2(grid: Grid, sha256: str, version: str) -> Document:
                             "すべての回答を要確認としました")
     if form is not None and form.established:
         doc.missing_items = missing_catalogue_items(form, {i.catalogue_id for i in doc.items if i.catalogue_id})
-    if version == VERSION_2019 and not doc.vendor:
+    if not doc.vendor:
         doc.vendor_needs_review = True
     enforce_review(doc.items)
     return doc

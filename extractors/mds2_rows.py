@@ -23,7 +23,8 @@ from extractors.text import normalize_text
 
 VERSION_2019, VERSION_2013 = "HN 1-2019", "HN 1-2013"
 ID_RE = re.compile(r"^([A-Z]{3,4})\s?-\s?(\d{1,2}(?:\.\d{1,2}){0,3})$")
-ID_2013_RE = re.compile(r"^(\d{1,2})\s?-\s?(\d{1,2})$")
+# HN 1-2013: 「1-1」 … in the capability sections, 「A」… 「B.1」 in the private-data section before them.
+ID_2013_RE = re.compile(r"^(\d{1,2})\s?-\s?(\d{1,2})$|^([A-I])(?:\.(\d))?$")
 NOTE_ROW = re.compile(r"^Note\s*#?\s*(\d{1,3})\s*[:.)]?\s*(.*)$", re.I | re.S)
 NOTES_TITLE = re.compile(r"^Notes?\s*:?$", re.I)
 

@@ -142,6 +142,7 @@ def test_hn_2013_form_is_recognised_and_flagged(tmp_path):
     rows = [["Device Category", "Manufacturer", "Document ID", "Document Release Date"],
             ["Ventilator", "Osprey Respiratory Inc.", "OR-77", "2016-05-01"],
             ["HIMSS/NEMA HN 1-2013"],
+            ["A", "Own wording: can the device hold private data?", "Yes", "__"],
             [None, "AUTOMATIC LOGOFF (ALOF)"]]
     rows += [[f"1-{n}", f"Own wording for an older logoff question {n}?", "Yes" if n % 2 else "No", "__"]
              for n in range(1, 4)]
@@ -152,8 +153,8 @@ def test_hn_2013_form_is_recognised_and_flagged(tmp_path):
     assert detect_mds2(grid) == "HN 1-2013"
     doc = interpret(grid, "0" * 64)
     assert (doc.family, doc.form_version) == ("mds2", "HN 1-2013")
-    assert [i.item_id for i in doc.items] == ["1-1", "1-2", "1-3", "4-1"]
-    assert [i.answer for i in doc.items] == ["はい", "いいえ", "はい", "対象外"]
+    assert [i.item_id for i in doc.items] == ["A", "1-1", "1-2", "1-3", "4-1"]
+    assert [i.answer for i in doc.items] == ["はい", "はい", "いいえ", "はい", "対象外"]
     assert all(not i.known and i.needs_review and "HN 1-2013" in i.review_reason for i in doc.items)
     assert any("HN 1-2013" in w for w in doc.warnings)
 
