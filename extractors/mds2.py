@@ -277,3 +277,12 @@ def _item(row: Row, grid: Grid, form: Form | None, version: str, notes: dict[str
         flag(item, "MDS2 旧版（HN 1-2013）の項目です。HN 1-2019 とは項目番号が異なるため、回答を確認してください", 0.5)
     item.location = Location(file=grid.source, sheet=row.sheet, page=row.page, cell=row.cell or None, row=row.row)
     return item
+
+
+def display_question(family: str, item: Item) -> str:
+    """The question as reports and the memo show it: an MDS2 question stays English, led by the Japanese label of
+    its concept or section (「【二要素認証】Does the device support multi-factor…」); other forms' as printed."""
+    if family != "mds2":
+        return item.question
+    label = concept_label(item.concept) or section_label(item.item_id.split("-")[0])
+    return f"【{label}】{item.question}" if label else item.question
