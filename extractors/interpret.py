@@ -31,6 +31,7 @@ from extractors.header_fields import (
 )
 from extractors.layout import Layout, detect_header, repeated_header
 from extractors.layout_infer import infer_layout
+from extractors.mds2 import detect_mds2, read_mds2
 from extractors.model import (
     Document,
     ExtractionError,
@@ -74,6 +75,10 @@ def interpret(grid: Grid, sha256: str) -> Document:
     doc = Document(source_file=grid.source, sha256=sha256, format=grid.format, warnings=list(grid.warnings))
     if converted := next((m.group(1) for w in grid.warnings if (m := re.search(r"旧形式\(\.(\w+)\)", w))), ""):
         doc.converted_from = converted
+    if mds2_version := detect_mds2(grid):  # the US NEMA form: its own reader (extractors.mds2)
+        mds2 = read_mds2(grid, sha256, mds2_version)
+        mds2.converted_from = doc.converted_from
+        return mds2
     for table in grid.tables:
         doc.warnings += [w for w in table.warnings if w not in doc.warnings]
     state = ReadState()

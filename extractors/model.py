@@ -9,11 +9,12 @@ from typing import Literal
 from extractors.vocabulary import (  # noqa: F401
     ANSWERS, APPLICABLE, NO, NOT_APPLICABLE, NOT_APPLICABLE_GATE, YES, AnswerStatus)
 
-Family = Literal["mds", "sds", "checklist_vendor", "checklist_facility", "unknown"]
+Family = Literal["mds", "sds", "mds2", "checklist_vendor", "checklist_facility", "unknown"]
 
 FAMILY_LABELS = {
     "mds": "MDS（製造業者による医療情報セキュリティ開示書）",
     "sds": "SDS（サービス事業者による医療情報セキュリティ開示書）",
+    "mds2": "MDS2（医療機器セキュリティ開示書、米国NEMA様式）",
     "checklist_vendor": "サイバーセキュリティ対策チェックリスト（事業者確認用）",
     "checklist_facility": "サイバーセキュリティ対策チェックリスト（医療機関確認用）",
     "unknown": "不明な様式",

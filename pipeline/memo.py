@@ -21,6 +21,7 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml.ns import qn
 from docx.shared import Mm
 
+from extractors.mds2 import display_question
 from extractors.model import Document
 from extractors.text import organization_key
 from extractors.vocabulary import AFFIRMATIVE
@@ -86,7 +87,8 @@ def preamble(path: Path = CLAUSES_FILE) -> list[str]:
 def _item_label(f: FindingRow, documents: list[Document]) -> str:
     labels = []
     for item_id in f.item_ids:
-        question = next((it.question for d in documents if (it := d.item(item_id)) and it.question), "")
+        question = next((display_question(d.family, it) for d in documents if (it := d.item(item_id)) and it.question),
+                        "")
         labels.append(f"項目{item_id}「{question}」" if question else f"項目{item_id}")
     return "、".join(labels) or f"「{f.title}」"
 
@@ -250,7 +252,7 @@ def _write_standard_clauses(w: MemoWriter, groups: list[Group]) -> None:
             for d, it in related[:8]:
                 remark = f"　備考「{it.remark}」" if it.remark else ""
                 prefix = f"{d.product}　" if several_products and d.product else ""
-                w.para(f"{prefix}項目{it.item_id}「{it.question}」：回答「{it.answer or '未回答'}」{remark}"
+                w.para(f"{prefix}項目{it.item_id}「{display_question(d.family, it)}」：回答「{it.answer or '未回答'}」{remark}"
                        f"（{Path(d.source_file).name}）", STYLE_QUOTE)
             if len(related) > 8:
                 w.para(f"ほか{len(related) - 8}項目（回答一覧を参照）", STYLE_NOTE)

@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from extractors.mds2 import display_question
 from extractors.model import FAMILY_LABELS, Document, Item
 from extractors.text import organization_key
 from extractors.vocabulary import ANSWER_STATUS_LABELS, NO, NOT_APPLICABLE, YES  # noqa: F401 (reports use them)
@@ -235,7 +236,7 @@ def item_evidence(finding: FindingRow, documents: list[Document]) -> list[ItemEv
             if it is None:
                 continue
             out.append(ItemEvidence(
-                source_file=d.source_file, item_id=it.item_id, question=it.question,
+                source_file=d.source_file, item_id=it.item_id, question=display_question(d.family, it),
                 answer=it.answer or ANSWER_STATUS_LABELS.get(it.answer_status, ""), answer_raw=it.answer_raw,
                 remark=it.remark, location=str(it.location) if it.location else d.source_file,
                 needs_review=it.needs_review, review_reason=it.review_reason))

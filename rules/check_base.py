@@ -198,10 +198,13 @@ def concept_label(concept: str) -> str:
     """A Japanese label for a concept key: the question text of the first catalogue item carrying it."""
     from extractors.forms import all_forms
 
+    from extractors.mds2 import concept_label as mds2_label
+
     for form in all_forms():
         for item in form.items:
             if item.concept == concept:
-                return f"「{item.text}」"
+                # A concept only the English MDS2 has (SBOM, end of support) is named by its Japanese label.
+                return f"「{(form.family == 'mds2' and mds2_label(concept)) or item.text}」"
     return concept
 
 

@@ -12,7 +12,7 @@ This module imports them all, so that importing it registers every check; none o
 """
 from __future__ import annotations
 
-from rules import (checks_cross, checks_document, checks_gl7, checks_group, checks_remark,  # noqa: F401
+from rules import (checks_cross, checks_document, checks_gl7, checks_group, checks_mds2, checks_remark,  # noqa: F401
                    checks_stale, checks_text)
 from rules.check_base import CHECKS, Context, Hit, check, describe_condition
 from rules.grouping import CHECKLIST_FAMILIES, DISCLOSURE_FAMILIES

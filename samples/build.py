@@ -83,6 +83,11 @@ def build(out: Path, only: str | None = None, legacy: bool = True, pdf: bool = F
         for path, truth in build_gl7(out):
             write_truth(path, truth)
             written.append(path)
+    if only == "mds2":  # NEMA MDS2 (HN 1-2019) samples, XLSX and PDF print: on request only (issue #14)
+        from samples.mds2 import build_mds2
+        for path, truth in build_mds2(out, pdf=pdf):
+            write_truth(path, truth)
+            written.append(path)
     if pdf and (only is None or only == "pdf"):
         try:
             from samples.pdf_builder import build_pdf_samples
