@@ -250,6 +250,11 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         summary.answer_rows = sum(len(d.items) for d in documents)
         summary.outputs += [str(p) for p in paths]
         summary.warnings += warnings
+        from pipeline.devices import write_devices  # noqa: PLC0415 - device ledgers (issue 15)
+
+        paths, warnings = write_devices(store.current_ledgers(), documents, out, as_of, config.os_eol)
+        summary.outputs += [str(p) for p in paths]
+        summary.warnings += warnings
         from rules.checks_gl7 import risk_assessment_ids  # noqa: PLC0415
 
         result = update_register(store, findings, out, as_of, rule_coverage(documents, config.rules_path),
