@@ -56,11 +56,13 @@ def normalize_os(text: str) -> OsName:
     if m := re.search(_WIN + r"(10|11)\b(.*)", t):
         major, rest = m.group(1), m.group(2)
         iot = "iot" in rest
-        if lt := re.search(r"(ltsc|ltsb)\s*(20\d\d)", rest):
-            return OsName(f"Windows {major}{' IoT' if iot else ''} {lt.group(1).upper()}"
-                          .replace("IoT LTSB", "LTSB"), lt.group(2))
-        if "ltsc" in rest or "ltsb" in rest:
-            return OsName(f"Windows {major} LTSC", "", "LTSC/LTSB の版（年）が記載されていない")
+        channel = "LTSB" if "ltsb" in rest else "LTSC" if "ltsc" in rest else ""
+        if channel:
+            label = f"Windows {major}{' IoT' if iot and channel == 'LTSC' else ''} {channel}"
+            year = re.search(r"(?:ltsc|ltsb)\s*(20\d\d)|(20\d\d)\s*(?:ltsc|ltsb)", rest)
+            if year:
+                return OsName(label, year.group(1) or year.group(2))
+            return OsName(label, "", f"{channel} の版（年）が記載されていない")
         if v := re.search(r"\b(\d\dh\d|1[5-9]0\d|20[01]\d)\b", rest):
             return OsName(f"Windows {major}", v.group(1).upper())
         return OsName(f"Windows {major}", "")
