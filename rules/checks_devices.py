@@ -9,7 +9,7 @@ confirms the match; it is never counted as covered or as missing silently.
 """
 from __future__ import annotations
 
-from rules.check_base import Context, Hit, check
+from rules.check_base import Context, Hit, check, items_with_concepts
 from rules.device_match import DeviceAssessment, assess_devices
 from rules.grouping import VendorGroup, vendor_key
 
@@ -91,4 +91,32 @@ def device_no_maintenance_checklist(cond: dict, ctx: Context) -> list[Hit]:
         doubtful = [m for m in a.matches.uncertain() if m.role == role and m.document.family == "checklist_vendor"]
         evidence = [f"照合候補（要確認）: {m.label()}" for m in doubtful] or ["照合できた事業者確認用チェックリスト: なし"]
         hits.append(_hit(a, vendor, {"maintenance_vendor": vendor}, evidence, review=bool(doubtful) or not vendor))
+    return hits
+
+
+def _describe_patch(cond: dict) -> str:
+    return ("サポート終了OSの機器の事業者が、" + "・".join(cond.get("concepts", [])) + " に「"
+            + "・".join(cond.get("answer_in", ["はい"])) + "」と回答")
+
+
+@check("device_eol_answer", "devices", _describe_patch)
+def device_eol_answer(cond: dict, ctx: Context) -> list[Hit]:
+    """A device past end of support whose covering documents (certain matches only) answer a patching or
+    malware item affirmatively: the answer cannot hold for that device's OS."""
+    concepts, answers = cond.get("concepts", []), set(cond.get("answer_in", ["はい"]))
+    hits = []
+    for a in assessments(ctx):
+        if a.support.status != "eol":
+            continue
+        covering = list({id(m.document): m.document for m in a.matches.matches if not m.uncertain}.values())
+        items = [(doc, item) for doc in covering for item in items_with_concepts(doc, concepts)
+                 if item.answer_status == "answered" and item.answer in answers]
+        if not items:
+            continue
+        fields = {"os_raw": a.device.os_raw, "eol_date": a.support.eol_date.isoformat() if a.support.eol_date else "",
+                  "item_ids": "、".join(dict.fromkeys(i.item_id for _, i in items))}
+        hit = _hit(a, a.device.vendor, fields, [f"サポート終了日 {fields['eol_date']}（出典: {a.support.source}）"],
+                   review=False)
+        hit.items = items
+        hits.append(hit)
     return hits

@@ -19,6 +19,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 AS_OF = "2026-06-01"
 SAKURA = "株式会社さくらメディカルソフト"
+PATCH = "inconsistency.device_eol_patch_answer"  # the sakura MDS answers 6 不正ソフトウェア対策 「はい」
 EOL, SOON, MISSING_DOC, MISSING_CL = ("device_eol.os_past_support", "device_eol.os_support_ending",
                                       "missing_document.device_disclosure_missing",
                                       "missing_document.device_maintenance_checklist_missing")
@@ -27,7 +28,7 @@ EOL, SOON, MISSING_DOC, MISSING_CL = ("device_eol.os_past_support", "device_eol.
 XLSX_DEVICES = [
     ("画像サーバ", "放射線科", SAKURA, "SAKURA-PACS", "SP-5100", "Windows Server 2012 R2", "有", "有", SAKURA,
      dict(os="Windows Server", os_version="2012 R2", os_status="eol", network="有", remote_maintenance="有",
-          covered_by=["mds", "checklist_vendor"], rules=[EOL])),
+          covered_by=["mds", "checklist_vendor"], rules=[EOL, PATCH])),
     ("超音波診断装置", "生理検査室", "かもめ医工株式会社", "KM-Sono", "KMS-300", "Win10 Pro 22H2", "あり", "あり",
      "かもめテクノサービス(株)",
      dict(os="Windows 10", os_version="22H2", os_status="eol", network="有", remote_maintenance="有",
