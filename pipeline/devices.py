@@ -75,11 +75,11 @@ def devices_frame(assessments: list[DeviceAssessment]) -> pd.DataFrame:
 
 
 def write_devices(ledgers: list[Document], documents: list[Document], out: Path, as_of: dt.date,
-                  os_eol=None) -> tuple[list[Path], list[str]]:
+                  os_eol=None, vendor_aliases=None) -> tuple[list[Path], list[str]]:
     """Write devices.csv / .parquet when the store holds a ledger; (paths written, Japanese warnings)."""
     if not ledgers:
         return [], []
-    df = devices_frame(assess_devices(ledgers, documents, as_of, os_eol))
+    df = devices_frame(assess_devices(ledgers, documents, as_of, os_eol, vendor_aliases))
     out = Path(out)
     safe = df.copy()
     for col in safe.columns:

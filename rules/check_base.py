@@ -41,6 +41,7 @@ class Context:
     groups: list[VendorGroup]
     ledgers: list[Document] = field(default_factory=list)  # device ledgers (checks of scope "devices")
     os_eol: list = field(default_factory=list)  # rules.os_eol.OsEolEntry rows from mdsgap.yaml
+    vendor_aliases: dict = field(default_factory=dict)  # ledger vendor name -> vendor name of the forms
 
 
 @dataclass(frozen=True)

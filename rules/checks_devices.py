@@ -21,7 +21,7 @@ def assessments(ctx: Context) -> list[DeviceAssessment]:
     cached = getattr(ctx, "_device_assessments", None)
     if cached is None:
         documents = [d for g in ctx.groups for d in g.documents]
-        cached = assess_devices(ctx.ledgers, documents, ctx.as_of, ctx.os_eol)
+        cached = assess_devices(ctx.ledgers, documents, ctx.as_of, ctx.os_eol, ctx.vendor_aliases)
         ctx._device_assessments = cached
     return cached
 

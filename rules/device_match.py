@@ -68,7 +68,9 @@ def _product_match(device: Device, doc: Document) -> str:
 class DocumentIndex:
     """Vendor documents by vendor key, built once per run."""
 
-    def __init__(self, documents: list[Document]):
+    def __init__(self, documents: list[Document], aliases: dict[str, str] | None = None):
+        # mdsgap.yaml vendor_aliases: a name the ledger writes -> the vendor name the forms print
+        self.aliases = {vendor_key(k): v for k, v in (aliases or {}).items() if vendor_key(k) and vendor_key(v)}
         self.by_vendor: dict[str, list[Document]] = {}
         for doc in documents:
             if doc.family in DISCLOSURE_FAMILIES or doc.family in CHECKLIST_FAMILIES:
@@ -88,6 +90,10 @@ class DocumentIndex:
             return []
         if key in self.by_vendor:
             return [(self.by_vendor[key], f"事業者名「{name}」が一致", False)]
+        alias = self.aliases.get(key)
+        if alias is not None and vendor_key(alias) in self.by_vendor:
+            return [(self.by_vendor[vendor_key(alias)], f"事業者名「{name}」を別名表（mdsgap.yaml）で「{alias}」として照合",
+                     False)]
         if len(key) < MIN_PARTIAL_VENDOR_KEY:
             return []
         found = []
@@ -134,13 +140,14 @@ class DeviceAssessment:
     remote: bool | None
 
 
-def assess_devices(ledgers: list[Document], documents: list[Document], as_of, os_eol=None) -> list[DeviceAssessment]:
+def assess_devices(ledgers: list[Document], documents: list[Document], as_of, os_eol=None,
+                   vendor_aliases: dict[str, str] | None = None) -> list[DeviceAssessment]:
     """Every device of every current ledger, assessed once (linear in devices + documents)."""
     from extractors.vocabulary import presence
     from rules.os_eol import eol_table, os_support
 
     table = eol_table(os_eol)
-    index = DocumentIndex(documents)
+    index = DocumentIndex(documents, vendor_aliases)
     return [DeviceAssessment(ledger, device, os_support(device.os_raw, as_of, table), index.match(device),
                              presence(device.network), presence(device.remote_maintenance))
             for ledger in ledgers for device in ledger.devices]

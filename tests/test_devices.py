@@ -148,6 +148,20 @@ def test_uncertain_matches_are_review_items():
     assert [m.document.family for m in other.matches] == ["sds"] and other.matches[0].uncertain  # not the MDS
 
 
+def test_vendor_alias_table_makes_a_certain_match(tmp_path):
+    from pipeline.config import RunConfig
+
+    config = tmp_path / "mdsgap.yaml"
+    config.write_text("vendor_aliases:\n  FUTABA Medical: ふたば医療機器株式会社\n", encoding="utf-8")
+    aliases = RunConfig.load(config).vendor_aliases
+    mds = Document(source_file="x.xlsx", sha256="a" * 64, family="mds", vendor="ふたば医療機器(株)",
+                   product="FUTABA-XR")
+    device = Device(row=2, vendor="futaba medical", product="FUTABA-XR")
+    assert not DocumentIndex([mds]).match(device).matches
+    matched = DocumentIndex([mds], aliases).match(device).matches
+    assert len(matched) == 1 and not matched[0].uncertain and "別名表" in matched[0].reason
+
+
 def test_devices_csv_and_register_from_a_run(ledgers, prefect_harness, tmp_path):
     from pipeline.flow import process_inbox
 
