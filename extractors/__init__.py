@@ -35,6 +35,11 @@ def extract(path: Path | str, sha256: str | None = None, timings: dict[str, floa
         timings["read"] = time.perf_counter() - start
     start = time.perf_counter()
     try:
+        from extractors.ledger import read_ledger
+
+        ledger = read_ledger(grid, sha256 or file_sha256(path))  # a device ledger (機器台帳), not a form
+        if ledger is not None:
+            return ledger
         return interpret(grid, sha256 or file_sha256(path))
     finally:
         timings["interpret"] = time.perf_counter() - start

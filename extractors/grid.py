@@ -94,7 +94,7 @@ class Grid:
     """Everything a reader got out of one file."""
 
     source: str  # file name as dropped
-    format: Literal["xlsx", "docx", "pdf"]
+    format: Literal["xlsx", "docx", "pdf", "csv"]
     tables: list[Table]
     warnings: list[str] = field(default_factory=list)
     # Free text outside any table that the reader found (e.g. text boxes, headers/footers).

@@ -9,7 +9,7 @@ from typing import Literal
 from extractors.vocabulary import (  # noqa: F401
     ANSWERS, APPLICABLE, NO, NOT_APPLICABLE, NOT_APPLICABLE_GATE, YES, AnswerStatus)
 
-Family = Literal["mds", "sds", "mds2", "checklist_vendor", "checklist_facility", "unknown"]
+Family = Literal["mds", "sds", "mds2", "checklist_vendor", "checklist_facility", "device_ledger", "unknown"]
 
 FAMILY_LABELS = {
     "mds": "MDS（製造業者による医療情報セキュリティ開示書）",
@@ -17,6 +17,7 @@ FAMILY_LABELS = {
     "mds2": "MDS2（医療機器セキュリティ開示書、米国NEMA様式）",
     "checklist_vendor": "サイバーセキュリティ対策チェックリスト（事業者確認用）",
     "checklist_facility": "サイバーセキュリティ対策チェックリスト（医療機関確認用）",
+    "device_ledger": "機器台帳",
     "unknown": "不明な様式",
 }
 
@@ -112,6 +113,26 @@ def enforce_review(items: list[Item]) -> None:
 
 
 @dataclass
+class Device:
+    """One row of a hospital's device ledger (機器台帳), as written there, with where it was read."""
+
+    row: int  # 1-based row in the sheet / CSV
+    device_name: str = ""
+    department: str = ""  # 設置場所 / 部署
+    vendor: str = ""  # 製造業者 / メーカー
+    product: str = ""  # 製品名
+    model: str = ""  # 型番
+    os_raw: str = ""  # the OS cell as written (「Win10 Pro 22H2」)
+    network: str = ""  # ネットワーク接続 cell as written
+    remote_maintenance: str = ""  # リモート保守 cell as written
+    maintenance_vendor: str = ""  # 保守事業者
+    extra: dict[str, str] = field(default_factory=dict)  # other columns: header -> text
+    location: Location | None = None
+    needs_review: bool = False
+    review_reason: str = ""  # Japanese
+
+
+@dataclass
 class Document:
     source_file: str
     sha256: str
@@ -134,6 +155,7 @@ class Document:
     converted_from: str = ""  # "xls" / "doc" when LibreOffice converted it
     vendor_needs_review: bool = False  # vendor name was recovered, not read from the form
     guideline_version: str = ""  # 安全管理ガイドライン version the form prints: "5.2", "6.0", "7.0"; "" = not printed
+    devices: list[Device] = field(default_factory=list)  # rows of a device ledger (family device_ledger)
 
     @property
     def document_id(self) -> str:
@@ -161,6 +183,13 @@ class Document:
             it["location"] = Location(**loc) if loc else None
             items.append(Item(**it))
         d["items"] = items
+        devices = []
+        for dev in d.get("devices") or []:
+            dev = dict(dev)
+            loc = dev.get("location")
+            dev["location"] = Location(**loc) if loc else None
+            devices.append(Device(**dev))
+        d["devices"] = devices
         return cls(**d)
 
 

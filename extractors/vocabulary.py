@@ -15,6 +15,7 @@ Every reader, the interpreter and the rules import their answer words from here;
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -89,3 +90,24 @@ def option_words(text: str) -> list[tuple[str, int, int]]:
 def is_na_mark(raw: str) -> bool:
     """A cell's raw text is a dash or 「N/A」 meaning "not applicable" (「=」「-」「／」)."""
     return raw.strip() in NA_MARKS
+
+
+# ------------------------------------------------------------------------------------------ ledger 有無 cells
+
+# What a device ledger writes in a yes/no column (ネットワーク接続, リモート保守), besides the answer words above.
+PRESENT_WORDS = frozenset({"○", "◯", "〇", "●", "✓", "レ", "有", "有り", "あり", "はい", "yes", "y", "接続", "接続あり",
+                           "接続有", "院内lan", "lan", "オンライン", "対応", "実施", "する", "要"})
+ABSENT_WORDS = frozenset({"×", "✕", "無", "無し", "なし", "いいえ", "no", "n", "未接続", "非接続", "接続なし", "接続無",
+                          "スタンドアロン", "スタンドアローン", "オフライン", "しない", "不要", "未実施"})
+
+
+def presence(text: str) -> bool | None:
+    """A ledger's 有無 cell: True (有), False (無) or None (blank, 不明 or a word not known here)."""
+    t = unicodedata.normalize("NFKC", text or "").strip().casefold().replace(" ", "")
+    if not t:
+        return None
+    if t in PRESENT_WORDS or (t.startswith(("有", "あり", "○", "〇")) and len(t) > 1 and "無" not in t):
+        return True
+    if t in ABSENT_WORDS or t.startswith(("無", "なし", "×")):
+        return False
+    return None

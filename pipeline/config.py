@@ -1,11 +1,12 @@
 """File names, column contracts and reviewer vocabulary shared by the pipeline modules."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import Field, ValidationError
 
+from rules.os_eol import OsEolEntry
 from rules.schema import ConfigError, RulesSection, Strict, allowed_keys, load_yaml, raise_validation, where
 
 DEFAULT_INBOX = Path("inbox")
@@ -99,6 +100,8 @@ class RunConfig:
     stable_interval: float = 1.0  # seconds between the two size/mtime reads
     stable_rounds: int = 3  # how many times an unstable file is re-checked before it waits for the next run
     stable_quiet: float = 5.0  # seconds a file must be unchanged before it is read (a copy that pauses)
+    os_eol: list = field(default_factory=list)  # rules.os_eol.OsEolEntry rows added to the shipped table
+    vendor_aliases: dict = field(default_factory=dict)  # a name in the ledger -> the vendor name of the forms
 
     @classmethod
     def load(cls, path: Path | None) -> "RunConfig":
@@ -106,7 +109,7 @@ class RunConfig:
             return cls()
         path = Path(path)
         data = _validated(path)
-        pipeline_keys = {"stable_interval", "stable_rounds", "stable_quiet"}
+        pipeline_keys = {"stable_interval", "stable_rounds", "stable_quiet", "os_eol", "vendor_aliases"}
         holds_rules = "rules" in data or bool(set(data) - pipeline_keys)
         return cls(
             path=path,
@@ -114,6 +117,8 @@ class RunConfig:
             stable_interval=float(data.get("stable_interval", 1.0)),
             stable_rounds=int(data.get("stable_rounds", 3)),
             stable_quiet=float(data.get("stable_quiet", 5.0)),
+            os_eol=[OsEolEntry.model_validate(e) for e in data.get("os_eol") or []],
+            vendor_aliases={str(k): str(v) for k, v in (data.get("vendor_aliases") or {}).items()},
         )
 
 
@@ -129,6 +134,8 @@ class ConfigFile(Strict):
     disabled: list[str] | None = None
     severity: RulesSection.model_fields["severity"].annotation = None  # type: ignore[valid-type]
     extra_rule_dirs: list[str] | None = None
+    os_eol: list[OsEolEntry] | None = None  # end-of-support dates added to rules/data/os_eol.yaml
+    vendor_aliases: dict[str, str] | None = None  # ledger vendor name -> vendor name the forms print
 
 
 def _validated(path: Path) -> dict:

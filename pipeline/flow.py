@@ -114,7 +114,9 @@ def _page_count(document: Document) -> int:
     return max(pages) if pages else 1
 
 
-def evaluate_rules(documents: list[Document], as_of: dt.date, config_path: Path | None) -> list:
+def evaluate_rules(documents: list[Document], as_of: dt.date, config_path: Path | None,
+                   ledgers: list[Document] | None = None, os_eol: list | None = None,
+                   vendor_aliases: dict | None = None) -> list:
     """Findings from the rules engine. The engine is part of the package: if it cannot be imported or fails,
     the run fails and no file leaves the inbox.
 
@@ -128,7 +130,8 @@ def evaluate_rules(documents: list[Document], as_of: dt.date, config_path: Path 
         from rules.catalog import load_config
 
         rules_config = load_config(config_path)
-    return list(evaluate(documents, as_of, rules_config))
+    return list(evaluate(documents, as_of, rules_config, ledgers=ledgers, os_eol=os_eol,
+                         vendor_aliases=vendor_aliases))
 
 
 def rule_coverage(documents: list[Document], config_path: Path | None):
@@ -239,7 +242,8 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         stage_start = time.perf_counter()
         documents = store.current_documents()
         summary.current_documents = len(documents)
-        findings = evaluate_rules(documents, as_of, config.rules_path)
+        findings = evaluate_rules(documents, as_of, config.rules_path, store.current_ledgers(), config.os_eol,
+                                  config.vendor_aliases)
         timings["rules"] = time.perf_counter() - stage_start
 
         progress.emit("stage", text="出力ファイルを書き出しています")
@@ -248,6 +252,12 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         timings["answers"] = time.perf_counter() - stage_start
         stage_start = time.perf_counter()
         summary.answer_rows = sum(len(d.items) for d in documents)
+        summary.outputs += [str(p) for p in paths]
+        summary.warnings += warnings
+        from pipeline.devices import write_devices  # noqa: PLC0415 - device ledgers (issue 15)
+
+        paths, warnings = write_devices(store.current_ledgers(), documents, out, as_of, config.os_eol,
+                                        config.vendor_aliases)
         summary.outputs += [str(p) for p in paths]
         summary.warnings += warnings
         from rules.checks_gl7 import risk_assessment_ids  # noqa: PLC0415

@@ -95,6 +95,8 @@ _ITEM_COLUMNS = ["item_id", "number_printed", "question", "answer", "answer_stat
 
 def submission_key(doc: Document) -> str:
     """Which earlier submission a document replaces: same family, vendor and product (names normalised)."""
+    if doc.family == "device_ledger":  # a hospital's own ledger: a newer file of the same name replaces it
+        return f"device_ledger|{organization_key(Path(doc.source_file).stem)}"
     vendor, product = organization_key(doc.vendor), organization_key(doc.product)
     if not vendor and not product:
         return f"sha:{doc.sha256}"  # nothing to compare by: it stands alone
@@ -189,7 +191,15 @@ class Store:
                               (ordered[-1]["seq"],))
 
     def current_documents(self) -> list[Document]:
-        rows = self.conn.execute("SELECT doc_json FROM documents WHERE is_current = 1 ORDER BY seq").fetchall()
+        """The current vendor documents (forms). Device ledgers are the hospital's own: `current_ledgers`."""
+        rows = self.conn.execute("SELECT doc_json FROM documents WHERE is_current = 1"
+                                 " AND COALESCE(family, '') != 'device_ledger' ORDER BY seq").fetchall()
+        return [Document.from_dict(json.loads(r["doc_json"])) for r in rows]
+
+    def current_ledgers(self) -> list[Document]:
+        """The current device ledgers (family device_ledger)."""
+        rows = self.conn.execute("SELECT doc_json FROM documents WHERE is_current = 1"
+                                 " AND family = 'device_ledger' ORDER BY seq").fetchall()
         return [Document.from_dict(json.loads(r["doc_json"])) for r in rows]
 
     def document(self, document_id: str) -> Document | None:

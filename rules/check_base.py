@@ -39,12 +39,15 @@ class Hit:
 class Context:
     as_of: dt.date
     groups: list[VendorGroup]
+    ledgers: list[Document] = field(default_factory=list)  # device ledgers (checks of scope "devices")
+    os_eol: list = field(default_factory=list)  # rules.os_eol.OsEolEntry rows from mdsgap.yaml
+    vendor_aliases: dict = field(default_factory=dict)  # ledger vendor name -> vendor name of the forms
 
 
 @dataclass(frozen=True)
 class CheckSpec:
     fn: Callable
-    scope: str  # "document" | "group"
+    scope: str  # "document" | "group" | "devices" (once per run, over Context.ledgers)
     describe: Callable[[dict], str]
 
 

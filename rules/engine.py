@@ -93,20 +93,28 @@ def _sort_key(f: Finding) -> tuple:
 
 
 def evaluate(documents: list[Document], as_of: dt.date | None = None,
-             config: RulesConfig | None = None, rules: list[Rule] | None = None) -> list[Finding]:
-    """All findings for a run, in a deterministic order (severity, vendor, product, category, rule, items)."""
+             config: RulesConfig | None = None, rules: list[Rule] | None = None,
+             ledgers: list[Document] | None = None, os_eol: list | None = None,
+             vendor_aliases: dict[str, str] | None = None) -> list[Finding]:
+    """All findings for a run, in a deterministic order (severity, vendor, product, category, rule, items).
+
+    `ledgers`: the hospital's device ledgers, read by the checks of scope "devices"; `os_eol`: end-of-support
+    entries from mdsgap.yaml added to the shipped table; `vendor_aliases`: ledger vendor name -> forms' name."""
     as_of = as_of or dt.date.today()
     rules = rules if rules is not None else load_rules(config)
     groups = group_documents(documents)
-    ctx = Context(as_of=as_of, groups=groups)
+    ctx = Context(as_of=as_of, groups=groups, ledgers=list(ledgers or []), os_eol=list(os_eol or []),
+                  vendor_aliases=dict(vendor_aliases or {}))
     findings: list[Finding] = []
     seen: set[tuple] = set()
     for rule in rules:
         if not rule.enabled:
             continue
         spec = CHECKS[rule.check]
-        for group in groups:
-            if spec.scope == "document":
+        for group in groups if spec.scope != "devices" else [None]:
+            if spec.scope == "devices":
+                hits = spec.fn(rule.condition, ctx)  # once per run; each hit names its vendor group
+            elif spec.scope == "document":
                 hits = []
                 for doc in group.documents:
                     if rule.applies_to.matches(doc.family, doc.form_id, doc.form_version):

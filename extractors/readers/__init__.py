@@ -25,6 +25,7 @@ READERS = {
     "xlsx": ("extractors.readers.xlsx", "read_xlsx"),
     "docx": ("extractors.readers.docx", "read_docx"),
     "pdf": ("extractors.readers.pdf", "read_pdf"),
+    "csv": ("extractors.readers.csv_text", "read_csv"),  # device ledgers exported as text
 }
 
 # Extensions of the formats we read: content that is none of them is damage, not another format.

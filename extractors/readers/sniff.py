@@ -11,6 +11,7 @@ Vendors rename files, e-mail gateways add or drop extensions, and a `.xls` is of
   .xlsx/.docx); `Workbook`/`Book` → "xls" (or "encrypted" when the BIFF stream starts with a
   FILEPASS record); `WordDocument` → "doc" (or "encrypted" when the FIB says so);
 - `{\\rtf` → "rtf"; an Excel 2003 XML spreadsheet → "xml_spreadsheet";
+- Shift_JIS / UTF-8 text whose first lines split on one delimiter into several fields → "csv";
 - zero bytes (or only white space) → "empty"; anything else → "unknown".
 
 The OLE2 directory is read with a small compound-file parser (no extra dependency).
@@ -32,7 +33,7 @@ CONVERTIBLE = {"xls": "xlsx", "xlsb": "xlsx", "ods": "xlsx", "xml_spreadsheet": 
 
 @dataclass
 class Sniffed:
-    kind: str  # xlsx docx pdf xls doc xlsb ods odt rtf xml_spreadsheet encrypted empty corrupt unknown
+    kind: str  # xlsx docx pdf csv xls doc xlsb ods odt rtf xml_spreadsheet encrypted empty corrupt unknown
     detail: str = ""  # what was seen, for messages and logs (e.g. "OLE2: EncryptedPackage")
 
 
@@ -57,6 +58,10 @@ def sniff(path: Path | str) -> Sniffed:
         return Sniffed("rtf")
     if stripped.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in head:
         return Sniffed("xml_spreadsheet")
+    from extractors.readers.csv_text import looks_like_csv
+
+    if looks_like_csv(head):
+        return Sniffed("csv")
     return Sniffed("unknown", head[:8].hex(" "))
 
 

@@ -1,0 +1,159 @@
+"""A hospital's device ledger (機器台帳): from the common Grid to a list of `Device` rows with provenance.
+
+A ledger is recognised by content, not by name: a row (not necessarily the first) whose cells name at least
+three ledger columns, among them the device (機器名 / 装置名) or its OS, and its maker or product (製造業者 /
+メーカー / 製品名 / 型番). Header cells may be merged: a column's label is the text of its own header cell
+(or the merged cell covering it) joined with the label above it when that one is a merged group heading.
+Every sheet with such a header row is read; rows below it with a device name, product or maker are devices.
+"""
+from __future__ import annotations
+
+import re
+
+from extractors.grid import Cell, Grid, Table
+from extractors.model import Device, Document, Location
+from extractors.text import normalize_text
+
+# Column role -> header words (compared after NFKC with spaces removed). Checked in this order: the first
+# role whose word a label holds wins (「保守事業者」 is the maintenance vendor, not the remote-maintenance flag).
+HEADER_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("maintenance_vendor", ("保守事業者", "保守業者", "保守会社", "保守ベンダ", "保守委託先", "保守窓口")),
+    ("remote_maintenance", ("リモート保守", "リモートメンテナンス", "遠隔保守", "リモート接続", "遠隔監視")),
+    ("network", ("ネットワーク接続", "ネットワーク", "LAN接続", "院内LAN", "接続有無", "ネットワーク区分")),
+    ("device_name", ("機器名", "装置名", "機器名称", "装置名称", "システム名", "端末名")),
+    ("vendor", ("製造業者", "製造元", "メーカー", "メーカ", "製造販売業者", "製造会社")),
+    ("product", ("製品名", "製品名称", "商品名", "品名")),
+    ("model", ("型番", "型式", "モデル")),
+    ("os", ("オペレーティングシステム", "OS")),
+    ("department", ("設置場所", "設置部署", "部署", "部門", "診療科", "設置先", "管理部署")),
+)
+_OS_WORD = re.compile(r"(?<![A-Za-z])OS(?![A-Za-z])")
+IDENTITY_ROLES = {"device_name", "product", "model"}
+MAKER_ROLES = {"vendor", "product", "model"}
+HEADER_SEARCH_ROWS = 30
+MIN_ROLES = 3
+
+
+def _label_key(text: str) -> str:
+    return re.sub(r"\s", "", normalize_text(text))
+
+
+def role_of(label: str) -> str:
+    key = _label_key(label)
+    if not key or len(key) > 30:
+        return ""
+    for role, words in HEADER_WORDS:
+        for word in words:
+            if word == "OS":
+                if _OS_WORD.search(key):
+                    return role
+            elif word in key:
+                return role
+    return ""
+
+
+def _effective(table: Table, r: int, c: int) -> Cell:
+    cell = table.rows[r][c]
+    if cell.merged_into is not None:
+        mr, mc = cell.merged_into
+        if 0 <= mr < len(table.rows) and 0 <= mc < len(table.rows[mr]):
+            return table.rows[mr][mc]
+    return cell
+
+
+def _labels(table: Table, r: int) -> list[str]:
+    """Column labels of row r as a header row: its own text, preceded by a merged group heading above it."""
+    labels = []
+    for c in range(len(table.rows[r])):
+        own = _effective(table, r, c).text.strip()
+        above = ""
+        if r > 0 and c < len(table.rows[r - 1]):
+            up = _effective(table, r - 1, c)
+            spans_columns = up.colspan > 1 or table.rows[r - 1][c].merged_into is not None
+            if spans_columns and up is not _effective(table, r, c):
+                above = up.text.strip()
+        labels.append(f"{above} {own}".strip() if own else "")
+    return labels
+
+
+def _roles(labels: list[str]) -> dict[str, int]:
+    """role -> column of the first label carrying it."""
+    found: dict[str, int] = {}
+    for c, label in enumerate(labels):
+        role = role_of(label.split(" ")[-1]) or role_of(label)
+        if role and role not in found:
+            found[role] = c
+    return found
+
+
+def is_ledger_header(roles: dict[str, int]) -> bool:
+    return (len(roles) >= MIN_ROLES and bool(roles.keys() & (IDENTITY_ROLES | {"os"}))
+            and bool(roles.keys() & MAKER_ROLES) and ("device_name" in roles or "os" in roles))
+
+
+def find_header(table: Table) -> tuple[int, dict[str, int], list[str]] | None:
+    best = None
+    for r in range(min(len(table.rows), HEADER_SEARCH_ROWS)):
+        labels = _labels(table, r)
+        roles = _roles(labels)
+        if is_ledger_header(roles) and (best is None or len(roles) > len(best[1])):
+            best = (r, roles, labels)
+    return best
+
+
+_REF_ROW = re.compile(r"^[A-Z]{1,3}(\d+)$")
+
+
+def _row_number(row: list[Cell], index: int) -> int:
+    for cell in row:
+        if m := _REF_ROW.match(cell.ref or ""):
+            return int(m.group(1))
+    return index + 1
+
+
+def _text(table: Table, r: int, c: int | None) -> str:
+    if c is None or c >= len(table.rows[r]):
+        return ""
+    return normalize_text(_effective(table, r, c).text)
+
+
+def read_table(table: Table, source: str) -> list[Device]:
+    header = find_header(table)
+    if header is None:
+        return []
+    h, roles, labels = header
+    header_texts = [_label_key(x) for x in labels]
+    devices = []
+    for r in range(h + 1, len(table.rows)):
+        row = table.rows[r]
+        values = {role: _text(table, r, c) for role, c in roles.items()}
+        if not any(values.get(k) for k in ("device_name", "product", "model", "vendor")):
+            continue
+        if [_label_key(_effective(table, r, c).text) for c in range(len(row))] == header_texts[: len(row)]:
+            continue  # the header repeated (a printed ledger)
+        extra = {labels[c]: normalize_text(cell.text) for c, cell in enumerate(row)
+                 if c < len(labels) and labels[c] and c not in roles.values() and cell.text.strip()}
+        name_col = roles.get("device_name", roles.get("product", next(iter(roles.values()))))
+        ref = row[name_col].ref if name_col < len(row) else ""
+        device = Device(row=_row_number(row, r), extra=extra,
+                        location=Location(file=source, sheet=table.name, cell=ref or None, row=_row_number(row, r)),
+                        **{k: v for k, v in values.items() if k != "os"}, os_raw=values.get("os", ""))
+        if not device.vendor:
+            device.needs_review = True
+            device.review_reason = "製造業者が記載されていないため、開示書との照合ができません"
+        devices.append(device)
+    return devices
+
+
+def read_ledger(grid: Grid, sha256: str) -> Document | None:
+    """A device_ledger Document when the grid is a device ledger, else None (the file is read as a form)."""
+    tables = [t for t in grid.tables if not t.hidden and find_header(t) is not None]
+    if not tables:
+        return None
+    doc = Document(source_file=grid.source, sha256=sha256, family="device_ledger", format=grid.format,
+                   warnings=list(grid.warnings))
+    for table in tables:
+        doc.devices += read_table(table, grid.source)
+    if not doc.devices:
+        doc.warnings.append("機器台帳の見出し行はありますが、機器の行がありません")
+    return doc
