@@ -130,6 +130,11 @@ def _run_once(inbox: Path, out: Path, as_of: dt.date | None, config: Path | None
 
 def _run_locked(inbox: Path, out: Path, as_of: dt.date | None, config: Path | None, wait: float,
                 show_progress: bool, workers: int):
+    from pipeline.quick import quick_run
+
+    summary = quick_run(inbox, out, as_of, config)  # nothing new: done without Prefect, spaCy or workers
+    if summary is not None:
+        return summary
     from pipeline.scale import auto_workers, configure_api, make_task_runner
 
     runlog.start_run_log(out, for_next_run=True)  # <out>/logs/run-*.log: Prefect's start-up included
