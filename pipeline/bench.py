@@ -57,8 +57,21 @@ def build_samples(cache: Path, scan: bool) -> list[Path]:
         (base / ".complete").touch()
     files = [p for p in sorted(base.iterdir()) if p.is_file() and is_candidate(p)]
     if scan:
-        files += build_scans(cache)
-    return files
+        return files + build_scans(cache)
+    return [p for p in files if not image_only_pdf(p)]  # born-digital: the OCR path only with --scan
+
+
+def image_only_pdf(path: Path) -> bool:
+    """A PDF whose pages carry no text layer (a scan: read by OCR)."""
+    if path.suffix.lower() != ".pdf":
+        return False
+    import pdfplumber
+
+    try:
+        with pdfplumber.open(path) as pdf:
+            return not any(page.chars for page in pdf.pages)
+    except Exception:  # noqa: BLE001 - a broken sample stays in the corpus (it fails in both)
+        return False
 
 
 def build_scans(cache: Path) -> list[Path]:
@@ -207,7 +220,7 @@ def bench(n: int, workers: int, runner: str, scan: bool, legacy: bool, keep: boo
     requested, workers = workers, workers or auto_workers(len(corpus))
     as_of = dt.date(2026, 11, 27)
     if not in_process:
-        scans = [p for p in samples if p.parent.name == "scans"]
+        scans = [p for p in samples if image_only_pdf(p)]
         result = bench_commands(corpus, inbox, work, baseline, requested, as_of, scans)
         result.update(n=n, runner="mdsgap run", scan=scan, legacy=legacy, camelot=second)
         report_commands(result)

@@ -144,11 +144,12 @@ def _run_locked(inbox: Path, out: Path, as_of: dt.date | None, config: Path | No
     from pipeline.lock import record_server
 
     log = route_console_logs(out)  # Prefect's console lines (tracebacks included) go to the run log
+    # the worker processes start (and load the readers) while Prefect's temporary server starts
+    runner = make_task_runner(workers or auto_workers(len(discover(inbox))))
     server = ephemeral.start_server(getattr(log, "stream", None))
     if server is not None and server.server_process is not None:
         record_server(out, server.server_process.pid)
-    process_inbox = process_inbox.with_options(
-        task_runner=make_task_runner(workers or auto_workers(len(discover(inbox)))))
+    process_inbox = process_inbox.with_options(task_runner=runner)
     if not show_progress:
         return process_inbox(inbox=inbox, out=out, as_of=as_of, config_path=config, lock_wait=wait)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

@@ -87,6 +87,26 @@ def _page_count(document: Document) -> int:
     return max(pages) if pages else 1
 
 
+def _prepare_rules():
+    """Load the rules engine and the remark analyser (spaCy, Sudachi) in a thread of this process, which
+    mostly waits for the extraction workers meanwhile; returns the thread (join it before the rules run)."""
+    import threading
+
+    def load() -> None:
+        try:
+            from rules import remarks
+            from rules.engine import evaluate  # noqa: F401
+
+            remarks.nlp()
+            remarks.analyze("準備")
+        except Exception:  # noqa: BLE001 - the rule stage loads it again and reports any error itself
+            pass
+
+    thread = threading.Thread(target=load, name="mdsgap-rules-warmup", daemon=True)
+    thread.start()
+    return thread
+
+
 def evaluate_rules(documents: list[Document], as_of: dt.date, config_path: Path | None) -> list:
     """Findings from the rules engine. The engine is part of the package: if it cannot be imported or fails,
     the run fails and no file leaves the inbox.
@@ -173,6 +193,7 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         for key in ("read", "interpret", "store"):
             timings[key] = 0.0
         loop_start = time.perf_counter()
+        rules_ready = _prepare_rules() if to_read else None  # spaCy loads while the workers read
         # Only what the moves need is kept per file: each Document is stored, then dropped.
         outcomes: list[FileOutcome] = []
         for outcome in _extract_all(to_read):
@@ -210,6 +231,8 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
 
         progress.emit("stage", text="リスクを判定しています")
         stage_start = time.perf_counter()
+        if rules_ready is not None:
+            rules_ready.join()
         documents = store.current_documents()
         summary.current_documents = len(documents)
         findings = evaluate_rules(documents, as_of, config.rules_path)

@@ -28,6 +28,8 @@ STATE_NAME = ".run-state.json"
 _KEPT = ("current_documents", "answer_rows", "findings", "findings_by_severity", "resolved", "rules_ran",
          "outputs")
 _CODE = ("extractors", "rules", "pipeline")
+# Failures the same bytes repeat with the same code; a time or memory limit or a crash may not (read again).
+SAME_EVERY_TIME = ("corrupt", "encrypted", "unsupported", "empty", "not_a_form")
 
 
 def _file_signature(path: Path) -> list[int] | None:
@@ -83,19 +85,43 @@ def save_state(store, out: Path, as_of: dt.date, config_path: Path | None, summa
     on the store alone: the quick run repeats them."""
     path = Path(out) / STATE_NAME
     try:
-        path.unlink(missing_ok=True)
+        if path.is_file():
+            os.replace(path, path.with_name(STATE_NAME + ".previous"))
         kept = set(json.loads((Path(out) / REPORTS_STAMP).read_text(encoding="utf-8"))["paths"])
         for output in summary.outputs:
             sig = _file_signature(Path(output))
             if sig is None or (sig[1] < outputs_since - 2_000_000_000 and output not in kept):
                 return  # not written by this run (a write failed): no quick run next time
+        previous = _read_state(path.with_name(STATE_NAME + ".previous"))
         state = _state(store, as_of, config_path, summary.outputs)
+        state["failed"] = _failed(store, previous if previous.get("code") == state["code"] else {})
         state["summary"] = {k: getattr(summary, k) for k in _KEPT}
         state["warnings"] = summary.warnings[warnings_from:]
         path.write_text(json.dumps(state, ensure_ascii=False, default=str), encoding="utf-8")
     except (OSError, TypeError, ValueError, KeyError) as exc:
         log.info("no quick run next time (%s: %s)", type(exc).__name__, exc)
         path.unlink(missing_ok=True)
+
+
+def _read_state(path: Path) -> dict:
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def _failed(store, previous: dict) -> dict[str, list[str]]:
+    """sha256 -> [kind, reason] of the files that failed in the last run (and in earlier runs with the same
+    code) in a way the same bytes repeat (SAME_EVERY_TIME)."""
+    failed = {k: v for k, v in previous.get("failed", {}).items() if isinstance(v, list) and len(v) == 2}
+    last = store.conn.execute("SELECT started_at FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    if last is not None:
+        for row in store.conn.execute("SELECT sha256, kind, reason FROM failures WHERE failed_at >= ? ORDER BY id",
+                                      (last[0],)):
+            if row[0] and row[1] in SAME_EVERY_TIME:
+                failed[row[0]] = [row[1], row[2]]
+    return failed
 
 
 def _names_need_care(inbox: Path) -> bool:
@@ -120,16 +146,14 @@ def quick_run(inbox: Path, out: Path, as_of: dt.date | None, config_path: Path |
     Call with the output folder's lock held (pipeline.lock.run_lock)."""
     from extractors import file_sha256
     from pipeline.config import STORE_NAME, RunConfig
-    from pipeline.inbox import check_arrivals, discover, move_to_processed, prepare_inbox, special_kind
+    from pipeline.inbox import (
+        check_arrivals, discover, move_to_failed, move_to_processed, prepare_inbox, special_kind)
 
     start = time.perf_counter()
     inbox, out = Path(inbox), Path(out)
     as_of = as_of or dt.date.today()
-    try:
-        state = json.loads((out / STATE_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(state, dict) or state.get("as_of") != as_of.isoformat() or not (out / STORE_NAME).is_file():
+    state = _read_state(out / STATE_NAME)
+    if state.get("as_of") != as_of.isoformat() or not (out / STORE_NAME).is_file():
         return None
     if not inbox.is_dir() or _names_need_care(inbox):
         return None
@@ -146,26 +170,32 @@ def quick_run(inbox: Path, out: Path, as_of: dt.date | None, config_path: Path |
             return None
         candidates = discover(inbox)
         signatures = {p: _file_signature(p) for p in candidates}
-        known = []
+        known, failed = [], state.get("failed", {})
+        failing: dict[Path, tuple[str, str, str]] = {}  # bytes that failed before: fail again, same reason
         for path in candidates:
             try:
                 sha = file_sha256(path)
             except OSError:
                 return None
-            if not store.has_sha(sha):
-                return None  # something new (or a file that failed before: read again)
+            if sha in failed and failed[sha][0] in SAME_EVERY_TIME:
+                failing[path] = (failed[sha][0], failed[sha][1], sha)
+            elif not store.has_sha(sha):
+                return None  # something new, or a failure that may not repeat (a limit, a crash): read it
             known.append(path)
         config = RunConfig.load(config_path)
         if known:
             arrivals = check_arrivals(known, config.stable_interval, config.stable_rounds, config.stable_quiet)
             if arrivals.waiting or any(_file_signature(p) != signatures[p] for p in known):
                 return None  # still being written, or changed since it was hashed: the full run decides
+            if any(arrivals.still_arriving(p, kind) for p, (kind, _, _) in failing.items()):
+                return None  # maybe cut short by a copy still going on (as in the full run)
         # Nothing new: this is the run.
         from pipeline import runlog
 
         summary = RunSummary(as_of=as_of.isoformat())
         summary.log_file = str(runlog.start_run_log(out, with_prefect=False, inbox=inbox, as_of=as_of) or "")
-        log.info("nothing new in the inbox (%d known files): outputs up to date, Prefect not started", len(known))
+        log.info("nothing new in the inbox (%d known files, %d of them failed before): outputs up to date,"
+                 " Prefect not started", len(known), len(failing))
         run_id = store.start_run(as_of)
         summary.warnings += prepare_inbox(inbox)  # only notes on links and special files here
         for key, value in state.get("summary", {}).items():
@@ -176,9 +206,15 @@ def quick_run(inbox: Path, out: Path, as_of: dt.date | None, config_path: Path |
         for path in known:
             if special_kind(path):
                 continue
-            summary.duplicates.append(path.name)
             try:
-                move_to_processed(path, inbox)
+                if path in failing:
+                    kind, reason, sha = failing[path]
+                    store.record_failure(path.name, reason, kind, sha)
+                    summary.failures.append((path.name, reason))
+                    move_to_failed(path, inbox, reason)
+                else:
+                    summary.duplicates.append(path.name)
+                    move_to_processed(path, inbox)
             except OSError as exc:
                 summary.warnings.append(f"{path.name} を移動できませんでした（{type(exc).__name__}）。"
                                         "受信フォルダに残っています。")

@@ -48,10 +48,13 @@ def test_nothing_new_runs_without_prefect_and_keeps_outputs(tmp_path, sample_inb
     config.write_text("stable_interval: 0.2\nstable_quiet: 0\n", encoding="utf-8")
     for src in sources:
         shutil.copy2(src, inbox / src.name)
+    broken = b"PK\x03\x04 this workbook was cut off by the mail gateway"
+    (inbox / "提出票_破損.xlsx").write_bytes(broken)
     marker = tmp_path / "heavy.json"
     run = ("run", "--inbox", str(inbox), "--out", str(out), "--as-of", "2026-10-01", "--config", str(config))
 
     first = _mdsgap(tmp_path, marker, *run)
+    assert (inbox / "failed" / "提出票_破損.xlsx").is_file()
     assert "prefect" in json.loads(marker.read_text())  # the first run is the full flow
     assert "新たに読み取ったファイル: 2 件" in first.stdout
     before = _outputs(out)
@@ -61,6 +64,7 @@ def test_nothing_new_runs_without_prefect_and_keeps_outputs(tmp_path, sample_inb
     # The same bytes dropped again: known content, nothing to read.
     for src in sources:
         shutil.copy2(src, inbox / src.name)
+    (inbox / "提出票_破損.xlsx").write_bytes(broken)  # a file that failed the same way: fails again
     again = _mdsgap(tmp_path, marker, *run)
     assert json.loads(marker.read_text()) == []  # neither Prefect (nor its server) nor spaCy was imported
     assert "新たに読み取ったファイル: 0 件" in again.stdout
@@ -70,12 +74,17 @@ def test_nothing_new_runs_without_prefect_and_keeps_outputs(tmp_path, sample_inb
     assert _outputs(out) == before  # no output rewritten
     assert not [p for p in inbox.iterdir() if p.is_file()]
     assert len(list((inbox / "processed").iterdir())) == 4  # both copies of both files: nothing lost
+    failed = sorted(p.name for p in (inbox / "failed").iterdir())
+    assert len([n for n in failed if n.endswith(".xlsx")]) == 2 and len(failed) == 4  # each with its .error.txt
+    assert "読み取れなかったファイル 1 件" in again.stdout
     new_logs = set((out / "logs").glob("run-*.log")) - logs_before
     assert len(new_logs) == 1 and "nothing new" in next(iter(new_logs)).read_text(encoding="utf-8")
     with sqlite3.connect(out / "mdsgap.sqlite") as conn:
         runs = conn.execute("SELECT finished_at, summary_json FROM runs ORDER BY id").fetchall()
         documents = conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        failures = conn.execute("SELECT COUNT(*) FROM failures").fetchone()[0]
     assert len(runs) == 2 and all(r[0] for r in runs) and documents == 2  # recorded once, nothing double-counted
+    assert failures == 2  # one per run, as a full run records them
     assert json.loads(runs[1][1])["duplicates"] == [s.name for s in sources]
 
     # An empty inbox: the same.
