@@ -87,7 +87,13 @@ def save_state(store, out: Path, as_of: dt.date, config_path: Path | None, summa
     try:
         if path.is_file():
             os.replace(path, path.with_name(STATE_NAME + ".previous"))
-        kept = set(json.loads((Path(out) / REPORTS_STAMP).read_text(encoding="utf-8"))["paths"])
+        stamp = Path(out) / REPORTS_STAMP
+        if stamp.is_file():
+            kept = set(json.loads(stamp.read_text(encoding="utf-8"))["paths"])
+        elif summary.current_documents == 0:
+            kept = set()  # no document yet: no report to make (an empty inbox on a new installation)
+        else:
+            return  # the reports could not be made: the next run tries again
         for output in summary.outputs:
             sig = _file_signature(Path(output))
             if sig is None or (sig[1] < outputs_since - 2_000_000_000 and output not in kept):
