@@ -27,13 +27,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pipeline
+from pipeline.bench_run import PeakMemory, bench_commands, report_commands, tree_rss_mb  # noqa: F401
 from pipeline.inbox import is_candidate
 
 BENCH_DIR = pipeline.PROJECT_ROOT / ".bench"
@@ -56,8 +56,21 @@ def build_samples(cache: Path, scan: bool) -> list[Path]:
         (base / ".complete").touch()
     files = [p for p in sorted(base.iterdir()) if p.is_file() and is_candidate(p)]
     if scan:
-        files += build_scans(cache)
-    return files
+        return files + build_scans(cache)
+    return [p for p in files if not image_only_pdf(p)]  # born-digital: the OCR path only with --scan
+
+
+def image_only_pdf(path: Path) -> bool:
+    """A PDF whose pages carry no text layer (a scan: read by OCR)."""
+    if path.suffix.lower() != ".pdf":
+        return False
+    import pdfplumber
+
+    try:
+        with pdfplumber.open(path) as pdf:
+            return not any(page.chars for page in pdf.pages)
+    except Exception:  # noqa: BLE001 - a broken sample stays in the corpus (it fails in both)
+        return False
 
 
 def build_scans(cache: Path) -> list[Path]:
@@ -96,72 +109,6 @@ def make_corpus(samples: list[Path], n: int, inbox: Path, legacy: bool = True) -
         make_unique_copy(src, dest, f"{i:05d}")
         corpus.append(dest)
     return corpus
-
-
-# --- peak memory of the process tree -----------------------------------------------------------------------
-
-def _rss_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _children(pid: int) -> list[int]:
-    out = []
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as f:
-                out += [int(c) for c in f.read().split()]
-    except OSError:
-        pass
-    return out
-
-
-def tree_rss_mb(root: int | None = None) -> float:
-    """RSS of a process and all its descendants, in MB (Linux /proc)."""
-    todo, total, seen = [root or os.getpid()], 0, set()
-    while todo:
-        pid = todo.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        total += _rss_kb(pid)
-        todo += _children(pid)
-    return total / 1024
-
-
-class PeakMemory:
-    """Samples the process tree's RSS every `interval` seconds in a thread; `.peak_mb` and `.peak_self_mb`."""
-
-    def __init__(self, interval: float = 0.2):
-        self.interval = interval
-        self.peak_mb = 0.0
-        self.peak_self_mb = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.sample()
-            self._stop.wait(self.interval)
-
-    def sample(self) -> None:
-        self.peak_mb = max(self.peak_mb, tree_rss_mb())
-        self.peak_self_mb = max(self.peak_self_mb, _rss_kb(os.getpid()) / 1024)
-
-    def __enter__(self) -> "PeakMemory":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.sample()
 
 
 # --- baseline: bare parsing ----------------------------------------------------------------------------------
@@ -249,7 +196,8 @@ def _fmt(seconds: float) -> str:
     return f"{seconds:7.2f} s"
 
 
-def bench(n: int, workers: int, runner: str, scan: bool, legacy: bool, keep: bool = False) -> dict:
+def bench(n: int, workers: int, runner: str, scan: bool, legacy: bool, keep: bool = False,
+          in_process: bool = False) -> dict:
     from pipeline.scale import auto_workers, cpu_count
 
     BENCH_DIR.mkdir(exist_ok=True)
@@ -268,9 +216,18 @@ def bench(n: int, workers: int, runner: str, scan: bool, legacy: bool, keep: boo
     second = measure_camelot([p for p in samples if p.suffix.lower() == ".pdf"])
     report_camelot(second)
 
-    workers = workers or auto_workers(len(corpus))
-    mode, server_start = start_prefect_api()
+    requested, workers = workers, workers or auto_workers(len(corpus))
     as_of = dt.date(2026, 11, 27)
+    if not in_process:
+        scans = [p for p in samples if image_only_pdf(p)]
+        result = bench_commands(corpus, inbox, work, baseline, requested, as_of, scans)
+        result.update(n=n, runner="mdsgap run", scan=scan, legacy=legacy, camelot=second)
+        report_commands(result)
+        save(result)
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+        return result
+    mode, server_start = start_prefect_api()
     with PeakMemory() as mem:
         summary, wall = run_pipeline(inbox, out, workers, runner, as_of)
     timings = dict(summary.timings)
@@ -406,9 +363,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--legacy", action=argparse.BooleanOptionalAction, default=True,
                         help=".xls/.doc（LibreOffice 変換）を含める")
     parser.add_argument("--keep", action="store_true", help="作業フォルダを残す")
+    parser.add_argument("--in-process", action="store_true",
+                        help="mdsgap run コマンドではなく、このプロセス内でフローを呼び出して段階別に測る（--runner 用）")
     args = parser.parse_args(argv)
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    bench(args.n, args.workers, args.runner, args.scan, args.legacy, args.keep)
+    bench(args.n, args.workers, args.runner, args.scan, args.legacy, args.keep, args.in_process)
     return 0
 
 

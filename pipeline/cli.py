@@ -130,6 +130,11 @@ def _run_once(inbox: Path, out: Path, as_of: dt.date | None, config: Path | None
 
 def _run_locked(inbox: Path, out: Path, as_of: dt.date | None, config: Path | None, wait: float,
                 show_progress: bool, workers: int):
+    from pipeline.quick import quick_run
+
+    summary = quick_run(inbox, out, as_of, config)  # nothing new: done without Prefect, spaCy or workers
+    if summary is not None:
+        return summary
     from pipeline.scale import auto_workers, configure_api, make_task_runner
 
     runlog.start_run_log(out, for_next_run=True)  # <out>/logs/run-*.log: Prefect's start-up included
@@ -139,11 +144,12 @@ def _run_locked(inbox: Path, out: Path, as_of: dt.date | None, config: Path | No
     from pipeline.lock import record_server
 
     log = route_console_logs(out)  # Prefect's console lines (tracebacks included) go to the run log
+    # the worker processes start (and load the readers) while Prefect's temporary server starts
+    runner = make_task_runner(workers or auto_workers(len(discover(inbox))))
     server = ephemeral.start_server(getattr(log, "stream", None))
     if server is not None and server.server_process is not None:
         record_server(out, server.server_process.pid)
-    process_inbox = process_inbox.with_options(
-        task_runner=make_task_runner(workers or auto_workers(len(discover(inbox)))))
+    process_inbox = process_inbox.with_options(task_runner=runner)
     if not show_progress:
         return process_inbox(inbox=inbox, out=out, as_of=as_of, config_path=config, lock_wait=wait)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

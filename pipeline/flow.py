@@ -6,11 +6,10 @@ store and the outputs are written. One bad file never stops the run.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import time
 from collections import Counter, deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pipeline  # noqa: F401  (sets the embedded-Prefect environment before prefect is imported)
@@ -22,9 +21,11 @@ from pipeline.answer_table import write_answers
 from pipeline.config import RunConfig
 from pipeline.inbox import check_arrivals, discover, move_to_failed, move_to_processed, prepare_inbox
 from pipeline.lock import run_lock
+from pipeline.quick import save_state
 from pipeline.scale import extract_here_or_in_pool
 from pipeline.register import register_frame, register_row_order, update_register
 from pipeline.store import Store
+from pipeline.summary import REPORTS_STAMP, RunSummary, report_inputs_key  # noqa: F401  (re-exported)
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
@@ -37,34 +38,6 @@ class FileOutcome:
     reason: str = ""  # Japanese, for failed/<name>.error.txt
     kind: str = ""
     timings: dict[str, float] = field(default_factory=dict)  # read / interpret seconds in the worker
-
-
-@dataclass
-class RunSummary:
-    as_of: str
-    files_found: int = 0
-    read: list[str] = field(default_factory=list)  # newly stored
-    duplicates: list[str] = field(default_factory=list)  # content already in the store
-    failures: list[tuple[str, str]] = field(default_factory=list)  # (file name, Japanese reason)
-    waiting: list[str] = field(default_factory=list)  # still being written: left for the next run
-    items_read: int = 0
-    current_documents: int = 0
-    answer_rows: int = 0
-    findings: int = 0
-    findings_by_severity: dict[str, int] = field(default_factory=dict)
-    resolved: int = 0
-    rules_ran: bool = False
-    outputs: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    # Seconds per stage: read / interpret (summed over documents, in the workers), extract (wall time of
-    # the extraction loop, storing included), store, rules, answers, register, reports, flow (whole body);
-    # pdf: worker seconds spent on the PDFs read (for pages per second).
-    timings: dict[str, float] = field(default_factory=dict)
-    pages: int = 0  # PDF pages read (for pages per second)
-    log_file: str = ""  # this run's log (pipeline.runlog), "" when none could be written
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @task(name="extract-document", task_run_name="extract-{path.name}", cache_policy=NO_CACHE,
@@ -112,6 +85,26 @@ def _page_count(document: Document) -> int:
         return 0
     pages = {it.location.page for it in document.items if it.location and it.location.page}
     return max(pages) if pages else 1
+
+
+def _prepare_rules():
+    """Load the rules engine and the remark analyser (spaCy, Sudachi) in a thread of this process, which
+    mostly waits for the extraction workers meanwhile; returns the thread (join it before the rules run)."""
+    import threading
+
+    def load() -> None:
+        try:
+            from rules import remarks
+            from rules.engine import evaluate  # noqa: F401
+
+            remarks.nlp()
+            remarks.analyze("準備")
+        except Exception:  # noqa: BLE001 - the rule stage loads it again and reports any error itself
+            pass
+
+    thread = threading.Thread(target=load, name="mdsgap-rules-warmup", daemon=True)
+    thread.start()
+    return thread
 
 
 def evaluate_rules(documents: list[Document], as_of: dt.date, config_path: Path | None,
@@ -203,6 +196,7 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         for key in ("read", "interpret", "store"):
             timings[key] = 0.0
         loop_start = time.perf_counter()
+        rules_ready = _prepare_rules() if to_read else None  # spaCy loads while the workers read
         # Only what the moves need is kept per file: each Document is stored, then dropped.
         outcomes: list[FileOutcome] = []
         for outcome in _extract_all(to_read):
@@ -240,6 +234,8 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
 
         progress.emit("stage", text="リスクを判定しています")
         stage_start = time.perf_counter()
+        if rules_ready is not None:
+            rules_ready.join()
         documents = store.current_documents()
         summary.current_documents = len(documents)
         findings = evaluate_rules(documents, as_of, config.rules_path, store.current_ledgers(), config.os_eol,
@@ -247,6 +243,7 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         timings["rules"] = time.perf_counter() - stage_start
 
         progress.emit("stage", text="出力ファイルを書き出しています")
+        warnings_before_outputs, outputs_since = len(summary.warnings), time.time_ns()
         stage_start = time.perf_counter()
         paths, warnings = write_answers(documents, out)
         timings["answers"] = time.perf_counter() - stage_start
@@ -290,6 +287,9 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
             progress.emit("stage", text="報告書を作成しています")
             write_reports_if_changed(store, out, summary)
         timings["reports"] = time.perf_counter() - stage_start
+        # what the next run compares with to skip Prefect when nothing is new (pipeline.quick)
+        if reports:
+            save_state(store, out, as_of, config_path, summary, warnings_before_outputs, outputs_since)
         timings["flow"] = time.perf_counter() - flow_start
         runlog.run_finished(summary)
         store.finish_run(run_id, summary.to_dict())
@@ -325,30 +325,6 @@ def write_reports(store: Store, out: Path, summary: RunSummary, vendor: str | No
             summary.warnings.append(f"立入検査資料を作成できませんでした（{type(exc).__name__}: {exc}）。")
     summary.outputs += [str(p) for p in paths]
     return list(paths)
-
-
-REPORTS_STAMP = ".reports-inputs.json"  # in <out>: what the current reports and memos were made from
-_REPORT_CODE = ["reports.py", "memo.py", "report_data.py", "report_names.py", "report_svg.py", "templates",
-                "inspection.py"]
-
-
-def report_inputs_key(store: Store) -> str:
-    """A digest of everything the reports and memos are made from: the current and directly replaced
-    submissions, the register rows (dates and reviewer columns included) and the report code itself."""
-    h = hashlib.sha256()
-    for row in store.conn.execute(
-            "SELECT sha256, is_current FROM documents WHERE is_current = 1 OR superseded_by IN"
-            " (SELECT document_id FROM documents WHERE is_current = 1) ORDER BY seq"):
-        h.update(f"{row[0]}:{row[1]};".encode())
-    rows = store.register_rows()
-    h.update(json.dumps([rows[k] for k in sorted(rows)], ensure_ascii=False, sort_keys=True,
-                        default=str).encode())
-    here = Path(__file__).parent
-    for name in _REPORT_CODE:
-        for path in sorted((here / name).rglob("*")) if (here / name).is_dir() else [here / name]:
-            if path.is_file() and "__pycache__" not in path.parts:
-                h.update(path.name.encode() + path.read_bytes())
-    return h.hexdigest()
 
 
 def write_reports_if_changed(store: Store, out: Path, summary: RunSummary) -> list[Path]:

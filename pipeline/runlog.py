@@ -116,16 +116,18 @@ def begin_run(out: Path, **context) -> Path | None:
     return start_run_log(out, **context)
 
 
-def start_run_log(out: Path, for_next_run: bool = False, **context) -> Path | None:
+def start_run_log(out: Path, for_next_run: bool = False, with_prefect: bool = True, **context) -> Path | None:
     """Open a new run log in `<out>/logs/` (the previous one of this process is closed) and say what runs.
 
     `context` (inbox, as_of, ...) goes into the first line. `for_next_run`: the next `begin_run` for the same
     folder (the flow about to start) writes into this file instead of opening another one.
+    `with_prefect=False`: a run that never imports Prefect (pipeline.quick) does not import it for its log.
     Returns the file, or None when it cannot be made.
     """
     stop_run_log()
     global _handler, _for_next_run
-    import prefect  # noqa: F401  (Prefect sets up logging when first imported: before ours, not over it)
+    if with_prefect:
+        import prefect  # noqa: F401  (Prefect sets up logging when first imported: before ours, not over it)
 
     folder = Path(out) / LOG_DIR
     if folder.is_symlink():

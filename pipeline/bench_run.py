@@ -1,0 +1,282 @@
+"""`make bench`, the parts a user sees: whole `mdsgap run` commands (start-up included) for the first run and
+a run with nothing new, a table per format, and the scanned-PDF path per page.
+
+Used by pipeline.bench; separate to keep each module small.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pipeline
+
+# --- peak memory of the process tree -----------------------------------------------------------------------
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as f:
+                out += [int(c) for c in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def tree_rss_mb(root: int | None = None) -> float:
+    """RSS of a process and all its descendants, in MB (Linux /proc)."""
+    todo, total, seen = [root or os.getpid()], 0, set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        total += _rss_kb(pid)
+        todo += _children(pid)
+    return total / 1024
+
+
+class PeakMemory:
+    """Samples the process tree's RSS every `interval` seconds in a thread; `.peak_mb` and `.peak_self_mb`."""
+
+    def __init__(self, interval: float = 0.2):
+        self.interval = interval
+        self.peak_mb = 0.0
+        self.peak_self_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.interval)
+
+    def sample(self) -> None:
+        self.peak_mb = max(self.peak_mb, tree_rss_mb())
+        self.peak_self_mb = max(self.peak_self_mb, _rss_kb(os.getpid()) / 1024)
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+
+
+_FILE_LINE = re.compile(r"file (?P<name>.+?) (?:read|failed): .*?((?:read|interpret)=[\d.]+s.*)$")
+_SECONDS = re.compile(r"(read|interpret)=([\d.]+)s")
+
+
+class _ChildPeak(PeakMemory):
+    """Peak RSS of a child process and its descendants (workers, Prefect's temporary server, LibreOffice)."""
+
+    def __init__(self, pid: int, interval: float = 0.2):
+        super().__init__(interval)
+        self.pid = pid
+
+    def sample(self) -> None:
+        self.peak_mb = max(self.peak_mb, tree_rss_mb(self.pid))
+
+
+def run_command(inbox: Path, out: Path, as_of: str, config: Path | None, workers: int = 0) -> dict:
+    """One `mdsgap run` in a new process: wall seconds, peak RSS of its tree, its exit code, its run log."""
+    cmd = [sys.executable, "-m", "pipeline.cli", "run", "--inbox", str(inbox), "--out", str(out), "--as-of", as_of]
+    if config is not None:
+        cmd += ["--config", str(config)]
+    if workers:
+        cmd += ["--workers", str(workers)]
+    env = {**os.environ, "PYTHONPATH": str(pipeline.PROJECT_ROOT), "COLUMNS": "200"}
+    env.pop("PREFECT_API_URL", None)  # the user's command: its own temporary server unless `mdsgap server` runs
+    logs_before = set((out / "logs").glob("run-*.log")) if (out / "logs").is_dir() else set()
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=pipeline.PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    with _ChildPeak(proc.pid) as mem:
+        stdout, stderr = proc.communicate()
+    wall = time.perf_counter() - start
+    logs = sorted(set((out / "logs").glob("run-*.log")) - logs_before) if (out / "logs").is_dir() else []
+    return {"seconds": wall, "peak_rss_mb": mem.peak_mb, "returncode": proc.returncode,
+            "stdout": stdout[-3000:], "stderr": stderr[-3000:], "log": str(logs[-1]) if logs else ""}
+
+
+def worker_seconds_by_format(log_file: str) -> dict[str, float]:
+    """read + interpret seconds per file suffix, from the run log's per-file lines."""
+    out: dict[str, float] = {}
+    if not log_file:
+        return out
+    for line in Path(log_file).read_text(encoding="utf-8", errors="replace").splitlines():
+        m = _FILE_LINE.search(line)
+        if not m:
+            continue
+        fmt = Path(m["name"]).suffix.lower().lstrip(".") or "?"
+        out[fmt] = out.get(fmt, 0.0) + sum(float(s) for _, s in _SECONDS.findall(m.group(2)))
+    return out
+
+
+def format_table(counts: dict[str, int], baseline: dict[str, float], pipeline_s: dict[str, float]) -> str:
+    lines = ["形式     件数   基準(解析のみ)   読取+解釈(ワーカー合計)   比",
+             "-------  -----  ---------------  ------------------------  -----"]
+    for fmt in sorted(set(counts) | set(baseline) | set(pipeline_s)):
+        b, p = baseline.get(fmt, 0.0), pipeline_s.get(fmt, 0.0)
+        ratio = f"{p / b:5.2f}" if b else "    -"
+        lines.append(f"{fmt:<7}  {counts.get(fmt, 0):5d}  {b:13.2f} s  {p:22.2f} s  {ratio}")
+    return "\n".join(lines)
+
+
+def measure_scans(pdfs: list[Path]) -> dict:
+    """Seconds per scanned page, whole and without the OpenCV marks step (ellipses, strikes, fills, checks:
+    their time is measured around those functions and subtracted)."""
+    from extractors.readers import scan
+    from extractors.readers.sniff import sniff  # noqa: F401  (same import cost as the reader)
+
+    marks = {"s": 0.0}
+    originals = {}
+    for name in ("find_strikes", "find_ellipses", "drop_ellipse_edges", "cell_fill", "find_checks"):
+        func = getattr(scan, name)
+        originals[name] = func
+
+        def timed(*args, _func=func, **kwargs):
+            t = time.perf_counter()
+            try:
+                return _func(*args, **kwargs)
+            finally:
+                marks["s"] += time.perf_counter() - t
+
+        setattr(scan, name, timed)
+    out = {"files": 0, "pages": 0, "seconds": 0.0, "marks_s": 0.0, "stages_s": {}}
+    try:
+        import pdfplumber
+
+        for path in pdfs:
+            with pdfplumber.open(path) as pdf:
+                n = len(pdf.pages)
+            out["files"] += 1
+            for page in range(1, n + 1):
+                t = time.perf_counter()
+                scan.read_scanned_page(path, page)
+                out["seconds"] += time.perf_counter() - t
+                out["pages"] += 1
+                for k, v in scan.last_stats.timings.items():
+                    out["stages_s"][k] = out["stages_s"].get(k, 0.0) + v
+    finally:
+        for name, func in originals.items():
+            setattr(scan, name, func)
+    out["marks_s"] = marks["s"]
+    return out
+
+
+def report_scans(s: dict) -> None:
+    if not s.get("pages"):
+        print("スキャンPDF: 測定なし")
+        return
+    per = s["seconds"] / s["pages"]
+    without = (s["seconds"] - s["marks_s"]) / s["pages"]
+    stages = "  ".join(f"{k} {v / s['pages']:.2f}s" for k, v in s["stages_s"].items())
+    print(f"スキャンPDF: {s['files']} 件 {s['pages']} ページ  {per:.2f} s/ページ（印の検出 OpenCV を除くと "
+          f"{without:.2f} s/ページ、印の検出 {s['marks_s'] / s['pages']:.2f} s/ページ）  段階: {stages}")
+
+
+def _last_run_summary(out: Path) -> dict:
+    import json
+    import sqlite3
+
+    with sqlite3.connect(out / "mdsgap.sqlite") as conn:
+        row = conn.execute("SELECT summary_json FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    return json.loads(row[0]) if row and row[0] else {}
+
+
+def bench_commands(corpus: list[Path], inbox: Path, work: Path, baseline, workers: int, as_of, scans: list[Path]
+                   ) -> dict:
+    """The first `mdsgap run` over the corpus, then two runs with nothing new: an empty inbox (a cron job or
+    `mdsgap watch` finding nothing) and the same files dropped again (all known by sha256).
+
+    The arrival check's waits (1 s between two looks, 5 s of quiet by default: sleeps, not work) are set
+    short in a bench config so that the ratios compare work."""
+    import datetime as dt
+
+    from pipeline.scale import auto_workers, cpu_count
+
+    config = work / "bench.yaml"
+    config.write_text("stable_interval: 0.2\nstable_quiet: 0\n", encoding="utf-8")
+    copies = {p.name: p.read_bytes() for p in corpus}
+    out = work / "out"
+    day = as_of.isoformat()
+    load_before = os.getloadavg()[0]
+    first = run_command(inbox, out, day, config, workers)
+    summary = _last_run_summary(out) if first["returncode"] == 0 else {}
+    empty = run_command(inbox, out, day, config, workers)
+    for name, data in copies.items():
+        (inbox / name).write_bytes(data)
+    known = run_command(inbox, out, day, config, workers)
+    known_summary = _last_run_summary(out) if known["returncode"] == 0 else {}
+    timings = summary.get("timings", {})
+    counts: dict[str, int] = {}
+    for p in corpus:
+        fmt = p.suffix.lower().lstrip(".") or "?"
+        counts[fmt] = counts.get(fmt, 0) + 1
+    docs = len(summary.get("read", [])) + len(summary.get("failures", []))
+    wall = first["seconds"]
+    return {
+        "timestamp": dt.datetime.now().isoformat(timespec="seconds"),
+        "workers": workers or auto_workers(len(corpus)), "cores": cpu_count(), "api": "mdsgap run",
+        "load_avg": os.getloadavg()[0], "load_avg_before": load_before,
+        "documents": docs, "read_ok": len(summary.get("read", [])), "failed": len(summary.get("failures", [])),
+        "items": summary.get("items_read", 0), "pdf_pages": summary.get("pages", 0),
+        "pipeline_s": wall, "stages_s": timings, "docs_per_s": docs / wall if wall else 0.0,
+        "pages_per_s": (summary.get("pages", 0) / timings["pdf"]) if timings.get("pdf") else 0.0,
+        "baseline_s": baseline.seconds, "baseline_by_format_s": baseline.by_format,
+        "ratio": wall / baseline.seconds if baseline.seconds else float("nan"),
+        "noop_empty_s": empty["seconds"], "rerun_s": known["seconds"],
+        "rerun_skipped": len(known_summary.get("duplicates", [])),
+        "noop_empty_fraction": empty["seconds"] / wall if wall else float("nan"),
+        "rerun_fraction": known["seconds"] / wall if wall else float("nan"),
+        "server_start_s": float("nan"), "prefect_overhead_s": wall - timings.get("flow", wall),
+        "peak_rss_mb": first["peak_rss_mb"], "peak_rss_noop_mb": max(empty["peak_rss_mb"], known["peak_rss_mb"]),
+        "format_counts": counts, "worker_by_format_s": worker_seconds_by_format(first["log"]),
+        "returncodes": [first["returncode"], empty["returncode"], known["returncode"]],
+        "errors": [r["stderr"] for r in (first, empty, known) if r["returncode"]],
+        "scans": measure_scans(scans) if scans else {},
+    }
+
+
+def report_commands(r: dict) -> None:
+    st = r["stages_s"]
+    print(f"\n=== mdsgap bench（mdsgap run コマンド、起動込み）: N={r['n']}  workers={r['workers']}  "
+          f"コア {r['cores']}  負荷 {r['load_avg_before']:.1f} → {r['load_avg']:.1f} ===")
+    if r["errors"]:
+        print("失敗した実行があります:\n" + "\n".join(r["errors"]))
+    print(f"書類: {r['documents']} 件（読取 {r['read_ok']} / 失敗 {r['failed']}、項目 {r['items']}）  "
+          f"PDF {r['pdf_pages']} ページ")
+    print(format_table(r["format_counts"], r["baseline_by_format_s"], r["worker_by_format_s"]))
+    print(f"初回の mdsgap run: {r['pipeline_s']:.2f} s   {r['docs_per_s']:.1f} 書類/秒")
+    print(f"  フロー本体 {st.get('flow', 0):.2f}s（読込 {st.get('read', 0):.2f}s + 解釈 {st.get('interpret', 0):.2f}s"
+          f" ワーカー合計、抽出ループ {st.get('extract', 0):.2f}s、ルール {st.get('rules', 0):.2f}s、"
+          f"回答表 {st.get('answers', 0):.2f}s、登録簿 {st.get('register', 0):.2f}s、報告書 {st.get('reports', 0):.2f}s）")
+    print(f"  フロー外（Python と Prefect の起動、一時サーバー、ワーカー起動、終了処理）: {r['prefect_overhead_s']:.2f}s")
+    print(f"基準（解析のみ、1プロセス）: {r['baseline_s']:.2f} s")
+    print(f"比 初回 / 基準 = {r['ratio']:.2f}（目標 1.5 以下）")
+    print(f"新しいファイルなし: 空の受信フォルダ {r['noop_empty_s']:.2f} s（初回の {r['noop_empty_fraction']:.3f}）、"
+          f"同じ {r['rerun_skipped']} 件を再投入 {r['rerun_s']:.2f} s（初回の {r['rerun_fraction']:.3f}、目標 0.1 以下）")
+    print(f"ピークメモリ（RSS、mdsgap run とその子プロセス全体）: 初回 {r['peak_rss_mb']:.0f} MB、"
+          f"新しいファイルなし {r['peak_rss_noop_mb']:.0f} MB")
+    if r.get("scans"):
+        report_scans(r["scans"])
