@@ -11,8 +11,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from rules.schema import (ConceptMappings, ConfigError, allowed_keys, did_you_mean, key_label, load_yaml,
-                          raise_validation, value_vocabularies, where)
+from rules.schema import (ConceptMappings, allowed_keys, load_yaml, raise_validation, refuse_bad_patterns,
+                          refuse_unknown_values, value_vocabularies)
 
 MAPPINGS_FILE = Path(__file__).parent / "mappings" / "concepts.yaml"
 WHAT = "マッピングファイル"
@@ -25,18 +25,9 @@ def load_mappings(path: Path = MAPPINGS_FILE) -> ConceptMappings:
         mappings = ConceptMappings.model_validate(data if data is not None else {})
     except ValidationError as exc:
         raise_validation(exc, path, root, WHAT, allowed_keys(ConceptMappings))
-    known = value_vocabularies()["concepts"]
-    for loc, concept in mappings.concept_locations():
-        if concept not in known:
-            hint = did_you_mean(concept, known)
-            raise ConfigError(f"{where(path, root, loc, WHAT)}: 「{key_label(loc)}」の概念「{concept}」は様式カタログに"
-                              f"ありません（{hint or '様式カタログ extractors/catalogue/*.yaml の concept を指定してください'}）")
-    for loc, pattern in mappings.patterns():
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ConfigError(f"{where(path, root, loc, WHAT)}: 「{key_label(loc)}」の正規表現「{pattern}」に"
-                              f"誤りがあります（{exc.msg}）") from None
+    refuse_unknown_values(path, root, WHAT, mappings.concept_locations(), value_vocabularies()["concepts"],
+                          "概念", "様式カタログにありません")
+    refuse_bad_patterns(path, root, WHAT, mappings.patterns())
     return mappings
 
 

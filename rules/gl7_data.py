@@ -12,9 +12,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from rules.schema import Strict, allowed_keys, load_yaml, raise_validation
+from rules.schema import (Strict, allowed_keys, load_yaml, raise_validation, refuse_bad_patterns, refuse_unknown_values,
+                          value_vocabularies)
 
 GL7_DATA = Path(__file__).parent / "gl7_data.yaml"
+WHAT = "第7.0版データファイル"
 
 
 class Guideline(Strict):
@@ -57,41 +59,31 @@ class Gl7Data(Strict):
 
 
 def load_gl7(path: Path | str = GL7_DATA) -> Gl7Data:
-    data, root = load_yaml(Path(path), "第7.0版データファイル")
+    data, root = load_yaml(Path(path), WHAT)
     try:
         model = Gl7Data.model_validate(data or {})
     except ValidationError as exc:
-        raise_validation(exc, path, root, "第7.0版データファイル", allowed_keys(Gl7Data))
+        raise_validation(exc, path, root, WHAT, allowed_keys(Gl7Data))
     _check_vocabulary(model, path, root)
-    for i, pattern in enumerate(model.update_responsibility.stated_by):
-        try:
-            re.compile(pattern)
-        except re.error as e:
-            from rules.schema import ConfigError, where
-            raise ConfigError(f"{where(path, root, ('update_responsibility', 'stated_by', i), '第7.0版データファイル')}:"
-                              f" 正規表現「{pattern}」が正しくありません（{e}）") from None
+    refuse_bad_patterns(path, root, WHAT, [(("update_responsibility", "stated_by", i), p)
+                                           for i, p in enumerate(model.update_responsibility.stated_by)])
     return model
 
 
 def _check_vocabulary(model: Gl7Data, path, root) -> None:
     """Concepts must be catalogue concepts and answers the model's answers (a typo would silently match nothing)."""
-    from extractors.model import ANSWERS
-    from rules.schema import ConfigError, did_you_mean, value_vocabularies, where
+    from extractors.vocabulary import ANSWERS
 
-    concepts = value_vocabularies()["concepts"]
-    checks = [(("betsushi", fam, i), c, concepts) for fam in ("mds", "sds")
-              for i, c in enumerate(getattr(model.betsushi, fam))]
-    checks += [(("betsushi", "accepted_answers", i), a, set(ANSWERS))
-               for i, a in enumerate(model.betsushi.accepted_answers)]
-    for concept, answers in model.update_responsibility.vendor_maintains.items():
-        checks.append((("update_responsibility", "vendor_maintains", concept), concept, concepts))
-        checks += [(("update_responsibility", "vendor_maintains", concept, i), a, set(ANSWERS))
-                   for i, a in enumerate(answers)]
-    for loc, value, vocabulary in checks:
-        if value not in vocabulary:
-            hint = did_you_mean(value, vocabulary)
-            raise ConfigError(f"{where(path, root, loc, '第7.0版データファイル')}: 「{value}」は使えません"
-                              + (f"（{hint}）" if hint else ""))
+    concepts = [(("betsushi", fam, i), c) for fam in ("mds", "sds")
+                for i, c in enumerate(getattr(model.betsushi, fam))]
+    answers = [(("betsushi", "accepted_answers", i), a) for i, a in enumerate(model.betsushi.accepted_answers)]
+    for concept, words in model.update_responsibility.vendor_maintains.items():
+        concepts.append((("update_responsibility", "vendor_maintains", concept), concept))
+        answers += [(("update_responsibility", "vendor_maintains", concept, i), a) for i, a in enumerate(words)]
+    refuse_unknown_values(path, root, WHAT, concepts, value_vocabularies()["concepts"], "概念",
+                          "様式カタログにありません")
+    refuse_unknown_values(path, root, WHAT, answers, ANSWERS, "回答",
+                          "回答の語（" + "・".join(ANSWERS) + "）ではありません")
 
 
 @functools.cache

@@ -105,6 +105,27 @@ def did_you_mean(word: str, choices) -> str:
     return f"もしかして: {close[0]}" if close else ""
 
 
+def refuse_unknown_values(path: Path | str, root: yaml.Node | None, what: str, located, vocabulary, noun: str,
+                          explain: str) -> None:
+    """Stop at the first (loc, value) of `located` whose value is not in `vocabulary` (a misspelt concept or
+    answer would make a rule silently never fire): file, line, key and the nearest word, in Japanese."""
+    for loc, value in located:
+        if value not in vocabulary:
+            hint = did_you_mean(value, vocabulary)
+            raise ConfigError(f"{where(path, root, loc, what)}: 「{key_label(loc)}」の{noun}「{value}」は{explain}"
+                              + (f"（{hint}）" if hint else ""))
+
+
+def refuse_bad_patterns(path: Path | str, root: yaml.Node | None, what: str, located) -> None:
+    """Stop at the first (loc, regular expression) of `located` that does not compile."""
+    for loc, pattern in located:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(f"{where(path, root, loc, what)}: 「{key_label(loc)}」の正規表現「{pattern}」に"
+                              f"誤りがあります（{exc.msg}）") from None
+
+
 _TYPE_WORDS = {
     "int": "整数", "float": "数値", "bool": "true / false", "list": "一覧（[a, b] または - で始まる行）",
     "dict": "項目: 値 の形式", "string": "文字列", "str": "文字列", "model": "項目: 値 の形式",
