@@ -11,11 +11,12 @@ register rules expected for it.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
+
+from samples.build import write_truth
 
 AS_OF = "2026-06-01"
 SAKURA = "株式会社さくらメディカルソフト"
@@ -96,8 +97,7 @@ def build_ledgers(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for path, writer in ((out / "機器台帳_放射線・検査.xlsx", write_xlsx), (out / "機器台帳_病棟.csv", write_csv)):
-        truth = writer(path)
-        (out / f"{path.name}.truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1), encoding="utf-8")
+        write_truth(path, writer(path))
         written.append(path)
     return written
 

@@ -32,6 +32,7 @@ from extractors.model import Document, ExtractionError
 from pipeline.inbox import discover, move_to_failed
 from samples import hostile
 from tests.conftest import subprocess_env
+from tests.office_files import fill_review
 
 ROOT = Path(__file__).resolve().parent.parent
 MDSGAP = ROOT / ".venv" / "bin" / "mdsgap"
@@ -202,19 +203,8 @@ def _register_edits(out: Path) -> dict[str, dict[str, str]]:
 
 
 def _write_review(out: Path, count: int) -> list[str]:
-    """What a reviewer does in Excel: fill 担当/メモ/対応方針 of the first rows and save."""
-    path = out / "risk_register.xlsx"
-    wb = load_workbook(path)
-    ws = wb.worksheets[0]
-    head = [c.value for c in ws[1]]
-    ids = []
-    for r in range(2, 2 + count):
-        for col, value in REVIEW_EDITS.items():
-            ws.cell(row=r, column=head.index(col) + 1, value=value)
-        ids.append(ws.cell(row=r, column=head.index("risk_id") + 1).value)
-    ws.cell(row=2, column=head.index("メモ") + 1).data_type = "s"  # typed text, not a formula
-    wb.save(path)
-    return ids
+    """What a reviewer does in Excel: fill 担当/メモ/対応方針 of the first rows and save (one メモ typed as text)."""
+    return fill_review(out / "risk_register.xlsx", count, REVIEW_EDITS, typed_text=((2, "メモ"),))
 
 
 class SlowCopy(threading.Thread):

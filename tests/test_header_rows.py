@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from extractors import extract
 from extractors.forms import get_form
 from extractors.text import normalize_text
+from tests.office_files import rule_table
 
 MDS = get_form("jahis-mds-4.1")
 QUESTION = {c.id: c.text for c in MDS.items}
@@ -254,11 +255,7 @@ def _overflowing_print(path: Path, row_h: float = 9.0, pitch: float = 10.0, size
             first = centre + (len(lines) - 1) * pitch / 2
             for j, line in enumerate(lines):
                 c.drawString(x0 + 2, first - j * pitch - size * 0.35, line)
-    bottom = top - len(rows) * row_h
-    for k in range(len(rows) + 1):
-        c.line(xs[0], top - k * row_h, xs[-1], top - k * row_h)
-    for x in xs:
-        c.line(x, top, x, bottom)
+    rule_table(c, xs, top, row_h, len(rows))
     c.save()
     return path
 

@@ -11,22 +11,14 @@ import openpyxl
 
 from pipeline.inbox import discover, prepare_inbox
 from tests.conftest import subprocess_env
+from tests.office_files import small_mds
 
 ROOT = Path(__file__).resolve().parent.parent
 MDSGAP = ROOT / ".venv" / "bin" / "mdsgap"
-MDS_TITLE = "製造業者による医療情報セキュリティ開示書 チェックリスト（ガイドライン第5.2版対応）"
 
 
 def _mds(path: Path, vendor: str, product: str | None = None, remark: str = "") -> None:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.append([MDS_TITLE])
-    ws.append(["製造業者", vendor])
-    ws.append(["製品名称", product or f"{vendor}の検査装置"])
-    ws.append(["No.", "確認項目", "はい", "いいえ", "対象外", "備考"])
-    ws.append(["1", "扱う情報のリストを医療機関等に提示できるか？", "○", "", "", remark])
-    ws.append(["3", "離席時の不正入力防止の機能があるか？", "", "○", "", ""])
-    wb.save(path)
+    Path(path).write_bytes(small_mds(vendor, product, remark))
 
 
 def _run(inbox: Path, out: Path, base: Path, umask: int = 0o022) -> subprocess.CompletedProcess:

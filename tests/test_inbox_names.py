@@ -6,28 +6,20 @@ import csv
 import os
 from pathlib import Path
 
-import openpyxl
 import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.inbox import is_candidate, prepare_inbox, safe_file_name
+from tests.office_files import small_mds
 
-MDS_TITLE = "製造業者による医療情報セキュリティ開示書 チェックリスト（ガイドライン第5.2版対応）"
 runner = CliRunner()
 
 
 def _mds(path: bytes | str, vendor: str) -> None:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.append([MDS_TITLE])
-    ws.append(["製造業者", vendor])
-    ws.append(["製品名称", f"{vendor}の検査装置"])
-    ws.append(["No.", "確認項目", "はい", "いいえ", "対象外", "備考"])
-    ws.append(["1", "扱う情報のリストを医療機関等に提示できるか？", "○", "", "", ""])
-    ws.append(["3", "離席時の不正入力防止の機能があるか？", "", "○", "", ""])
     tmp = os.fsencode(path) + b".tmp"
-    wb.save(os.fsdecode(tmp))
+    with open(tmp, "wb") as f:
+        f.write(small_mds(vendor))
     os.replace(tmp, os.fsencode(path))
 
 

@@ -10,7 +10,6 @@ at the top need no run.
 """
 from __future__ import annotations
 
-import io
 import os
 import signal
 import sqlite3
@@ -26,26 +25,16 @@ import pytest
 from extractors import file_sha256
 from pipeline.inbox import check_arrivals
 from tests.conftest import subprocess_env
+from tests.office_files import fill_review, small_mds
 
 ROOT = Path(__file__).resolve().parent.parent
 MDSGAP = ROOT / ".venv" / "bin" / "mdsgap"
-MDS_TITLE = "製造業者による医療情報セキュリティ開示書 チェックリスト（ガイドライン第5.2版対応）"
 REVIEW = {"担当": "運用係 北村", "メモ": "次回の契約更新で協議する"}
 
 
 def _form_bytes(vendor: str, tag: str) -> bytes:
     """A small real MDS workbook of an invented vendor; `tag` makes each one's bytes (and sha) its own."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.append([MDS_TITLE])
-    ws.append(["製造業者", vendor])
-    ws.append(["製品名称", f"{vendor}の分析装置 {tag}"])
-    ws.append(["No.", "確認項目", "はい", "いいえ", "対象外", "備考"])
-    ws.append(["1", "扱う情報のリストを医療機関等に提示できるか？", "○", "", "", ""])
-    ws.append(["3", "離席時の不正入力防止の機能があるか？", "", "○", "", ""])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return small_mds(vendor, f"{vendor}の分析装置 {tag}")
 
 
 def _drop(inbox: Path, names: list[str], vendor: str) -> list[str]:
@@ -303,17 +292,7 @@ def _stop_when(run: Run, condition, signum: int) -> bool:
 
 
 def _review(out: Path, count: int) -> list[str]:
-    path = out / "risk_register.xlsx"
-    wb = openpyxl.load_workbook(path)
-    ws = wb.worksheets[0]
-    head = [c.value for c in ws[1]]
-    ids = []
-    for r in range(2, 2 + count):
-        for col, value in REVIEW.items():
-            ws.cell(row=r, column=head.index(col) + 1, value=value)
-        ids.append(ws.cell(row=r, column=head.index("risk_id") + 1).value)
-    wb.save(path)
-    return ids
+    return fill_review(out / "risk_register.xlsx", count, REVIEW)
 
 
 def _edits(out: Path) -> dict[str, dict]:

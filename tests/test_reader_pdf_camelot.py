@@ -18,6 +18,7 @@ from extractors.readers.pdf_camelot import (
     CAMELOT_DOUBT, check_ruled_tables, compare, is_ruled, read_camelot,
 )
 from samples.pdf_builder import FONT, register_font
+from tests.office_files import rule_table
 
 XS = [50, 90, 330, 380, 430, 480, 545]
 ROWS = [("番号", "確認項目", "はい", "いいえ", "対象外", "備考"),
@@ -167,11 +168,7 @@ def _mds_print(path: Path, drop: str | None) -> Path:
                 baseline = top - (k + 1) * row_h - size * 0.3
             c.setFont(FONT, size)
             c.drawString(x0 + 2, baseline, text)
-    bottom = top - len(rows) * row_h
-    for k in range(len(rows) + 1):
-        c.line(xs[0], top - k * row_h, xs[-1], top - k * row_h)
-    for x in xs:
-        c.line(x, top, x, bottom)
+    rule_table(c, xs, top, row_h, len(rows))
     c.save()
     return path
 
