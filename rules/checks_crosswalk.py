@@ -85,24 +85,30 @@ def check_mds2_crosswalk(cond: dict, group: VendorGroup, ctx: Context) -> list[H
                     continue  # the MDS2 asks the opposite question: はい on both sides is no agreement either
                 m_items = _compared(mds2, [by_id[q] for q in pair.mds2 if q in by_id], cond)
                 j_items = _compared(jahis, items_with_concepts(jahis, pair.concepts), cond)
-                for m in m_items:
-                    for j in j_items:
-                        mv, jv = _polar(m), _polar(j)
-                        if mv == jv or (pair.contradicts == "mds2_yes" and mv != YES) or \
-                                (pair.contradicts == "mds2_no" and mv != NO):
-                            continue
-                        hits.append(_hit(mds2, m, jahis, j, pair))
+                for j in j_items:
+                    against = [m for m in m_items if _contradicts(_polar(m), _polar(j), pair.contradicts)]
+                    if against:
+                        hits.append(_hit(mds2, against, jahis, j, pair))
     return hits
 
 
-def _hit(mds2: Document, m: Item, jahis: Document, j: Item, pair) -> Hit:
+def _contradicts(mds2_answer: str, jahis_answer: str, direction: str) -> bool:
+    if mds2_answer == jahis_answer:
+        return False
+    return direction == "both" or (direction == "mds2_yes" and mds2_answer == YES) or \
+        (direction == "mds2_no" and mds2_answer == NO)
+
+
+def _hit(mds2: Document, against: list[Item], jahis: Document, j: Item, pair) -> Hit:
+    """One finding per JAHIS row, naming every MDS2 question of the pair that contradicts it (TXCF-2 and 2.1)."""
     family = jahis.family.upper()
+    m = against[0]
+    said = "、".join(f"{x.item_id}「{question_of(mds2, x)}」は「{x.answer_raw or x.answer}」（{x.answer}）" for x in against)
     fields = {"item_id": j.item_id, "mds2_item": m.item_id, "mds2_answer": m.answer_raw or m.answer,
               "jahis_item": j.item_id, "jahis_answer": j.answer, "jahis_family": family}
-    finding = (f"同じ製品について、MDS2 {m.item_id}「{question_of(mds2, m)}」は「{m.answer_raw or m.answer}」"
-               f"（{m.answer}）ですが、{family} {j.item_id}「{question_of(jahis, j)}」は「{j.answer}」です。"
-               "どちらの回答が正しいか製造業者に確認してください。")
+    finding = (f"同じ製品について、MDS2 {said}ですが、{family} {j.item_id}「{question_of(jahis, j)}」は「{j.answer}」"
+               "です。どちらの回答が正しいか製造業者に確認してください。")
     # The engine quotes both items (file, item id, answer, remark, cell); the printed MDS2 answer is in the text.
     evidence = [f"対応づけの注意: {pair.note}"] if pair.note else []
-    return Hit([jahis, mds2], [(jahis, j), (mds2, m)], finding=finding, fields=fields, product=jahis.product,
-               extra_evidence=evidence)
+    return Hit([jahis, mds2], [(jahis, j)] + [(mds2, x) for x in against], finding=finding, fields=fields,
+               product=jahis.product, extra_evidence=evidence)

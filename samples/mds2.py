@@ -189,14 +189,14 @@ def render_hn2013(path: Path) -> tuple[Path, dict]:
     items = []
     for title, number, count in HN2013_SECTIONS:
         ws.append([None, title])
-        rows = [("A", "Own wording: can the device hold private data?", "Yes")] if number == "A" else [
+        rows = [("A", "Own wording: can the device hold private data?", YES)] if number == "A" else [
             (f"{number}-{k}", f"Own wording for an older {title.split(' (')[0].lower()} question {k}?",
-             ("Yes", "No", "N/A")[(k + int(number)) % 3]) for k in range(1, count + 1)]
+             (YES, NO, NA)[(k + int(number)) % 3]) for k in range(1, count + 1)]
         for item_id, question, answer in rows:
-            ws.append([item_id, question, answer, "__"])
-            items.append({"item_id": item_id, "number_printed": item_id, "question": question,
-                          "answer": {"Yes": YES, "No": NO, "N/A": NA}[answer], "answer_status": "answered",
-                          "answer_raw": answer, "remark": "", "remark_ref": "", "section": "", "needs_review": True})
+            ws.append([item_id, question, WORD[answer], "__"])
+            items.append({"item_id": item_id, "number_printed": item_id, "question": question, "answer": answer,
+                          "answer_status": "answered", "answer_raw": WORD[answer], "remark": "", "remark_ref": "",
+                          "section": "", "needs_review": True})
     wb.save(path)
     truth = {"file": path.name, "convention": "mds2: HIMSS/NEMA HN 1-2013 worksheet (recognised, rows flagged)",
              "family": "mds2", "form_id": "nema-mds2-2013", "form_version": "HN 1-2013", "vendor": "",

@@ -15,6 +15,7 @@ import pytest
 from extractors import extract
 from rules.engine import evaluate
 from samples.mds2_pairs import PLANTED, VENDOR_ALIASES, build_pairs, fernhill, harrow
+from samples.spec import set_answer
 from tests.truth import compare
 
 RULE = "inconsistency.mds2_crosswalk"
@@ -80,16 +81,19 @@ def test_same_vendor_name_pairs_by_device_model(tmp_path):
     assert _crosswalk(_docs((mds2, other), tmp_path / "other")) == []
 
 
-@pytest.mark.parametrize("what", ["mds2_option_word", "jahis_option_remark"])
-def test_an_option_makes_no_contradiction_until_it_is_taken_away(tmp_path, what):
+@pytest.mark.parametrize("what", ["mds2_option_word", "jahis_option_remark", "two_mds2_rows_one_jahis_row"])
+def test_a_second_disagreement_once_its_guard_is_taken_away(tmp_path, what):
     mds2, mds = harrow()
     if what == "mds2_option_word":  # PAUT-11 「Yes, optional」 against 4.1/生体認証 いいえ
         bio = mds2.item("PAUT-11")
         bio.answer_raw, bio.remark = "Yes", ""
         want = {"PAUT-11", "4.1/生体認証"}
-    else:  # MLDP-2 Yes against 6 いいえ 「…オプションで導入できます。」
+    elif what == "jahis_option_remark":  # MLDP-2 Yes against 6 いいえ 「…オプションで導入できます。」
         next(i for i in mds.items if i.item_id == "6").remark = "ウイルス対策ソフトは導入していません。"
         want = {"MLDP-2", "6"}
+    else:  # 12.2 暗号化 いいえ against TXCF-2 and TXCF-2.1 Yes: one finding naming both MDS2 rows
+        set_answer(mds.items, "12.2", "いいえ")
+        want = {"12.2", "TXCF-2", "TXCF-2.1"}
     found = {frozenset(f.item_ids) for f in _crosswalk(_docs((mds2, mds), tmp_path), VENDOR_ALIASES)}
     assert found == {frozenset(PLANTED["item_ids"]), frozenset(want)}
 
