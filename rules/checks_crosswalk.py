@@ -24,7 +24,6 @@ from rules.grouping import VendorGroup, same_product, vendor_key
 from rules.remarks import signals_of
 
 
-
 def _polar(item: Item) -> str:
     """はい or いいえ by the answer's meaning (該当 → はい, 非該当 → いいえ); "" for 対象外, blank or unread."""
     if item.answer_status != ANSWERED or item.answer not in CHOICE:
