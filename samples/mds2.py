@@ -175,8 +175,9 @@ HN2013_SECTIONS = (("ADMINISTRATIVE DATA", "A", 0), ("AUTOMATIC LOGOFF (ALOF)", 
 
 
 def render_hn2013(path: Path) -> tuple[Path, dict]:
-    """An older HIMSS/NEMA HN 1-2013 worksheet (numbered questions 1-1, 1-2 …, the CNFS section) of a fictional
-    maker: it must be recognised as HN 1-2013 and every row flagged, never read as the 2019 form."""
+    """An older HIMSS/NEMA HN 1-2013 worksheet (header labels over values, numbered questions 1-1, 1-2 …, the CNFS
+    section) of a fictional maker: recognised as HN 1-2013, its header read, every row flagged, never read as the
+    2019 form."""
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -185,6 +186,8 @@ def render_hn2013(path: Path) -> tuple[Path, dict]:
     ws.append(["Manufacturer Disclosure Statement for Medical Device Security – MDS2"])
     ws.append(["Device Category", "Manufacturer", "Document ID", "Document Release Date"])
     ws.append(["Dialysis system", "Quillon Renal Care Corp.", "QRC-MDS2-7", "2017-03-15"])
+    ws.append(["Device Model", "Software Revision", "Software Release Date"])
+    ws.append(["QRC-5008 Dialysis Station", "3.4.1", "2016-12-01"])
     ws.append(["HIMSS/NEMA HN 1-2013"])
     items = []
     for title, number, count in HN2013_SECTIONS:
@@ -199,9 +202,12 @@ def render_hn2013(path: Path) -> tuple[Path, dict]:
                           "section": "", "needs_review": True})
     wb.save(path)
     truth = {"file": path.name, "convention": "mds2: HIMSS/NEMA HN 1-2013 worksheet (recognised, rows flagged)",
-             "family": "mds2", "form_id": "nema-mds2-2013", "form_version": "HN 1-2013", "vendor": "",
-             "vendor_key": "quillon", "product": "", "product_version": "", "created": "", "comment": "",
-             "header_fields": {}, "footnotes": {}, "items": items, "planted": [], "expect_failure": None}
+             "family": "mds2", "form_id": "nema-mds2-2013", "form_version": "HN 1-2013",
+             "vendor": "Quillon Renal Care Corp.", "vendor_key": "quillon", "product": "QRC-5008 Dialysis Station",
+             "product_version": "3.4.1", "created": "2017-03-15", "comment": "",
+             "header_fields": {"Manufacturer": "Quillon Renal Care Corp.", "Document Release Date": "2017-03-15",
+                               "Device Model": "QRC-5008 Dialysis Station", "Software Revision": "3.4.1"},
+             "footnotes": {}, "items": items, "planted": [], "expect_failure": None}
     return path, truth
 
 

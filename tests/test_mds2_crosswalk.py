@@ -133,6 +133,7 @@ def test_pipeline_run_finds_the_planted_one_and_reports_mds2_and_2013(prefect_ha
     answers = pd.read_csv(out / "answers.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
     old = answers[answers["source_file"].str.endswith("Quillon_MDS2_2013.xlsx")]
     assert len(old) == 7 and set(old["form_version"]) == {"HN 1-2013"}
+    assert set(old["vendor"]) == {"Quillon Renal Care Corp."} and set(old["needs_review"]) == {"True"}
     mfa = answers[answers["source_file"].str.endswith("Harrow_HD410_MDS2.xlsx") & (answers["item_id"] == "PAUT-8")]
     assert mfa.iloc[0]["question"].startswith("Multi-factor authentication")  # English in answers.csv
 
