@@ -236,7 +236,7 @@ def _write_product(w: MemoWriter, number: str, group: Group, open_findings: list
         w.para(lead, STYLE_NOTE)
         for f in points:
             n += 1
-            _write_point(w, n, f, group.documents)
+            _write_point(w, n, f, group.evidence_documents)
 
 
 def _write_standard_clauses(w: MemoWriter, groups: list[Group]) -> None:
