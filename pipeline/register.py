@@ -215,7 +215,8 @@ def _put_text(cell, value) -> None:
         cell.quotePrefix = True
 
 
-def write_register_xlsx(rows: list[dict], path: Path) -> None:
+def write_register_xlsx(rows: list[dict], path: Path, add_sheets=None) -> None:
+    """`add_sheets(wb)`: more sheets written into the same workbook (pipeline.risk_sheet)."""
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET_REGISTER
@@ -265,6 +266,8 @@ def write_register_xlsx(rows: list[dict], path: Path) -> None:
     for row in guide.iter_rows(min_row=2):
         for cell in row:
             cell.alignment = wrap
+    if add_sheets is not None:
+        add_sheets(wb)
     wb.save(path)
 
 
@@ -276,11 +279,12 @@ class RegisterResult:
 
 
 def update_register(store: Store, findings: list, out: Path, as_of: dt.date, coverage=None,
-                    risk_assessment: set[str] | None = None) -> RegisterResult:
+                    risk_assessment: set[str] | None = None, documents: list | None = None) -> RegisterResult:
     """Merge findings with the stored register and the reviewer's XLSX edits; store and write all three files.
 
     `coverage` (rules.engine.Coverage of this run's evaluation) is what lets an unseen risk become 解消; without it
-    every earlier open risk stays open with its reason."""
+    every earlier open risk stays open with its reason. `documents` (the current ones): the sheet 「リスク評価」 of
+    every MDS/SDS いいえ is merged and written too (pipeline.risk_sheet, with risk_assessments.csv / .parquet)."""
     out = Path(out)
     xlsx = out / f"{REGISTER_NAME}.xlsx"
     candidates = sorted((p for p in (xlsx, locked_alternative(xlsx)) if p.is_file()),
@@ -292,13 +296,18 @@ def update_register(store: Store, findings: list, out: Path, as_of: dt.date, cov
     rows = merge_register(previous, findings, reviews, as_of, StatusJudge(store, coverage).judge, risk_assessment)
     store.save_reviews({r["risk_id"]: {c: r[c] for c in REVIEWER_COLUMNS} for r in rows})
     store.save_register_rows(rows)
+    sheet = None
+    if documents is not None:
+        from pipeline.risk_sheet import update_assessments  # noqa: PLC0415 - it builds on this module
+
+        sheet = update_assessments(store, documents, rows, candidates, as_of)
 
     df = register_frame(rows)
     csv_df = df.copy()
     for col in csv_df.columns:
         if col != "needs_review":
             csv_df[col] = csv_df[col].map(csv_safe).astype("string")
-    written, warnings = [], list(read.warnings)
+    written, warnings = [], list(read.warnings) + (sheet.warnings if sheet else [])
     pending = sum(1 for r in rows if r.get(RISK_FLAG) == RISK_NEEDED and not r[RESOLVED_ON])
     if pending:
         warnings.append(f"{pending} 件の指摘はリスク評価が未記録です（リスク登録簿の「{RISK_FLAG}」列が「{RISK_NEEDED}」）。"
@@ -308,7 +317,7 @@ def update_register(store: Store, findings: list, out: Path, as_of: dt.date, cov
         warnings.append(f"{unseen} 件の指摘は今回検出されませんでしたが、新しい版での確認がないため解消としていません"
                         f"（理由はリスク登録簿の「{UNSEEN_REASON}」列）。")
     for path, write in (
-        (xlsx, lambda tmp: write_register_xlsx(rows, tmp)),
+        (xlsx, lambda tmp: write_register_xlsx(rows, tmp, sheet.add_to if sheet else None)),
         (out / f"{REGISTER_NAME}.parquet", lambda tmp: df.to_parquet(tmp, index=False)),
         (out / f"{REGISTER_NAME}.csv", lambda tmp: csv_df.to_csv(tmp, index=False, encoding="utf-8-sig")),
     ):
@@ -316,4 +325,8 @@ def update_register(store: Store, findings: list, out: Path, as_of: dt.date, cov
         written.append(done)
         if warn:
             warnings.append(warn)
+    if sheet is not None:
+        done, warn = sheet.write_tables(out)
+        written += done
+        warnings += warn
     return RegisterResult(rows, written, warnings)
