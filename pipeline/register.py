@@ -279,12 +279,13 @@ class RegisterResult:
 
 
 def update_register(store: Store, findings: list, out: Path, as_of: dt.date, coverage=None,
-                    risk_assessment: set[str] | None = None, documents: list | None = None) -> RegisterResult:
+                    risk_assessment: set[str] | None = None, more_sheets=None) -> RegisterResult:
     """Merge findings with the stored register and the reviewer's XLSX edits; store and write all three files.
 
     `coverage` (rules.engine.Coverage of this run's evaluation) is what lets an unseen risk become 解消; without it
-    every earlier open risk stays open with its reason. `documents` (the current ones): the sheet 「リスク評価」 of
-    every MDS/SDS いいえ is merged and written too (pipeline.risk_sheet, with risk_assessments.csv / .parquet)."""
+    every earlier open risk stays open with its reason. `more_sheets(rows, workbooks)`: called with the merged rows
+    and the existing register workbooks, returns what else goes into the workbook and beside it (`.add_to(wb)`,
+    `.write_tables(out)`, `.warnings`): the sheet 「リスク評価」 of every MDS/SDS いいえ (pipeline.risk_sheet)."""
     out = Path(out)
     xlsx = out / f"{REGISTER_NAME}.xlsx"
     candidates = sorted((p for p in (xlsx, locked_alternative(xlsx)) if p.is_file()),
@@ -296,11 +297,7 @@ def update_register(store: Store, findings: list, out: Path, as_of: dt.date, cov
     rows = merge_register(previous, findings, reviews, as_of, StatusJudge(store, coverage).judge, risk_assessment)
     store.save_reviews({r["risk_id"]: {c: r[c] for c in REVIEWER_COLUMNS} for r in rows})
     store.save_register_rows(rows)
-    sheet = None
-    if documents is not None:
-        from pipeline.risk_sheet import update_assessments  # noqa: PLC0415 - it builds on this module
-
-        sheet = update_assessments(store, documents, rows, candidates, as_of)
+    sheet = more_sheets(rows, candidates) if more_sheets is not None else None
 
     df = register_frame(rows)
     csv_df = df.copy()

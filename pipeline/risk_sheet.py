@@ -242,3 +242,8 @@ def update_assessments(store: Store, documents: list[Document], register_rows: l
         warnings.append(f"開示書の「いいえ」など {pending} 項目はリスク評価が未記録です（リスク登録簿の「{SHEET_ASSESSMENTS}」"
                         f"シートの「{ASSESSMENT_STATE}」列が「{RISK_NEEDED}」）。「{RISK_ASSESSMENT}」列に記入してください。")
     return AssessmentSheet(rows, warnings)
+
+
+def assessment_sheet(store: Store, documents: list[Document], as_of: dt.date):
+    """What pipeline.register.update_register calls with its merged rows and workbooks (`more_sheets`)."""
+    return lambda register_rows, workbooks: update_assessments(store, documents, register_rows, workbooks, as_of)
