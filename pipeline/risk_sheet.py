@@ -116,10 +116,13 @@ def read_assessment_edits(paths: list[Path]) -> SheetRead:
             wb.close()
             continue
         idx = {name: header.index(name) for name in ASSESSMENT_COLUMNS if name in header}
-        for cells in values:
+        for number, cells in enumerate(values, start=2):
             cells = list(cells) + [None] * (len(header) - len(cells))
             key = _cell_text(cells[idx[ASSESSMENT_ID]])
             if not key:
+                if any(_cell_text(cells[idx[c]]) for c in ASSESSMENT_REVIEWER_COLUMNS if c in idx):
+                    result.warnings.append(f"{Path(path).name} の「{SHEET_ASSESSMENTS}」シート {number} 行目は{ASSESSMENT_ID}が"
+                                           "空欄のため、記入内容を取り込めませんでした。該当する行に記入し直してください。")
                 continue
             row = {c: _cell_text(cells[idx[c]]) if c in idx else "" for c in ASSESSMENT_COLUMNS}
             result.rows[key] = row

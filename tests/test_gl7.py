@@ -389,3 +389,25 @@ def test_assessment_id_is_stable_across_name_spellings(docs):
     assert assessment_id(respelled, "4.3.1") == assessment_id(mds, "4.3.1") != assessment_id(mds, "4.3.2")
     respelled.family = "sds"
     assert assessment_id(respelled, "4.3.1") != assessment_id(mds, "4.3.1")
+
+
+def test_a_written_row_without_its_id_is_reported(docs, tmp_path):
+    import datetime as dt
+
+    import openpyxl
+
+    from pipeline.register import write_register_xlsx
+    from pipeline.risk_sheet import update_assessments
+    from pipeline.store import Store
+
+    xlsx = tmp_path / "risk_register.xlsx"
+    with Store.open(tmp_path) as store:
+        first = update_assessments(store, list(docs.values()), [], [], dt.date(2026, 10, 1))
+        write_register_xlsx([], xlsx, first.add_to)
+        wb = openpyxl.load_workbook(xlsx)
+        ws = wb["リスク評価"]
+        head = [c.value for c in ws[1]]
+        ws.append({head.index("リスク評価") + 1: "行を追加して書いた評価"})  # a row the reviewer added by hand
+        wb.save(xlsx)
+        second = update_assessments(store, list(docs.values()), [], [xlsx], dt.date(2026, 10, 2))
+    assert any(f"{ws.max_row} 行目は評価IDが空欄" in w for w in second.warnings)
