@@ -257,10 +257,11 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
                                         config.vendor_aliases)
         summary.outputs += [str(p) for p in paths]
         summary.warnings += warnings
+        from pipeline.risk_sheet import assessment_sheet  # noqa: PLC0415
         from rules.checks_gl7 import risk_assessment_ids  # noqa: PLC0415
 
         result = update_register(store, findings, out, as_of, rule_coverage(documents, config.rules_path),
-                                 risk_assessment_ids(findings, documents))
+                                 risk_assessment_ids(findings, documents), assessment_sheet(store, documents, as_of))
         summary.rules_ran = True
         active = [r for r in result.rows if not r.get("解消日")]
         summary.findings = len(active)

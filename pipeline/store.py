@@ -79,6 +79,11 @@ CREATE TABLE IF NOT EXISTS reviews (
     values_json TEXT NOT NULL,
     updated_at  TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS assessments (
+    assessment_id TEXT PRIMARY KEY,
+    row_json      TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS runs (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at  TEXT NOT NULL,
@@ -262,6 +267,21 @@ class Store:
                 " updated_at = excluded.updated_at",
                 [(rid, json.dumps({c: v.get(c, "") for c in REVIEWER_COLUMNS}, ensure_ascii=False), now)
                  for rid, v in reviews.items()],
+            )
+
+    def assessment_rows(self) -> dict[str, dict]:
+        """The rows of the risk-assessment sheet (pipeline.risk_sheet) by 評価ID, reviewer columns included."""
+        rows = self.conn.execute("SELECT assessment_id, row_json FROM assessments").fetchall()
+        return {r["assessment_id"]: json.loads(r["row_json"]) for r in rows}
+
+    def save_assessment_rows(self, rows: dict[str, dict]) -> None:
+        """Replace the stored sheet (the caller keeps every row that holds a reviewer's text)."""
+        now = _now()
+        with self.conn:
+            self.conn.execute("DELETE FROM assessments")
+            self.conn.executemany(
+                "INSERT INTO assessments (assessment_id, row_json, updated_at) VALUES (?,?,?)",
+                [(key, json.dumps(row, ensure_ascii=False, default=str), now) for key, row in rows.items()],
             )
 
     # --- runs ------------------------------------------------------------------------------------
