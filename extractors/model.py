@@ -9,7 +9,8 @@ from typing import Literal
 from extractors.vocabulary import (  # noqa: F401
     ANSWERS, APPLICABLE, NO, NOT_APPLICABLE, NOT_APPLICABLE_GATE, YES, AnswerStatus)
 
-Family = Literal["mds", "sds", "mds2", "checklist_vendor", "checklist_facility", "device_ledger", "unknown"]
+Family = Literal["mds", "sds", "mds2", "checklist_vendor", "checklist_facility", "device_ledger", "vuln_feed", "sbom",
+                 "unknown"]
 
 FAMILY_LABELS = {
     "mds": "MDS（製造業者による医療情報セキュリティ開示書）",
@@ -18,6 +19,8 @@ FAMILY_LABELS = {
     "checklist_vendor": "サイバーセキュリティ対策チェックリスト（事業者確認用）",
     "checklist_facility": "サイバーセキュリティ対策チェックリスト（医療機関確認用）",
     "device_ledger": "機器台帳",
+    "vuln_feed": "脆弱性情報（NVD / JVN iPedia）",
+    "sbom": "SBOM（ソフトウェア部品表）",
     "unknown": "不明な様式",
 }
 
@@ -156,6 +159,8 @@ class Document:
     vendor_needs_review: bool = False  # vendor name was recovered, not read from the form
     guideline_version: str = ""  # 安全管理ガイドライン version the form prints: "5.2", "6.0", "7.0"; "" = not printed
     devices: list[Device] = field(default_factory=list)  # rows of a device ledger (family device_ledger)
+    vulnerabilities: list = field(default_factory=list)  # feed_model.VulnEntry rows (family vuln_feed)
+    components: list = field(default_factory=list)  # feed_model.Component rows (family sbom)
 
     @property
     def document_id(self) -> str:
@@ -190,6 +195,11 @@ class Document:
             dev["location"] = Location(**loc) if loc else None
             devices.append(Device(**dev))
         d["devices"] = devices
+        if d.get("vulnerabilities") or d.get("components"):
+            from extractors.feed_model import components_from_dicts, entries_from_dicts
+
+            d["vulnerabilities"] = entries_from_dicts(d.get("vulnerabilities") or [])
+            d["components"] = components_from_dicts(d.get("components") or [])
         return cls(**d)
 
 

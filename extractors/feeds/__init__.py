@@ -1,0 +1,128 @@
+"""Vulnerability feeds and SBOMs the hospital drops into the inbox, recognised by content (issue 15).
+
+`detect(path)` looks at the first bytes: JSON (an object or array) → "json"; XML whose root is a JVN VULDEF
+document → "xml"; anything else → None (the file goes to the form readers). `read_feed(path, sha256)` turns
+the file into a `Document`:
+
+- NVD CVE API 2.0 JSON (`vulnerabilities[].cve`) → family `vuln_feed` (`nvd.py`);
+- JVN iPedia MyJVN `getVulnDetailInfo` XML (`VULDEF-Document/Vulinfo`) → family `vuln_feed` (`jvn.py`, read
+  as a stream through the hardened parser extractors/readers/xmlsafe.py);
+- CycloneDX JSON (`bomFormat: CycloneDX`) and SPDX 2.x JSON (`spdxVersion`) → family `sbom` (`sbom.py`).
+
+Bad input is an `ExtractionError` with a Japanese reason (the file goes to failed/): malformed JSON or XML,
+a JSON of another kind, a file over the size limit (JSON is parsed whole, so its size is capped below the
+worker's memory limit; XML is streamed), too deep a nesting, values of the wrong type.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from extractors.model import Document, ExtractionError
+
+log = logging.getLogger(__name__)
+MAX_JSON_BYTES = 64 * 1024 * 1024  # parsed whole: ~10× in memory, under the worker's 2 GB limit
+MAX_XML_BYTES = 256 * 1024 * 1024  # streamed element by element
+_HEAD = 4096
+RESEND = "配布元から取得し直したファイルを受信フォルダに置いてください。"
+
+
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(_HEAD)
+
+
+def detect(path: Path | str) -> str | None:
+    try:
+        head = _head(Path(path))
+    except OSError:
+        return None
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text[:1] in (b"{", b"["):
+        return "json"
+    if text.startswith(b"<") and (b"VULDEF-Document" in head or b"jvn.jp/vuldef" in head):
+        return "xml"
+    return None
+
+
+def too_large(path: Path, limit: int, what: str) -> ExtractionError:
+    size = path.stat().st_size
+    return ExtractionError(
+        f"{what}が大きすぎます（{size // (1024 * 1024)} MB、上限 {limit // (1024 * 1024)} MB）。"
+        "取得する期間や件数を分けて（NVD は 1 回 2,000 件まで）保存し直してください。", "too_large")
+
+
+def corrupt(what: str, detail: str = "") -> ExtractionError:
+    why = f"（{detail}）" if detail else ""
+    return ExtractionError(f"{what}として読み取れませんでした{why}。ファイルが壊れているか途中までしかありません。"
+                           + RESEND, "corrupt")
+
+
+def _load_json(path: Path) -> object:
+    if path.stat().st_size > MAX_JSON_BYTES:
+        raise too_large(path, MAX_JSON_BYTES, "JSON ファイル")
+    data = path.read_bytes()
+    try:
+        return json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise corrupt("JSON ファイル", "文字コードが UTF-8 ではありません") from exc
+    except RecursionError as exc:
+        raise corrupt("JSON ファイル", "入れ子が深すぎます") from exc
+    except ValueError as exc:  # JSONDecodeError, or a number too long to convert
+        raise corrupt("JSON ファイル", f"構文の誤り: {str(exc)[:80]}") from exc
+
+
+def read_feed(path: Path | str, sha256: str, kind: str | None = None) -> Document:
+    path = Path(path)
+    kind = kind or detect(path)
+    if kind == "xml":
+        from extractors.feeds.jvn import read_jvn
+
+        if path.stat().st_size > MAX_XML_BYTES:
+            raise too_large(path, MAX_XML_BYTES, "XML ファイル")
+        return read_jvn(path, sha256)
+    data = _load_json(path)
+    from extractors.feeds import nvd, sbom
+
+    try:
+        if nvd.is_nvd(data):
+            log.info("file %s: NVD CVE API JSON", path.name)
+            return nvd.read_nvd(data, path.name, sha256)
+        if sbom.is_cyclonedx(data):
+            log.info("file %s: CycloneDX JSON", path.name)
+            return sbom.read_cyclonedx(data, path.name, sha256)
+        if sbom.is_spdx(data):
+            log.info("file %s: SPDX JSON", path.name)
+            return sbom.read_spdx(data, path.name, sha256)
+    except RecursionError as exc:
+        raise corrupt("JSON ファイル", "入れ子が深すぎます") from exc
+    raise ExtractionError(
+        "JSON ファイルですが、対応している形式（NVD CVE API 2.0 の脆弱性情報、CycloneDX または SPDX の SBOM）の"
+        "いずれでもありません。開示書・機器台帳・脆弱性情報・SBOM のどれでもないため読み取りを中止しました。", "not_a_form")
+
+
+# --- small type guards shared by the readers: a hostile file may put any type anywhere ------------------------
+
+def as_dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def as_text(value, limit: int = 4000) -> str:
+    if isinstance(value, str):
+        return value.strip()[:limit]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def as_score(value) -> float | None:
+    try:
+        score = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return score if 0.0 <= score <= 10.0 else None
