@@ -158,7 +158,8 @@ class FeedIndex:
 
 # normalised OS (rules.os_eol.normalize_os) -> CPE vendor, products and the version to compare (None: the
 # ledger's version is not the scheme NVD uses, e.g. a Windows build number: such matches stay uncertain)
-_LTSC_RELEASE = {("LTSB", "2015"): "1507", ("LTSB", "2016"): "1607", ("LTSC", "2019"): "1809", ("LTSC", "2021"): "21h2"}
+_LTSC_RELEASE = {("LTSB", "2015"): "1507", ("LTSB", "2016"): "1607", ("LTSC", "2019"): "1809", ("LTSC", "2021"): "21h2",
+                 ("LTSC", "2024"): "24h2"}
 
 
 def os_subject(os_name: str, version: str) -> tuple[set[str], set[str], str] | None:
@@ -166,10 +167,10 @@ def os_subject(os_name: str, version: str) -> tuple[set[str], set[str], str] | N
     if os_name in ("Windows 10", "Windows 11"):
         major = os_name.split()[1]
         return {"microsoft"}, {f"windows{major}", f"windows{major}{v}"} - {""}, ""
-    if os_name.startswith("Windows 10") and ("LTSC" in os_name or "LTSB" in os_name):
-        channel = "LTSB" if "LTSB" in os_name else "LTSC"
+    if re.match(r"Windows 1[01] ", os_name) and ("LTSC" in os_name or "LTSB" in os_name):
+        major, channel = os_name.split()[1], ("LTSB" if "LTSB" in os_name else "LTSC")
         release = _LTSC_RELEASE.get((channel, version), "")
-        return {"microsoft"}, {"windows10"} | ({f"windows10{release}"} if release else set()), ""
+        return {"microsoft"}, {f"windows{major}"} | ({f"windows{major}{release}"} if release else set()), ""
     if os_name == "Windows Server" and version:
         year, _, r2 = v.partition(" ")
         return {"microsoft"}, {f"windowsserver{year}", f"windowsserver{year}{r2}"}, r2
