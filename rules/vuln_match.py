@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from extractors.feed_model import Component, CpeMatch, VulnEntry
+from extractors.model import Component, CpeMatch, VulnEntry
 from extractors.model import Device, Document
 from extractors.text import normalize_text
 from rules.cpe import ANY, VersionRule, jvn_rule, name_key, parse_cpe, purl_name

@@ -19,13 +19,13 @@ import json
 import logging
 from pathlib import Path
 
+from extractors.feeds.common import corrupt, too_large
 from extractors.model import Document, ExtractionError
 
 log = logging.getLogger(__name__)
 MAX_JSON_BYTES = 64 * 1024 * 1024  # parsed whole: ~10× in memory, under the worker's 2 GB limit
 MAX_XML_BYTES = 256 * 1024 * 1024  # streamed element by element
 _HEAD = 4096
-RESEND = "配布元から取得し直したファイルを受信フォルダに置いてください。"
 
 
 def _head(path: Path) -> bytes:
@@ -44,19 +44,6 @@ def detect(path: Path | str) -> str | None:
     if text.startswith(b"<") and (b"VULDEF-Document" in head or b"jvn.jp/vuldef" in head):
         return "xml"
     return None
-
-
-def too_large(path: Path, limit: int, what: str) -> ExtractionError:
-    size = path.stat().st_size
-    return ExtractionError(
-        f"{what}が大きすぎます（{size // (1024 * 1024)} MB、上限 {limit // (1024 * 1024)} MB）。"
-        "取得する期間や件数を分けて（NVD は 1 回 2,000 件まで）保存し直してください。", "too_large")
-
-
-def corrupt(what: str, detail: str = "") -> ExtractionError:
-    why = f"（{detail}）" if detail else ""
-    return ExtractionError(f"{what}として読み取れませんでした{why}。ファイルが壊れているか途中までしかありません。"
-                           + RESEND, "corrupt")
 
 
 def _load_json(path: Path) -> object:
@@ -100,29 +87,3 @@ def read_feed(path: Path | str, sha256: str, kind: str | None = None) -> Documen
     raise ExtractionError(
         "JSON ファイルですが、対応している形式（NVD CVE API 2.0 の脆弱性情報、CycloneDX または SPDX の SBOM）の"
         "いずれでもありません。開示書・機器台帳・脆弱性情報・SBOM のどれでもないため読み取りを中止しました。", "not_a_form")
-
-
-# --- small type guards shared by the readers: a hostile file may put any type anywhere ------------------------
-
-def as_dict(value) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
-def as_list(value) -> list:
-    return value if isinstance(value, list) else []
-
-
-def as_text(value, limit: int = 4000) -> str:
-    if isinstance(value, str):
-        return value.strip()[:limit]
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    return ""
-
-
-def as_score(value) -> float | None:
-    try:
-        score = float(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return score if 0.0 <= score <= 10.0 else None

@@ -13,8 +13,8 @@ import re
 
 from lxml import etree
 
-from extractors.feed_model import CpeMatch, VulnEntry
-from extractors.feeds import as_score, corrupt
+from extractors.model import CpeMatch, VulnEntry
+from extractors.feeds.common import as_score, corrupt
 from extractors.model import Document, ExtractionError, Location
 from extractors.readers.xmlsafe import iterparse
 

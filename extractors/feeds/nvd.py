@@ -7,8 +7,8 @@ A CVE without an id is skipped with a warning; a file with no CVE at all is stil
 """
 from __future__ import annotations
 
-from extractors.feed_model import CpeMatch, VulnEntry
-from extractors.feeds import as_dict, as_list, as_score, as_text, corrupt
+from extractors.model import CpeMatch, VulnEntry
+from extractors.feeds.common import as_dict, as_list, as_score, as_text, corrupt
 from extractors.model import Document, Location
 
 METRIC_KEYS = (("cvssMetricV31", "3.1"), ("cvssMetricV30", "3.0"), ("cvssMetricV40", "4.0"))

@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from extractors.feed_model import Component
-from extractors.feeds import as_dict, as_list, as_text, corrupt
+from extractors.model import Component
+from extractors.feeds.common import as_dict, as_list, as_text, corrupt
 from extractors.model import Document, Location
 
 MAX_COMPONENTS = 200_000
