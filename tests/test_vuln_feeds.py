@@ -12,11 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from extractors import extract
 from extractors.model import Document, ExtractionError
 from rules.cpe import VersionRule, compare, jvn_rule, name_key, parse_cpe, purl_name
 from samples.feeds import AS_OF, build_feeds
+from tests.fuzzing import SLOW_OK, examples
 
 
 @pytest.fixture(scope="module")
@@ -213,3 +216,29 @@ def test_feeds_through_the_pipeline(feeds_dir, prefect_harness, tmp_path):
     memo = next((out / "negotiation").glob("Aoba*.docx"))
     tables = [[c.text for c in r.cells] for t in docx.Document(str(memo)).tables for r in t.rows]
     assert ["VitalWave Monitor", "CVE-2099-10001", "9.8", "生体情報モニタ", "緊急の通知の対象", "未対応"] in tables
+
+
+def _feed_bytes() -> dict[str, bytes]:
+    from samples.feeds import cyclonedx, jvn_feed, nvd_feed, spdx
+
+    return {".json": json.dumps(nvd_feed()).encode(), ".cdx.json": json.dumps(cyclonedx()).encode(),
+            ".spdx.json": json.dumps(spdx()).encode(), ".xml": jvn_feed().encode("utf-8")}
+
+
+@settings(max_examples=examples(60), suppress_health_check=SLOW_OK)
+@given(kind=st.sampled_from([".json", ".cdx.json", ".spdx.json", ".xml"]), cut=st.floats(0.0, 1.0),
+       flips=st.lists(st.tuples(st.floats(0.0, 1.0), st.integers(0, 255)), max_size=6))
+def test_mutated_feeds_never_crash(tmp_path_factory, kind, cut, flips):
+    data = bytearray(_feed_bytes()[kind])
+    for where, value in flips:
+        data[int(where * (len(data) - 1))] = value
+    data = bytes(data[: max(1, int(len(data) * cut))]) if cut < 1.0 else bytes(data)
+    path = tmp_path_factory.mktemp("fuzz") / f"feed{kind}"
+    path.write_bytes(data)
+    try:
+        doc = extract(path)
+    except ExtractionError as exc:
+        assert exc.kind in {"corrupt", "not_a_form", "unsupported", "too_large", "empty"}
+        assert any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in exc.message)
+        return
+    assert isinstance(doc, Document)
