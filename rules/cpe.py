@@ -149,21 +149,34 @@ class VersionRule:
 
 
 _V = r"v?(\d[\w.\-]*)"
+_ALL = ("-", "全バージョン", "全てのバージョン", "すべてのバージョン", "全版", "all versions")
+_SUFFIX = r"(?:の(?:全ての|すべての)?(?:バージョン|版))?"
+_BEFORE_INC = r"(?:およびそれ以前|及びそれ以前|ならびにそれ以前|以前|以下)"
+_BEFORE_EXC = r"(?:未満|より前|より以前)"
+_AFTER_INC = r"(?:およびそれ以降|及びそれ以降|以降|以上)"
 
 
 def jvn_rule(text: str) -> VersionRule | None:
     """A JVN VersionNumber text as a rule; None when the text is not one we can read (→ version unknown)."""
-    t = normalize_text(text or "").strip()
-    if not t or t in ("-", "全バージョン", "すべてのバージョン"):
-        return VersionRule(text=t) if t else VersionRule()
-    if m := re.fullmatch(_V + r"\s*(?:から|～|~|-)\s*" + _V + r"\s*(?:まで)?", t):
-        return VersionRule(start_including=m.group(1), end_including=m.group(2), text=t)
-    if m := re.fullmatch(_V + r"\s*(?:およびそれ以前|及びそれ以前|以前|以下)(?:のバージョン)?", t):
-        return VersionRule(end_including=m.group(1), text=t)
-    if m := re.fullmatch(_V + r"\s*(?:未満|より前)(?:のバージョン)?", t):
-        return VersionRule(end_excluding=m.group(1), text=t)
-    if m := re.fullmatch(_V + r"\s*(?:およびそれ以降|及びそれ以降|以降|以上)(?:のバージョン)?", t):
-        return VersionRule(start_including=m.group(1), text=t)
+    raw = normalize_text(text or "").strip()
+    t = re.sub(r"^(?:バージョン|ver\.?|version)\s*", "", raw, flags=re.I).strip()
+    if not t:
+        return VersionRule()
+    if t.casefold() in _ALL:
+        return VersionRule(text=raw)
+    if m := re.fullmatch(_V + r"\s*(?:から|～|~|-|〜)\s*" + _V + r"\s*(?:まで)?" + _SUFFIX, t):
+        return VersionRule(start_including=m.group(1), end_including=m.group(2), text=raw)
+    if m := re.fullmatch(_V + r"\s*以上\s*" + _V + r"\s*(未満|以下)" + _SUFFIX, t):
+        end = {"未満": "end_excluding", "以下": "end_including"}[m.group(3)]
+        return VersionRule(start_including=m.group(1), **{end: m.group(2)}, text=raw)
+    if m := re.fullmatch(_V + r"\s*" + _BEFORE_INC + _SUFFIX, t):
+        return VersionRule(end_including=m.group(1), text=raw)
+    if m := re.fullmatch(_V + r"\s*" + _BEFORE_EXC + _SUFFIX, t):
+        return VersionRule(end_excluding=m.group(1), text=raw)
+    if m := re.fullmatch(_V + r"\s*" + _AFTER_INC + _SUFFIX, t):
+        return VersionRule(start_including=m.group(1), text=raw)
+    if m := re.fullmatch(r"v?(\d+)\.[x*]" + _SUFFIX, t, flags=re.I):
+        return VersionRule(start_including=m.group(1), end_excluding=str(int(m.group(1)) + 1), text=raw)
     if m := re.fullmatch(_V, t):
-        return VersionRule(exact=m.group(1), text=t)
+        return VersionRule(exact=m.group(1), text=raw)
     return None

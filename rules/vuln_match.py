@@ -27,6 +27,7 @@ from rules.cpe import ANY, VersionRule, jvn_rule, name_key, parse_cpe, purl_name
 from rules.grouping import vendor_key
 
 VERSION_WORDS = ("バージョン", "ソフトウェア版", "ver", "version", "版数")
+MIN_PARTIAL_PRODUCT, MIN_PARTIAL_VENDOR = 4, 3  # shortest key a partial name match may rest on
 CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
 
 
@@ -79,6 +80,7 @@ class FeedIndex:
         self.by_cpe: dict[str, list[Target]] = {}
         self.by_name: dict[str, list[Target]] = {}  # JVN products named without a CPE
         self.by_product: dict[str, list[Target]] = {}  # every CPE product, for package names
+        self.products_by_vendor: dict[str, set[str]] = {}  # CPE vendor key -> its product keys (partial names)
         self.entries = 0
         for feed in feeds:
             if feed.family != "vuln_feed":
@@ -104,7 +106,8 @@ class FeedIndex:
                 t = Target(entry, feed, rule, f"CPE「{m.criteria}」", name_key(cpe.vendor))
                 self.by_cpe.setdefault(cpe.key, []).append(t)
                 self.by_product.setdefault(name_key(cpe.product), []).append(t)
-            else:
+                self.products_by_vendor.setdefault(t.vendor_key, set()).add(name_key(cpe.product))
+            if m.product_name and name_key(m.product_name):  # JVN names the product as printed (often Japanese)
                 who = f"（製造業者「{m.vendor_name}」）" if m.vendor_name else ""
                 t = Target(entry, feed, rule, f"JVN の製品名「{m.product_name}」{who}", name_key(m.vendor_name))
                 self.by_name.setdefault(name_key(m.product_name), []).append(t)
@@ -124,9 +127,11 @@ class FeedIndex:
             rule += f"、{what}のバージョンが{'不明' if not version else f'「{version}」で比較できない'}（要確認）"
         return VulnMatch(t.entry, t.feed, bool(found) and certain_names, f"{t.how}と一致、{rule}")
 
-    def lookup(self, vendor_keys: set[str], product_keys: set[str], version: str, what: str = "台帳"
-               ) -> list[VulnMatch]:
-        """Matches of one subject (a device, its OS, a component): maker and product keys, its version."""
+    def lookup(self, vendor_keys: set[str], product_keys: set[str], version: str, what: str = "台帳",
+               partial: bool = False) -> list[VulnMatch]:
+        """Matches of one subject (a device, its OS, a component): maker and product keys, its version.
+        `partial`: also names that only contain one another (a ledger's 「製品名 型番」, 「Foo Medical」 for a CPE
+        vendor `foo`): uncertain matches, looked up among the maker's own products or the product's own makers."""
         found: list[VulnMatch] = []
         for vk in vendor_keys:
             for pk in product_keys:
@@ -142,6 +147,30 @@ class FeedIndex:
                     if not m.certain:
                         m.reason += "（CPE がなく名称のみで照合）" if not t.vendor_key else ""
                     found.append(m)
+        if partial:
+            found += self._partial(vendor_keys, product_keys, version, what, {id(m.entry) for m in found})
+        return found
+
+    def _partial(self, vendor_keys: set[str], product_keys: set[str], version: str, what: str, seen: set[int]
+                 ) -> list[VulnMatch]:
+        def near(a: str, b: str, least: int) -> bool:
+            return a != b and min(len(a), len(b)) >= least and (a in b or b in a)
+
+        found = []
+        for vk in vendor_keys:
+            for other in self.products_by_vendor.get(vk, ()):
+                if other not in product_keys and any(near(pk, other, MIN_PARTIAL_PRODUCT) for pk in product_keys):
+                    for t in self.by_cpe.get(f"{vk}:{other}", ()):
+                        if id(t.entry) not in seen and (m := self._verdict(t, version, False, what)) is not None:
+                            m.reason += "（製品名が部分一致）"
+                            found.append(m)
+        for pk in product_keys:
+            for t in self.by_product.get(pk, ()):
+                if (id(t.entry) not in seen and t.vendor_key not in vendor_keys
+                        and any(near(vk, t.vendor_key, MIN_PARTIAL_VENDOR) for vk in vendor_keys)):
+                    if (m := self._verdict(t, version, False, what)) is not None:
+                        m.reason += "（製造業者名が部分一致）"
+                        found.append(m)
         return found
 
     def lookup_product(self, product_key: str, version: str, what: str) -> list[VulnMatch]:
@@ -210,7 +239,7 @@ def device_matches(index: FeedIndex, device: Device, os_name: str, os_version: s
     products = {name_key(device.product), name_key(device.model)} - {""}
     vkeys = vendor_keys(device.vendor, aliases)
     if products:
-        found += index.lookup(vkeys, products, device_version(device))
+        found += index.lookup(vkeys, products, device_version(device), partial=True)
     subject = os_subject(os_name, os_version) if os_name else None
     if subject is not None:
         for m in index.lookup(subject[0], subject[1], subject[2], "OS"):

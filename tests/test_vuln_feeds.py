@@ -123,6 +123,8 @@ def test_cpe_names_and_keys():
     ("5.1 およびそれ以前", "5.0", True), ("5.1 およびそれ以前", "5.2", False), ("4.0 未満", "5.0", False),
     ("v2.0 から v2.3 まで", "2.1.5", True), ("1.5 以降", "1.4", False), ("3.2", "3.2.0", True),
     ("5.1 およびそれ以前", "", None), ("5.1 およびそれ以前", "不明", None),
+    ("バージョン 3.1 およびそれ以前のバージョン", "3.1", True), ("Ver.2.0 より前", "2.0", False),
+    ("3.x", "3.9.1", True), ("3.x", "4.0", False), ("1.0 以上 2.0 未満", "1.5", True), ("全てのバージョン", "", True),
 ])
 def test_jvn_version_texts(text, version, expected):
     assert jvn_rule(text).contains(version) is expected
@@ -168,6 +170,14 @@ def test_os_and_product_matches_say_why(tmp_path):
                              "", "", {"ひばり電子": "Hibari Denshi"})
     assert [(m.vuln_id, m.certain) for m in aliased] == [("CVE-2099-30003", True)]
     assert "4.2 以下" in aliased[0].reason and "「4.1」が該当" in aliased[0].reason
+    longer = device_matches(index, Device(row=5, vendor="Hibari Denshi", product="LabCore LC-10",
+                                          extra={"バージョン": "4.1"}), "", "", {})
+    assert [(m.vuln_id, m.certain) for m in longer] == [("CVE-2099-30003", False)]
+    assert "製品名が部分一致" in longer[0].reason  # 「製品名 型番」 in one cell: a review item, not a finding
+    group = device_matches(index, Device(row=6, vendor="Hibari Denshi Medical Co., Ltd.", product="LabCore",
+                                         extra={"バージョン": "4.1"}), "", "", {})
+    assert [(m.vuln_id, m.certain) for m in group] == [("CVE-2099-30003", False)]
+    assert "製造業者名が部分一致" in group[0].reason
     win = device_matches(index, Device(row=4, vendor="x", os_raw="Win10 Pro 22H2"), "Windows 10", "22H2", {})
     assert [(m.vuln_id, m.certain) for m in win] == [("CVE-2099-30002", False)]  # the build is not in the ledger
     assert "不明" in win[0].reason
