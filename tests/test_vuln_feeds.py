@@ -252,3 +252,26 @@ def test_mutated_feeds_never_crash(tmp_path_factory, kind, cut, flips):
         assert any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in exc.message)
         return
     assert isinstance(doc, Document)
+
+
+def test_gzipped_nvd_feed(tmp_path, monkeypatch):
+    import gzip
+
+    import extractors.feeds as feeds
+    from samples.feeds import nvd_feed
+
+    data = gzip.compress(json.dumps(nvd_feed()).encode("utf-8"))
+    good = tmp_path / "nvdcve-2.0-2099.json.gz"
+    good.write_bytes(data)
+    assert [v.vuln_id for v in extract(good).vulnerabilities][:2] == ["CVE-2099-10001", "CVE-2099-10002"]
+    cut = tmp_path / "cut.gz"
+    cut.write_bytes(data[:200])
+    with pytest.raises(ExtractionError) as err:
+        extract(cut)
+    assert err.value.kind == "corrupt"
+    bomb = tmp_path / "bomb.json.gz"
+    bomb.write_bytes(gzip.compress(b'{"vulnerabilities": "' + b" " * 200_000 + b'"}'))
+    monkeypatch.setattr(feeds, "MAX_JSON_BYTES", 100_000)
+    with pytest.raises(ExtractionError) as err:
+        extract(bomb)
+    assert err.value.kind == "too_large" and "展開後" in err.value.message

@@ -1,7 +1,8 @@
 """Vulnerability feeds and SBOMs the hospital drops into the inbox, recognised by content (issue 15).
 
-`detect(path)` looks at the first bytes: JSON (an object or array) → "json"; XML whose root is a JVN VULDEF
-document → "xml"; anything else → None (the file goes to the form readers). `read_feed(path, sha256)` turns
+`detect(path)` looks at the first bytes: JSON (an object or array) → "json", gzip holding JSON → "json.gz"
+(inflated up to the JSON size cap); XML whose root is a JVN VULDEF document → "xml"; anything else → None (the
+file goes to the form readers). `read_feed(path, sha256)` turns
 the file into a `Document`:
 
 - NVD CVE API 2.0 JSON (`vulnerabilities[].cve`) → family `vuln_feed` (`nvd.py`);
@@ -15,8 +16,10 @@ worker's memory limit; XML is streamed), too deep a nesting, values of the wrong
 """
 from __future__ import annotations
 
+import gzip
 import json
 import logging
+import zlib
 from pathlib import Path
 
 from extractors.feeds.common import corrupt, too_large
@@ -26,6 +29,7 @@ log = logging.getLogger(__name__)
 MAX_JSON_BYTES = 64 * 1024 * 1024  # parsed whole: ~10× in memory, under the worker's 2 GB limit
 MAX_XML_BYTES = 256 * 1024 * 1024  # streamed element by element
 _HEAD = 4096
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 def _head(path: Path) -> bytes:
@@ -33,11 +37,22 @@ def _head(path: Path) -> bytes:
         return f.read(_HEAD)
 
 
+def _gunzip_head(head: bytes) -> bytes:
+    """The first inflated bytes of a gzip stream (what a cut or damaged file still gives)."""
+    try:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, _HEAD)
+    except zlib.error:
+        return b""
+
+
 def detect(path: Path | str) -> str | None:
     try:
         head = _head(Path(path))
     except OSError:
         return None
+    if head.startswith(GZIP_MAGIC):  # NVD data feeds come gzipped (nvdcve-2.0-YYYY.json.gz)
+        inner = _gunzip_head(head).lstrip(b"\xef\xbb\xbf \t\r\n")
+        return "json.gz" if inner[:1] in (b"{", b"[") else None
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text[:1] in (b"{", b"["):
         return "json"
@@ -46,10 +61,19 @@ def detect(path: Path | str) -> str | None:
     return None
 
 
-def _load_json(path: Path) -> object:
+def _load_json(path: Path, gzipped: bool = False) -> object:
     if path.stat().st_size > MAX_JSON_BYTES:
         raise too_large(path, MAX_JSON_BYTES, "JSON ファイル")
-    data = path.read_bytes()
+    if gzipped:  # inflated up to the same cap: a gzip bomb stops there
+        try:
+            with gzip.open(path, "rb") as f:
+                data = f.read(MAX_JSON_BYTES + 1)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise corrupt("gzip で圧縮された JSON ファイル", "圧縮データの誤り") from exc
+        if len(data) > MAX_JSON_BYTES:
+            raise too_large(path, MAX_JSON_BYTES, "gzip で圧縮された JSON ファイル（展開後）", len(data))
+    else:
+        data = path.read_bytes()
     try:
         return json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
@@ -69,7 +93,7 @@ def read_feed(path: Path | str, sha256: str, kind: str | None = None) -> Documen
         if path.stat().st_size > MAX_XML_BYTES:
             raise too_large(path, MAX_XML_BYTES, "XML ファイル")
         return read_jvn(path, sha256)
-    data = _load_json(path)
+    data = _load_json(path, gzipped=kind == "json.gz")
     from extractors.feeds import nvd, sbom
 
     try:

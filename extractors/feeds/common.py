@@ -9,10 +9,10 @@ from extractors.model import ExtractionError
 RESEND = "配布元から取得し直したファイルを受信フォルダに置いてください。"
 
 
-def too_large(path: Path, limit: int, what: str) -> ExtractionError:
-    size = path.stat().st_size
+def too_large(path: Path, limit: int, what: str, size: int | None = None) -> ExtractionError:
+    size = path.stat().st_size if size is None else size
     return ExtractionError(
-        f"{what}が大きすぎます（{size // (1024 * 1024)} MB、上限 {limit // (1024 * 1024)} MB）。"
+        f"{what}が大きすぎます（{size // (1024 * 1024)} MB 以上、上限 {limit // (1024 * 1024)} MB）。"
         "取得する期間や件数を分けて（NVD は 1 回 2,000 件まで）保存し直してください。", "too_large")
 
 
