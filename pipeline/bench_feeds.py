@@ -15,7 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-OS_CHOICES = [("Windows 10 IoT Enterprise LTSC 2021", "windows_10_21h2"), ("Windows Server 2019", "windows_server_2019"),
+OS_CHOICES = [("Windows 10 IoT Enterprise LTSC 2021", "windows_10_21h2"),
+              ("Windows Server 2019", "windows_server_2019"),
               ("RHEL 8.6", "enterprise_linux"), ("Ubuntu 22.04 LTS", "ubuntu_linux"), ("不明", "")]
 OS_VENDOR = {"windows_10_21h2": "microsoft", "windows_server_2019": "microsoft", "enterprise_linux": "redhat",
              "ubuntu_linux": "canonical"}
@@ -34,7 +35,8 @@ def write_nvd(path: Path, n: int, rng: random.Random, products) -> Path:
         else:
             vendor, product = rng.choice(products)
             criteria = f"cpe:2.3:a:{vendor}:{product}:*:*:*:*:*:*:*:*"
-        match = {"vulnerable": True, "criteria": criteria, "versionEndExcluding": f"{rng.randint(1, 9)}.{rng.randint(0, 9)}"}
+        end = f"{rng.randint(1, 9)}.{rng.randint(0, 9)}"
+        match = {"vulnerable": True, "criteria": criteria, "versionEndExcluding": end}
         vulns.append({"cve": {"id": f"CVE-2099-{100000 + i}", "published": "2099-01-01T00:00:00.000",
                               "descriptions": [{"lang": "en", "value": f"Synthetic flaw {i}."}],
                               "metrics": {"cvssMetricV31": [{"type": "Primary", "cvssData": {

@@ -137,7 +137,8 @@ def mds2_sbom_file(cond: dict, group: VendorGroup, ctx: Context) -> list[Hit]:
         else:
             continue
         names = "、".join(Path(s.source_file).name for s in files) or "なし"
-        hits.append(Hit([doc] + files, [(doc, i) for i in items], fields={"sbom_files": names, "item_id": "、".join(i.item_id for i in items)},
+        fields = {"sbom_files": names, "item_id": "、".join(i.item_id for i in items)}
+        hits.append(Hit([doc] + files, [(doc, i) for i in items], fields=fields,
                         extra_evidence=[f"受領したSBOM: {names}" + ("（製品名が読めず、対象製品か要確認）"
                                                                   if unsure and not same else "")],
                         needs_review=bool(unsure) and not same))

@@ -144,8 +144,8 @@ class FeedIndex:
                     continue  # another maker's product of the same name
                 m = self._verdict(t, version, bool(t.vendor_key and t.vendor_key in vendor_keys), what)
                 if m is not None:
-                    if not m.certain:
-                        m.reason += "（CPE がなく名称のみで照合）" if not t.vendor_key else ""
+                    if not m.certain and (not t.vendor_key or not vendor_keys):
+                        m.reason += "（製品名のみで照合、製造業者名は照合できない）"
                     found.append(m)
         if partial:
             found += self._partial(vendor_keys, product_keys, version, what, {id(m.entry) for m in found})

@@ -50,7 +50,8 @@ EXPECTED_FINDINGS = [
 def write_ledger(path: Path) -> dict:
     lines = ["機器名,設置場所,メーカー,製品名,型番,ソフトウェアバージョン,OS"]
     for name, dept, maker, product, model, version, os_raw, _ in DEVICES:
-        lines.append(",".join(f'"{x}"' if "," in x else x for x in (name, dept, maker, product, model, version, os_raw)))
+        cells = (name, dept, maker, product, model, version, os_raw)
+        lines.append(",".join(f'"{x}"' if "," in x else x for x in cells))
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8-sig"))
     rows = [{"row": i + 2, "device_name": d[0], "vendor": d[2], "product": d[3], **d[7]} for i, d in enumerate(DEVICES)]
     return {"file": path.name, "family": "device_ledger", "as_of": AS_OF, "devices": rows}

@@ -63,7 +63,8 @@ def test_jvn_xml_read_through_the_hardened_parser(feeds_dir):
 
 def test_sboms_read_by_content(feeds_dir):
     cdx = extract(feeds_dir / "EchoStar5_sbom.cdx.json")
-    assert (cdx.family, cdx.vendor, cdx.product, cdx.product_version) == ("sbom", "Hoshi Imaging Corp.", "EchoStar 5", "2.4")
+    assert (cdx.family, cdx.vendor, cdx.product, cdx.product_version) == (
+        "sbom", "Hoshi Imaging Corp.", "EchoStar 5", "2.4")
     assert [c.name for c in cdx.components] == ["tinyparse", "fastjsonx", "safe-logger"]
     assert cdx.components[0].cpe.startswith("cpe:2.3:a:tinyparse_project") and cdx.components[1].purl
     spdx = extract(feeds_dir / "WardLink_部品表.txt")  # an SPDX JSON saved as .txt

@@ -80,7 +80,8 @@ def read_cyclonedx(data: dict, source: str, sha256: str) -> Document:
         if name:
             doc.components.append(Component(
                 name=name, version=as_text(comp.get("version"), 100), purl=as_text(comp.get("purl"), 500),
-                cpe=as_text(comp.get("cpe"), 500), supplier=_org(comp.get("supplier")) or as_text(comp.get("publisher")),
+                cpe=as_text(comp.get("cpe"), 500),
+                supplier=_org(comp.get("supplier")) or as_text(comp.get("publisher"), 300),
                 location=Location(file=source, cell=where, row=len(doc.components) + 1)))
         stack += [(c, f"{where}.components[{i}]") for i, c in enumerate(as_list(comp.get("components")))]
     return _finish(doc)
