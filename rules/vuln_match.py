@@ -26,7 +26,9 @@ from extractors.text import normalize_text
 from rules.cpe import ANY, VersionRule, jvn_rule, name_key, parse_cpe, purl_name
 from rules.grouping import vendor_key
 
-VERSION_WORDS = ("バージョン", "ソフトウェア版", "ver", "version", "版数")
+VERSION_LABEL = re.compile(r"バージョン|ソフトウェア版|ファームウェア版|版数|(?<![a-z])ver(?:sion)?(?![a-z])|firmware")
+# 「製品名 3.2.1」「製品名 Ver.3.2」: a version written after the product name in the same cell
+PRODUCT_VERSION = re.compile(r"^(.*?\S)\s*(?:\bver\.?\s*|\bv)?(\d+(?:\.\d+)+[a-z0-9\-]*)$", re.I)
 MIN_PARTIAL_PRODUCT, MIN_PARTIAL_VENDOR = 4, 3  # shortest key a partial name match may rest on
 CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
 
@@ -219,10 +221,16 @@ def os_subject(os_name: str, version: str) -> tuple[set[str], set[str], str] | N
 def device_version(device: Device) -> str:
     """The software version a ledger row states in a column of its own (バージョン, Ver.), "" when none."""
     for label, value in device.extra.items():
-        key = normalize_text(label).casefold().replace(" ", "")
-        if any(w in key for w in VERSION_WORDS) and "os" not in key and value.strip():
+        key = normalize_text(label).casefold()
+        if VERSION_LABEL.search(key) and not re.search(r"(?<![a-z])os(?![a-z])", key) and value.strip():
             return value.strip()
     return ""
+
+
+def product_and_version(text: str) -> tuple[str, str]:
+    """(product, version) of a product cell that ends with a version number; (text, "") otherwise."""
+    m = PRODUCT_VERSION.match(normalize_text(text or "").strip())
+    return (m.group(1), m.group(2)) if m else (text, "")
 
 
 def vendor_keys(name: str, aliases: dict[str, str]) -> set[str]:
@@ -237,9 +245,14 @@ def device_matches(index: FeedIndex, device: Device, os_name: str, os_version: s
                    aliases: dict[str, str]) -> list[VulnMatch]:
     found = []
     products = {name_key(device.product), name_key(device.model)} - {""}
+    version = device_version(device)
+    product, written = product_and_version(device.product)
+    if written and name_key(product):
+        products.add(name_key(product))
+        version = version or written
     vkeys = vendor_keys(device.vendor, aliases)
     if products:
-        found += index.lookup(vkeys, products, device_version(device), partial=True)
+        found += index.lookup(vkeys, products, version, partial=True)
     subject = os_subject(os_name, os_version) if os_name else None
     if subject is not None:
         for m in index.lookup(subject[0], subject[1], subject[2], "OS"):
@@ -257,7 +270,10 @@ def component_matches(index: FeedIndex, c: Component) -> list[VulnMatch]:
     namespace, name, version = purl_name(c.purl)
     version = version or c.version
     name = name or c.name
-    found = index.lookup({name_key(namespace)}, {name_key(name)}, version, what) if namespace else []
+    # the maker a purl or a bare name stands for: the purl namespace, or the package itself as CPE names
+    # projects without a company (`tinyparse_project:tinyparse`, `zlib:zlib`)
+    makers = {name_key(namespace), name_key(name), name_key(f"{name}_project")} - {""}
+    found = index.lookup(makers, {name_key(name)}, version, what)
     seen = {id(m.entry) for m in found}
     return found + [m for m in index.lookup_product(name_key(name), version, what) if id(m.entry) not in seen]
 

@@ -32,15 +32,18 @@ DEVICES = [
     ("内視鏡画像ファイリング", "内視鏡室", SHIRASAGI, "しらさぎ画像ファイリング", "SF-5", "5.0", "Ubuntu 24.04 LTS",
      dict(cve_ids=["CVE-2099-20001"], max_cvss=7.5, review=False)),  # JVN: maker and product named, no CPE
     ("超音波画像診断装置", "生理検査室", HOSHI, "EchoStar 5", "ES-5", "2.4", "Windows 10 IoT Enterprise LTSC 2021",
-     dict(cve_ids=["CVE-2099-10005"], max_cvss=8.1, review=True)),  # through its SBOM; a purl-only candidate
-    ("検査ナビ端末", "検査科", KUMO, "LabNavi", "LN-1", "2.0", "RHEL 9.4",
-     dict(cve_ids=[], max_cvss=None, review=False)),  # not affected: its version is past the fixed one
+     dict(cve_ids=["CVE-2099-10005", "CVE-2099-10009"], max_cvss=8.1, review=True)),  # through its SBOM (CPE; a
+    # package named as CPE names a project) and a candidate named by its purl only
+    ("検査ナビ端末", "検査科", KUMO, "LabNavi Ver.1.7", "LN-1", "", "RHEL 9.4",
+     dict(cve_ids=["CVE-2099-10004"], max_cvss=7.2, review=False)),  # the version written in the product cell
 ]
 
 EXPECTED_FINDINGS = [
     {"rule_id": CRIT, "vendor": AOBA, "product": "VitalWave Monitor", "vuln_id": "CVE-2099-10001"},
     {"rule_id": HIGH, "vendor": SHIRASAGI, "product": "しらさぎ画像ファイリング", "vuln_id": "CVE-2099-20001"},
     {"rule_id": HIGH, "vendor": HOSHI, "product": "EchoStar 5", "vuln_id": "CVE-2099-10005"},
+    {"rule_id": HIGH, "vendor": HOSHI, "product": "EchoStar 5", "vuln_id": "CVE-2099-10009"},
+    {"rule_id": HIGH, "vendor": KUMO, "product": "LabNavi Ver.1.7", "vuln_id": "CVE-2099-10004"},
     {"rule_id": CRIT, "vendor": TSUBAME, "product": "WardLink Gateway", "vuln_id": "CVE-2099-10007"},
     {"rule_id": SBOM_NO, "vendor": HOSHI, "product": "EchoStar 5", "vuln_id": ""},
     {"rule_id": SBOM_MISSING, "vendor": KUMO, "product": "LabNavi", "vuln_id": ""},
@@ -90,12 +93,15 @@ def nvd_feed() -> dict:
         _cve("CVE-2099-10005", "Heap overflow in tinyparse before 1.5.0.", 8.1, "HIGH",
              [{"criteria": "cpe:2.3:a:tinyparse_project:tinyparse:*:*:*:*:*:*:*:*", "versionEndExcluding": "1.5.0"}]),
         _cve("CVE-2099-10006", "Prototype pollution in fastjsonx before 2.1.", 7.5, "HIGH",
-             [{"criteria": "cpe:2.3:a:fastjsonx_project:fastjsonx:*:*:*:*:*:*:*:*", "versionEndExcluding": "2.1"}]),
+             [{"criteria": "cpe:2.3:a:jsonworks:fastjsonx:*:*:*:*:*:*:*:*", "versionEndExcluding": "2.1"}]),
         _cve("CVE-2099-10007", "Remote code execution in minihttpd 0.9 and earlier.", 9.1, "CRITICAL",
              [{"criteria": "cpe:2.3:a:minihttpd_project:minihttpd:*:*:*:*:*:*:*:*", "versionEndIncluding": "0.9"}],
              version="4.0"),
         _cve("CVE-2099-10008", "Denial of service in tinyparse 1.2 only.", 5.3, "MEDIUM",
              [{"criteria": "cpe:2.3:a:tinyparse_project:tinyparse:1.2:*:*:*:*:*:*:*"}]),
+        _cve("CVE-2099-10009", "Log injection in safe-logger before 1.0.1.", 7.1, "HIGH",
+             [{"criteria": "cpe:2.3:a:safe-logger_project:safe-logger:*:*:*:*:*:*:*:*",
+               "versionEndExcluding": "1.0.1"}]),
     ]
     return {"resultsPerPage": len(cves), "startIndex": 0, "totalResults": len(cves), "format": "NVD_CVE",
             "version": "2.0", "timestamp": "2099-02-02T00:00:00.000", "vulnerabilities": cves}
