@@ -96,16 +96,34 @@ def test_bad_feeds_refused_with_a_japanese_reason(tmp_path, name, data, kind):
     assert any("\u3040" <= ch <= "\u30ff" for ch in err.value.message)
 
 
-def test_oversized_json_feed_refused_before_parsing(tmp_path, monkeypatch):
+def test_oversized_sbom_refused_and_large_nvd_streamed(tmp_path, monkeypatch):
     import extractors.feeds as feeds
+    from extractors.feeds import nvd
+    from samples.feeds import cyclonedx, nvd_feed
 
-    path = tmp_path / "big.json"
-    path.write_text(json.dumps({"format": "NVD_CVE", "vulnerabilities": [{"cve": {"id": f"CVE-2099-{i:05d}"}}
-                                                                          for i in range(2000)]}), encoding="utf-8")
+    big_sbom = tmp_path / "big.cdx.json"
+    bom = cyclonedx()
+    bom["components"] = bom["components"] * 400
+    big_sbom.write_text(json.dumps(bom), encoding="utf-8")
+    data = nvd_feed()
+    data["vulnerabilities"] = data["vulnerabilities"] * 300  # ~1 MB: several stream chunks' worth of elements
+    big_nvd = tmp_path / "big_nvd.json"
+    big_nvd.write_text(json.dumps(data, indent=2), encoding="utf-8")
     monkeypatch.setattr(feeds, "MAX_JSON_BYTES", 10_000)
     with pytest.raises(ExtractionError) as err:
-        extract(path)
-    assert err.value.kind == "too_large" and "NVD" in err.value.message
+        extract(big_sbom)
+    assert err.value.kind == "too_large" and "MB" in err.value.message
+    streamed = extract(big_nvd)  # over the whole-parse cap: read element by element
+    whole = nvd.read_nvd(data, big_nvd.name, streamed.sha256)
+    assert len(streamed.vulnerabilities) == len(data["vulnerabilities"]) == 300 * len(nvd_feed()["vulnerabilities"])
+    assert streamed.vulnerabilities == whole.vulnerabilities
+    assert streamed.header_fields["取得日時"] == data["timestamp"]
+    text = big_nvd.read_text(encoding="utf-8")
+    cut = tmp_path / "cut_nvd.json"
+    cut.write_text(text[: len(text) * 2 // 3], encoding="utf-8")
+    with pytest.raises(ExtractionError) as err:
+        extract(cut)
+    assert err.value.kind == "corrupt" and "件目" in err.value.message
 
 
 def test_cpe_names_and_keys():

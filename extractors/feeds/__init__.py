@@ -26,7 +26,8 @@ from extractors.feeds.common import corrupt, too_large
 from extractors.model import Document, ExtractionError
 
 log = logging.getLogger(__name__)
-MAX_JSON_BYTES = 64 * 1024 * 1024  # parsed whole: ~10× in memory, under the worker's 2 GB limit
+MAX_JSON_BYTES = 64 * 1024 * 1024  # parsed whole (SBOMs, other JSON): ~10× in memory, under the worker's 2 GB limit
+MAX_NVD_BYTES = 1024 * 1024 * 1024  # an NVD feed file, streamed (extractors/feeds/nvd_stream.py)
 MAX_XML_BYTES = 256 * 1024 * 1024  # streamed element by element
 _HEAD = 4096
 GZIP_MAGIC = b"\x1f\x8b"
@@ -93,8 +94,15 @@ def read_feed(path: Path | str, sha256: str, kind: str | None = None) -> Documen
         if path.stat().st_size > MAX_XML_BYTES:
             raise too_large(path, MAX_XML_BYTES, "XML ファイル")
         return read_jvn(path, sha256)
-    data = _load_json(path, gzipped=kind == "json.gz")
     from extractors.feeds import nvd, sbom
+    from extractors.feeds.nvd_stream import read_nvd_stream
+
+    if path.stat().st_size <= MAX_NVD_BYTES:  # an NVD feed is read element by element, whatever its size
+        streamed = read_nvd_stream(path, sha256, gzipped=kind == "json.gz")
+        if streamed is not None:
+            log.info("file %s: NVD CVE API JSON (streamed)", path.name)
+            return streamed
+    data = _load_json(path, gzipped=kind == "json.gz")
 
     try:
         if nvd.is_nvd(data):

@@ -70,29 +70,46 @@ def cpe_matches(configurations) -> list[CpeMatch]:
     return out
 
 
-def read_nvd(data: dict, source: str, sha256: str) -> Document:
-    items = data.get("vulnerabilities")
-    if not isinstance(items, list):
-        raise corrupt("NVD の脆弱性情報（JSON）", "vulnerabilities が一覧になっていません")
+def entry(wrapper, n: int, source: str) -> VulnEntry | None:
+    """One `vulnerabilities[n]` element as a VulnEntry; None when it carries no CVE id."""
+    cve = as_dict(as_dict(wrapper).get("cve"))
+    cve_id = as_text(cve.get("id"), 40)
+    if not cve_id:
+        return None
+    value, version, severity = score(cve.get("metrics"))
+    return VulnEntry(
+        vuln_id=cve_id, source="nvd", description=description(cve.get("descriptions")), cvss=value,
+        cvss_version=version, severity=severity, related_ids=[cve_id], published=as_text(cve.get("published"), 40),
+        matches=cpe_matches(cve.get("configurations")),
+        location=Location(file=source, cell=f"vulnerabilities[{n}]", row=n + 1))
+
+
+def new_document(source: str, sha256: str, version: str, timestamp: str) -> Document:
     doc = Document(source_file=source, sha256=sha256, family="vuln_feed", format="json", vendor="",
-                   product="NVD CVE API", product_version=as_text(data.get("version")))
-    doc.header_fields = {"形式": "NVD CVE API 2.0 JSON", "取得日時": as_text(data.get("timestamp")),
-                         "件数": str(len(items))}
-    skipped = 0
-    for n, wrapper in enumerate(items):
-        cve = as_dict(as_dict(wrapper).get("cve"))
-        cve_id = as_text(cve.get("id"), 40)
-        if not cve_id:
-            skipped += 1
-            continue
-        value, version, severity = score(cve.get("metrics"))
-        doc.vulnerabilities.append(VulnEntry(
-            vuln_id=cve_id, source="nvd", description=description(cve.get("descriptions")), cvss=value,
-            cvss_version=version, severity=severity, related_ids=[cve_id], published=as_text(cve.get("published"), 40),
-            matches=cpe_matches(cve.get("configurations")),
-            location=Location(file=source, cell=f"vulnerabilities[{n}]", row=n + 1)))
+                   product="NVD CVE API", product_version=version)
+    doc.header_fields = {"形式": "NVD CVE API 2.0 JSON", "取得日時": timestamp}
+    return doc
+
+
+def finish(doc: Document, skipped: int) -> Document:
+    doc.header_fields["件数"] = str(len(doc.vulnerabilities))
     if skipped:
         doc.warnings.append(f"CVE 番号のない項目が {skipped} 件あり、読み飛ばしました")
     if not doc.vulnerabilities:
         doc.warnings.append("脆弱性情報が 1 件も含まれていません")
     return doc
+
+
+def read_nvd(data: dict, source: str, sha256: str) -> Document:
+    items = data.get("vulnerabilities")
+    if not isinstance(items, list):
+        raise corrupt("NVD の脆弱性情報（JSON）", "vulnerabilities が一覧になっていません")
+    doc = new_document(source, sha256, as_text(data.get("version")), as_text(data.get("timestamp")))
+    skipped = 0
+    for n, wrapper in enumerate(items):
+        found = entry(wrapper, n, source)
+        if found is None:
+            skipped += 1
+        else:
+            doc.vulnerabilities.append(found)
+    return finish(doc, skipped)
