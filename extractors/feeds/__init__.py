@@ -11,8 +11,8 @@ the file into a `Document`:
 - CycloneDX JSON (`bomFormat: CycloneDX`) and SPDX 2.x JSON (`spdxVersion`) → family `sbom` (`sbom.py`).
 
 Bad input is an `ExtractionError` with a Japanese reason (the file goes to failed/): malformed JSON or XML,
-a JSON of another kind, a file over the size limit (JSON is parsed whole, so its size is capped below the
-worker's memory limit; XML is streamed), too deep a nesting, values of the wrong type.
+a JSON of another kind, a file over the size limit (an NVD feed and the JVN XML are streamed element by element;
+other JSON is parsed whole, so its size is capped below the worker's memory limit), too deep a nesting.
 """
 from __future__ import annotations
 
