@@ -123,7 +123,7 @@ def jvn_feed() -> str:
     <VulinfoID>{vid}</VulinfoID>
     <VulinfoData>
       <Title>{title}</Title>
-      <VulinfoDescription><Overview>{product} には、{title.split('における')[-1]}が存在します。</Overview></VulinfoDescription>
+      <VulinfoDescription><Overview>{product} には、次の脆弱性が存在します。&lt;ul&gt;&lt;li&gt;{title.split('における')[-1]} - {cve}&lt;/li&gt;&lt;/ul&gt;</Overview></VulinfoDescription>
       <Affected>
         <AffectedItem>
           <Name>{vendor}</Name>

@@ -56,6 +56,7 @@ def test_jvn_xml_read_through_the_hardened_parser(feeds_dir):
     entry = doc.vulnerabilities[0]
     assert entry.vuln_id == "JVNDB-2099-000101" and entry.related_ids == ["JVNDB-2099-000101", "CVE-2099-20001"]
     assert (entry.cvss, entry.cvss_version) == (7.5, "3.0")
+    assert "SQL インジェクションの脆弱性 - CVE-2099-20001" in entry.description and "<li>" not in entry.description
     m = entry.matches[0]
     assert (m.vendor_name, m.product_name, m.versions, m.criteria) == (
         "しらさぎ電子株式会社", "しらさぎ画像ファイリング", ["5.1 およびそれ以前"], "")
@@ -143,6 +144,7 @@ def test_cpe_names_and_keys():
     ("v2.0 から v2.3 まで", "2.1.5", True), ("1.5 以降", "1.4", False), ("3.2", "3.2.0", True),
     ("5.1 およびそれ以前", "", None), ("5.1 およびそれ以前", "不明", None),
     ("バージョン 3.1 およびそれ以前のバージョン", "3.1", True), ("Ver.2.0 より前", "2.0", False),
+    ("v6 R4 およびそれ以前のバージョン", "v6 R3", True), ("v6 R4 およびそれ以前のバージョン", "7", False),
     ("3.x", "3.9.1", True), ("3.x", "4.0", False), ("1.0 以上 2.0 未満", "1.5", True), ("全てのバージョン", "", True),
 ])
 def test_jvn_version_texts(text, version, expected):

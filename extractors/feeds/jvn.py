@@ -38,7 +38,11 @@ def _child(el, *path: str):
 
 
 def _text(el, limit: int = 4000) -> str:
-    return "".join(el.itertext()).strip()[:limit] if el is not None else ""
+    """The element's text; JVN escapes HTML inside it (「&lt;ul&gt;&lt;li&gt;…」): the tags become spaces."""
+    if el is None:
+        return ""
+    text = re.sub(r"<[^<>]{1,200}>", " ", "".join(el.itertext()))
+    return re.sub(r"[ \t]{2,}", " ", text).strip()[:limit]
 
 
 def _cvss(impact) -> tuple[float | None, str, str]:
