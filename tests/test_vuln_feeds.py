@@ -216,7 +216,7 @@ def test_feeds_through_the_pipeline(feeds_dir, prefect_harness, tmp_path):
     summary = process_inbox(inbox=inbox, out=out, as_of=dt.date.fromisoformat(AS_OF))
     assert [name for name, _ in summary.failures] == ["nvd_page_cut.json"]
     reason = (inbox / "failed" / "nvd_page_cut.json.error.txt").read_text(encoding="utf-8")
-    assert "JSON ファイルとして読み取れませんでした" in reason
+    assert "NVD の脆弱性情報（JSON）として読み取れませんでした" in reason and "途中で切れて" in reason
 
     devices = pd.read_csv(out / "devices.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
     parquet = pd.read_parquet(out / "devices.parquet")
