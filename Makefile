@@ -23,6 +23,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 samples: setup
 	$(PY) -m samples.build --out samples/inbox
+	$(PY) -m samples.build --out samples/inbox --only feeds  # vulnerability feeds, SBOMs and their ledger (issue 15)
 
 run: samples
 	$(VENV)/bin/mdsgap run --inbox samples/inbox --out outputs

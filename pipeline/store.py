@@ -100,8 +100,8 @@ _ITEM_COLUMNS = ["item_id", "number_printed", "question", "answer", "answer_stat
 
 def submission_key(doc: Document) -> str:
     """Which earlier submission a document replaces: same family, vendor and product (names normalised)."""
-    if doc.family == "device_ledger":  # a hospital's own ledger: a newer file of the same name replaces it
-        return f"device_ledger|{organization_key(Path(doc.source_file).stem)}"
+    if doc.family in ("device_ledger", "vuln_feed"):  # the hospital's own files: a newer file of the same name
+        return f"{doc.family}|{organization_key(Path(doc.source_file).stem)}"  # replaces the older one
     vendor, product = organization_key(doc.vendor), organization_key(doc.product)
     if not vendor and not product:
         return f"sha:{doc.sha256}"  # nothing to compare by: it stands alone
@@ -196,9 +196,18 @@ class Store:
                               (ordered[-1]["seq"],))
 
     def current_documents(self) -> list[Document]:
-        """The current vendor documents (forms). Device ledgers are the hospital's own: `current_ledgers`."""
+        """The current vendor documents (forms). Device ledgers are the hospital's own: `current_ledgers`;
+        feeds and SBOMs: `current_feeds`."""
         rows = self.conn.execute("SELECT doc_json FROM documents WHERE is_current = 1"
-                                 " AND COALESCE(family, '') != 'device_ledger' ORDER BY seq").fetchall()
+                                 " AND COALESCE(family, '') NOT IN ('device_ledger', 'vuln_feed', 'sbom')"
+                                 " ORDER BY seq").fetchall()
+        return [Document.from_dict(json.loads(r["doc_json"])) for r in rows]
+
+    def current_feeds(self) -> list[Document]:
+        """The current vulnerability feeds (family vuln_feed) and vendor SBOMs (family sbom): records for the
+        vulnerability matching (rules.vuln_match), not forms with items."""
+        rows = self.conn.execute("SELECT doc_json FROM documents WHERE is_current = 1"
+                                 " AND family IN ('vuln_feed', 'sbom') ORDER BY seq").fetchall()
         return [Document.from_dict(json.loads(r["doc_json"])) for r in rows]
 
     def current_ledgers(self) -> list[Document]:

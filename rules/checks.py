@@ -16,6 +16,7 @@ from __future__ import annotations
 from rules import (checks_cross, checks_crosswalk, checks_document, checks_gl7, checks_group,  # noqa: F401
                    checks_mds2, checks_remark, checks_stale, checks_text)
 from rules import checks_devices  # noqa: F401  (device ledger checks, scope "devices")
+from rules import checks_vuln  # noqa: F401  (vulnerability feeds and SBOMs)
 from rules.check_base import CHECKS, Context, Hit, check, describe_condition
 from rules.grouping import CHECKLIST_FAMILIES, DISCLOSURE_FAMILIES
 

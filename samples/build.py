@@ -89,6 +89,11 @@ def build(out: Path, only: str | None = None, legacy: bool = True, pdf: bool = F
         for path, truth in build_mds2(out, pdf=pdf) + build_pairs(out) + [render_hn2013(out / "Quillon_MDS2_2013.xlsx")]:
             write_truth(path, truth)
             written.append(path)
+    if only == "feeds":  # vulnerability feeds, SBOMs and their ledger (issue 15): on request only
+        from samples.feeds import build_feeds
+        for path, truth in build_feeds(out):
+            write_truth(path, truth)
+            written.append(path)
     if pdf and (only is None or only == "pdf"):
         try:
             from samples.pdf_builder import build_pdf_samples
