@@ -340,8 +340,32 @@ class WorkerPool:
             return [w.pid for w in self._live]
 
 
+# The forkserver listens on a Unix socket in multiprocessing's temporary folder, and a socket path holds at most
+# 107 bytes: under a deep TMPDIR that folder is made in a short system folder instead (Python 3.13 does the same).
+SOCKET_FOLDER_MAX = 70
+SHORT_TEMP_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def _short_socket_folder() -> None:
+    """Create multiprocessing's temporary folder (it keeps the first one for the process) where the socket fits."""
+    import tempfile
+    from multiprocessing import util
+
+    if len(os.fsencode(tempfile.gettempdir())) <= SOCKET_FOLDER_MAX:
+        return
+    for base in SHORT_TEMP_FOLDERS:
+        if os.path.isdir(base) and os.access(base, os.W_OK | os.X_OK):
+            saved, tempfile.tempdir = tempfile.tempdir, base
+            try:
+                util.get_temp_dir()
+            finally:
+                tempfile.tempdir = saved
+            return
+
+
 def _context():
     if "forkserver" in multiprocessing.get_all_start_methods():
+        _short_socket_folder()
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(FORKSERVER_PRELOAD)
         return ctx

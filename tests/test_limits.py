@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from extractors import file_sha256
 from extractors.readers import legacy
 from pipeline import scale
 from pipeline.isolation import WorkerPool, session_members
-from tests.conftest import subprocess_env
+from tests.conftest import ROOT, subprocess_env
 
 ROOT = Path(__file__).resolve().parent.parent
 MDSGAP = ROOT / ".venv" / "bin" / "mdsgap"
@@ -96,6 +97,19 @@ def test_a_worker_that_dies_costs_one_call_only():
         assert status == "ok"
     finally:
         pool.shutdown()
+
+
+def test_workers_start_under_a_temporary_folder_too_deep_for_a_socket_path(tmp_path):
+    """The forkserver's Unix socket lives in the temporary folder; a TMPDIR deeper than a socket path can be
+    (107 bytes) once stopped every run with 「AF_UNIX path too long」."""
+    deep = tmp_path / ("一時フォルダ_" * 8) / "とても深い"
+    deep.mkdir(parents=True)
+    assert len(os.fsencode(str(deep))) > 120
+    code = ("import os; from pipeline.isolation import WorkerPool; pool = WorkerPool(1); "
+            "print(pool.call(os.getpid, (), timeout=None)[0]); pool.shutdown()")
+    proc = subprocess.run([sys.executable, "-c", code], env=subprocess_env(tmp_path / "prefect", TMPDIR=str(deep)),
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
 
 
 def test_a_worker_over_its_memory_limit_gets_memory_error_not_the_machine(monkeypatch):
