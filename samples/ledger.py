@@ -1,14 +1,16 @@
 """Device ledger samples (issue 15): a ledger XLSX (title row, two-row header with merged cells) and a Shift_JIS
 CSV, with fictional devices and a `<file>.truth.json` beside each.
 
-Run: `python -m samples.ledger --out DIR`. Not part of the default sample inbox (samples.build): the count-based
-tests of that inbox stay as they are. The default inbox holds one ledger of another kind (`write_asset_list`): a
-hospital's IT asset list with host names, OS, 設置場所, 保守業者 and リモート保守 but no maker or product column;
-its devices' vendor is their maintenance vendor, and a maker document matched through it is only a review item. The maker of some devices is the sample vendor 「さくらメディカルソフト」, so
-that with `samples.build --only sakura` in the same folder its MDS and checklist cover them; the other makers
-sent nothing. Truth: `as_of` (the evaluation date the statuses hold for) and per device the fields of
-devices.csv, `covered_by` (families of the documents that cover it with the sakura samples present) and the
-register rules expected for it.
+Run: `python -m samples.ledger --out DIR`. These two are not part of the default sample inbox (samples.build):
+the count-based tests of that inbox stay as they are. The maker of some devices is the sample vendor
+「さくらメディカルソフト」, so that with `samples.build --only sakura` in the same folder its MDS and checklist cover
+them; the other makers sent nothing. Truth: `as_of` (the evaluation date the statuses hold for) and per device the
+fields of devices.csv, `covered_by` (families of the documents that cover it with the sakura samples present) and
+the register rules expected for it.
+
+The default inbox holds one ledger of another kind (`write_asset_list`, written by samples.build): a hospital's
+IT asset list with host names, OS, 設置場所, 保守業者 and リモート保守 but no maker or product column; its devices'
+vendor is their maintenance vendor, and a maker document matched through it is only a review item.
 """
 from __future__ import annotations
 
@@ -134,7 +136,7 @@ def write_asset_list(path: Path) -> dict:
                 "product": "", "model": "", "os_raw": os_raw, "maintenance_vendor": maint, **extra}
                for r, (_no, _kind, host, _ip, dept, os_raw, maint, _remote, extra) in enumerate(ASSET_LIST, 2)]
     return {"file": path.name, "convention": "ledger-no-maker", "family": "device_ledger", "form_id": "",
-            "vendor_key": "", "items": [], "planted": [], "devices": devices}
+            "vendor": "", "vendor_key": "", "items": [], "planted": [], "devices": devices}
 
 
 def build_asset_list(out: Path, wanted: Callable[..., bool] = lambda *a: True) -> Iterator[tuple[Path, dict]]:
