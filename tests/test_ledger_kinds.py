@@ -5,6 +5,7 @@ the real readers; the non-ledgers are tables a vendor form or a hospital office 
 """
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import openpyxl
@@ -146,3 +147,28 @@ def test_a_maker_document_matched_through_the_maintenance_vendor_is_uncertain():
     assert set(by_role) == {("maker", "mds"), ("maintenance", "checklist_vendor")}
     assert by_role[("maker", "mds")].uncertain and "保守事業者名で照合" in by_role[("maker", "mds")].reason
     assert not by_role[("maintenance", "checklist_vendor")].uncertain
+
+
+def test_no_maker_column_findings_are_review_items_where_the_maker_is_a_guess(tmp_path):
+    """A networked, remotely maintained device of a ledger without maker: the maintenance vendor's MDS cannot
+    prove the device covered (the review item says why); its missing checklist is certain."""
+    from rules.engine import evaluate
+    from tests.office_files import small_mds
+
+    ledger = extract(_xlsx(tmp_path / "機器.xlsx", [
+        ["機器名", "OS", "設置場所", "保守事業者", "ネットワーク接続", "リモート保守"],
+        ["眼科検査装置", "Windows 10 22H2", "眼科", "ひたき理化株式会社", "有", "有"],
+        ["視力表示端末", "Windows 10 22H2", "眼科", "ひたき理化株式会社", "無", "無"],
+    ]))
+    mds_path = tmp_path / "mds.xlsx"
+    mds_path.write_bytes(small_mds("ひたき理化株式会社", "ひたき眼科ファイリング"))
+    mds = extract(mds_path)
+    assert mds.family == "mds"
+    findings = evaluate([mds], as_of=dt.date(2026, 6, 1), ledgers=[ledger])
+    mine = {f.rule_id: f for f in findings if "機器:眼科検査装置" in f.item_ids}
+    assert set(mine) == {"device_eol.os_past_support", "missing_document.device_disclosure_missing",
+                         "missing_document.device_maintenance_checklist_missing"}
+    disclosure = mine["missing_document.device_disclosure_missing"]
+    assert disclosure.needs_review and "保守事業者" in disclosure.evidence
+    assert not mine["missing_document.device_maintenance_checklist_missing"].needs_review
+    assert not any("機器:視力表示端末" in f.item_ids and f.category == "missing_document" for f in findings)
