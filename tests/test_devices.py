@@ -212,3 +212,21 @@ def test_devices_csv_and_register_from_a_run(ledgers, prefect_harness, tmp_path)
     device_rows = register[register.category == "device_eol"]
     assert (device_rows.source_files.str.startswith("機器台帳_")).all()
     assert (register[register.rule_id == "device_eol.os_past_support"].severity == "高").all()
+
+    # the portfolio page's devices view agrees with devices.csv (counts, eol devices on the timeline)
+    from collections import Counter
+
+    from lxml import html as lxml_html
+
+    page = lxml_html.fromstring((out / "index.html").read_text(encoding="utf-8"))
+    tiles = {t.get("data-status"): int(t.xpath('./span[@class="n"]')[0].text_content())
+             for t in page.xpath('//div[contains(@class,"devices-summary")]/div[@data-status]')}
+    wanted = Counter(d["os_status"] for t in truths.values() for d in t["devices"])
+    assert tiles == {s: wanted.get(s, 0) for s in ("supported", "eol", "eol_soon", "unknown")}
+    timeline = page.xpath('//*[local-name()="svg" and contains(@class,"eol-timeline")]')[0]
+    eol_tips = " ".join(t.text_content() for t in timeline.xpath(
+        './/*[local-name()="g" and @class="eol-row status-eol"]//*[local-name()="title"]'))
+    for t in truths.values():
+        for d in t["devices"]:
+            assert (d["device_name"] in eol_tips) == (d["os_status"] == "eol"), d["device_name"]
+    assert len(page.xpath('//table[contains(@class,"devices")]/tbody/tr')) == len(devices)
