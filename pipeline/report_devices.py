@@ -27,6 +27,13 @@ def load_devices(out_dir: Path) -> pd.DataFrame | None:
     return pd.read_parquet(path) if path.is_file() else None
 
 
+def last_run_as_of(store) -> str | None:
+    """The evaluation date of the last finished run (the date devices.csv's statuses hold for), or None."""
+    row = store.conn.execute("SELECT as_of FROM runs WHERE finished_at IS NOT NULL AND as_of IS NOT NULL"
+                             " ORDER BY id DESC LIMIT 1").fetchone()
+    return row[0] if row else None
+
+
 def devices_digest(out_dir: Path) -> str:
     """A digest of the run's device table ("" without one), for the reports' skip-when-unchanged key."""
     path = Path(out_dir) / f"{DEVICES_NAME}.csv"

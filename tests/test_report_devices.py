@@ -99,3 +99,16 @@ def test_device_text_is_escaped(tmp_path):
     raw = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     assert "<script" not in raw and "<svg onload" not in raw and not page.xpath("//script")
     assert "<script>alert(1)</script>" in page.text_content()
+
+
+def test_report_command_uses_the_last_runs_evaluation_date(tmp_path):
+    """`mdsgap report` re-renders later: the devices view keeps the date its statuses were computed for."""
+    from pipeline.report_devices import last_run_as_of
+    from pipeline.store import Store
+
+    with Store.open(tmp_path) as store:
+        assert last_run_as_of(store) is None
+        store.finish_run(store.start_run(dt.date(2026, 3, 1)), {})
+        store.finish_run(store.start_run(AS_OF), {})
+        store.start_run(dt.date(2026, 9, 1))  # never finished
+        assert last_run_as_of(store) == AS_OF.isoformat()
