@@ -172,3 +172,15 @@ def test_no_maker_column_findings_are_review_items_where_the_maker_is_a_guess(tm
     assert disclosure.needs_review and "保守事業者" in disclosure.evidence
     assert not mine["missing_document.device_maintenance_checklist_missing"].needs_review
     assert not any("機器:視力表示端末" in f.item_ids and f.category == "missing_document" for f in findings)
+
+
+def test_device_names_that_hold_ledger_or_flag_words_are_devices(tmp_path):
+    path = _xlsx(tmp_path / "ネットワーク機器.xlsx", [
+        ["ホスト名", "OS", "設置場所", "保守業者", "ネットワーク接続"],
+        ["ネットワークカメラ", "不明", "駐車場", "しじゅうから通信", "有"],
+        ["有線LANスイッチ", "-", "サーバ室", "しじゅうから通信", "有"],
+        ["OS更新サーバ", "Windows Server 2019", "サーバ室", "しじゅうから通信", "有"],
+    ])
+    doc = extract(path)
+    assert doc.family == "device_ledger"
+    assert [d.device_name for d in doc.devices] == ["ネットワークカメラ", "有線LANスイッチ", "OS更新サーバ"]
