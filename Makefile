@@ -23,12 +23,15 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 samples: setup
 	$(PY) -m samples.build --out samples/inbox
+	$(PY) -m samples.build --out samples/inbox --only feeds  # vulnerability feeds, SBOMs and their ledger (issue 15)
 
 run: samples
 	$(VENV)/bin/mdsgap run --inbox samples/inbox --out outputs
 
+# Two pytest-xdist workers (the machine's cores); a test file stays on one worker with its module fixtures.
+TEST_WORKERS ?= 2
 test: setup
-	$(PY) -m pytest tests
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile tests
 
 # Long random runs, not part of `make test`: every Hypothesis property with random draws and FUZZ_SCALE (10)
 # times the examples (profile "fuzz", tests/fuzzing.py), every LibreOffice print of every sample family and

@@ -29,6 +29,14 @@ def extract(path: Path | str, sha256: str | None = None, timings: dict[str, floa
     path = Path(path)
     timings = {} if timings is None else timings
     start = time.perf_counter()
+    from extractors.feeds import detect, read_feed
+
+    feed_kind = detect(path)  # vulnerability feeds and SBOMs (JSON / JVN XML): records, not a table
+    if feed_kind is not None:
+        try:
+            return read_feed(path, sha256 or file_sha256(path), feed_kind)
+        finally:
+            timings["read"] = time.perf_counter() - start
     try:
         grid = read(path)
     finally:

@@ -137,6 +137,7 @@ def read_mds2(grid: Grid, sha256: str, version: str) -> Document:
         seen[item.item_id] = item
         doc.items.append(item)
     if version == VERSION_2013:
+        _header_2013(doc, grid)
         doc.warnings.append("MDS2 旧版（HN 1-2013）の様式です。HN 1-2019 の項目とは対応付けていません。"
                             "すべての回答を要確認としました")
     if form is not None and form.established:
@@ -161,6 +162,31 @@ def _header_field(doc: Document, row: Row) -> None:
             doc.warnings.append(f"DOC-7（Document Release Date）の日付「{value}」を読み取れませんでした")
     else:
         setattr(doc, name, value)
+
+
+# HN 1-2013 prints its header as labels over values (「Device Category | Manufacturer | Document ID | Document
+# Release Date」, then 「Device Model | Software Revision | Software Release Date」): label → Document field.
+HEADER_2013 = {"manufacturer": "vendor", "device model": "product", "software revision": "product_version",
+               "document release date": "created"}
+
+
+def _header_2013(doc: Document, grid: Grid, max_rows: int = 15) -> None:
+    """The 2013 edition's header: a label cell and the value in the cell below it, in the sheet's first rows."""
+    for table in grid.tables:
+        rows = table.rows[:max_rows]
+        for r, row in enumerate(rows[:-1]):
+            for c, cell in enumerate(row):
+                label = normalize_text(cell.text).strip().rstrip(":：").strip()
+                field = HEADER_2013.get(label.lower())
+                below = rows[r + 1][c] if c < len(rows[r + 1]) else None
+                value = normalize_text(below.text).strip() if below is not None else ""
+                if not field or not value or value.lower() in HEADER_2013 or getattr(doc, field):
+                    continue
+                doc.header_fields[label] = value
+                if field == "created":
+                    doc.created = _release_date(value)
+                else:
+                    setattr(doc, field, value)
 
 
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",

@@ -9,7 +9,8 @@ from typing import Literal
 from extractors.vocabulary import (  # noqa: F401
     ANSWERS, APPLICABLE, NO, NOT_APPLICABLE, NOT_APPLICABLE_GATE, YES, AnswerStatus)
 
-Family = Literal["mds", "sds", "mds2", "checklist_vendor", "checklist_facility", "device_ledger", "unknown"]
+Family = Literal["mds", "sds", "mds2", "checklist_vendor", "checklist_facility", "device_ledger", "vuln_feed", "sbom",
+                 "unknown"]
 
 FAMILY_LABELS = {
     "mds": "MDS（製造業者による医療情報セキュリティ開示書）",
@@ -18,6 +19,8 @@ FAMILY_LABELS = {
     "checklist_vendor": "サイバーセキュリティ対策チェックリスト（事業者確認用）",
     "checklist_facility": "サイバーセキュリティ対策チェックリスト（医療機関確認用）",
     "device_ledger": "機器台帳",
+    "vuln_feed": "脆弱性情報（NVD / JVN iPedia）",
+    "sbom": "SBOM（ソフトウェア部品表）",
     "unknown": "不明な様式",
 }
 
@@ -133,6 +136,73 @@ class Device:
     review_reason: str = ""  # Japanese
 
 
+# --- vulnerability feeds and SBOMs (issue 15): records read from NVD / JVN feeds and vendors' SBOMs ----------
+# A feed file becomes a Document of family `vuln_feed` whose `vulnerabilities` are VulnEntry rows; an SBOM
+# (CycloneDX, SPDX) a Document of family `sbom` whose `components` are Component rows (extractors/feeds/).
+@dataclass
+class CpeMatch:
+    """One affected-product statement: a CPE 2.3 name and the version range it applies to."""
+
+    criteria: str  # "cpe:2.3:a:vendor:product:version:..." ("" for a JVN product named without CPE)
+    vulnerable: bool = True
+    version_start_including: str = ""
+    version_start_excluding: str = ""
+    version_end_including: str = ""
+    version_end_excluding: str = ""
+    vendor_name: str = ""  # JVN: the vendor as printed (when there is no CPE)
+    product_name: str = ""  # JVN: the product as printed
+    versions: list[str] = field(default_factory=list)  # JVN VersionNumber texts (free text, e.g. 「3.1 およびそれ以前」)
+
+
+@dataclass
+class VulnEntry:
+    vuln_id: str  # CVE-YYYY-NNNN or JVNDB-YYYY-NNNNNN
+    source: str  # "nvd" | "jvn"
+    description: str = ""  # Japanese when the feed has it, else English
+    cvss: float | None = None  # the preferred base score (v3.1, else v3.0, else v4.0)
+    cvss_version: str = ""  # "4.0" | "3.1" | "3.0"
+    severity: str = ""  # as the feed writes it (CRITICAL, HIGH, 緊急 …)
+    related_ids: list[str] = field(default_factory=list)  # JVN: the CVE ids it refers to
+    published: str = ""
+    matches: list[CpeMatch] = field(default_factory=list)
+    location: Location | None = None
+
+    def label(self) -> str:
+        extra = [i for i in self.related_ids if i != self.vuln_id]
+        return self.vuln_id + (f"（{'、'.join(extra)}）" if extra else "")
+
+
+@dataclass
+class Component:
+    """One SBOM component (CycloneDX `components[]`, SPDX `packages[]`)."""
+
+    name: str
+    version: str = ""
+    purl: str = ""
+    cpe: str = ""
+    supplier: str = ""
+    location: Location | None = None
+
+
+def entries_from_dicts(rows: list[dict]) -> list[VulnEntry]:
+    out = []
+    for row in rows or []:
+        row = dict(row)
+        row["matches"] = [CpeMatch(**m) for m in row.get("matches") or []]
+        row["location"] = Location(**row["location"]) if row.get("location") else None
+        out.append(VulnEntry(**row))
+    return out
+
+
+def components_from_dicts(rows: list[dict]) -> list[Component]:
+    out = []
+    for row in rows or []:
+        row = dict(row)
+        row["location"] = Location(**row["location"]) if row.get("location") else None
+        out.append(Component(**row))
+    return out
+
+
 @dataclass
 class Document:
     source_file: str
@@ -157,6 +227,8 @@ class Document:
     vendor_needs_review: bool = False  # vendor name was recovered, not read from the form
     guideline_version: str = ""  # 安全管理ガイドライン version the form prints: "5.2", "6.0", "7.0"; "" = not printed
     devices: list[Device] = field(default_factory=list)  # rows of a device ledger (family device_ledger)
+    vulnerabilities: list[VulnEntry] = field(default_factory=list)  # rows of a vulnerability feed (vuln_feed)
+    components: list[Component] = field(default_factory=list)  # rows of an SBOM (family sbom)
 
     @property
     def document_id(self) -> str:
@@ -191,6 +263,8 @@ class Document:
             dev["location"] = Location(**loc) if loc else None
             devices.append(Device(**dev))
         d["devices"] = devices
+        d["vulnerabilities"] = entries_from_dicts(d.get("vulnerabilities") or [])
+        d["components"] = components_from_dicts(d.get("components") or [])
         return cls(**d)
 
 

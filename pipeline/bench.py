@@ -365,7 +365,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="作業フォルダを残す")
     parser.add_argument("--in-process", action="store_true",
                         help="mdsgap run コマンドではなく、このプロセス内でフローを呼び出して段階別に測る（--runner 用）")
+    parser.add_argument("--feeds-only", action="store_true",
+                        help="脆弱性情報（NVD 20,000 件）と機器台帳（500 台）の照合だけを測る")
     args = parser.parse_args(argv)
+    from pipeline.bench_feeds import bench_feeds, report as report_feeds
+
+    report_feeds(bench_feeds())  # issue 15: the feed matching stays linear
+    if args.feeds_only:
+        return 0
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     bench(args.n, args.workers, args.runner, args.scan, args.legacy, args.keep, args.in_process)
     return 0

@@ -48,6 +48,33 @@ REGISTER_EXTRA_COLUMNS = [RESOLVED_ON, "needs_review", "guideline_ref", "rationa
                           UNSEEN_REASON, RESOLVED_BY, RISK_FLAG]
 ALL_REGISTER_COLUMNS = REGISTER_COLUMNS + REGISTER_EXTRA_COLUMNS + REVIEWER_COLUMNS
 
+# Every MDS/SDS いいえ (and 【別紙】 item not はい/対象外) with the hospital's risk assessment (第7.0版), one row per
+# vendor + product + form family + item id: the sheet 「リスク評価」 of the register workbook and risk_assessments.csv /
+# .parquet (pipeline/risk_sheet.py). Not register rows: most いいえ answers are no finding.
+ASSESSMENTS_NAME = "risk_assessments"  # .csv / .parquet
+SHEET_ASSESSMENTS = "リスク評価"
+ASSESSMENT_ID = "評価ID"
+ASSESSMENT_STATE = "状態"  # RISK_NEEDED / RISK_RECORDED ("" for a row of an earlier version only)
+ASSESSMENT_CURRENT = "現行"  # CURRENT_ITEM / PAST_ITEM
+CURRENT_ITEM, PAST_ITEM = "現行", "過去の版のみ"
+REGISTER_ASSESSMENT = "登録簿のリスク評価"  # the リスク評価 column of the register rows naming the item
+ASSESSMENT_REVIEWER_COLUMNS = [RISK_ASSESSMENT, "評価者", "評価日"]
+ASSESSMENT_COLUMNS = [
+    ASSESSMENT_ID, "事業者", "製品・システム", "様式", "項目", "設問", "回答", "備考", "対象の理由", "ファイル", "文書ID",
+    "リスクID", REGISTER_ASSESSMENT, "初回検出", "最終確認", ASSESSMENT_CURRENT, ASSESSMENT_STATE,
+] + ASSESSMENT_REVIEWER_COLUMNS
+ASSESSMENT_COLUMN_GUIDE = {
+    ASSESSMENT_ID: "評価ID。同じ事業者・製品・様式（MDS/SDS）・項目番号には、新しい版の書類でも同じIDが付きます。",
+    "対象の理由": "リスク評価が必要な理由（「いいえ」の回答、【別紙】の項目で「はい」「対象外」以外の回答）。",
+    "リスクID": "同じ項目を根拠とするリスク登録簿の指摘（あれば）。",
+    REGISTER_ASSESSMENT: "その指摘の「リスク評価」列に記入された内容（参考。こちらでも記録済みとみなします）。",
+    ASSESSMENT_CURRENT: "「現行」は現在の書類の項目、「過去の版のみ」は新しい版で対象でなくなった項目（記入内容は残します）。",
+    ASSESSMENT_STATE: "「要リスク評価」はリスク評価が未記入の項目、「記録済み」は記入済みの項目です。",
+    RISK_ASSESSMENT: "【記入欄】リスク評価とリスク対応の内容。立入検査・監査で説明できるように記録します。次回実行時も保持されます。",
+    "評価者": "【記入欄】評価者。次回実行時も保持されます。",
+    "評価日": "【記入欄】評価日。次回実行時も保持されます。",
+}
+
 STATUS_OPEN = "未対応"
 STATUS_RESOLVED = "解消"
 REVIEW_STATUSES = ["未対応", "協議中", "契約反映済", "リスク受容", "解消"]

@@ -109,7 +109,7 @@ def _prepare_rules():
 
 def evaluate_rules(documents: list[Document], as_of: dt.date, config_path: Path | None,
                    ledgers: list[Document] | None = None, os_eol: list | None = None,
-                   vendor_aliases: dict | None = None) -> list:
+                   vendor_aliases: dict | None = None, feeds: list[Document] | None = None) -> list:
     """Findings from the rules engine. The engine is part of the package: if it cannot be imported or fails,
     the run fails and no file leaves the inbox.
 
@@ -124,7 +124,7 @@ def evaluate_rules(documents: list[Document], as_of: dt.date, config_path: Path 
 
         rules_config = load_config(config_path)
     return list(evaluate(documents, as_of, rules_config, ledgers=ledgers, os_eol=os_eol,
-                         vendor_aliases=vendor_aliases))
+                         vendor_aliases=vendor_aliases, feeds=feeds))
 
 
 def rule_coverage(documents: list[Document], config_path: Path | None):
@@ -238,8 +238,9 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
             rules_ready.join()
         documents = store.current_documents()
         summary.current_documents = len(documents)
+        feeds = store.current_feeds()  # vulnerability feeds and SBOMs (issue 15)
         findings = evaluate_rules(documents, as_of, config.rules_path, store.current_ledgers(), config.os_eol,
-                                  config.vendor_aliases)
+                                  config.vendor_aliases, feeds)
         timings["rules"] = time.perf_counter() - stage_start
 
         progress.emit("stage", text="出力ファイルを書き出しています")
@@ -254,13 +255,15 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         from pipeline.devices import write_devices  # noqa: PLC0415 - device ledgers (issue 15)
 
         paths, warnings = write_devices(store.current_ledgers(), documents, out, as_of, config.os_eol,
-                                        config.vendor_aliases)
+                                        config.vendor_aliases, feeds)
+        del feeds
         summary.outputs += [str(p) for p in paths]
         summary.warnings += warnings
+        from pipeline.risk_sheet import assessment_sheet  # noqa: PLC0415
         from rules.checks_gl7 import risk_assessment_ids  # noqa: PLC0415
 
         result = update_register(store, findings, out, as_of, rule_coverage(documents, config.rules_path),
-                                 risk_assessment_ids(findings, documents))
+                                 risk_assessment_ids(findings, documents), assessment_sheet(store, documents, as_of))
         summary.rules_ran = True
         active = [r for r in result.rows if not r.get("解消日")]
         summary.findings = len(active)

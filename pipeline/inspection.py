@@ -3,12 +3,12 @@ printable `<out>/inspection/index.html`, from the store alone.
 
 Per vendor and system: the documents received (file, SHA-256, form and version, date received, date created),
 the checklist answers with their dates and target dates, every MDS/SDS 「いいえ」 (and 【別紙】 item not はい/対象外)
-with the risk assessment recorded in the register or 「未記録」, and the contract clauses asked for with their
+with the risk assessment recorded in the register workbook's sheet 「リスク評価」 (pipeline.risk_sheet; else the
+リスク評価 of a register row naming the item) or 「未記録」, and the contract clauses asked for with their
 対応状況. Nothing depends on the clock: the same store gives the same content.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -16,8 +16,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from extractors.model import Document
-from pipeline.config import RESOLVED_ON, REVIEW_STATUS, RISK_ASSESSMENT, STATUS_OPEN
+from pipeline.config import ASSESSMENT_REVIEWER_COLUMNS, RESOLVED_ON, REVIEW_STATUS, RISK_ASSESSMENT, STATUS_OPEN
 from pipeline.report_data import family_label, group_by_vendor_product
+from pipeline.risk_sheet import assessment_id, natural_key, register_links
 from pipeline.safe_io import neutral_text, write_output
 from pipeline.store import Store
 
@@ -31,14 +32,10 @@ SHEETS: dict[str, list[str]] = {
     "受領書類": ["事業者", "製品・システム", "ファイル", "SHA-256", "様式", "様式の版", "ガイドラインの版", "受領日", "作成日"],
     "チェックリスト回答": ["事業者", "製品・システム", "ファイル", "年度", "項目", "設問", "1回目", "確認日", "対応目標日",
                           "2回目", "2回目の確認日", "備考"],
-    "いいえとリスク評価": ["事業者", "製品・システム", "ファイル", "項目", "設問", "回答", "備考", "リスクID", "リスク評価"],
+    "いいえとリスク評価": ["事業者", "製品・システム", "ファイル", "項目", "設問", "回答", "備考", "リスクID", "リスク評価",
+                          "評価者", "評価日", "評価ID"],
     "契約条項": ["事業者", "製品・システム", "リスクID", "指摘", "求める契約条項", "対応状況"],
 }
-
-
-def _natural(text: str) -> tuple:
-    """「2(10)」 after 「2(9)」: numbers inside a text compared as numbers."""
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", text) if p)
 
 
 def _received(store: Store) -> dict[str, str]:
@@ -46,22 +43,10 @@ def _received(store: Store) -> dict[str, str]:
     return {r["document_id"]: (r["ingested_at"] or "")[:10] for r in rows}
 
 
-def _assessments(register_rows: list[dict]) -> dict[tuple[str, str], list[tuple[str, str]]]:
-    """(document_id, item_id) -> [(risk_id, リスク評価)] of the open register rows naming that item."""
-    out: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for row in register_rows:
-        if row.get(RESOLVED_ON):
-            continue
-        for doc_id in str(row.get("document_ids", "")).split(", "):
-            for item_id in str(row.get("item_ids", "")).split(", "):
-                if doc_id and item_id:
-                    out.setdefault((doc_id, item_id), []).append((row["risk_id"], str(row.get(RISK_ASSESSMENT, ""))))
-    return out
-
-
-def inspection_rows(documents: list[Document], register_rows: list[dict], received: dict[str, str]
-                    ) -> dict[str, list[list[str]]]:
-    """The four tables of the pack, sorted: vendor, system, file, item."""
+def inspection_rows(documents: list[Document], register_rows: list[dict], received: dict[str, str],
+                    sheet: dict[str, dict] | None = None) -> dict[str, list[list[str]]]:
+    """The four tables of the pack, sorted: vendor, system, file, item. `sheet`: the risk-assessment sheet's rows
+    by 評価ID (Store.assessment_rows)."""
     from rules.checks_gl7 import needs_risk_assessment
 
     from pipeline.report_data import findings_from_register
@@ -69,7 +54,8 @@ def inspection_rows(documents: list[Document], register_rows: list[dict], receiv
 
     findings = findings_from_register(register_frame(register_rows)) if register_rows else []
     groups = group_by_vendor_product(documents, findings)
-    assessed = _assessments(register_rows)
+    assessed = register_links(register_rows)
+    sheet = sheet or {}
     by_risk = {r["risk_id"]: r for r in register_rows}
     tables: dict[str, list[list[str]]] = {name: [] for name in SHEETS}
     clauses_seen: set[tuple[str, str]] = set()
@@ -95,10 +81,14 @@ def inspection_rows(documents: list[Document], register_rows: list[dict], receiv
                 if not needs_risk_assessment(d, it):
                     continue
                 recorded = assessed.get((d.document_id, it.item_id), [])
-                text = "\n".join(a for _, a in recorded if a.strip()) or NOT_RECORDED
+                key = assessment_id(d, it.item_id)
+                own = sheet.get(key, {})
+                texts = [str(own.get(RISK_ASSESSMENT, "")).strip()] + [a.strip() for _, a in recorded]
+                text = "\n".join(dict.fromkeys(t for t in texts if t)) or NOT_RECORDED
                 tables["いいえとリスク評価"].append([
                     g.vendor, system, file, it.item_id, it.question, it.answer or "未回答", it.remark,
-                    ", ".join(rid for rid, _ in recorded), text])
+                    ", ".join(rid for rid, _ in recorded), text,
+                    *(str(own.get(c, "")) for c in ASSESSMENT_REVIEWER_COLUMNS[1:]), key])
         for f in g.findings:
             row = by_risk.get(f.risk_id, {})
             if not f.contract_clause or row.get(RESOLVED_ON) or (g.vendor_key, f.risk_id) in clauses_seen:
@@ -107,7 +97,7 @@ def inspection_rows(documents: list[Document], register_rows: list[dict], receiv
             tables["契約条項"].append([g.vendor, system, f.risk_id, f.title, f.contract_clause,
                                     str(row.get(REVIEW_STATUS, "")) or STATUS_OPEN])
     for rows in tables.values():
-        rows.sort(key=lambda r: tuple(_natural(str(x)) for x in r[:5]))
+        rows.sort(key=lambda r: tuple(natural_key(str(x)) for x in r[:5]))
     return tables
 
 
@@ -145,7 +135,7 @@ def build_inspection(out: Path, store: Store) -> list[Path]:
     """Write the evidence pack into `<out>/inspection/`; returns the paths written."""
     documents = store.current_documents()
     register_rows = sorted(store.register_rows().values(), key=lambda r: r["risk_id"])
-    tables = inspection_rows(documents, register_rows, _received(store))
+    tables = inspection_rows(documents, register_rows, _received(store), store.assessment_rows())
     folder = Path(out) / INSPECTION_DIR
     folder.mkdir(parents=True, exist_ok=True)
     written = []

@@ -38,6 +38,7 @@ MEMO_DIR = "negotiation"
 BODY_MARKER = "［本文］"
 STYLE_CLAUSE, STYLE_QUOTE, STYLE_NOTE = "提案条項", "開示書の引用", "注記"
 DATE_BLANK = "＿＿＿＿年＿＿月＿＿日"
+VULNERABILITY_CLAUSE = "vulnerability_notification"  # memo_clauses.yaml: the CVSS clause lists open CVEs
 
 # Point groups in memo order: (title, categories, lead sentence).
 POINT_GROUPS = [
@@ -236,7 +237,7 @@ def _write_product(w: MemoWriter, number: str, group: Group, open_findings: list
         w.para(lead, STYLE_NOTE)
         for f in points:
             n += 1
-            _write_point(w, n, f, group.documents)
+            _write_point(w, n, f, group.evidence_documents)
 
 
 def _write_standard_clauses(w: MemoWriter, groups: list[Group]) -> None:
@@ -256,8 +257,33 @@ def _write_standard_clauses(w: MemoWriter, groups: list[Group]) -> None:
                        f"（{Path(d.source_file).name}）", STYLE_QUOTE)
             if len(related) > 8:
                 w.para(f"ほか{len(related) - 8}項目（回答一覧を参照）", STYLE_NOTE)
+        if clause.id == VULNERABILITY_CLAUSE:
+            _write_open_vulnerabilities(w, groups)
         w.para("提案文言：", "Normal")
         w.para(clause.wording, STYLE_CLAUSE)
+
+
+def _write_open_vulnerabilities(w: MemoWriter, groups: list[Group]) -> None:
+    """Under the CVSS clause: the vendor's devices' and products' open vulnerabilities from the register."""
+    seen: dict[str, tuple[Group, FindingRow]] = {}
+    for g in groups:
+        for f in g.open_findings:
+            if f.category == "vulnerability":
+                seen.setdefault(f.risk_id or str(id(f)), (g, f))
+    if not seen:
+        return
+    rows = []
+    for g, f in seen.values():
+        m = re.search(r"基本値\s*(\d+(?:\.\d+)?)", f.finding)
+        score = float(m.group(1)) if m else None
+        kind = ("緊急の通知の対象" if score is not None and score >= 9.0 else "報告の対象") if score is not None else ""
+        devices = "、".join(i.split(":", 1)[1] for i in f.item_ids if i.startswith("機器:")) or "（SBOM の製品）"
+        rows.append([f.product or g.product or "（製品名なし）", f.item_ids[0] if f.item_ids else "",
+                     f"{score:.1f}" if score is not None else "", devices, kind, f.status])
+    rows.sort(key=lambda r: (-float(r[2] or 0), r[1]))
+    w.para(f"受領した脆弱性情報（NVD・JVN iPedia）との照合で、この事業者の機器・製品に未解消の脆弱性が {len(rows)} 件あります"
+           "（リスク登録簿の「公表された脆弱性」）。条項の水準に沿って、報告・緊急の通知と対応策の提示を求めます。", STYLE_NOTE)
+    w.table(["製品", "脆弱性", "CVSS", "対象機器", "契約上の扱い", "対応状況"], rows, widths_mm=[34, 30, 14, 40, 26, 20])
 
 
 def clause_applies(clause: StandardClause, documents: list[Document]) -> bool:

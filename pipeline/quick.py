@@ -64,8 +64,8 @@ def store_digest(store) -> str:
     h = hashlib.sha256()
     for row in store.conn.execute("SELECT sha256, is_current, superseded_by FROM documents ORDER BY seq"):
         h.update(f"{row[0]}:{row[1]}:{row[2]};".encode())
-    for table in ("register", "reviews"):
-        for row in store.conn.execute(f"SELECT * FROM {table} ORDER BY risk_id"):  # noqa: S608 - fixed names
+    for table, key in (("register", "risk_id"), ("reviews", "risk_id"), ("assessments", "assessment_id")):
+        for row in store.conn.execute(f"SELECT * FROM {table} ORDER BY {key}"):  # noqa: S608 - fixed names
             h.update(json.dumps(list(row), ensure_ascii=False, default=str).encode())
     return h.hexdigest()
 

@@ -215,7 +215,8 @@ def _put_text(cell, value) -> None:
         cell.quotePrefix = True
 
 
-def write_register_xlsx(rows: list[dict], path: Path) -> None:
+def write_register_xlsx(rows: list[dict], path: Path, add_sheets=None) -> None:
+    """`add_sheets(wb)`: more sheets written into the same workbook (pipeline.risk_sheet)."""
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET_REGISTER
@@ -265,6 +266,8 @@ def write_register_xlsx(rows: list[dict], path: Path) -> None:
     for row in guide.iter_rows(min_row=2):
         for cell in row:
             cell.alignment = wrap
+    if add_sheets is not None:
+        add_sheets(wb)
     wb.save(path)
 
 
@@ -276,11 +279,13 @@ class RegisterResult:
 
 
 def update_register(store: Store, findings: list, out: Path, as_of: dt.date, coverage=None,
-                    risk_assessment: set[str] | None = None) -> RegisterResult:
+                    risk_assessment: set[str] | None = None, more_sheets=None) -> RegisterResult:
     """Merge findings with the stored register and the reviewer's XLSX edits; store and write all three files.
 
     `coverage` (rules.engine.Coverage of this run's evaluation) is what lets an unseen risk become 解消; without it
-    every earlier open risk stays open with its reason."""
+    every earlier open risk stays open with its reason. `more_sheets(rows, workbooks)`: called with the merged rows
+    and the existing register workbooks, returns what else goes into the workbook and beside it (`.add_to(wb)`,
+    `.write_tables(out)`, `.warnings`): the sheet 「リスク評価」 of every MDS/SDS いいえ (pipeline.risk_sheet)."""
     out = Path(out)
     xlsx = out / f"{REGISTER_NAME}.xlsx"
     candidates = sorted((p for p in (xlsx, locked_alternative(xlsx)) if p.is_file()),
@@ -292,13 +297,14 @@ def update_register(store: Store, findings: list, out: Path, as_of: dt.date, cov
     rows = merge_register(previous, findings, reviews, as_of, StatusJudge(store, coverage).judge, risk_assessment)
     store.save_reviews({r["risk_id"]: {c: r[c] for c in REVIEWER_COLUMNS} for r in rows})
     store.save_register_rows(rows)
+    sheet = more_sheets(rows, candidates) if more_sheets is not None else None
 
     df = register_frame(rows)
     csv_df = df.copy()
     for col in csv_df.columns:
         if col != "needs_review":
             csv_df[col] = csv_df[col].map(csv_safe).astype("string")
-    written, warnings = [], list(read.warnings)
+    written, warnings = [], list(read.warnings) + (sheet.warnings if sheet else [])
     pending = sum(1 for r in rows if r.get(RISK_FLAG) == RISK_NEEDED and not r[RESOLVED_ON])
     if pending:
         warnings.append(f"{pending} 件の指摘はリスク評価が未記録です（リスク登録簿の「{RISK_FLAG}」列が「{RISK_NEEDED}」）。"
@@ -308,7 +314,7 @@ def update_register(store: Store, findings: list, out: Path, as_of: dt.date, cov
         warnings.append(f"{unseen} 件の指摘は今回検出されませんでしたが、新しい版での確認がないため解消としていません"
                         f"（理由はリスク登録簿の「{UNSEEN_REASON}」列）。")
     for path, write in (
-        (xlsx, lambda tmp: write_register_xlsx(rows, tmp)),
+        (xlsx, lambda tmp: write_register_xlsx(rows, tmp, sheet.add_to if sheet else None)),
         (out / f"{REGISTER_NAME}.parquet", lambda tmp: df.to_parquet(tmp, index=False)),
         (out / f"{REGISTER_NAME}.csv", lambda tmp: csv_df.to_csv(tmp, index=False, encoding="utf-8-sig")),
     ):
@@ -316,4 +322,8 @@ def update_register(store: Store, findings: list, out: Path, as_of: dt.date, cov
         written.append(done)
         if warn:
             warnings.append(warn)
+    if sheet is not None:
+        done, warn = sheet.write_tables(out)
+        written += done
+        warnings += warn
     return RegisterResult(rows, written, warnings)

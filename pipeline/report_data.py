@@ -150,6 +150,13 @@ class Group:
     product: str
     documents: list[Document] = field(default_factory=list)
     findings: list[FindingRow] = field(default_factory=list)
+    # Documents of another vendor name or product that a finding of this group compares (the maker's MDS2 beside
+    # a distributor's JAHIS MDS): quoted with the finding, not listed as the group's own documents.
+    cited: list[Document] = field(default_factory=list)
+
+    @property
+    def evidence_documents(self) -> list[Document]:
+        return self.documents + self.cited
 
     @property
     def open_findings(self) -> list[FindingRow]:
@@ -203,6 +210,9 @@ def group_by_vendor_product(documents: list[Document], findings: list[FindingRow
             g.findings.append(f)
     for g in groups.values():
         g.documents.sort(key=lambda d: (d.family, d.created or dt.date.min, d.source_file))
+        named = {s.rsplit("/", 1)[-1] for f in g.findings for s in f.source_files}
+        own = {id(d) for d in g.documents}
+        g.cited = [d for d in documents if id(d) not in own and d.source_file.rsplit("/", 1)[-1] in named]
     return sorted(groups.values(), key=lambda g: (g.vendor, g.product))
 
 

@@ -148,7 +148,7 @@ def render_report(group: Group, previous=None, generated: str = "") -> str:
         g=group, generated=generated, severities=SEVERITY_ORDER, sev_counts=sev_counts, cat_rows=cat_rows,
         status_counts=status_counts,
         doc_rows=[_document_row(d) for d in group.documents],
-        open_findings=[{"row": f, "quoted": item_evidence(f, group.documents)} for f in group.open_findings],
+        open_findings=[{"row": f, "quoted": item_evidence(f, group.evidence_documents)} for f in group.open_findings],
         changes=changes, answers_section=5 if changes else 4,
         answer_tables=[_answer_table(d) for d in group.documents],
     )

@@ -79,6 +79,11 @@ CREATE TABLE IF NOT EXISTS reviews (
     values_json TEXT NOT NULL,
     updated_at  TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS assessments (
+    assessment_id TEXT PRIMARY KEY,
+    row_json      TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS runs (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at  TEXT NOT NULL,
@@ -95,8 +100,8 @@ _ITEM_COLUMNS = ["item_id", "number_printed", "question", "answer", "answer_stat
 
 def submission_key(doc: Document) -> str:
     """Which earlier submission a document replaces: same family, vendor and product (names normalised)."""
-    if doc.family == "device_ledger":  # a hospital's own ledger: a newer file of the same name replaces it
-        return f"device_ledger|{organization_key(Path(doc.source_file).stem)}"
+    if doc.family in ("device_ledger", "vuln_feed"):  # the hospital's own files: a newer file of the same name
+        return f"{doc.family}|{organization_key(Path(doc.source_file).stem)}"  # replaces the older one
     vendor, product = organization_key(doc.vendor), organization_key(doc.product)
     if not vendor and not product:
         return f"sha:{doc.sha256}"  # nothing to compare by: it stands alone
@@ -191,9 +196,18 @@ class Store:
                               (ordered[-1]["seq"],))
 
     def current_documents(self) -> list[Document]:
-        """The current vendor documents (forms). Device ledgers are the hospital's own: `current_ledgers`."""
+        """The current vendor documents (forms). Device ledgers are the hospital's own: `current_ledgers`;
+        feeds and SBOMs: `current_feeds`."""
         rows = self.conn.execute("SELECT doc_json FROM documents WHERE is_current = 1"
-                                 " AND COALESCE(family, '') != 'device_ledger' ORDER BY seq").fetchall()
+                                 " AND COALESCE(family, '') NOT IN ('device_ledger', 'vuln_feed', 'sbom')"
+                                 " ORDER BY seq").fetchall()
+        return [Document.from_dict(json.loads(r["doc_json"])) for r in rows]
+
+    def current_feeds(self) -> list[Document]:
+        """The current vulnerability feeds (family vuln_feed) and vendor SBOMs (family sbom): records for the
+        vulnerability matching (rules.vuln_match), not forms with items."""
+        rows = self.conn.execute("SELECT doc_json FROM documents WHERE is_current = 1"
+                                 " AND family IN ('vuln_feed', 'sbom') ORDER BY seq").fetchall()
         return [Document.from_dict(json.loads(r["doc_json"])) for r in rows]
 
     def current_ledgers(self) -> list[Document]:
@@ -262,6 +276,21 @@ class Store:
                 " updated_at = excluded.updated_at",
                 [(rid, json.dumps({c: v.get(c, "") for c in REVIEWER_COLUMNS}, ensure_ascii=False), now)
                  for rid, v in reviews.items()],
+            )
+
+    def assessment_rows(self) -> dict[str, dict]:
+        """The rows of the risk-assessment sheet (pipeline.risk_sheet) by 評価ID, reviewer columns included."""
+        rows = self.conn.execute("SELECT assessment_id, row_json FROM assessments").fetchall()
+        return {r["assessment_id"]: json.loads(r["row_json"]) for r in rows}
+
+    def save_assessment_rows(self, rows: dict[str, dict]) -> None:
+        """Replace the stored sheet (the caller keeps every row that holds a reviewer's text)."""
+        now = _now()
+        with self.conn:
+            self.conn.execute("DELETE FROM assessments")
+            self.conn.executemany(
+                "INSERT INTO assessments (assessment_id, row_json, updated_at) VALUES (?,?,?)",
+                [(key, json.dumps(row, ensure_ascii=False, default=str), now) for key, row in rows.items()],
             )
 
     # --- runs ------------------------------------------------------------------------------------

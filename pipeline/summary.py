@@ -38,7 +38,7 @@ class RunSummary:
 
 REPORTS_STAMP = ".reports-inputs.json"  # in <out>: what the current reports and memos were made from
 _REPORT_CODE = ["reports.py", "memo.py", "report_data.py", "report_names.py", "report_svg.py", "templates",
-                "inspection.py", "report_devices.py"]
+                "inspection.py", "risk_sheet.py", "report_devices.py"]
 
 
 def report_inputs_key(store) -> str:
@@ -51,6 +51,9 @@ def report_inputs_key(store) -> str:
         h.update(f"{row[0]}:{row[1]};".encode())
     rows = store.register_rows()
     h.update(json.dumps([rows[k] for k in sorted(rows)], ensure_ascii=False, sort_keys=True,
+                        default=str).encode())
+    sheet = store.assessment_rows()  # the risk-assessment sheet (inspection pack)
+    h.update(json.dumps([sheet[k] for k in sorted(sheet)], ensure_ascii=False, sort_keys=True,
                         default=str).encode())
     here = Path(__file__).parent
     for name in _REPORT_CODE:

@@ -29,8 +29,9 @@ SEVERITY_MATRIX: dict[str, dict[str, str]] = {
     "低": {"高": "中", "中": "低", "低": "低"},
 }
 
-FAMILY_SHORT = {"mds": "MDS", "sds": "SDS", "checklist_vendor": "事業者確認用チェックリスト",
+FAMILY_SHORT = {"mds": "MDS", "sds": "SDS", "mds2": "MDS2", "checklist_vendor": "事業者確認用チェックリスト",
                 "checklist_facility": "医療機関確認用チェックリスト", "device_ledger": "機器台帳",
+                "vuln_feed": "脆弱性情報", "sbom": "SBOM",
                 "unknown": "不明な様式"}
 REQUIRED_FIELDS = ("id", "title", "category", "condition", "rationale", "recommendation", "contract_clause")
 

@@ -42,6 +42,7 @@ class Context:
     ledgers: list[Document] = field(default_factory=list)  # device ledgers (checks of scope "devices")
     os_eol: list = field(default_factory=list)  # rules.os_eol.OsEolEntry rows from mdsgap.yaml
     vendor_aliases: dict = field(default_factory=dict)  # ledger vendor name -> vendor name of the forms
+    feeds: list = field(default_factory=list)  # vulnerability feeds and SBOMs (families vuln_feed, sbom)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,15 @@ def load_mappings(path: Path = MAPPINGS_FILE) -> ConceptMappings:
     refuse_unknown_values(path, root, WHAT, mappings.concept_locations(), value_vocabularies()["concepts"],
                           "概念", "様式カタログにありません")
     refuse_bad_patterns(path, root, WHAT, mappings.patterns())
+    refuse_unknown_values(path, root, WHAT, mappings.mds2_id_locations(), _mds2_ids(), "質問ID",
+                          "MDS2 の様式カタログにありません")
     return mappings
+
+
+def _mds2_ids() -> frozenset[str]:
+    from extractors.forms import all_forms
+
+    return frozenset(i.id for f in all_forms() if f.family == "mds2" for i in f.items)
 
 
 @functools.cache

@@ -95,16 +95,17 @@ def _sort_key(f: Finding) -> tuple:
 def evaluate(documents: list[Document], as_of: dt.date | None = None,
              config: RulesConfig | None = None, rules: list[Rule] | None = None,
              ledgers: list[Document] | None = None, os_eol: list | None = None,
-             vendor_aliases: dict[str, str] | None = None) -> list[Finding]:
+             vendor_aliases: dict[str, str] | None = None, feeds: list[Document] | None = None) -> list[Finding]:
     """All findings for a run, in a deterministic order (severity, vendor, product, category, rule, items).
 
     `ledgers`: the hospital's device ledgers, read by the checks of scope "devices"; `os_eol`: end-of-support
-    entries from mdsgap.yaml added to the shipped table; `vendor_aliases`: ledger vendor name -> forms' name."""
+    entries from mdsgap.yaml added to the shipped table; `vendor_aliases`: ledger vendor name -> forms' name;
+    `feeds`: vulnerability feeds and SBOMs (rules.checks_vuln)."""
     as_of = as_of or dt.date.today()
     rules = rules if rules is not None else load_rules(config)
     groups = group_documents(documents)
     ctx = Context(as_of=as_of, groups=groups, ledgers=list(ledgers or []), os_eol=list(os_eol or []),
-                  vendor_aliases=dict(vendor_aliases or {}))
+                  vendor_aliases=dict(vendor_aliases or {}), feeds=list(feeds or []))
     findings: list[Finding] = []
     seen: set[tuple] = set()
     for rule in rules:

@@ -24,6 +24,7 @@ CATEGORY_LIST: tuple[Category, ...] = (
     Category("inconsistency", "不整合", "書類間の不整合"),
     Category("missing_document", "書類の不足", "書類の不足"),
     Category("device_eol", "サポート終了OSの機器", "OSサポート終了"),
+    Category("vulnerability", "公表された脆弱性", "脆弱性（CVSS）"),
     Category("checklist_deadline", "チェックリストの目標日", "チェックリストの期限"),
     Category("stale_document", "古い書類・様式", "古い書類"),
     Category("incomplete", "未記入・欠落", "未回答・記載漏れ"),

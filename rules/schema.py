@@ -256,6 +256,17 @@ class TransportWord(Strict):
     label: str
 
 
+class Mds2Crosswalk(Strict):
+    """A question the NEMA MDS2 and the JAHIS MDS/SDS both ask: the MDS2 IDs and the JAHIS concepts, whether the
+    two ask it the same way round (`polarity`) and which disagreement contradicts (`contradicts`)."""
+
+    mds2: list[str]
+    concepts: list[str]
+    polarity: Literal["same", "negated"] = "same"
+    contradicts: Literal["both", "mds2_yes", "mds2_no"] = "both"
+    note: str = ""
+
+
 class ConceptMappings(Strict):
     """`rules/mappings/concepts.yaml`: the concept mappings the consistency checks read (rules.concept_maps)."""
 
@@ -266,6 +277,7 @@ class ConceptMappings(Strict):
     vendor_row_concepts: list[str]
     facility_backing: dict[str, list[str]]
     duty_targets: dict[str, list[str]]
+    mds2_crosswalk: list[Mds2Crosswalk] = []
 
     def concept_locations(self):
         """(location in the file, concept name) of every concept the mappings name."""
@@ -277,6 +289,13 @@ class ConceptMappings(Strict):
             for key, concepts in getattr(self, name).items():
                 yield (name, key), key
                 yield from (((name, key, j), c) for j, c in enumerate(concepts))
+        for i, pair in enumerate(self.mds2_crosswalk):
+            yield from ((("mds2_crosswalk", i, "concepts", j), c) for j, c in enumerate(pair.concepts))
+
+    def mds2_id_locations(self):
+        """(location in the file, MDS2 question ID) of every MDS2 ID the cross-walk names."""
+        for i, pair in enumerate(self.mds2_crosswalk):
+            yield from ((("mds2_crosswalk", i, "mds2", j), q) for j, q in enumerate(pair.mds2))
 
     def patterns(self):
         """(location in the file, regular expression) of every pattern."""

@@ -88,8 +88,14 @@ def build(out: Path, only: str | None = None, legacy: bool = True, pdf: bool = F
             write_truth(path, truth)
             written.append(path)
     if only == "mds2":  # NEMA MDS2 (HN 1-2019) samples, XLSX and PDF print: on request only (issue #14)
-        from samples.mds2 import build_mds2
-        for path, truth in build_mds2(out, pdf=pdf):
+        from samples.mds2 import build_mds2, render_hn2013
+        from samples.mds2_pairs import build_pairs
+        for path, truth in build_mds2(out, pdf=pdf) + build_pairs(out) + [render_hn2013(out / "Quillon_MDS2_2013.xlsx")]:
+            write_truth(path, truth)
+            written.append(path)
+    if only == "feeds":  # vulnerability feeds, SBOMs and their ledger (issue 15): on request only
+        from samples.feeds import build_feeds
+        for path, truth in build_feeds(out):
             write_truth(path, truth)
             written.append(path)
     if pdf and (only is None or only == "pdf"):

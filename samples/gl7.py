@@ -5,7 +5,9 @@ Invented vendors and wording. Written through the same renderers as the other sa
   not know — it must be kept as an unknown item, not dropped), with 2FA and password-reuse いいえ;
 - a 令和8年度 医療機関・薬局確認用 whose 2FA row is はい with a planned-only remark;
 - an MDS printed for ガイドライン第7.0版 whose 2FA is はい but only planned, with remote maintenance and no stated
-  update responsibility; and an MDS of another vendor with 2FA いいえ.
+  update responsibility; and an MDS of another vendor with 2FA いいえ and more いいえ answers no rule reports, with
+  the risk assessments a hospital records for some of them (`RECORDED_ASSESSMENTS`) and a newer version of that MDS
+  (`build_gl7_resubmission`) where one of them is no longer いいえ.
 Built on request (`python -m samples.build --out DIR --only gl7`), not in the default sample inbox.
 """
 from __future__ import annotations
@@ -91,9 +93,15 @@ def mds_planned_2fa() -> Submission:
                        "製品名称": "しらさぎ部門システム", "バージョン": "4.0"})
 
 
+INAHO_REMARKS = {"12.4": "保守契約に基づき、セキュリティ更新プログラムの適用は弊社が責任を持って行います。",
+                 "4.3.1": "利用者による確認画面はありません。ログは保守担当者が依頼に応じて抽出します。"}
+
+
 def mds_no_2fa() -> Submission:
-    items = mds_items("jahis-mds-4.1", answers={TWO_FACTOR: NO, "12": APPL, "12.4": APPL},
-                      remarks={"12.4": "保守契約に基づき、セキュリティ更新プログラムの適用は弊社が責任を持って行います。"})
+    """いいえ on 2FA (a finding), on two other authentication methods and on 4.3.1 (no finding: only the sheet
+    「リスク評価」 of the register holds them)."""
+    items = mds_items("jahis-mds-4.1", answers={TWO_FACTOR: NO, "12": APPL, "12.4": APPL, "4.3.1": NO},
+                      remarks=INAHO_REMARKS)
     return Submission(
         file="いなほシステム_MDS.xlsx", convention="xlsx-mark-columns", family="mds", form_id="jahis-mds-4.1",
         form_version="GL5.2", vendor="株式会社いなほシステム", vendor_key="inaho", product="いなほ検査システム",
@@ -103,20 +111,47 @@ def mds_no_2fa() -> Submission:
                        "製品名称": "いなほ検査システム", "バージョン": "2.1"})
 
 
+def mds_no_2fa_resubmitted() -> Submission:
+    """The same product's newer MDS: IC cards are supported now, so 4.1/物理媒体 is no longer an いいえ."""
+    items = mds_items("jahis-mds-4.1", answers={TWO_FACTOR: NO, "12": APPL, "12.4": APPL, "4.3.1": NO,
+                                                "4.1/物理媒体": YES},
+                      remarks=INAHO_REMARKS | {"4.1/物理媒体": "ICカードによる認証に対応しました。"})
+    return Submission(
+        file="いなほシステム_MDS_改訂.xlsx", convention="xlsx-mark-columns", family="mds", form_id="jahis-mds-4.1",
+        form_version="GL5.2", vendor="株式会社いなほシステム", vendor_key="inaho", product="いなほ検査システム",
+        product_version="2.2", created="2026-09-15", items=items, deployment="on_premise",
+        title=MDS70_TITLE.replace("第7.0版", "第5.2版"),
+        header_fields={"製造業者": "株式会社いなほシステム", "作成日": "2026年9月15日",
+                       "製品名称": "いなほ検査システム", "バージョン": "2.2"})
+
+
+# What the hospital records for the いいえ answers of 株式会社いなほシステム (typed by a reviewer into the sheet 「リスク評価」
+# of the register workbook): 4.1/生体認証 and 4.1/物理媒体 are recorded, 4.3.1 stays unrecorded (「要リスク評価」).
+RECORDED_ASSESSMENTS = {
+    "4.1/生体認証": "生体認証は使わない運用とする。二要素認証はICカードとパスワードの組合せで求める。",
+    "4.1/物理媒体": "ICカード読取装置は未導入。端末は職員のみが入る区画に置き、入退室を記録する。",
+}
+
+
 def gl7_samples() -> list[tuple[Submission, str]]:
     """(submission, XLSX style key)."""
     return [(r8_vendor_checklist(), "I_cl"), (r8_facility_checklist(), "I_cl"), (mds_planned_2fa(), "A_mds"),
             (mds_no_2fa(), "A_mds")]
 
 
-def build_gl7(out: Path) -> list[tuple[Path, dict]]:
+def build_gl7_resubmission(out: Path) -> list[tuple[Path, dict]]:
+    """The newer MDS of 株式会社いなほシステム alone (dropped into the inbox after a first run)."""
+    return build_gl7(out, [(mds_no_2fa_resubmitted(), "A_mds")])
+
+
+def build_gl7(out: Path, samples: list[tuple[Submission, str]] | None = None) -> list[tuple[Path, dict]]:
     from samples.office_xlsx import render_xlsx
     from samples.styles import XLSX_STYLES
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for sub, key in gl7_samples():
+    for sub, key in gl7_samples() if samples is None else samples:
         style = XLSX_STYLES[key]
         if sub.family == "checklist_facility":
             import dataclasses

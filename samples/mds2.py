@@ -170,6 +170,47 @@ def render_xlsx(sub: Submission, path: Path, print_columns: str = "D", orientati
     return path
 
 
+HN2013_SECTIONS = (("ADMINISTRATIVE DATA", "A", 0), ("AUTOMATIC LOGOFF (ALOF)", "1", 3), ("AUDIT CONTROLS (AUDT)", "2", 2),
+                   ("CONFIGURATION OF SECURITY FEATURES (CNFS)", "4", 1))
+
+
+def render_hn2013(path: Path) -> tuple[Path, dict]:
+    """An older HIMSS/NEMA HN 1-2013 worksheet (header labels over values, numbered questions 1-1, 1-2 …, the CNFS
+    section) of a fictional maker: recognised as HN 1-2013, its header read, every row flagged, never read as the
+    2019 form."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "MDS2"
+    ws.append(["Manufacturer Disclosure Statement for Medical Device Security – MDS2"])
+    ws.append(["Device Category", "Manufacturer", "Document ID", "Document Release Date"])
+    ws.append(["Dialysis system", "Quillon Renal Care Corp.", "QRC-MDS2-7", "2017-03-15"])
+    ws.append(["Device Model", "Software Revision", "Software Release Date"])
+    ws.append(["QRC-5008 Dialysis Station", "3.4.1", "2016-12-01"])
+    ws.append(["HIMSS/NEMA HN 1-2013"])
+    items = []
+    for title, number, count in HN2013_SECTIONS:
+        ws.append([None, title])
+        rows = [("A", "Own wording: can the device hold private data?", YES)] if number == "A" else [
+            (f"{number}-{k}", f"Own wording for an older {title.split(' (')[0].lower()} question {k}?",
+             (YES, NO, NA)[(k + int(number)) % 3]) for k in range(1, count + 1)]
+        for item_id, question, answer in rows:
+            ws.append([item_id, question, WORD[answer], "__"])
+            items.append({"item_id": item_id, "number_printed": item_id, "question": question, "answer": answer,
+                          "answer_status": "answered", "answer_raw": WORD[answer], "remark": "", "remark_ref": "",
+                          "section": "", "needs_review": True})
+    wb.save(path)
+    truth = {"file": path.name, "convention": "mds2: HIMSS/NEMA HN 1-2013 worksheet (recognised, rows flagged)",
+             "family": "mds2", "form_id": "nema-mds2-2013", "form_version": "HN 1-2013",
+             "vendor": "Quillon Renal Care Corp.", "vendor_key": "quillon", "product": "QRC-5008 Dialysis Station",
+             "product_version": "3.4.1", "created": "2017-03-15", "comment": "",
+             "header_fields": {"Manufacturer": "Quillon Renal Care Corp.", "Document Release Date": "2017-03-15",
+                               "Device Model": "QRC-5008 Dialysis Station", "Software Revision": "3.4.1"},
+             "footnotes": {}, "items": items, "planted": [], "expect_failure": None}
+    return path, truth
+
+
 def build_mds2(out: Path, pdf: bool = True) -> list[tuple[Path, dict]]:
     """Write each MDS2 sample as XLSX and (when LibreOffice is there) its landscape, fit-to-width PDF print."""
     out = Path(out)

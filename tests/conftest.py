@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -32,12 +34,23 @@ def subprocess_env(prefect_home: Path, **extra: str) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def sample_inbox(tmp_path_factory) -> Path:
-    """The project's sample vendor files, built once by `python -m samples.build --out <tmp>`."""
-    out = tmp_path_factory.mktemp("samples") / "inbox"
-    out.mkdir()
-    proc = subprocess.run([sys.executable, "-m", "samples.build", "--out", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    """The project's sample vendor files, built once by `python -m samples.build --out <tmp>`; with
+    pytest-xdist (`make test` runs two workers) the first worker builds them and the other waits for it
+    under a file lock in the run's shared temporary folder. Tests copy from it and never change it."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the workers' folders sit side by side in the run's folder
+    out, done = shared / "shared-samples" / "inbox", shared / "shared-samples" / "built"
+    out.parent.mkdir(exist_ok=True)
+    with open(shared / "shared-samples.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir()
+            proc = subprocess.run([sys.executable, "-m", "samples.build", "--out", str(out)], cwd=ROOT,
+                                  capture_output=True, text=True, timeout=600)
+            assert proc.returncode == 0, proc.stderr[-3000:]
+            done.touch()
     return out
 
 

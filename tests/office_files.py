@@ -42,6 +42,23 @@ def fill_review(register: Path, count: int, values: dict[str, str],
     return ids
 
 
+def fill_sheet_rows(register: Path, sheet: str, values: dict[str, dict[str, str]], key: str) -> list[dict]:
+    """What a reviewer does in Excel on another sheet of the register: for each row whose column `key` holds one
+    of `values`' keys, type that key's {column: text} and save. Returns the rows found (as they were)."""
+    wb = openpyxl.load_workbook(register)
+    ws = wb[sheet]
+    head = [c.value for c in ws[1]]
+    found = []
+    for cells in ws.iter_rows(min_row=2):
+        row = {h: c.value for h, c in zip(head, cells)}
+        for col, text in values.get(row.get(key), {}).items():
+            cells[head.index(col)].value = text
+        if row.get(key) in values:
+            found.append(row)
+    wb.save(register)
+    return found
+
+
 def rule_table(canvas, xs: list[float], top: float, row_h: float, rows: int) -> None:
     """Draw the ruling of a table of `rows` rows of height `row_h` under `top`, columns at `xs` (reportlab)."""
     bottom = top - rows * row_h

@@ -5,7 +5,8 @@ import pytest
 
 from extractors import extract
 from tests.test_reports import CHROMIUM, html_to_pdf_text
-from samples.gl7 import build_gl7
+from samples.gl7 import RECORDED_ASSESSMENTS, TWO_FACTOR, build_gl7, build_gl7_resubmission
+from tests.office_files import fill_sheet_rows
 
 
 @pytest.fixture(scope="module")
@@ -210,7 +211,28 @@ def test_risk_assessment_is_kept_across_runs_and_clears_the_flag(gl7_inbox, pref
     row[header.index(RISK_ASSESSMENT)].value = "ICカード導入まで端末を職員エリアに限定し、ログを月次で確認する。"
     wb.save(out / "risk_register.xlsx")
 
+    # Every いいえ has a row of the sheet 「リスク評価」, also those no rule reports (no register row for them).
+    inaho = _inaho_sheet(out)
+    assert set(RECORDED_ASSESSMENTS) | {"4.3.1", TWO_FACTOR} <= set(inaho)
+    assert {r["状態"] for r in inaho.values()} == {"要リスク評価"}
+    assert inaho[TWO_FACTOR]["リスクID"] == risk_id
+    register_items = {i for ids in reg.loc[reg["vendor"].str.contains("いなほ"), "item_ids"] for i in ids.split(", ")}
+    assert not set(RECORDED_ASSESSMENTS) & register_items
+    fill_sheet_rows(out / "risk_register.xlsx", "リスク評価",
+                    {inaho[i]["評価ID"]: {RISK_ASSESSMENT: text, "評価者": "情報システム課", "評価日": "2026-10-01"}
+                     for i, text in RECORDED_ASSESSMENTS.items()}, key="評価ID")
+
     process_inbox(inbox=inbox, out=out, as_of=dt.date(2026, 10, 2))
+    assert len(pd.read_parquet(out / "risk_register.parquet")) == len(reg)  # the sheet adds no register row
+    inaho2 = _inaho_sheet(out)
+    for item_id, text in RECORDED_ASSESSMENTS.items():
+        assert (inaho2[item_id][RISK_ASSESSMENT], inaho2[item_id]["状態"]) == (text, "記録済み")
+        assert inaho2[item_id]["評価者"] == "情報システム課" and inaho2[item_id]["評価ID"] == inaho[item_id]["評価ID"]
+    assert inaho2["4.3.1"]["状態"] == "要リスク評価" and not inaho2["4.3.1"][RISK_ASSESSMENT]
+    # the assessment written in the register row of the same item counts as recorded too
+    assert inaho2[TWO_FACTOR]["状態"] == "記録済み" and "ICカード" in inaho2[TWO_FACTOR]["登録簿のリスク評価"]
+    table = pd.read_parquet(out / "risk_assessments.parquet")
+    assert set(table.loc[table["状態"] == "記録済み", RISK_ASSESSMENT]) >= set(RECORDED_ASSESSMENTS.values())
     reg2 = pd.read_parquet(out / "risk_register.parquet").set_index("risk_id")
     assert reg2.loc[risk_id, RISK_ASSESSMENT] == "ICカード導入まで端末を職員エリアに限定し、ログを月次で確認する。"
     assert reg2.loc[risk_id, RISK_FLAG] == "記録済み"
@@ -221,6 +243,36 @@ def test_risk_assessment_is_kept_across_runs_and_clears_the_flag(gl7_inbox, pref
 
     # ------------------------------------------------------------------ step 4: the evidence pack
     _check_inspection_pack(out, risk_id, tmp_path)
+
+    # A newer version of the MDS: 4.1/物理媒体 is はい now. Its row keeps the text, marked 過去の版のみ.
+    build_gl7_resubmission(inbox)
+    process_inbox(inbox=inbox, out=out, as_of=dt.date(2026, 10, 3))
+    inaho3 = _inaho_sheet(out)
+    gone = inaho3["4.1/物理媒体"]
+    assert (gone["現行"], gone[RISK_ASSESSMENT], gone["状態"]) == (
+        "過去の版のみ", RECORDED_ASSESSMENTS["4.1/物理媒体"], "記録済み")
+    kept = inaho3["4.1/生体認証"]
+    assert kept["現行"] == "現行" and kept["ファイル"] == "いなほシステム_MDS_改訂.xlsx"
+    assert kept[RISK_ASSESSMENT] == RECORDED_ASSESSMENTS["4.1/生体認証"] and kept["状態"] == "記録済み"
+    noes = {(r["ファイル"], r["項目"]) for r in _pack_sheet(out, "いいえとリスク評価")}
+    assert ("いなほシステム_MDS_改訂.xlsx", "4.1/生体認証") in noes
+    assert not any(item == "4.1/物理媒体" and "いなほ" in file for file, item in noes)
+
+
+def _inaho_sheet(out) -> dict[str, dict]:
+    """The sheet 「リスク評価」 of the register workbook: the rows of 株式会社いなほシステム by item id."""
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(out / "risk_register.xlsx")["リスク評価"].iter_rows(values_only=True))
+    sheet = [{h: ("" if v is None else v) for h, v in zip(rows[0], r)} for r in rows[1:]]
+    return {r["項目"]: r for r in sheet if "いなほ" in r["事業者"]}
+
+
+def _pack_sheet(out, name) -> list[dict]:
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(out / "inspection" / "立入検査資料.xlsx")[name].iter_rows(values_only=True))
+    return [dict(zip(rows[0], r)) for r in rows[1:]]
 
 
 def _check_inspection_pack(out, risk_id, tmp_path):
@@ -254,8 +306,11 @@ def _check_inspection_pack(out, risk_id, tmp_path):
     noes = {(r["ファイル"], r["項目"]): r for r in sheet("いいえとリスク評価")}
     recorded = noes[("いなほシステム_MDS.xlsx", "4.1/上記のうちの二要素を組み合わせた認証")]
     assert risk_id in recorded["リスクID"] and "ICカード" in recorded["リスク評価"]
-    unrecorded = noes[("いなほシステム_MDS.xlsx", "4.1/生体認証")]  # an いいえ no rule reports: still listed
-    assert unrecorded["リスク評価"] == "未記録"
+    unrecorded = noes[("いなほシステム_MDS.xlsx", "4.3.1")]  # an いいえ no rule reports: still listed
+    assert unrecorded["リスク評価"] == "未記録" and unrecorded["備考"].startswith("利用者による確認画面")
+    sheet_only = noes[("いなほシステム_MDS.xlsx", "4.1/生体認証")]  # recorded in the sheet 「リスク評価」
+    assert sheet_only["リスク評価"] == RECORDED_ASSESSMENTS["4.1/生体認証"] and sheet_only["評価者"] == "情報システム課"
+    assert sheet_only["評価ID"].startswith("A-")
     clauses = sheet("契約条項")
     assert any(r["リスクID"] == risk_id and r["対応状況"] == "未対応" and "二要素認証" in r["求める契約条項"]
                for r in clauses)
@@ -281,3 +336,78 @@ def test_needs_risk_assessment_follows_the_betsushi_list(docs):
     assert needs_risk_assessment(mds, mds.item("5"))
     checklist = _doc(docs, "事業者確認用_R8")
     assert not any(needs_risk_assessment(checklist, i) for i in checklist.items)
+
+
+def test_assessment_sheet_keeps_what_the_reviewer_wrote(docs, tmp_path):
+    """The sheet 「リスク評価」 on its own: the workbook wins, the store keeps a copy, a vanished item keeps its text."""
+    import datetime as dt
+
+    from pipeline.register import write_register_xlsx
+    from pipeline.risk_sheet import update_assessments
+    from pipeline.store import Store
+
+    documents = list(docs.values())
+    xlsx = tmp_path / "risk_register.xlsx"
+    with Store.open(tmp_path) as store:
+        first = update_assessments(store, documents, [], [], dt.date(2026, 10, 1))
+        ids = {(r["事業者"], r["項目"]): r["評価ID"] for r in first.rows}
+        assert len(ids) == len(first.rows)  # one row per vendor, product, form and item
+        assert {r["状態"] for r in first.rows} == {"要リスク評価"} and any("要リスク評価" in w for w in first.warnings)
+        write_register_xlsx([], xlsx, first.add_to)
+        bio = ids[("株式会社いなほシステム", "4.1/生体認証")]
+        other = ids[("株式会社しらさぎ医療ソフト", "4.1/生体認証")]
+        fill_sheet_rows(xlsx, "リスク評価", {bio: {"リスク評価": "=生体認証は使わない運用", "評価日": "2026-10-01"}},
+                        key="評価ID")
+
+        second = {r["評価ID"]: r for r in update_assessments(store, documents, [], [xlsx], dt.date(2026, 10, 2)).rows}
+        assert second[bio]["リスク評価"] == "=生体認証は使わない運用"  # typed text, kept as text
+        assert second[bio]["状態"] == "記録済み" and second[other]["状態"] == "要リスク評価"
+        assert second[bio]["初回検出"] == "2026-10-01" and second[bio]["最終確認"] == "2026-10-02"
+
+        xlsx.unlink()  # the workbook is lost: the store's copy is used
+        third = {r["評価ID"]: r for r in update_assessments(store, documents, [], [], dt.date(2026, 10, 3)).rows}
+        assert third[bio]["リスク評価"] == "=生体認証は使わない運用"
+
+        # The vendor's MDS is gone from the current documents: the written row stays (過去の版のみ), the others go.
+        rest = [d for d in documents if "いなほ" not in d.vendor]
+        fourth = {r["評価ID"]: r for r in update_assessments(store, rest, [], [], dt.date(2026, 10, 4)).rows}
+        assert fourth[bio]["現行"] == "過去の版のみ" and fourth[bio]["リスク評価"] == "=生体認証は使わない運用"
+        assert fourth[bio]["状態"] == "記録済み" and fourth[other]["現行"] == "現行"
+        assert not any(r["事業者"] == "株式会社いなほシステム" and r["評価ID"] != bio for r in fourth.values())
+        assert set(store.assessment_rows()) == set(fourth)
+
+
+def test_assessment_id_is_stable_across_name_spellings(docs):
+    import copy
+
+    from pipeline.risk_sheet import assessment_id
+
+    mds = _doc(docs, "いなほ")
+    respelled = copy.deepcopy(mds)
+    respelled.vendor, respelled.product = "㈱ いなほシステム", "いなほ\n検査システム"
+    respelled.sha256 = "0" * 64  # other bytes (and document id)
+    assert assessment_id(respelled, "4.3.1") == assessment_id(mds, "4.3.1") != assessment_id(mds, "4.3.2")
+    respelled.family = "sds"
+    assert assessment_id(respelled, "4.3.1") != assessment_id(mds, "4.3.1")
+
+
+def test_a_written_row_without_its_id_is_reported(docs, tmp_path):
+    import datetime as dt
+
+    import openpyxl
+
+    from pipeline.register import write_register_xlsx
+    from pipeline.risk_sheet import update_assessments
+    from pipeline.store import Store
+
+    xlsx = tmp_path / "risk_register.xlsx"
+    with Store.open(tmp_path) as store:
+        first = update_assessments(store, list(docs.values()), [], [], dt.date(2026, 10, 1))
+        write_register_xlsx([], xlsx, first.add_to)
+        wb = openpyxl.load_workbook(xlsx)
+        ws = wb["リスク評価"]
+        head = [c.value for c in ws[1]]
+        ws.append({head.index("リスク評価") + 1: "行を追加して書いた評価"})  # a row the reviewer added by hand
+        wb.save(xlsx)
+        second = update_assessments(store, list(docs.values()), [], [xlsx], dt.date(2026, 10, 2))
+    assert any(f"{ws.max_row} 行目は評価IDが空欄" in w for w in second.warnings)

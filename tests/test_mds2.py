@@ -153,6 +153,7 @@ def test_hn_2013_form_is_recognised_and_flagged(tmp_path):
     assert detect_mds2(grid) == "HN 1-2013"
     doc = interpret(grid, "0" * 64)
     assert (doc.family, doc.form_version) == ("mds2", "HN 1-2013")
+    assert (doc.vendor, doc.created.isoformat()) == ("Osprey Respiratory Inc.", "2016-05-01")  # labels over values
     assert [i.item_id for i in doc.items] == ["A", "1-1", "1-2", "1-3", "4-1"]
     assert [i.answer for i in doc.items] == ["はい", "はい", "いいえ", "はい", "対象外"]
     assert all(not i.known and i.needs_review and "HN 1-2013" in i.review_reason for i in doc.items)
