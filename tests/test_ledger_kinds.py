@@ -184,3 +184,29 @@ def test_device_names_that_hold_ledger_or_flag_words_are_devices(tmp_path):
     doc = extract(path)
     assert doc.family == "device_ledger"
     assert [d.device_name for d in doc.devices] == ["ネットワークカメラ", "有線LANスイッチ", "OS更新サーバ"]
+
+
+def test_a_vulnerability_matched_through_the_maintenance_vendor_is_uncertain(tmp_path):
+    """A ledger with 製品名 and 保守事業者 but no maker: a feed entry of that vendor and product is a review item;
+    the OS match does not depend on the maker and stays certain."""
+    import json
+
+    from rules.vuln_match import FeedIndex, device_matches
+
+    feed_path = tmp_path / "nvd_page.json"
+    vulns = [{"cve": {"id": cid, "descriptions": [{"lang": "en", "value": "invented"}],
+                      "metrics": {"cvssMetricV31": [{"type": "Primary", "cvssData": {"baseScore": 9.1}}]},
+                      "configurations": [{"nodes": [{"cpeMatch": [{"vulnerable": True, "criteria": cpe}]}]}]}}
+             for cid, cpe in (("CVE-2099-41001", "cpe:2.3:a:kogera_giken:wardview:*:*:*:*:*:*:*:*"),
+                              ("CVE-2099-41002", "cpe:2.3:o:redhat:enterprise_linux:8.0:*:*:*:*:*:*:*"))]
+    feed_path.write_text(json.dumps({"format": "NVD_CVE", "version": "2.0", "vulnerabilities": vulns}),
+                         encoding="utf-8")
+    index = FeedIndex([extract(feed_path)])
+    written = Device(row=2, vendor="Kogera Giken", product="WardView", os_raw="RHEL 8.6")
+    guessed = Device(row=3, vendor="Kogera Giken", maintenance_vendor="Kogera Giken", product="WardView",
+                     os_raw="RHEL 8.6", vendor_from="maintenance_vendor")
+    certain = {m.vuln_id: m.certain for m in device_matches(index, written, "RHEL", "8", {})}
+    assert certain == {"CVE-2099-41001": True, "CVE-2099-41002": True}
+    found = {m.vuln_id: m for m in device_matches(index, guessed, "RHEL", "8", {})}
+    assert not found["CVE-2099-41001"].certain and "保守事業者名で照合" in found["CVE-2099-41001"].reason
+    assert found["CVE-2099-41002"].certain
