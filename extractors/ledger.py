@@ -1,10 +1,17 @@
 """A hospital's device ledger (機器台帳): from the common Grid to a list of `Device` rows with provenance.
 
-A ledger is recognised by content, not by name: a row (not necessarily the first) whose cells name at least
-three ledger columns, among them the device (機器名 / 装置名) or its OS, and its maker or product (製造業者 /
-メーカー / 製品名 / 型番). Header cells may be merged: a column's label is the text of its own header cell
-(or the merged cell covering it) joined with the label above it when that one is a merged group heading.
-Every sheet with such a header row is read; rows below it with a device name, product or maker are devices.
+A ledger is recognised by the kind of table, not by name: a header row (not necessarily the first) whose cells
+are column labels of at least three ledger roles, one of them naming the device (機器名 / 装置名 / ホスト名, or
+its 製品名 / 型番) and one a fact a ledger records about it (OS, maker, maintenance vendor, network, remote
+maintenance) — the maker or product is not required: a hospital's list of 機器名 / OS / 設置場所 / 保守事業者 is
+a ledger too — followed by at least two device rows. A label written as a key (「製品名：」) is not a column; a
+header row that also asks or answers (質問 / 回答 / 確認項目 …) belongs to a form, never to a ledger, and a
+device "name" that is an answer word (はい / 有 / ○) is no device row. Header cells may be merged: a column's
+label is the text of its own header cell (or the merged cell covering it) joined with the label above it when
+that one is a merged group heading. Every sheet with such a header row is read; rows below it with a device
+name, product or maker are devices. When the ledger has no maker column, a device's vendor is its maintenance
+vendor (`vendor_from = "maintenance_vendor"`): matching it to the maker's MDS/SDS is then uncertain and a review
+item (rules.device_match).
 """
 from __future__ import annotations
 
@@ -13,6 +20,7 @@ import re
 from extractors.grid import Cell, Grid, Table
 from extractors.model import Device, Document, Location
 from extractors.text import normalize_text
+from extractors.vocabulary import ABSENT_WORDS, OPTION_WORDS, PARAPHRASES, PRESENT_WORDS, is_na_mark
 
 # Column role -> header words (compared after NFKC with spaces removed). Checked in this order: the first
 # role whose word a label holds wins (「保守事業者」 is the maintenance vendor, not the remote-maintenance flag).
@@ -20,7 +28,7 @@ HEADER_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("maintenance_vendor", ("保守事業者", "保守業者", "保守会社", "保守ベンダ", "保守委託先", "保守窓口")),
     ("remote_maintenance", ("リモート保守", "リモートメンテナンス", "遠隔保守", "リモート接続", "遠隔監視")),
     ("network", ("ネットワーク接続", "ネットワーク", "LAN接続", "院内LAN", "接続有無", "ネットワーク区分")),
-    ("device_name", ("機器名", "装置名", "機器名称", "装置名称", "システム名", "端末名")),
+    ("device_name", ("機器名", "装置名", "機器名称", "装置名称", "システム名", "端末名", "ホスト名", "コンピュータ名")),
     ("vendor", ("製造業者", "製造元", "メーカー", "メーカ", "製造販売業者", "製造会社")),
     ("product", ("製品名", "製品名称", "商品名", "品名")),
     ("model", ("型番", "型式", "モデル")),
@@ -29,9 +37,16 @@ HEADER_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 _OS_WORD = re.compile(r"(?<![A-Za-z])OS(?![A-Za-z])")
 IDENTITY_ROLES = {"device_name", "product", "model"}
-MAKER_ROLES = {"vendor", "product", "model"}
+FACT_ROLES = {"os", "vendor", "maintenance_vendor", "network", "remote_maintenance"}
+# Words of a form's question table: a header row holding one is a form's, never a ledger's.
+FORM_HEADER_WORDS = ("質問", "設問", "回答", "確認項目", "確認結果", "チェック項目", "対策項目", "評価項目", "QUESTION",
+                     "ANSWER", "RESPONSE")
+_HEADER_WORD_SET = frozenset(w for _, words in HEADER_WORDS for w in words)
+# A cell of these words names no device: the options and 有無 marks of a form or of a ledger's flag column.
+ANSWER_WORDS = frozenset(w.casefold() for w in (*OPTION_WORDS, *PARAPHRASES, *PRESENT_WORDS, *ABSENT_WORDS))
 HEADER_SEARCH_ROWS = 30
 MIN_ROLES = 3
+MIN_DEVICE_ROWS = 2
 
 
 def _label_key(text: str) -> str:
@@ -40,7 +55,7 @@ def _label_key(text: str) -> str:
 
 def role_of(label: str) -> str:
     key = _label_key(label)
-    if not key or len(key) > 30:
+    if not key or len(key) > 30 or key.endswith((":", "：")):  # 「製品名：」 is a key with its value beside it
         return ""
     for role, words in HEADER_WORDS:
         for word in words:
@@ -86,9 +101,38 @@ def _roles(labels: list[str]) -> dict[str, int]:
     return found
 
 
-def is_ledger_header(roles: dict[str, int]) -> bool:
-    return (len(roles) >= MIN_ROLES and bool(roles.keys() & (IDENTITY_ROLES | {"os"}))
-            and bool(roles.keys() & MAKER_ROLES) and ("device_name" in roles or "os" in roles))
+def is_ledger_header(roles: dict[str, int], labels: list[str] | None = None) -> bool:
+    """The roles of a header row make a ledger's: the device named, a fact about it, three roles at least."""
+    if len(roles) < MIN_ROLES or not roles.keys() & IDENTITY_ROLES or not roles.keys() & FACT_ROLES:
+        return False
+    if "device_name" not in roles and "os" not in roles and not roles.keys() & {"network", "remote_maintenance"}:
+        return False  # 製造業者 / 製品名 / 型番 alone: the header fields of a form, not a list of devices
+    keys = [_label_key(x).upper() for x in labels or () if x]
+    return not any(word in key for key in keys for word in FORM_HEADER_WORDS)
+
+
+def _identity_value(table: Table, r: int, roles: dict[str, int]) -> str:
+    for role in ("device_name", "product", "model"):
+        if role in roles and (text := _text(table, r, roles[role])):
+            return text
+    return ""
+
+
+def _is_device_row(table: Table, r: int, roles: dict[str, int], header_keys: set[str]) -> bool:
+    """A row below the header that names a device (not an answer word, not the header repeated)."""
+    name = _identity_value(table, r, roles)
+    if not name:
+        return False
+    key = _label_key(name)
+    word = key.casefold()
+    if word in ANSWER_WORDS or is_na_mark(name) or key in header_keys:
+        return False
+    return key not in _HEADER_WORD_SET  # a label (「型番」) under a label is a form's key column, not a device
+
+
+def _device_rows(table: Table, h: int, roles: dict[str, int], labels: list[str]) -> list[int]:
+    keys = {_label_key(x) for x in labels if x}
+    return [r for r in range(h + 1, len(table.rows)) if _is_device_row(table, r, roles, keys)]
 
 
 def find_header(table: Table) -> tuple[int, dict[str, int], list[str]] | None:
@@ -96,7 +140,9 @@ def find_header(table: Table) -> tuple[int, dict[str, int], list[str]] | None:
     for r in range(min(len(table.rows), HEADER_SEARCH_ROWS)):
         labels = _labels(table, r)
         roles = _roles(labels)
-        if is_ledger_header(roles) and (best is None or len(roles) > len(best[1])):
+        if not is_ledger_header(roles, labels) or (best is not None and len(roles) <= len(best[1])):
+            continue
+        if len(_device_rows(table, r, roles, labels)) >= MIN_DEVICE_ROWS:
             best = (r, roles, labels)
     return best
 
@@ -122,15 +168,15 @@ def read_table(table: Table, source: str) -> list[Device]:
     if header is None:
         return []
     h, roles, labels = header
-    header_texts = [_label_key(x) for x in labels]
+    header_keys = {_label_key(x) for x in labels if x}
     devices = []
     for r in range(h + 1, len(table.rows)):
         row = table.rows[r]
         values = {role: _text(table, r, c) for role, c in roles.items()}
         if not any(values.get(k) for k in ("device_name", "product", "model", "vendor")):
             continue
-        if [_label_key(_effective(table, r, c).text) for c in range(len(row))] == header_texts[: len(row)]:
-            continue  # the header repeated (a printed ledger)
+        if _identity_value(table, r, roles) and not _is_device_row(table, r, roles, header_keys):
+            continue  # the header repeated (a printed ledger), or a word that names no device
         extra = {labels[c]: normalize_text(cell.text) for c, cell in enumerate(row)
                  if c < len(labels) and labels[c] and c not in roles.values() and cell.text.strip()}
         name_col = roles.get("device_name", roles.get("product", next(iter(roles.values()))))
@@ -138,6 +184,8 @@ def read_table(table: Table, source: str) -> list[Device]:
         device = Device(row=_row_number(row, r), extra=extra,
                         location=Location(file=source, sheet=table.name, cell=ref or None, row=_row_number(row, r)),
                         **{k: v for k, v in values.items() if k != "os"}, os_raw=values.get("os", ""))
+        if not device.vendor and device.maintenance_vendor:
+            device.vendor, device.vendor_from = device.maintenance_vendor, "maintenance_vendor"
         if not device.vendor:
             device.needs_review = True
             device.review_reason = "製造業者が記載されていないため、開示書との照合ができません"

@@ -129,6 +129,7 @@ class Device:
     network: str = ""  # ネットワーク接続 cell as written
     remote_maintenance: str = ""  # リモート保守 cell as written
     maintenance_vendor: str = ""  # 保守事業者
+    vendor_from: str = ""  # "" = the maker column; "maintenance_vendor" = no maker written, vendor is the 保守事業者
     extra: dict[str, str] = field(default_factory=dict)  # other columns: header -> text
     location: Location | None = None
     needs_review: bool = False

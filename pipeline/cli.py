@@ -448,6 +448,9 @@ def report(
         with run_lock(out), Store.open(out) as store:
             if vendor is not None:
                 _check_vendor(store, vendor)
+            from pipeline.report_devices import last_run_as_of
+
+            summary.as_of = last_run_as_of(store) or summary.as_of  # the date the device statuses hold for
             paths = write_reports(store, out, summary, vendor=vendor)
     except RunLockedError as exc:
         console.print(f"[red]{_inert(exc.message)}[/red]")

@@ -310,7 +310,10 @@ def write_reports(store: Store, out: Path, summary: RunSummary, vendor: str | No
     register_df = register_frame(sorted(store.register_rows().values(), key=register_row_order))
     paths: list[Path] = []
     try:
-        paths += build_reports(out, documents, register_df, previous=previous_documents(store), vendor=vendor)
+        from pipeline.report_devices import load_devices
+
+        paths += build_reports(out, documents, register_df, previous=previous_documents(store), vendor=vendor,
+                               devices=load_devices(out), as_of=summary.as_of)
     except Exception as exc:  # noqa: BLE001
         summary.warnings.append(f"報告書を作成できませんでした（{type(exc).__name__}: {exc}）。")
     try:
@@ -333,7 +336,9 @@ def write_reports(store: Store, out: Path, summary: RunSummary, vendor: str | No
 def write_reports_if_changed(store: Store, out: Path, summary: RunSummary) -> list[Path]:
     """write_reports, skipped when its inputs are the same as for the reports already in `out` (a re-run
     over unchanged files on the same day): re-rendering every report and memo costs seconds."""
-    key = report_inputs_key(store)
+    from pipeline.report_devices import devices_digest
+
+    key = report_inputs_key(store) + devices_digest(out)  # the index's devices view is made from devices.csv
     stamp = Path(out) / REPORTS_STAMP
     try:
         previous = json.loads(stamp.read_text(encoding="utf-8"))

@@ -168,7 +168,9 @@ def _vendor_counters(groups: list[Group]) -> list[tuple[str, Counter]]:
     return sorted(rows, key=lambda r: (-sum(r[1].values()), r[0]))
 
 
-def render_index(groups: list[Group], hrefs: dict[tuple[str, str], str | None], generated: str = "") -> str:
+def render_index(groups: list[Group], hrefs: dict[tuple[str, str], str | None], generated: str = "",
+                 devices: dict | None = None) -> str:
+    """The portfolio page; `devices`: pipeline.report_devices.devices_context (None: no ledger, no devices view)."""
     rows = []
     for g in groups:
         open_f = [f for f in g.findings if not f.closed]
@@ -191,13 +193,17 @@ def render_index(groups: list[Group], hrefs: dict[tuple[str, str], str | None], 
         vendor_count=len({g.vendor_key for g in groups}), document_count=len(docs),
         sev_totals={s: sum(1 for f in unique.values() if not f.closed and f.severity == s) for s in SEVERITY_ORDER},
         closed_total=sum(1 for f in unique.values() if f.closed),
-        severity_chart=severity_bars(counters), category_chart=category_heatmap(counters),
+        severity_chart=severity_bars(counters), category_chart=category_heatmap(counters), devices=devices,
     )
 
 
 def build_reports(out_dir: Path, documents: list[Document], register_df, previous=None,
-                  vendor: str | None = None, *, generated_at: dt.datetime | None = None) -> list[Path]:
+                  vendor: str | None = None, *, generated_at: dt.datetime | None = None,
+                  devices=None, as_of: dt.date | str | None = None) -> list[Path]:
     """Write one report per vendor and product (only `vendor`'s when given) and the portfolio index.
+
+    `devices`: the run's device table (pipeline.devices, None without a ledger) for the index's devices view,
+    whose statuses hold for the evaluation date `as_of`.
 
     `previous`: earlier Documents (dict of any key → Document, or a list) for the change list.
     Returns the paths written, reports first and index.html last.
@@ -216,5 +222,8 @@ def build_reports(out_dir: Path, documents: list[Document], register_df, previou
         if wanted is None or g.vendor_key == wanted:
             written.append(write_inside(out_dir, path, render_report(g, previous, generated)))
         hrefs[key] = f"{REPORTS_DIR}/{quote(names[key])}" if path.exists() else None
-    written.append(write_inside(out_dir, out_dir / INDEX_NAME, render_index(groups, hrefs, generated)))
+    from pipeline.report_devices import devices_context
+
+    index = render_index(groups, hrefs, generated, devices_context(devices, as_of))
+    written.append(write_inside(out_dir, out_dir / INDEX_NAME, index))
     return written

@@ -38,7 +38,7 @@ class RunSummary:
 
 REPORTS_STAMP = ".reports-inputs.json"  # in <out>: what the current reports and memos were made from
 _REPORT_CODE = ["reports.py", "memo.py", "report_data.py", "report_names.py", "report_svg.py", "templates",
-                "inspection.py", "risk_sheet.py"]
+                "inspection.py", "risk_sheet.py", "report_devices.py"]
 
 
 def report_inputs_key(store) -> str:

@@ -8,7 +8,8 @@ ledger of n devices against m documents costs n + m lookups, not n × m comparis
   maker whose product is blank → uncertain (review), a different product → not a match;
 - 事業者確認用 checklist of the maker → covers all its products (certain); of the maintenance vendor (保守事業者)
   → the maintenance vendor's checklist;
-- a maker name whose key holds, or is held in, a document vendor's key (both ≥ 3 characters) → uncertain match.
+- a maker name whose key holds, or is held in, a document vendor's key (both ≥ 3 characters) → uncertain match;
+- a ledger with no maker written (the device's vendor taken from its 保守事業者) → every maker match uncertain.
 
 Each match carries its Japanese reason; `uncertain` matches are review items, never proof of coverage.
 """
@@ -106,9 +107,14 @@ class DocumentIndex:
 
     def match(self, device: Device) -> DeviceMatches:
         result = DeviceMatches()
+        from_maintenance = device.vendor_from == "maintenance_vendor"
         for docs, why, vendor_doubt in self.vendor_candidates(device.vendor):
+            if from_maintenance:  # no maker written: the maintenance vendor may or may not be the maker
+                why, vendor_doubt = f"製造業者の記載がなく保守事業者名で照合: {why}", True
             for doc in docs:
                 if doc.family in CHECKLIST_FAMILIES:
+                    if from_maintenance:
+                        continue  # the maintenance vendor's checklist is matched below, in its own role
                     if doc.family == "checklist_vendor":
                         result.matches.append(Match(doc, "maker", f"{why}（チェックリストは事業者の全製品が対象）",
                                                     vendor_doubt))

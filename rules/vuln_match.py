@@ -17,7 +17,7 @@ does, the alias table included): those devices carry its components' vulnerabili
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from extractors.model import Component, CpeMatch, VulnEntry
@@ -241,6 +241,13 @@ def vendor_keys(name: str, aliases: dict[str, str]) -> set[str]:
     return keys - {""}
 
 
+def maker_guessed(m: VulnMatch, device: Device) -> VulnMatch:
+    """A maker match of a device whose ledger names no maker (its vendor is the 保守事業者): only a review item."""
+    if device.vendor_from != "maintenance_vendor" or not m.certain:
+        return m
+    return replace(m, certain=False, reason=f"{m.reason}（台帳に製造業者の記載がなく、保守事業者名で照合）")
+
+
 def device_matches(index: FeedIndex, device: Device, os_name: str, os_version: str,
                    aliases: dict[str, str]) -> list[VulnMatch]:
     found = []
@@ -252,7 +259,7 @@ def device_matches(index: FeedIndex, device: Device, os_name: str, os_version: s
         version = version or written
     vkeys = vendor_keys(device.vendor, aliases)
     if products:
-        found += index.lookup(vkeys, products, version, partial=True)
+        found += [maker_guessed(m, device) for m in index.lookup(vkeys, products, version, partial=True)]
     subject = os_subject(os_name, os_version) if os_name else None
     if subject is not None:
         for m in index.lookup(subject[0], subject[1], subject[2], "OS"):
@@ -346,7 +353,7 @@ def assess_vulnerabilities(device_assessments: list, feeds: list[Document],
         found = device_matches(index, a.device, a.support.os, a.support.version, aliases)
         for s in mine:
             linked[id(s)].append(a)
-            found += sbom_found[id(s)]
+            found += [maker_guessed(m, a.device) for m in sbom_found[id(s)]]
         certain, uncertain = merge(found)
         devices.append((a, Vulns(certain, uncertain, mine)))
     result = VulnAssessment(devices, [], index.entries)

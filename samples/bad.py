@@ -1,7 +1,8 @@
 """Files the pipeline must refuse or skip, each with truth `{"expect_failure": kind, ...}`.
 
-kinds: corrupt (truncated Office zip, random bytes named .pdf), empty (0 bytes), not_a_form (a 見積書,
-a 機器台帳, a Word 送付状), ignored (an Office lock file 「~$….xlsx」).
+kinds: corrupt (truncated Office zip, random bytes named .pdf), empty (0 bytes), not_a_form (a 見積書, a Word
+送付状), ignored (an Office lock file 「~$….xlsx」). The hospital's asset list that used to be here is a device
+ledger (issue 15): samples.ledger.write_asset_list.
 """
 from __future__ import annotations
 
@@ -71,25 +72,6 @@ def write_estimate(path: Path) -> None:
     normalize(path)
 
 
-def write_ledger(path: Path) -> None:
-    """機器台帳: a hospital asset list, also a spreadsheet but not a form."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "機器台帳"
-    head = ("管理番号", "機器種別", "ホスト名", "IPアドレス", "設置場所", "OS", "保守業者", "リモート保守")
-    data = [("SV-001", "サーバ", "emr-db01", "10.1.1.11", "サーバ室", "Windows Server 2019", "メディネクスト", "有"),
-            ("SV-002", "サーバ", "pacs01", "10.1.1.21", "サーバ室", "Windows Server 2022", "さくらメディカルソフト", "有"),
-            ("PC-101", "端末PC", "ward3-pc01", "10.1.3.101", "3階病棟", "Windows 11", "メディネクスト", "無"),
-            ("NW-001", "ネットワーク機器", "core-sw01", "10.1.0.1", "サーバ室", "-", "院内情報システム課", "無")]
-    for c, v in enumerate(head, 1):
-        ws.cell(row=1, column=c, value=v).font = Font(bold=True)
-    for r, row in enumerate(data, 2):
-        for c, v in enumerate(row, 1):
-            ws.cell(row=r, column=c, value=v)
-    wb.save(path)
-    normalize(path)
-
-
 def write_cover_letter(path: Path) -> None:
     """送付状: a Word letter that accompanies the forms."""
     doc = Document()
@@ -132,7 +114,6 @@ def build_bad(out: Path, wanted: Callable[..., bool] = lambda *a: True) -> Itera
         add("スキャン_開示書.pdf", "corrupt", "PDF ではない乱数バイト列（拡張子のみ .pdf）",
             lambda p: p.write_bytes(random.Random(20251127).randbytes(6144)))
         add("御見積書_NEXT-Chart.xlsx", "not_a_form", "見積書（開示書ではない）", write_estimate)
-        add("機器台帳_2025.xlsx", "not_a_form", "機器台帳（開示書ではない）", write_ledger)
         add("送付状_北斗システムズ.docx", "not_a_form", "送付状（Word の手紙、開示書ではない）", write_cover_letter)
         add("~$【MDS】NEXT-Chart電子カルテ_医療情報セキュリティ開示書_20230721.xlsx", "ignored",
             "Excel のロックファイル（所有者ファイル）", lambda p: p.write_bytes(lock_file_bytes()))

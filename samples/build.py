@@ -69,6 +69,10 @@ def build(out: Path, only: str | None = None, legacy: bool = True, pdf: bool = F
         for path, truth in bad.build_bad(out, wanted):
             write_truth(path, truth)
             written.append(path)
+    from samples.ledger import build_asset_list  # the hospital's own asset list: a device ledger (issue 15)
+    for path, truth in build_asset_list(out, wanted):
+        write_truth(path, truth)
+        written.append(path)
     if legacy and (only is None or only == "legacy"):
         try:
             from samples.legacy import build_legacy

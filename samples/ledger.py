@@ -1,17 +1,23 @@
 """Device ledger samples (issue 15): a ledger XLSX (title row, two-row header with merged cells) and a Shift_JIS
 CSV, with fictional devices and a `<file>.truth.json` beside each.
 
-Run: `python -m samples.ledger --out DIR`. Not part of the default sample inbox (samples.build): the count-based
-tests of that inbox stay as they are. The maker of some devices is the sample vendor 「さくらメディカルソフト」, so
-that with `samples.build --only sakura` in the same folder its MDS and checklist cover them; the other makers
-sent nothing. Truth: `as_of` (the evaluation date the statuses hold for) and per device the fields of
-devices.csv, `covered_by` (families of the documents that cover it with the sakura samples present) and the
-register rules expected for it.
+Run: `python -m samples.ledger --out DIR`. These two are not part of the default sample inbox (samples.build):
+the count-based tests of that inbox stay as they are. The maker of some devices is the sample vendor
+「さくらメディカルソフト」, so that with `samples.build --only sakura` in the same folder its MDS and checklist cover
+them; the other makers sent nothing. Truth: `as_of` (the evaluation date the statuses hold for) and per device the
+fields of devices.csv, `covered_by` (families of the documents that cover it with the sakura samples present) and
+the register rules expected for it.
+
+The default inbox holds one ledger of another kind (`write_asset_list`, written by samples.build): a hospital's
+IT asset list with host names, OS, 設置場所, 保守業者 and リモート保守 but no maker or product column; its devices'
+vendor is their maintenance vendor, and a maker document matched through it is only a review item.
 """
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+from typing import Callable, Iterator
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -90,6 +96,54 @@ def write_csv(path: Path) -> dict:
         lines.append(",".join([name, dept, maker, product, model, os_raw, net, remote, maint]))
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp932"))
     return _truth(path.name, CSV_DEVICES, first_row=2)
+
+
+# The default inbox's asset list: (管理番号, 機器種別, ホスト名, IPアドレス, 設置場所, OS, 保守業者, リモート保守, truth).
+# Truth for the sample builder's evaluation dates (2025-10-01 … samples.vendors.AS_OF). `needs_review`: the
+# maintenance vendor sent an MDS that only the vendor name ties to the device (no product in this ledger).
+ASSET_LIST = [
+    ("SV-001", "サーバ", "emr-db01", "10.1.1.11", "サーバ室", "Windows Server 2019", "メディネクスト", "有",
+     dict(os="Windows Server", os_version="2019", os_status="supported", network="", remote_maintenance="有",
+          covered_by=[], rules=[], needs_review=True)),
+    ("SV-002", "サーバ", "pacs01", "10.1.1.21", "サーバ室", "Windows Server 2022", "さくらメディカルソフト", "有",
+     dict(os="Windows Server", os_version="2022", os_status="supported", network="", remote_maintenance="有",
+          covered_by=[], rules=[], needs_review=True)),
+    ("PC-101", "端末PC", "ward3-pc01", "10.1.3.101", "3階病棟", "Windows 11", "メディネクスト", "無",
+     dict(os="Windows 11", os_version="", os_status="unknown", network="", remote_maintenance="無",
+          covered_by=[], rules=[], needs_review=True)),
+    ("NW-001", "ネットワーク機器", "core-sw01", "10.1.0.1", "サーバ室", "-", "院内情報システム課", "無",
+     dict(os="", os_version="", os_status="unknown", network="", remote_maintenance="無", covered_by=[], rules=[],
+          needs_review=True)),
+]
+
+
+def write_asset_list(path: Path) -> dict:
+    """機器台帳 of the hospital's IT section: one header row, no maker / product column."""
+    from samples.ziputil import normalize
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "機器台帳"
+    head = ("管理番号", "機器種別", "ホスト名", "IPアドレス", "設置場所", "OS", "保守業者", "リモート保守")
+    for c, v in enumerate(head, 1):
+        ws.cell(row=1, column=c, value=v).font = Font(bold=True)
+    for r, row in enumerate(ASSET_LIST, 2):
+        for c, v in enumerate(row[:8], 1):
+            ws.cell(row=r, column=c, value=v)
+    wb.save(path)
+    normalize(path)
+    devices = [{"row": r, "device_name": host, "department": dept, "vendor": maint, "vendor_from": "maintenance_vendor",
+                "product": "", "model": "", "os_raw": os_raw, "maintenance_vendor": maint, **extra}
+               for r, (_no, _kind, host, _ip, dept, os_raw, maint, _remote, extra) in enumerate(ASSET_LIST, 2)]
+    return {"file": path.name, "convention": "ledger-no-maker", "family": "device_ledger", "form_id": "",
+            "vendor": "", "vendor_key": "", "items": [], "planted": [], "devices": devices}
+
+
+def build_asset_list(out: Path, wanted: Callable[..., bool] = lambda *a: True) -> Iterator[tuple[Path, dict]]:
+    name = "機器台帳_2025.xlsx"
+    if wanted(name, "ledger-no-maker", "ledger"):
+        path = Path(out) / name
+        yield path, write_asset_list(path)
 
 
 def build_ledgers(out: Path) -> list[Path]:
