@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -23,9 +24,35 @@ from extractors.model import Document, Item, Location  # noqa: E402
 import tests.fuzzing  # noqa: E402,F401
 
 
+def _migrated_prefect_database() -> Path:
+    """A Prefect database already migrated to the installed version's schema, made once per machine and
+    version under a file lock. Migrating a new database costs each fresh test PREFECT_HOME ~8 s of CPU; a
+    hospital's mdsgap keeps its PREFECT_HOME and pays it once."""
+    from importlib.metadata import version
+
+    folder = Path(tempfile.gettempdir()) / f"mdsgap-test-prefect-{version('prefect')}"
+    folder.mkdir(exist_ok=True)
+    database = folder / "prefect.db"
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not database.exists():
+            env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+            work = folder / "home"
+            shutil.rmtree(work, ignore_errors=True)
+            env.update(PREFECT_HOME=str(work), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+            subprocess.run([sys.executable, "-m", "prefect", "server", "database", "upgrade", "-y"], env=env,
+                           check=True, capture_output=True, timeout=600)
+            os.replace(work / "prefect.db", database)
+    return database
+
+
 def subprocess_env(prefect_home: Path, **extra: str) -> dict[str, str]:
     """Environment for a `mdsgap` subprocess: its own embedded Prefect, never a server URL this test process
-    happened to point at (a harness or a test server that may be gone by then)."""
+    happened to point at (a harness or a test server that may be gone by then). A new PREFECT_HOME starts
+    with a copy of an already migrated database."""
+    if not (prefect_home / "prefect.db").exists():
+        prefect_home.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_migrated_prefect_database(), prefect_home / "prefect.db")
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env.update(PREFECT_HOME=str(prefect_home), PREFECT_SERVER_ANALYTICS_ENABLED="false",
                PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="90", PREFECT_LOGGING_LEVEL="WARNING", **extra)
