@@ -296,8 +296,13 @@ def update_register(store: Store, findings: list, out: Path, as_of: dt.date, cov
     previous = {rid: row for rid, row in read.rows.items() if row.get("rule_id")} | store.register_rows()
     rows = merge_register(previous, findings, reviews, as_of, StatusJudge(store, coverage).judge, risk_assessment)
     store.save_reviews({r["risk_id"]: {c: r[c] for c in REVIEWER_COLUMNS} for r in rows})
-    store.save_register_rows(rows)
     sheet = more_sheets(rows, candidates) if more_sheets is not None else None
+    if sheet is not None:
+        assessed = sheet.assessed_risks()
+        for row in rows:
+            if row[RISK_FLAG] == RISK_NEEDED and row["risk_id"] in assessed:
+                row[RISK_FLAG] = RISK_RECORDED
+    store.save_register_rows(rows)
 
     df = register_frame(rows)
     csv_df = df.copy()

@@ -181,6 +181,17 @@ class AssessmentSheet:
     rows: list[dict]
     warnings: list[str]
 
+    def assessed_risks(self) -> set[str]:
+        """Register risk ids whose every current item has the reviewer's assessment written in this sheet: the
+        register row counts as 記録済み too (an assessment is written once, in either place)."""
+        written: dict[str, bool] = {}
+        for row in self.rows:
+            if row[ASSESSMENT_CURRENT] != CURRENT_ITEM:
+                continue
+            for rid in filter(None, row["リスクID"].split(", ")):
+                written[rid] = written.get(rid, True) and bool(row[RISK_ASSESSMENT].strip())
+        return {rid for rid, done in written.items() if done}
+
     def add_to(self, wb) -> None:
         """The sheet 「リスク評価」 (and its columns in the guide sheet) in the register workbook being written."""
         ws = wb.create_sheet(SHEET_ASSESSMENTS)

@@ -168,3 +168,23 @@ def test_answers_table_contract_and_csv_safety(tmp_path):
         rows = list(csv.DictReader(f))
     assert rows[1]["remark"].startswith("'=HYPERLINK")
     assert rows[0]["needs_review"] == "False" and rows[1]["needs_review"] == "True"
+
+
+def test_an_assessment_written_in_the_sheet_counts_for_the_register_row_of_the_same_item(tmp_path):
+    """第7.0版: an いいえ is assessed once, in the register row or in the sheet 「リスク評価」; either clears
+    要リスク評価 on the other. A risk with a second item still unassessed stays 要リスク評価."""
+    from pipeline.config import ASSESSMENT_COLUMNS, ASSESSMENT_CURRENT, CURRENT_ITEM, RISK_ASSESSMENT, RISK_FLAG
+    from pipeline.risk_sheet import AssessmentSheet
+
+    one, two = finding(), finding("R002", "4.1")
+    sheet_row = {c: "" for c in ASSESSMENT_COLUMNS} | {ASSESSMENT_CURRENT: CURRENT_ITEM}
+    rows = [dict(sheet_row, **{"リスクID": one.risk_id, RISK_ASSESSMENT: "閉域網のみで接続し、作業は立会いで行う。"}),
+            dict(sheet_row, **{"リスクID": two.risk_id, RISK_ASSESSMENT: "外部記憶媒体は施錠保管する。"}),
+            dict(sheet_row, **{"リスクID": two.risk_id})]
+    with Store.open(tmp_path) as store:
+        update_register(store, [one, two], tmp_path, DAY1, risk_assessment={one.risk_id, two.risk_id},
+                        more_sheets=lambda _rows, _books: AssessmentSheet(rows, []))
+        stored = store.register_rows()
+    flags = pd.read_parquet(tmp_path / "risk_register.parquet").set_index("risk_id")[RISK_FLAG]
+    assert (flags[one.risk_id], flags[two.risk_id]) == ("記録済み", "要リスク評価")
+    assert stored[one.risk_id][RISK_FLAG] == "記録済み"
