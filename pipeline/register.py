@@ -77,7 +77,7 @@ def finding_row(finding) -> dict:
     }
 
 
-def _cell_text(value) -> str:
+def cell_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
@@ -113,18 +113,18 @@ def read_reviewer_edits(paths: list[Path]) -> ReviewerRead:
             continue
         ws = wb[SHEET_REGISTER] if SHEET_REGISTER in wb.sheetnames else wb.worksheets[0]
         rows = ws.iter_rows(values_only=True)
-        header = [_cell_text(h) for h in next(rows, [])]
+        header = [cell_text(h) for h in next(rows, [])]
         if "risk_id" not in header:
             result.warnings.append(f"{Path(path).name} に risk_id 列がないため、記入内容を読み取れませんでした。")
             continue
         idx = {name: header.index(name) for name in ALL_REGISTER_COLUMNS if name in header}
         for values in rows:
             values = list(values) + [None] * (len(header) - len(values))
-            risk_id = _cell_text(values[idx["risk_id"]])
+            risk_id = cell_text(values[idx["risk_id"]])
             if not risk_id:
                 continue
-            result.edits[risk_id] = {c: _cell_text(values[idx[c]]) if c in idx else "" for c in REVIEWER_COLUMNS}
-            row = {c: _cell_text(values[idx[c]]) if c in idx else "" for c in ALL_REGISTER_COLUMNS}
+            result.edits[risk_id] = {c: cell_text(values[idx[c]]) if c in idx else "" for c in REVIEWER_COLUMNS}
+            row = {c: cell_text(values[idx[c]]) if c in idx else "" for c in ALL_REGISTER_COLUMNS}
             row["needs_review"] = row["needs_review"].casefold() in ("true", "1")
             result.rows[risk_id] = row
         wb.close()
@@ -205,7 +205,7 @@ def register_frame(rows: list[dict]) -> pd.DataFrame:
     return df
 
 
-def _put_text(cell, value) -> None:
+def put_text(cell, value) -> None:
     """Write a value made inert (no control character the Excel writer refuses, no active bidi); text that looks
     like a formula stays text (string type + quotePrefix)."""
     value = neutral_text(value)
@@ -215,19 +215,24 @@ def _put_text(cell, value) -> None:
         cell.quotePrefix = True
 
 
+def write_header(ws, columns: list[str], reviewer_columns, widths: dict[str, int]) -> None:
+    """A register-style header row: bold, the reviewer's columns in their own colour, widths by name."""
+    ws.append(columns)
+    for c, name in enumerate(columns, start=1):
+        cell = ws.cell(row=1, column=c)
+        cell.font = Font(bold=True)
+        cell.fill = REVIEWER_HEADER_FILL if name in reviewer_columns else HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.column_dimensions[get_column_letter(c)].width = widths.get(name, 14)
+
+
 def write_register_xlsx(rows: list[dict], path: Path, add_sheets=None) -> None:
     """`add_sheets(wb)`: more sheets written into the same workbook (pipeline.risk_sheet)."""
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET_REGISTER
-    ws.append(ALL_REGISTER_COLUMNS)
+    write_header(ws, ALL_REGISTER_COLUMNS, REVIEWER_COLUMNS, COLUMN_WIDTHS)
     wrap = Alignment(wrap_text=True, vertical="top")
-    for col_idx, name in enumerate(ALL_REGISTER_COLUMNS, start=1):
-        cell = ws.cell(row=1, column=col_idx)
-        cell.font = Font(bold=True)
-        cell.fill = REVIEWER_HEADER_FILL if name in REVIEWER_COLUMNS else HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-        ws.column_dimensions[get_column_letter(col_idx)].width = COLUMN_WIDTHS.get(name, 14)
     for r, row in enumerate(rows, start=2):
         for c, name in enumerate(ALL_REGISTER_COLUMNS, start=1):
             cell = ws.cell(row=r, column=c)
@@ -235,7 +240,7 @@ def write_register_xlsx(rows: list[dict], path: Path, add_sheets=None) -> None:
             if name == "needs_review":
                 cell.value = bool(value)
             else:
-                _put_text(cell, "" if value is None else str(value))
+                put_text(cell, "" if value is None else str(value))
             cell.alignment = wrap
             if name == "severity" and value in SEVERITY_FILLS:
                 cell.fill = SEVERITY_FILLS[value]

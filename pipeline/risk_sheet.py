@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 from openpyxl import load_workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
 from extractors.model import NO, Document, Item
@@ -30,7 +30,7 @@ from pipeline.config import (
     RISK_NEEDED, RISK_RECORDED, SHEET_ASSESSMENTS,
 )
 from pipeline.register import (
-    HEADER_FILL, RESOLVED_FONT, REVIEWER_HEADER_FILL, RISK_NEEDED_FILL, SHEET_GUIDE, _cell_text, _put_text,
+    RESOLVED_FONT, RISK_NEEDED_FILL, SHEET_GUIDE, cell_text, put_text, write_header,
 )
 from pipeline.report_data import family_label
 from pipeline.safe_io import csv_safe, write_output
@@ -109,7 +109,7 @@ def read_assessment_edits(paths: list[Path]) -> SheetRead:
             wb.close()
             continue
         values = wb[SHEET_ASSESSMENTS].iter_rows(values_only=True)
-        header = [_cell_text(h) for h in next(values, [])]
+        header = [cell_text(h) for h in next(values, [])]
         if ASSESSMENT_ID not in header:
             result.warnings.append(f"{Path(path).name} の「{SHEET_ASSESSMENTS}」シートに{ASSESSMENT_ID}列がないため、"
                                    "記入内容を読み取れませんでした。データベースの控えを使います。")
@@ -118,13 +118,13 @@ def read_assessment_edits(paths: list[Path]) -> SheetRead:
         idx = {name: header.index(name) for name in ASSESSMENT_COLUMNS if name in header}
         for number, cells in enumerate(values, start=2):
             cells = list(cells) + [None] * (len(header) - len(cells))
-            key = _cell_text(cells[idx[ASSESSMENT_ID]])
+            key = cell_text(cells[idx[ASSESSMENT_ID]])
             if not key:
-                if any(_cell_text(cells[idx[c]]) for c in ASSESSMENT_REVIEWER_COLUMNS if c in idx):
+                if any(cell_text(cells[idx[c]]) for c in ASSESSMENT_REVIEWER_COLUMNS if c in idx):
                     result.warnings.append(f"{Path(path).name} の「{SHEET_ASSESSMENTS}」シート {number} 行目は{ASSESSMENT_ID}が"
                                            "空欄のため、記入内容を取り込めませんでした。該当する行に記入し直してください。")
                 continue
-            row = {c: _cell_text(cells[idx[c]]) if c in idx else "" for c in ASSESSMENT_COLUMNS}
+            row = {c: cell_text(cells[idx[c]]) if c in idx else "" for c in ASSESSMENT_COLUMNS}
             result.rows[key] = row
             result.edits[key] = {c: row[c] for c in ASSESSMENT_REVIEWER_COLUMNS}
         wb.close()
@@ -195,18 +195,12 @@ class AssessmentSheet:
     def add_to(self, wb) -> None:
         """The sheet 「リスク評価」 (and its columns in the guide sheet) in the register workbook being written."""
         ws = wb.create_sheet(SHEET_ASSESSMENTS)
-        ws.append(ASSESSMENT_COLUMNS)
-        for c, name in enumerate(ASSESSMENT_COLUMNS, start=1):
-            cell = ws.cell(row=1, column=c)
-            cell.font = Font(bold=True)
-            cell.fill = REVIEWER_HEADER_FILL if name in ASSESSMENT_REVIEWER_COLUMNS else HEADER_FILL
-            cell.alignment = Alignment(wrap_text=True, vertical="center")
-            ws.column_dimensions[get_column_letter(c)].width = COLUMN_WIDTHS.get(name, 14)
+        write_header(ws, ASSESSMENT_COLUMNS, ASSESSMENT_REVIEWER_COLUMNS, COLUMN_WIDTHS)
         wrap = Alignment(wrap_text=True, vertical="top")
         for r, row in enumerate(self.rows, start=2):
             for c, name in enumerate(ASSESSMENT_COLUMNS, start=1):
                 cell = ws.cell(row=r, column=c)
-                _put_text(cell, str(row.get(name, "")))
+                put_text(cell, str(row.get(name, "")))
                 cell.alignment = wrap
                 if name == ASSESSMENT_STATE and row.get(name) == RISK_NEEDED:
                     cell.fill = RISK_NEEDED_FILL

@@ -22,7 +22,7 @@ from extractors import file_sha256
 from extractors.readers import legacy
 from pipeline import scale
 from pipeline.isolation import WorkerPool, session_members
-from tests.conftest import ROOT, subprocess_env
+from tests.conftest import subprocess_env
 
 ROOT = Path(__file__).resolve().parent.parent
 MDSGAP = ROOT / ".venv" / "bin" / "mdsgap"
