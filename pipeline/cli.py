@@ -208,9 +208,10 @@ def print_summary(summary) -> None:
 def _run_error_message(exc: BaseException) -> str | None:
     """A Japanese message for errors the user can fix (lock held, bad config); None for others."""
     from pipeline.lock import RunLockedError
+    from pipeline.served import ServeError
     from rules.schema import ConfigError
 
-    if isinstance(exc, RunLockedError):
+    if isinstance(exc, (RunLockedError, ServeError)):
         return exc.message
     if isinstance(exc, ConfigError):  # rules.catalog.RuleError included
         return str(exc)
@@ -278,12 +279,14 @@ def watch(
     interval: float = typer.Option(10.0, "--interval", help="確認の間隔（秒）"),
     config: Optional[Path] = typer.Option(None, "--config", help="設定ファイル"),
     max_cycles: int = typer.Option(0, "--max-cycles", hidden=True, help="（試験用）確認の回数。0 は無制限"),
+    serve: bool = typer.Option(False, "--serve", help="Prefect のデプロイメントとして実行（mdsgap server が必要。実行は Prefect UI に表示）"),
 ) -> None:
     """受信フォルダを監視し、届いたファイル（書き込み完了後）を順に処理します。Ctrl-C で終了します。"""
     if interval < 0 or max_cycles < 0:
         _fail(f"{'--interval' if interval < 0 else '--max-cycles'} には 0 以上の値を指定してください")
     config_path, _ = _checked_config(config)
     _check_folders(inbox, out)
+    served = _start_served(inbox, out, config_path) if serve else None  # pipeline.served
     previous = install_stop_handlers()
     console.print(f"受信フォルダ {_inert(inbox)} を {interval:g} 秒ごとに確認します（Ctrl-C で終了）。")
     cycles = 0
@@ -292,7 +295,8 @@ def watch(
             if discover(inbox):
                 try:
                     _validated_rules(config_path)  # edited while watching: say so, no flow traceback
-                    summary = _run_once(inbox, out, None, config_path, wait=0.0)
+                    summary = (served.run() if served is not None
+                               else _run_once(inbox, out, None, config_path, wait=0.0))
                     print_summary(summary)
                 except Exception as exc:  # noqa: BLE001 - keep watching; say what happened
                     log_exception(exc, out)
@@ -306,8 +310,21 @@ def watch(
     except (KeyboardInterrupt, RunInterrupted):
         pass
     finally:
+        if served is not None:
+            served.stop()
         restore_handlers(previous)
     console.print("監視を終了しました。")
+
+
+def _start_served(inbox: Path, out: Path, config_path: Path | None):
+    from pipeline.served import ServeError, ServedWatch
+
+    try:
+        served = ServedWatch(inbox, out, config_path).start()
+    except ServeError as exc:
+        _fail(exc.message)
+    console.print(_plain(served.banner()), markup=False, highlight=False)
+    return served
 
 
 @app.command()
