@@ -150,3 +150,17 @@ def test_served_watch_turns_a_dropped_file_into_a_flow_run_on_the_server(tmp_pat
     assert watch.returncode == 0, watch_log.read_text("utf-8", "replace")[-3000:]
     assert "監視を終了しました" in watch_log.read_text("utf-8", "replace")
     assert left == [], f"processes left behind: {left}"
+
+
+def test_served_watch_without_a_server_says_so_in_japanese(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))  # no `mdsgap server` recorded here
+    (tmp_path / "inbox").mkdir()
+    result = CliRunner().invoke(app, ["watch", "--serve", "--inbox", str(tmp_path / "inbox"),
+                                      "--out", str(tmp_path / "out"), "--max-cycles", "1"])
+    assert result.exit_code == 2 and "Prefect サーバーが見つかりません" in result.output
+    assert "mdsgap server" in result.output and "Traceback" not in result.output
