@@ -18,7 +18,7 @@ from rich.markup import escape  # noqa: E402
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from pipeline import progress  # noqa: E402
+from pipeline import prefetch, progress  # noqa: E402
 from pipeline import runlog  # noqa: E402
 from pipeline.cli_errors import (  # noqa: E402
     JapaneseUsageGroup, RunInterrupted, disk_error_message, install_stop_handlers, interrupted_message,
@@ -125,7 +125,10 @@ def _run_once(inbox: Path, out: Path, as_of: dt.date | None, config: Path | None
     from pipeline.lock import run_lock
 
     with run_lock(out, wait=wait, hand_over=True):
-        return _run_locked(inbox, out, as_of, config, wait, show_progress, workers)
+        try:
+            return _run_locked(inbox, out, as_of, config, wait, show_progress, workers)
+        finally:
+            prefetch.stop()  # what was read ahead and not taken by the flow is dropped
 
 
 def _run_locked(inbox: Path, out: Path, as_of: dt.date | None, config: Path | None, wait: float,
@@ -135,7 +138,7 @@ def _run_locked(inbox: Path, out: Path, as_of: dt.date | None, config: Path | No
     summary = quick_run(inbox, out, as_of, config)  # nothing new: done without Prefect, spaCy or workers
     if summary is not None:
         return summary
-    from pipeline.scale import auto_workers, configure_api, make_task_runner
+    from pipeline.scale import auto_workers, configure_api, extraction_pool, make_task_runner
 
     runlog.start_run_log(out, for_next_run=True)  # <out>/logs/run-*.log: Prefect's start-up included
     configure_api()  # a running `mdsgap server` (or PREFECT_API_URL) saves Prefect's temporary-server start
@@ -146,6 +149,7 @@ def _run_locked(inbox: Path, out: Path, as_of: dt.date | None, config: Path | No
     log = route_console_logs(out)  # Prefect's console lines (tracebacks included) go to the run log
     # the worker processes start (and load the readers) while Prefect's temporary server starts
     runner = make_task_runner(workers or auto_workers(len(discover(inbox))))
+    prefetch.start(inbox, out, extraction_pool())  # and they start reading the new files meanwhile
     server = ephemeral.start_server(getattr(log, "stream", None))
     if server is not None and server.server_process is not None:
         record_server(out, server.server_process.pid)
@@ -317,14 +321,9 @@ def watch(
 
 
 def _start_served(inbox: Path, out: Path, config_path: Path | None):
-    from pipeline.served import ServeError, ServedWatch
+    from pipeline.served import start_served
 
-    try:
-        served = ServedWatch(inbox, out, config_path).start()
-    except ServeError as exc:
-        _fail(exc.message)
-    console.print(_plain(served.banner()), markup=False, highlight=False)
-    return served
+    return start_served(inbox, out, config_path, _fail, lambda text: console.print(_plain(text), markup=False))
 
 
 @app.command()

@@ -222,7 +222,11 @@ def extract_here_or_in_pool(path: Path, sha256: str):
     if pool is None:
         return extract_timed(path, sha256)
     limit = file_time_limit()
-    status, value = pool.call(runlog.collecting, (extract_timed, path, sha256, limit), hard_time_limit(limit))
+    from pipeline import prefetch
+
+    ahead = prefetch.take(path, sha256)  # read while Prefect started (pipeline.prefetch), else read now
+    status, value = ahead if ahead is not None else pool.call(
+        runlog.collecting, (extract_timed, path, sha256, limit), hard_time_limit(limit))
     if status == "ok":
         return runlog.replayed(value)
     if status == "timeout":

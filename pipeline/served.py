@@ -173,6 +173,16 @@ class ServedWatch:
                 time.sleep(POLL_SECONDS)
 
 
+def start_served(inbox: Path, out: Path, config_path: Path | None, fail, say) -> ServedWatch:
+    """For the CLI: the started ServedWatch, its banner said with `say`; `fail(message)` when it cannot start."""
+    try:
+        served = ServedWatch(inbox, out, config_path).start()
+    except ServeError as exc:
+        fail(exc.message)
+    say(served.banner())
+    return served
+
+
 class FlowRunView:
     def __init__(self, id_, name: str, state_type: str, state_name: str):
         self.id, self.name, self.state_type, self.state_name = id_, name, state_type, state_name
