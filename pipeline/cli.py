@@ -138,7 +138,7 @@ def _run_locked(inbox: Path, out: Path, as_of: dt.date | None, config: Path | No
     summary = quick_run(inbox, out, as_of, config)  # nothing new: done without Prefect, spaCy or workers
     if summary is not None:
         return summary
-    from pipeline.scale import auto_workers, configure_api, extraction_pool, make_task_runner
+    from pipeline.scale import auto_workers, configure_api, extraction_pool, make_task_runner, read_in_pool
 
     runlog.start_run_log(out, for_next_run=True)  # <out>/logs/run-*.log: Prefect's start-up included
     configure_api()  # a running `mdsgap server` (or PREFECT_API_URL) saves Prefect's temporary-server start
@@ -149,7 +149,8 @@ def _run_locked(inbox: Path, out: Path, as_of: dt.date | None, config: Path | No
     log = route_console_logs(out)  # Prefect's console lines (tracebacks included) go to the run log
     # the worker processes start (and load the readers) while Prefect's temporary server starts
     runner = make_task_runner(workers or auto_workers(len(discover(inbox))))
-    prefetch.start(inbox, out, extraction_pool())  # and they start reading the new files meanwhile
+    pool = extraction_pool()  # and they start reading the new files meanwhile
+    prefetch.start(inbox, out, pool, lambda path, sha: read_in_pool(pool, path, sha))
     server = ephemeral.start_server(getattr(log, "stream", None))
     if server is not None and server.server_process is not None:
         record_server(out, server.server_process.pid)

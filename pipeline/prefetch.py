@@ -53,8 +53,8 @@ def _known_shas(out: Path) -> set[str]:
 
 
 class Prefetch:
-    def __init__(self, pool, limit: float):
-        self.pool, self.limit = pool, limit
+    def __init__(self, pool, read):
+        self.pool, self.read_in_pool = pool, read  # read(path, sha256) -> the pool's answer
         self._cond = threading.Condition()
         self._pending: OrderedDict[tuple[str, str], tuple[Path, tuple]] = OrderedDict()
         self._running: set[tuple[str, str]] = set()
@@ -66,7 +66,7 @@ class Prefetch:
     def start(self, inbox: Path, out: Path) -> None:
         """List and hash the inbox in a thread (Prefect's start is not delayed), reading as files come."""
         threading.Thread(target=self._list, args=(inbox, out), name="mdsgap-prefetch-list", daemon=True).start()
-        for i in range(self.pool.size):
+        for i in range(self.pool.size):  # one reader thread per worker
             threading.Thread(target=self._work, name=f"mdsgap-prefetch-{i}", daemon=True).start()
 
     def _list(self, inbox: Path, out: Path) -> None:
@@ -96,9 +96,6 @@ class Prefetch:
                 self._cond.notify_all()
 
     def _work(self) -> None:
-        from pipeline import runlog
-        from pipeline.scale import extract_timed, hard_time_limit
-
         while True:
             with self._cond:
                 while not self._stopped and ((not self._pending and not self._listed)
@@ -110,8 +107,7 @@ class Prefetch:
                 self._running.add(key)
             result = None
             try:
-                result = self.pool.call(runlog.collecting, (extract_timed, path, key[1], self.limit),
-                                        hard_time_limit(self.limit))
+                result = self.read_in_pool(path, key[1])
             except Exception as exc:  # noqa: BLE001 - the flow reads the file itself
                 log.info("read-ahead of %s failed: %s", path.name, exc)
             with self._cond:
@@ -143,16 +139,15 @@ class Prefetch:
             self._cond.notify_all()
 
 
-def start(inbox: Path, out: Path, pool) -> Prefetch | None:
-    """Begin reading the inbox's new files in `pool` (pipeline.isolation.WorkerPool); None without a pool.
+def start(inbox: Path, out: Path, pool, read) -> Prefetch | None:
+    """Begin reading the inbox's new files in `pool` (pipeline.isolation.WorkerPool) with `read(path, sha256)`
+    (pipeline.scale.read_in_pool: the pool's answer, as the flow's tasks get it); None without a pool.
     Call with the run lock held; `stop()` when the run ends."""
     global _current
-    from pipeline.scale import file_time_limit
-
     stop()
     if pool is None or os.environ.get("MDSGAP_PREFETCH", "1") == "0":
         return None
-    prefetch = Prefetch(pool, file_time_limit())
+    prefetch = Prefetch(pool, read)
     with _current_lock:
         _current = prefetch
     prefetch.start(Path(inbox), Path(out))

@@ -11,7 +11,7 @@ import pytest
 from extractors import file_sha256
 from pipeline import prefetch
 from pipeline.isolation import WorkerPool
-from pipeline.scale import extract_timed
+from pipeline.scale import extract_timed, read_in_pool
 from tests.office_files import small_mds
 
 
@@ -47,7 +47,7 @@ def _wait_listed(ahead: prefetch.Prefetch) -> None:
 
 def test_read_ahead_gives_the_flow_what_reading_now_gives(tmp_path, pool):
     paths = _inbox(tmp_path, 3)
-    ahead = prefetch.start(tmp_path / "inbox", tmp_path / "out", pool)
+    ahead = prefetch.start(tmp_path / "inbox", tmp_path / "out", pool, _reader(pool))
     try:
         _wait_listed(ahead)
         for path in paths:
@@ -67,7 +67,7 @@ def test_read_ahead_gives_the_flow_what_reading_now_gives(tmp_path, pool):
 def test_a_file_changed_after_its_hash_is_read_by_the_flow_itself(tmp_path, pool):
     [path] = _inbox(tmp_path, 1)
     old_sha = file_sha256(path)
-    ahead = prefetch.start(tmp_path / "inbox", tmp_path / "out", pool)
+    ahead = prefetch.start(tmp_path / "inbox", tmp_path / "out", pool, _reader(pool))
     try:
         _wait_listed(ahead)
         path.write_bytes(small_mds("架空書き換え株式会社"))  # the copy went on after it was read
@@ -83,7 +83,7 @@ def test_files_already_stored_are_not_read_ahead(tmp_path, pool):
     paths = _inbox(tmp_path, 2)
     with Store.open(_out(tmp_path)) as store:
         store.save_document(extract_timed(paths[0], file_sha256(paths[0]))[0])
-    ahead = prefetch.start(tmp_path / "inbox", tmp_path / "out", pool)
+    ahead = prefetch.start(tmp_path / "inbox", tmp_path / "out", pool, _reader(pool))
     try:
         _wait_listed(ahead)
         assert ahead.read == 1
@@ -95,9 +95,13 @@ def test_files_already_stored_are_not_read_ahead(tmp_path, pool):
 
 def test_no_read_ahead_when_turned_off_or_without_a_pool(tmp_path, pool, monkeypatch):
     _inbox(tmp_path, 1)
-    assert prefetch.start(tmp_path / "inbox", tmp_path / "out", None) is None
+    assert prefetch.start(tmp_path / "inbox", tmp_path / "out", None, None) is None
     monkeypatch.setenv("MDSGAP_PREFETCH", "0")
-    assert prefetch.start(tmp_path / "inbox", tmp_path / "out", pool) is None
+    assert prefetch.start(tmp_path / "inbox", tmp_path / "out", pool, _reader(pool)) is None
+
+
+def _reader(pool):
+    return lambda path, sha: read_in_pool(pool, path, sha)
 
 
 def _out(tmp_path: Path) -> Path:
