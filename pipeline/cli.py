@@ -18,7 +18,7 @@ from rich.markup import escape  # noqa: E402
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from pipeline import progress  # noqa: E402
+from pipeline import prefetch, progress  # noqa: E402
 from pipeline import runlog  # noqa: E402
 from pipeline.cli_errors import (  # noqa: E402
     JapaneseUsageGroup, RunInterrupted, disk_error_message, install_stop_handlers, interrupted_message,
@@ -125,7 +125,10 @@ def _run_once(inbox: Path, out: Path, as_of: dt.date | None, config: Path | None
     from pipeline.lock import run_lock
 
     with run_lock(out, wait=wait, hand_over=True):
-        return _run_locked(inbox, out, as_of, config, wait, show_progress, workers)
+        try:
+            return _run_locked(inbox, out, as_of, config, wait, show_progress, workers)
+        finally:
+            prefetch.stop()  # what was read ahead and not taken by the flow is dropped
 
 
 def _run_locked(inbox: Path, out: Path, as_of: dt.date | None, config: Path | None, wait: float,
@@ -135,7 +138,7 @@ def _run_locked(inbox: Path, out: Path, as_of: dt.date | None, config: Path | No
     summary = quick_run(inbox, out, as_of, config)  # nothing new: done without Prefect, spaCy or workers
     if summary is not None:
         return summary
-    from pipeline.scale import auto_workers, configure_api, make_task_runner
+    from pipeline.scale import auto_workers, configure_api, extraction_pool, make_task_runner, read_in_pool
 
     runlog.start_run_log(out, for_next_run=True)  # <out>/logs/run-*.log: Prefect's start-up included
     configure_api()  # a running `mdsgap server` (or PREFECT_API_URL) saves Prefect's temporary-server start
@@ -146,6 +149,8 @@ def _run_locked(inbox: Path, out: Path, as_of: dt.date | None, config: Path | No
     log = route_console_logs(out)  # Prefect's console lines (tracebacks included) go to the run log
     # the worker processes start (and load the readers) while Prefect's temporary server starts
     runner = make_task_runner(workers or auto_workers(len(discover(inbox))))
+    pool = extraction_pool()  # and they start reading the new files meanwhile
+    prefetch.start(inbox, out, pool, lambda path, sha: read_in_pool(pool, path, sha))
     server = ephemeral.start_server(getattr(log, "stream", None))
     if server is not None and server.server_process is not None:
         record_server(out, server.server_process.pid)
@@ -208,9 +213,10 @@ def print_summary(summary) -> None:
 def _run_error_message(exc: BaseException) -> str | None:
     """A Japanese message for errors the user can fix (lock held, bad config); None for others."""
     from pipeline.lock import RunLockedError
+    from pipeline.served import ServeError
     from rules.schema import ConfigError
 
-    if isinstance(exc, RunLockedError):
+    if isinstance(exc, (RunLockedError, ServeError)):
         return exc.message
     if isinstance(exc, ConfigError):  # rules.catalog.RuleError included
         return str(exc)
@@ -278,12 +284,14 @@ def watch(
     interval: float = typer.Option(10.0, "--interval", help="確認の間隔（秒）"),
     config: Optional[Path] = typer.Option(None, "--config", help="設定ファイル"),
     max_cycles: int = typer.Option(0, "--max-cycles", hidden=True, help="（試験用）確認の回数。0 は無制限"),
+    serve: bool = typer.Option(False, "--serve", help="Prefect のデプロイメントとして実行（mdsgap server が必要。実行は Prefect UI に表示）"),
 ) -> None:
     """受信フォルダを監視し、届いたファイル（書き込み完了後）を順に処理します。Ctrl-C で終了します。"""
     if interval < 0 or max_cycles < 0:
         _fail(f"{'--interval' if interval < 0 else '--max-cycles'} には 0 以上の値を指定してください")
     config_path, _ = _checked_config(config)
     _check_folders(inbox, out)
+    served = _start_served(inbox, out, config_path) if serve else None  # pipeline.served
     previous = install_stop_handlers()
     console.print(f"受信フォルダ {_inert(inbox)} を {interval:g} 秒ごとに確認します（Ctrl-C で終了）。")
     cycles = 0
@@ -292,7 +300,8 @@ def watch(
             if discover(inbox):
                 try:
                     _validated_rules(config_path)  # edited while watching: say so, no flow traceback
-                    summary = _run_once(inbox, out, None, config_path, wait=0.0)
+                    summary = (served.run() if served is not None
+                               else _run_once(inbox, out, None, config_path, wait=0.0))
                     print_summary(summary)
                 except Exception as exc:  # noqa: BLE001 - keep watching; say what happened
                     log_exception(exc, out)
@@ -306,8 +315,16 @@ def watch(
     except (KeyboardInterrupt, RunInterrupted):
         pass
     finally:
+        if served is not None:
+            served.stop()
         restore_handlers(previous)
     console.print("監視を終了しました。")
+
+
+def _start_served(inbox: Path, out: Path, config_path: Path | None):
+    from pipeline.served import start_served
+
+    return start_served(inbox, out, config_path, _fail, lambda text: console.print(_plain(text), markup=False))
 
 
 @app.command()

@@ -140,6 +140,7 @@ class MemoWriter:
         # name -> style object, looked up once: python-docx searches every style on each `doc.styles[name]`.
         self.styles = {s.name: s for s in self.doc.styles if s.type == WD_STYLE_TYPE.PARAGRAPH}
         self.table_grid = next((s for s in self.doc.styles if s.name == "Table Grid"), None)
+        self.style_ids: dict[str, str | None] = {}  # what `p.style = ...` writes, found once per style
 
     def _style(self, name: str, fallback: str = "Normal") -> str | None:
         for candidate in (name, fallback, "Normal"):
@@ -154,7 +155,10 @@ class MemoWriter:
             p = self.doc.add_paragraph()
         st = self._style(style)
         if st:
-            p.style = self.styles[st]
+            # = `p.style = style` (python-docx looks up the default style among all styles on every call)
+            if st not in self.style_ids:
+                self.style_ids[st] = self.doc.part.get_style_id(self.styles[st], WD_STYLE_TYPE.PARAGRAPH)
+            p._p.style = self.style_ids[st]
         if bold_prefix:
             p.add_run(bold_prefix).bold = True
         if text:

@@ -215,6 +215,12 @@ def hard_time_limit(limit: float) -> float | None:
     return limit + max(5.0, 0.1 * limit) if limit > 0 else None
 
 
+def read_in_pool(pool, path: Path, sha256: str, limit: float | None = None) -> tuple[str, object]:
+    """extract_timed in a worker of `pool` under the per-file limits: the pool's answer (WorkerPool.call)."""
+    limit = file_time_limit() if limit is None else limit
+    return pool.call(runlog.collecting, (extract_timed, path, sha256, limit), hard_time_limit(limit))
+
+
 def extract_here_or_in_pool(path: Path, sha256: str):
     """extract_timed in this process's worker pool (pipeline.isolation), or right here when files are read
     in-process. A worker past the limit, out of memory or dead costs that file only."""
@@ -222,7 +228,10 @@ def extract_here_or_in_pool(path: Path, sha256: str):
     if pool is None:
         return extract_timed(path, sha256)
     limit = file_time_limit()
-    status, value = pool.call(runlog.collecting, (extract_timed, path, sha256, limit), hard_time_limit(limit))
+    from pipeline import prefetch
+
+    ahead = prefetch.take(path, sha256)  # read while Prefect started (pipeline.prefetch), else read now
+    status, value = ahead if ahead is not None else read_in_pool(pool, path, sha256, limit)
     if status == "ok":
         return runlog.replayed(value)
     if status == "timeout":

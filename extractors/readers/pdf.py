@@ -23,7 +23,7 @@ from extractors.readers.pdf_marks import (
 )
 from extractors.readers.pdf_overflow import OVERFLOW_DOUBT, settle_overflow
 from extractors.readers.pdf_text import (
-    Box, LaidText, centre, group_lines, inside, is_cid, lay_out, line_text, split_segments,
+    Box, BoxIndex, LaidText, centre, group_lines, inside, is_cid, lay_out, line_text, split_segments,
 )
 
 log = logging.getLogger(__name__)
@@ -321,11 +321,12 @@ def _grid_table(ft, chars: list[dict], n: int, name: str) -> tuple[Table, list[M
     by_cell: dict[tuple[int, int], list[dict]] = {}
     used: set[int] = set()
     tx0, ttop, tx1, tbot = ft.bbox
+    index = BoxIndex([b for _, _, b in table_cells], tol=0.5)  # a margin over the test below
     for ch in chars:
         p = centre((ch["x0"], ch["top"], ch["x1"], ch["bottom"]))
         if not inside(p, (tx0, ttop, tx1, tbot), tol=0.5):
             continue
-        holders = [(r, c, b) for r, c, b in table_cells if inside(p, b, tol=0.2)]
+        holders = [table_cells[i] for i in index.holding(p) if inside(p, table_cells[i][2], tol=0.2)]
         if not holders:
             continue
         r, c, _ = min(holders, key=lambda h: (h[2][2] - h[2][0]) * (h[2][3] - h[2][1]))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_left, bisect_right
 import time
 import unicodedata
 import warnings
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extractors.grid import CHECKED_BOX, UNCHECKED_BOX, Table
-from extractors.readers.pdf_text import inside
+from extractors.readers.pdf_text import BoxIndex, inside
 
 log = logging.getLogger(__name__)
 
@@ -255,9 +256,18 @@ def compare(table: Table, camelot_tables: list[CamelotTable]) -> Comparison:
     result.compared = True
     # camelot's table may be larger than pdfplumber's (two tables joined) or smaller: compare where both read
     inner = [c for ct in twins for c in ct.cells if _overlap(c.box, box) > 0.5]
-    glyphs = [g for g in twins[0].glyphs if inside((g.x, g.y), box, tol=TOL)]
+    glyphs = sorted((g for g in twins[0].glyphs if inside((g.x, g.y), box, tol=TOL)), key=lambda g: g.x)
+    at = [g.x for g in glyphs]  # glyphs by their centre's x: a cell's columns are a slice (same Counters)
+    corners = BoxIndex([(c.box[0], c.box[1], c.box[0], c.box[1]) for c in inner], tol=TOL + 0.5)
+
+    def same_boxes(cell: LogicalCell) -> list[int]:  # inner cells with cell's box, ascending as in `inner`
+        return [i for i in corners.holding(cell.box[:2]) if _same_box(inner[i].box, cell.box)]
+
+    def columns(b) -> list[Glyph]:
+        return glyphs[bisect_left(at, b[0] - 0.5):bisect_right(at, b[2] + 0.5)]
+
     inner_box = _box(inner) if inner else box
-    twins_found = sum(1 for cell in mine if any(_same_box(c.box, cell.box) for c in inner))
+    twins_found = sum(1 for cell in mine if same_boxes(cell))
     if twins_found < MIN_TWIN_SHARE * len(mine):
         # Not one grid read twice but two geometries (a rotated or offset page box): nothing to compare.
         log.info("camelot's grid of %s p.%s does not line up (%d of %d cells)", table.name, table.page,
@@ -266,7 +276,7 @@ def compare(table: Table, camelot_tables: list[CamelotTable]) -> Comparison:
         return result
     matched: set[int] = set()
     for cell in mine:
-        twin = next((i for i, c in enumerate(inner) if i not in matched and _same_box(c.box, cell.box)), None)
+        twin = next((i for i in same_boxes(cell) if i not in matched), None)
         parts = [twin] if twin is not None else _checkbox_parts(cell, inner, matched)
         if not parts:
             if _overlap(cell.box, inner_box) > 0.5:
@@ -274,7 +284,7 @@ def compare(table: Table, camelot_tables: list[CamelotTable]) -> Comparison:
                     result.doubted.setdefault(r, f"区切り {_fmt(cell.box)}")
             continue
         matched.update(parts)
-        why = text_differs(cell.text, cell.box, glyphs)
+        why = text_differs(cell.text, cell.box, columns(cell.box))
         if why:
             for r in cell.rows + _took_text(cell, mine, glyphs):
                 result.doubted.setdefault(r, why)

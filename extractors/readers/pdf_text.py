@@ -40,6 +40,23 @@ def inside(point: tuple[float, float], box: Box, tol: float = 0.0) -> bool:
     return box[0] - tol <= x <= box[2] + tol and box[1] - tol <= y <= box[3] + tol
 
 
+class BoxIndex:
+    """Boxes filed under the squares of a coarse grid: `holding(point)` gives the indices of the boxes that may
+    hold the point within `tol` (those that do, and some that do not), in ascending order, so that testing
+    them finds what testing every box finds, in the same order."""
+
+    def __init__(self, boxes: list[Box], tol: float = 0.0, step: float = 24.0):
+        self.step = step
+        self.squares: dict[tuple[int, int], list[int]] = {}
+        for i, b in enumerate(boxes):
+            for gx in range(int((b[0] - tol) // step), int((b[2] + tol) // step) + 1):
+                for gy in range(int((b[1] - tol) // step), int((b[3] + tol) // step) + 1):
+                    self.squares.setdefault((gx, gy), []).append(i)
+
+    def holding(self, point: tuple[float, float]) -> list[int]:
+        return self.squares.get((int(point[0] // self.step), int(point[1] // self.step)), [])
+
+
 @dataclass
 class Token:
     """A run of characters between separators: the unit a circle or a strike marks."""
