@@ -13,10 +13,7 @@ import pipeline  # noqa: F401  (embedded-Prefect defaults before prefect is impo
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 import typer  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.markup import escape  # noqa: E402
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn  # noqa: E402
-from rich.table import Table  # noqa: E402
 
 from pipeline import prefetch, progress  # noqa: E402
 from pipeline import runlog  # noqa: E402
@@ -24,16 +21,15 @@ from pipeline.cli_errors import (  # noqa: E402
     JapaneseUsageGroup, RunInterrupted, disk_error_message, install_stop_handlers, interrupted_message,
     log_exception, log_file_hint, restore_handlers, route_console_logs)
 from pipeline.config import CONFIG_NAME, DEFAULT_INBOX, DEFAULT_OUT  # noqa: E402
+from pipeline.console import console, errors, print_summary  # noqa: E402
+from pipeline.console import inert as _inert  # noqa: E402
+from pipeline.console import plain as _plain  # noqa: E402
 from pipeline.inbox import discover  # noqa: E402
-from pipeline.safe_io import neutral_text  # noqa: E402
-from rules.findings import SEVERITIES  # noqa: E402
 
 app = typer.Typer(help="医療情報セキュリティ開示書（MDS/SDS）・チェックリストのギャップ分析", no_args_is_help=True,
                   add_completion=False, cls=JapaneseUsageGroup)
 rules_app = typer.Typer(help="判定ルールの一覧・説明", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
-console = Console()
-errors = Console(stderr=True)  # one Japanese message when a command fails
 
 SEVERITY_STYLE = {"高": "bold red", "中": "yellow", "低": "dim"}
 
@@ -164,50 +160,6 @@ def _run_locked(inbox: Path, out: Path, as_of: dt.date | None, config: Path | No
             return process_inbox(inbox=inbox, out=out, as_of=as_of, config_path=config, lock_wait=wait)
         finally:
             progress.set_listener(None)
-
-
-def _plain(text: object) -> str:
-    """Text for the console without markup (markup=False): no escape sequence or control character, bidi shown."""
-    return neutral_text(str(text)).replace("\r", " ")
-
-
-def _inert(text: object) -> str:
-    """Vendor-derived text for the console: no escape sequence or control character, bidi shown, no markup."""
-    return escape(_plain(text))
-
-
-def print_summary(summary) -> None:
-    console.print(f"[bold]処理結果[/bold]（基準日 {summary.as_of}）")
-    console.print(f"  新たに読み取ったファイル: {len(summary.read)} 件（項目 {summary.items_read} 件）")
-    if summary.duplicates:
-        console.print(f"  読み取り済みの内容のため省略: {len(summary.duplicates)} 件")
-    if summary.waiting:
-        console.print(f"  まだ書き込み中のため次回に処理します: {_inert(', '.join(summary.waiting))}")
-    console.print(f"  現在有効な書類: {summary.current_documents} 件（回答表 {summary.answer_rows} 行）")
-    if summary.rules_ran:
-        by_sev = "、".join(f"{s} {summary.findings_by_severity.get(s, 0)} 件" for s in SEVERITIES)
-        console.print(f"  指摘: {summary.findings} 件（{by_sev}）、解消済み {summary.resolved} 件")
-    if summary.failures:
-        table = Table(title=f"読み取れなかったファイル {len(summary.failures)} 件（failed/ に移動しました）",
-                      show_lines=True)
-        table.add_column("ファイル", overflow="fold")
-        table.add_column("理由", overflow="fold")
-        for name, reason in summary.failures:
-            table.add_row(_inert(name), _inert(reason))
-        console.print(table)
-    for warning in summary.warnings:
-        console.print(f"[yellow]注意:[/yellow] {_inert(warning)}")
-    reports = [p for p in summary.outputs if Path(p).suffix == ".html"]
-    memos = [p for p in summary.outputs if Path(p).suffix == ".docx"]
-    files = [Path(p).name for p in summary.outputs if Path(p).suffix not in (".html", ".docx")]
-    if files:
-        console.print("  出力: " + _inert(", ".join(files)), highlight=False)
-    if reports:
-        console.print(f"  報告書: {len(reports)} 件（index.html から開けます）", highlight=False)
-    if memos:
-        console.print(f"  交渉メモ: {len(memos)} 件（{Path(memos[0]).parent.name}/ フォルダ）", highlight=False)
-    if getattr(summary, "log_file", ""):
-        console.print(f"  処理の記録: {_inert(summary.log_file)}", highlight=False)
 
 
 def _run_error_message(exc: BaseException) -> str | None:

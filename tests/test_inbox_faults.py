@@ -125,7 +125,7 @@ def test_hostile_vendor_text_is_inert_in_every_output(tmp_path):
 
     from extractors import extract
     from pipeline.answer_table import write_answers
-    from pipeline.cli import console, print_summary
+    from pipeline.console import console, print_summary
     from pipeline.flow import RunSummary, evaluate_rules, rule_coverage, write_reports
     from pipeline.register import update_register
     from pipeline.store import Store
