@@ -20,7 +20,7 @@ import re
 from extractors.grid import Cell, Grid, Table
 from extractors.model import Device, Document, Location
 from extractors.text import normalize_text
-from extractors.vocabulary import ABSENT_WORDS, OPTION_WORDS, PARAPHRASES, PRESENT_WORDS, is_na_mark
+from extractors.vocabulary import ANSWER_OR_MARK_WORDS, is_na_mark
 
 # Column role -> header words (compared after NFKC with spaces removed). Checked in this order: the first
 # role whose word a label holds wins (「保守事業者」 is the maintenance vendor, not the remote-maintenance flag).
@@ -42,8 +42,6 @@ FACT_ROLES = {"os", "vendor", "maintenance_vendor", "network", "remote_maintenan
 FORM_HEADER_WORDS = ("質問", "設問", "回答", "確認項目", "確認結果", "チェック項目", "対策項目", "評価項目", "QUESTION",
                      "ANSWER", "RESPONSE")
 _HEADER_WORD_SET = frozenset(w for _, words in HEADER_WORDS for w in words)
-# A cell of these words names no device: the options and 有無 marks of a form or of a ledger's flag column.
-ANSWER_WORDS = frozenset(w.casefold() for w in (*OPTION_WORDS, *PARAPHRASES, *PRESENT_WORDS, *ABSENT_WORDS))
 HEADER_SEARCH_ROWS = 30
 MIN_ROLES = 3
 MIN_DEVICE_ROWS = 2
@@ -125,7 +123,7 @@ def _is_device_row(table: Table, r: int, roles: dict[str, int], header_keys: set
         return False
     key = _label_key(name)
     word = key.casefold()
-    if word in ANSWER_WORDS or is_na_mark(name) or key in header_keys:
+    if word in ANSWER_OR_MARK_WORDS or is_na_mark(name) or key in header_keys:
         return False
     return key not in _HEADER_WORD_SET  # a label (「型番」) under a label is a form's key column, not a device
 

@@ -111,3 +111,8 @@ def presence(text: str) -> bool | None:
     if t in ABSENT_WORDS or t.startswith(("無", "なし", "×")):
         return False
     return None
+
+
+# Every word that is an answer, an option paraphrase or a presence / absence mark, casefolded: a cell of these
+# names no thing (a device, a product), it answers or marks something.
+ANSWER_OR_MARK_WORDS = frozenset(w.casefold() for w in (*OPTION_WORDS, *PARAPHRASES, *PRESENT_WORDS, *ABSENT_WORDS))
