@@ -254,15 +254,18 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         summary.warnings += warnings
         from pipeline.devices import write_devices  # noqa: PLC0415 - device ledgers (issue 15)
 
-        paths, warnings = write_devices(store.current_ledgers(), documents, out, as_of, config.os_eol,
-                                        config.vendor_aliases, feeds)
-        del feeds
+        ledgers = store.current_ledgers()
+        paths, warnings = write_devices(ledgers, documents, out, as_of, config.os_eol, config.vendor_aliases, feeds)
+        # what the rules evaluated: forms, and the ledgers, feeds and SBOMs of the device rules (a device's row
+        # may close on a newer ledger, pipeline.register_status)
+        evaluated = rule_coverage(documents + ledgers + feeds, config.rules_path)
+        del feeds, ledgers
         summary.outputs += [str(p) for p in paths]
         summary.warnings += warnings
         from pipeline.risk_sheet import assessment_sheet  # noqa: PLC0415
         from rules.checks_gl7 import risk_assessment_ids  # noqa: PLC0415
 
-        result = update_register(store, findings, out, as_of, rule_coverage(documents, config.rules_path),
+        result = update_register(store, findings, out, as_of, evaluated,
                                  risk_assessment_ids(findings, documents), assessment_sheet(store, documents, as_of))
         summary.rules_ran = True
         active = [r for r in result.rows if not r.get("解消日")]

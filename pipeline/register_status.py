@@ -9,6 +9,9 @@ disabled in mdsgap.yaml, the rule no longer applies to the newer form, the produ
   documents; for a cross-document rule also a newer current document of the same vendor and product) was
   evaluated by the same rule (`rules.engine.Coverage`), and every item of the row that the older document held is
   read with certainty (answered, not flagged) in its successor. The evidence names the newer file and document id.
+- never 解消 when one of the row's vulnerability feeds was replaced by a newer file: a feed that no longer lists
+  a vulnerability may only cover a shorter period. A device's row closes on a newer ledger (the device updated
+  or gone) or a newer SBOM evaluated with the same feed.
 - otherwise the row stays open, with the Japanese reason it was not seen (column 今回未検出の理由).
 """
 from __future__ import annotations
@@ -20,6 +23,7 @@ from extractors.text import organization_key
 from extractors.vocabulary import ANSWER_STATUS_LABELS
 from pipeline.config import RESOLVED_BY, RESOLVED_ON
 
+FEED_FAMILY = "vuln_feed"  # a newer feed that no longer lists a vulnerability shows no fix (it may cover less)
 MIN_PARTIAL_KEY = 3  # a shorter product key must match whole: 「RI」 is not a part of every name
 
 
@@ -89,6 +93,12 @@ class StatusJudge:
         if cov.rules[rule_id] == "group":
             candidates += self._newer_of_same_product(row, olds, rule_id)
         candidates = list({d["document_id"]: d for d in candidates}.values())
+        newer_feeds = [s for o in olds if o.get("family") == FEED_FAMILY and (s := successors.get(o["document_id"]))]
+        if candidates and newer_feeds:
+            names = "、".join(_doc_label(s) for s in newer_feeds)
+            return Verdict(False, f"脆弱性情報が新しいファイル{names}に置き換わりました。新しいファイルに記載がないだけの"
+                                  "可能性（取得した期間・範囲の違い）があるため、解消とはしていません。機器の更新を"
+                                  "機器台帳や SBOM で確認し、対応状況を記入してください。")
         if candidates:
             unread = self._unread_items(row, olds, successors)
             if unread:

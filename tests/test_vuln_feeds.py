@@ -296,3 +296,46 @@ def test_gzipped_nvd_feed(tmp_path, monkeypatch):
     with pytest.raises(ExtractionError) as err:
         extract(bomb)
     assert err.value.kind == "too_large" and "展開後" in err.value.message
+
+
+def test_a_vulnerability_closes_on_a_newer_ledger_never_on_a_feed_that_lists_less(feeds_dir, prefect_harness,
+                                                                                   tmp_path):
+    """The device updated past the affected version in the hospital's newer ledger: 解消, naming that ledger.
+    A newer feed file without the vulnerability (it may cover a shorter period) closes nothing."""
+    from pipeline.config import RESOLVED_BY, RESOLVED_ON, UNSEEN_REASON
+    from pipeline.flow import process_inbox
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    for path in feeds_dir.iterdir():
+        if not path.name.endswith(".truth.json"):
+            (inbox / path.name).write_bytes(path.read_bytes())
+    day = dt.date.fromisoformat(AS_OF)
+
+    def rows() -> dict[str, dict]:
+        register = pd.read_csv(out / "risk_register.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+        return {r["item_ids"].split(", ")[0]: r for r in register.to_dict("records")
+                if r["rule_id"].startswith("vulnerability.")}
+
+    process_inbox(inbox=inbox, out=out, as_of=day)
+    first = rows()
+    assert not first["CVE-2099-10001"][RESOLVED_ON] and not first["CVE-2099-10004"][RESOLVED_ON]
+
+    ledger = feeds_dir / "機器台帳_脆弱性照合.csv"
+    text = ledger.read_bytes().decode("utf-8-sig")
+    assert text.count(",3.2.1,") == 1  # the monitor's version, before the fixed 3.3.0
+    (inbox / ledger.name).write_bytes(text.replace(",3.2.1,", ",3.3.0,").encode("utf-8-sig"))
+    process_inbox(inbox=inbox, out=out, as_of=day + dt.timedelta(days=1))
+    second = rows()
+    assert second["CVE-2099-10001"][RESOLVED_ON] == (day + dt.timedelta(days=1)).isoformat()
+    assert ledger.name in second["CVE-2099-10001"][RESOLVED_BY]
+    assert {k for k, r in second.items() if r[RESOLVED_ON]} == {"CVE-2099-10001"}  # the others still match
+
+    nvd = json.loads((feeds_dir / "nvd_cve_2099.json").read_text(encoding="utf-8"))
+    nvd["vulnerabilities"] = [v for v in nvd["vulnerabilities"] if v["cve"]["id"] != "CVE-2099-10004"]
+    (inbox / "nvd_cve_2099.json").write_text(json.dumps(nvd), encoding="utf-8")
+    process_inbox(inbox=inbox, out=out, as_of=day + dt.timedelta(days=2))
+    third = rows()
+    assert not third["CVE-2099-10004"][RESOLVED_ON]
+    assert "脆弱性情報が新しいファイル" in third["CVE-2099-10004"][UNSEEN_REASON]
+    assert not third["CVE-2099-10005"][RESOLVED_ON] and not third["CVE-2099-10005"][UNSEEN_REASON]
