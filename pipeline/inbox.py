@@ -159,7 +159,7 @@ def discover(inbox: Path) -> list[Path]:
     return found
 
 
-def _signature(path: Path) -> tuple[int, int, int] | None:
+def file_signature(path: Path) -> tuple[int, int, int] | None:
     """Size, mtime and ctime: a copy that restores the original mtime at its end still changes the ctime."""
     try:
         st = path.stat()
@@ -194,7 +194,7 @@ class Arrivals:
         changes during a second quiet period (twice `quiet` since its last change). Such a file stays in the
         inbox for the next run, never goes to failed/."""
         before = self.signatures.get(path)
-        now = _signature(path)
+        now = file_signature(path)
         if before is None or now != before:
             return True
         if failed_kind not in CUT_SHORT_KINDS or self.quiet <= 0:
@@ -202,7 +202,7 @@ class Arrivals:
         remaining = 2 * self.quiet - _quiet_for(now, self.clock())
         if remaining > 0:
             self.sleep(min(remaining, 2 * self.quiet))
-        return _signature(path) != before
+        return file_signature(path) != before
 
 
 def check_arrivals(paths: list[Path], interval: float = 1.0, rounds: int = 3, quiet: float = 0.0,
@@ -221,11 +221,11 @@ def check_arrivals(paths: list[Path], interval: float = 1.0, rounds: int = 3, qu
     for _ in range(max(1, rounds)):
         if not pending:
             break
-        before = {p: _signature(p) for p in pending}
+        before = {p: file_signature(p) for p in pending}
         sleep(interval)
         still: list[Path] = []
         for p in pending:
-            now = _signature(p)
+            now = file_signature(p)
             if now is None:
                 continue  # vanished: somebody took it back
             if now == before[p]:
@@ -241,7 +241,7 @@ def check_arrivals(paths: list[Path], interval: float = 1.0, rounds: int = 3, qu
             sleep(min(wait, quiet))
             settled = []
             for p in stable:
-                sig = _signature(p)
+                sig = file_signature(p)
                 if sig is None:
                     signatures.pop(p, None)
                 elif sig == signatures[p]:

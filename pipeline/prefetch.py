@@ -21,18 +21,12 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
+from pipeline.inbox import discover, file_signature
+
 log = logging.getLogger(__name__)
 AHEAD = 48  # finished results that may wait for the flow
 _current: "Prefetch | None" = None
 _current_lock = threading.Lock()
-
-
-def _signature(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def _known_shas(out: Path) -> set[str]:
@@ -71,12 +65,11 @@ class Prefetch:
 
     def _list(self, inbox: Path, out: Path) -> None:
         from extractors import file_sha256
-        from pipeline.inbox import discover
 
         try:
             known, seen = _known_shas(out), set()
             for path in discover(inbox):
-                signature = _signature(path)
+                signature = file_signature(path)
                 try:
                     sha = file_sha256(path)
                 except OSError:
@@ -112,7 +105,7 @@ class Prefetch:
                 log.info("read-ahead of %s failed: %s", path.name, exc)
             with self._cond:
                 self._running.discard(key)
-                if result is not None and _signature(path) == signature and not self._stopped:
+                if result is not None and file_signature(path) == signature and not self._stopped:
                     self._done[key] = result
                     self.read += 1
                 self._cond.notify_all()

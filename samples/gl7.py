@@ -97,32 +97,30 @@ INAHO_REMARKS = {"12.4": "保守契約に基づき、セキュリティ更新プ
                  "4.3.1": "利用者による確認画面はありません。ログは保守担当者が依頼に応じて抽出します。"}
 
 
+def _inaho_mds(file: str, version: str, created: str, answers: dict, remarks: dict) -> Submission:
+    """株式会社いなほシステム's MDS of いなほ検査システム (a 第5.2版 form); `created` as 「YYYY-MM-DD」."""
+    year, month, day = (int(x) for x in created.split("-"))
+    return Submission(
+        file=file, convention="xlsx-mark-columns", family="mds", form_id="jahis-mds-4.1",
+        form_version="GL5.2", vendor="株式会社いなほシステム", vendor_key="inaho", product="いなほ検査システム",
+        product_version=version, created=created, items=mds_items("jahis-mds-4.1", answers=answers, remarks=remarks),
+        deployment="on_premise", title=MDS70_TITLE.replace("第7.0版", "第5.2版"),
+        header_fields={"製造業者": "株式会社いなほシステム", "作成日": f"{year}年{month}月{day}日",
+                       "製品名称": "いなほ検査システム", "バージョン": version})
+
+
 def mds_no_2fa() -> Submission:
     """いいえ on 2FA (a finding), on two other authentication methods and on 4.3.1 (no finding: only the sheet
     「リスク評価」 of the register holds them)."""
-    items = mds_items("jahis-mds-4.1", answers={TWO_FACTOR: NO, "12": APPL, "12.4": APPL, "4.3.1": NO},
-                      remarks=INAHO_REMARKS)
-    return Submission(
-        file="いなほシステム_MDS.xlsx", convention="xlsx-mark-columns", family="mds", form_id="jahis-mds-4.1",
-        form_version="GL5.2", vendor="株式会社いなほシステム", vendor_key="inaho", product="いなほ検査システム",
-        product_version="2.1", created="2026-05-11", items=items, deployment="on_premise",
-        title=MDS70_TITLE.replace("第7.0版", "第5.2版"),
-        header_fields={"製造業者": "株式会社いなほシステム", "作成日": "2026年5月11日",
-                       "製品名称": "いなほ検査システム", "バージョン": "2.1"})
+    return _inaho_mds("いなほシステム_MDS.xlsx", "2.1", "2026-05-11",
+                      {TWO_FACTOR: NO, "12": APPL, "12.4": APPL, "4.3.1": NO}, INAHO_REMARKS)
 
 
 def mds_no_2fa_resubmitted() -> Submission:
     """The same product's newer MDS: IC cards are supported now, so 4.1/物理媒体 is no longer an いいえ."""
-    items = mds_items("jahis-mds-4.1", answers={TWO_FACTOR: NO, "12": APPL, "12.4": APPL, "4.3.1": NO,
-                                                "4.1/物理媒体": YES},
-                      remarks=INAHO_REMARKS | {"4.1/物理媒体": "ICカードによる認証に対応しました。"})
-    return Submission(
-        file="いなほシステム_MDS_改訂.xlsx", convention="xlsx-mark-columns", family="mds", form_id="jahis-mds-4.1",
-        form_version="GL5.2", vendor="株式会社いなほシステム", vendor_key="inaho", product="いなほ検査システム",
-        product_version="2.2", created="2026-09-15", items=items, deployment="on_premise",
-        title=MDS70_TITLE.replace("第7.0版", "第5.2版"),
-        header_fields={"製造業者": "株式会社いなほシステム", "作成日": "2026年9月15日",
-                       "製品名称": "いなほ検査システム", "バージョン": "2.2"})
+    return _inaho_mds("いなほシステム_MDS_改訂.xlsx", "2.2", "2026-09-15",
+                      {TWO_FACTOR: NO, "12": APPL, "12.4": APPL, "4.3.1": NO, "4.1/物理媒体": YES},
+                      INAHO_REMARKS | {"4.1/物理媒体": "ICカードによる認証に対応しました。"})
 
 
 # What the hospital records for the いいえ answers of 株式会社いなほシステム (typed by a reviewer into the sheet 「リスク評価」
