@@ -61,8 +61,15 @@ class Layout:
         return "first" in self.roles or "target" in self.roles
 
 
+_SQUASH = re.compile(r"[\s　:：・]")
+
+
 def _squash(text: str) -> str:
-    return re.sub(r"[\s　:：・]", "", normalize_text(text))
+    return _SQUASH.sub("", normalize_text(text))
+
+
+# HEADER_WORDS as header_role compares them (squashed once, not per header cell)
+_SQUASHED_HEADER_WORDS = [(role, tuple(_squash(w) for w in words)) for role, words in HEADER_WORDS]
 
 
 def header_role(text: str, exact: bool = False) -> tuple[str, str] | None:
@@ -85,15 +92,13 @@ def header_role(text: str, exact: bool = False) -> tuple[str, str] | None:
     if ("日付" in t or re.search(r"(実施|確認|回答)日$", t)) and not re.search(r"目標|予定|結果", t) \
             and ("回目" in t or "回答" not in t):
         return "date", ""
-    for role, words in HEADER_WORDS:
-        for w in words:
-            if t == _squash(w):
-                return role, ""
+    for role, words in _SQUASHED_HEADER_WORDS:
+        if t in words:
+            return role, ""
     if exact:
         return None
-    for role, words in HEADER_WORDS:
-        for w in words:
-            sw = _squash(w)
+    for role, words in _SQUASHED_HEADER_WORDS:
+        for sw in words:
             if len(sw) >= 2 and sw in t and role not in ("question",):
                 if role == "answer" and ("日" in t and "回目" not in t):
                     continue

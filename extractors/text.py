@@ -14,9 +14,13 @@ def normalize_text(text: str) -> str:
         return ""
     t = unicodedata.normalize("NFKC", str(text))
     t = t.replace("\u3000", " ").replace("\xa0", " ")
-    t = re.sub(r"[‐‑‒–—―−ｰ]", "-", t)
-    t = re.sub(r"[ \t]+", " ", t)
+    t = _DASHES.sub("-", t)
+    t = _BLANKS.sub(" ", t)
     return t.strip()
+
+
+_DASHES = re.compile(r"[‐‑‒–—―−ｰ]")
+_BLANKS = re.compile(r"[ \t]+")
 
 
 _DOTTED = re.compile(r"^\s*((?:\d\s*){1,3}(?:[.．]\s*(?:\d\s*){1,3}){0,4})(?=[\s.．)）:：、]|[^\d.．]|$)")

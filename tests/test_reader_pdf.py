@@ -220,6 +220,31 @@ def test_spaced_out_characters_are_rejoined(tmp_path):
     assert [r[0].text for r in text.rows] == ["確認項目", "TLS 1.2 以上"]
 
 
+def test_bold_by_overprint_is_read_once_like_pdfplumber_dedupe(tmp_path):
+    """Some vendors' PDF printers make bold by printing a word twice, a fraction of a point apart. The
+    reader keeps each character once: the same characters, in the same order, as pdfplumber's own
+    `dedupe_chars`, which it replaces for speed."""
+    import pdfplumber
+
+    from extractors.readers.pdf_text import unique_chars
+
+    path = tmp_path / "overprint.pdf"
+    c = _canvas(path)
+    c.setFont(FONT, 10)
+    for dx in (0, 0.3, 0.6):  # 「はい」 struck three times over itself
+        c.drawString(100 + dx, 700, "はい")
+    c.drawString(160, 700, "いいえ")
+    c.drawString(100, 680, "はい はい")  # the same word twice on a line is no overprint
+    c.save()
+    with pdfplumber.open(path) as pdf:
+        page = pdf.pages[0]
+        assert len(page.chars) == 3 * 2 + 3 + 5
+        assert unique_chars(page).chars == page.dedupe_chars().chars
+        assert "".join(ch["text"] for ch in unique_chars(page).chars) == "はいいいえはい はい"
+    (text,) = read_pdf(path).tables
+    assert [[c.text for c in r] for r in text.rows] == [["はい", "いいえ"], ["はい はい"]]
+
+
 def test_unruled_table_read_from_alignment(tmp_path):
     path = tmp_path / "unruled.pdf"
     c = _canvas(path)

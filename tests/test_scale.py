@@ -71,6 +71,43 @@ def test_warm_pool_gives_the_same_documents_and_failures(sample_inbox, tmp_path)
     assert doc is None and kind == "corrupt" and "壊れて" in reason
 
 
+def test_extraction_tasks_take_a_few_files_each_only_in_a_large_inbox():
+    from pipeline.flow import MAX_FILES_PER_TASK, files_per_task, task_label
+
+    assert [files_per_task(n, 2) for n in (1, 15, 16, 40, 100, 280, 5000)] == [1, 1, 1, 2, 6, 8, 8]
+    assert files_per_task(280, 1) == MAX_FILES_PER_TASK and files_per_task(30, 4) == 1
+    assert task_label([(Path("a.pdf"), "x")]) == "a.pdf"  # one file: the task run is named after it
+    assert task_label([(Path("a.pdf"), "x"), (Path("b.xlsx"), "y")]) == "a.pdf ほか1件"
+
+
+def test_batched_extraction_tasks_keep_every_file_and_its_order(sample_inbox, prefect_harness, tmp_path,
+                                                                monkeypatch):
+    """Several files per Prefect task: every file's outcome comes back once, in the inbox's order, and a broken
+    file fails alone inside its batch."""
+    from prefect import flow
+
+    from pipeline import flow as flow_module
+
+    files = _pick(sample_inbox) * 3
+    broken = tmp_path / "壊れた.xlsx"
+    broken.write_bytes(b"PK\x03\x04 truncated")
+    to_read = [(p, file_sha256(p)) for p in files[:4] + [broken] + files[4:]]
+    monkeypatch.setattr(flow_module, "files_per_task", lambda n, workers: 3)
+
+    @flow
+    def read_all():
+        return [(o.path, o.document is not None, o.kind) for o in flow_module._extract_all(to_read)]
+
+    use_local_pool(0)  # read in this process
+    try:
+        outcomes = read_all()
+    finally:
+        use_local_pool(1)
+    assert [path for path, _, _ in outcomes] == [p for p, _ in to_read]
+    assert [(ok, kind) for path, ok, kind in outcomes if path == broken] == [(False, "corrupt")]
+    assert all(ok for path, ok, _ in outcomes if path != broken)
+
+
 def test_reports_get_only_the_directly_replaced_submission(document_factory, tmp_path):
     from pipeline.flow import previous_documents
     from pipeline.store import Store

@@ -23,7 +23,7 @@ from extractors.readers.pdf_marks import (
 )
 from extractors.readers.pdf_overflow import OVERFLOW_DOUBT, settle_overflow
 from extractors.readers.pdf_text import (
-    Box, BoxIndex, LaidText, centre, group_lines, inside, is_cid, lay_out, line_text, split_segments,
+    Box, BoxIndex, LaidText, centre, group_lines, inside, is_cid, lay_out, line_text, split_segments, unique_chars,
 )
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ def read_pdf(path: Path | str) -> Grid:
 
 
 def read_page(page, n: int, path: Path) -> list[Table]:
-    page = page.dedupe_chars()
+    page = unique_chars(page)
     all_chars = decode_pdf_chars(page.chars)  # Wingdings boxes and checks as ☑ ☐ ✓
     cid = [c for c in all_chars if is_cid(c["text"])]
     chars = [c for c in all_chars if not is_cid(c["text"])]

@@ -46,6 +46,10 @@ CHECKBOX_SIDE = 16.0  # points: a drawn square no larger than this inside a cell
 MIN_TABLE_OVERLAP = 0.6  # share of the smaller table box two readings of one table must share
 MIN_TWIN_SHARE = 0.5  # share of pdfplumber's cells camelot must read at the same place to compare at all
 _DROP = re.compile(r"\s+")
+# pdfminer's layout analysis as camelot's lattice needs it: its text lines (glyphs are taken from them), not
+# the reading order of text boxes (boxes_flow), whose hierarchical grouping was a quarter of camelot's time.
+# The glyphs and cells are the same; only their order in camelot's lists differs, and `compare` counts.
+LAYOUT = {"boxes_flow": None}
 
 
 @dataclass
@@ -141,7 +145,7 @@ def read_camelot(path: Path, pages: list[int]) -> dict[int, list[CamelotTable]]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         found = camelot.read_pdf(str(path), pages=",".join(map(str, pages)), flavor="lattice", engine="vector",
-                                 suppress_stdout=True)
+                                 suppress_stdout=True, layout_kwargs=LAYOUT)
     out: dict[int, list[CamelotTable]] = {}
     glyphs: dict[int, list[Glyph]] = {}
     for ct in found:

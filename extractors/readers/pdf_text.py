@@ -9,6 +9,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
+
+from pdfplumber.utils import cluster_objects
 
 from extractors.vocabulary import ANSWERS
 
@@ -17,6 +21,26 @@ Box = tuple[float, float, float, float]  # x0, top, x1, bottom
 CID = re.compile(r"^\(cid:\d+\)$")
 # Characters that separate tokens (a circled word is a token): spaces, 中黒, slashes, brackets, commas.
 SEPARATORS = set(" \u3000\t\n・･/／、,，()（）[]［］「」:：|｜")
+
+
+_SAME_GLYPH = itemgetter("upright", "text", "fontname", "size")
+_POSITION = itemgetter("doctop", "x0")
+
+
+def unique_chars(page):
+    """The page with each character printed more than once over itself (bold by overprint) kept once: the
+    characters pdfplumber's `Page.dedupe_chars()` keeps (same glyph within 1 pt; the first by position),
+    in page order. pdfplumber restores the order with `list.index`, quadratic in the characters of a page
+    (a fifth of reading a dense form); the same set here is picked by identity."""
+    chars = page.chars
+    keep: set[int] = set()
+    for _, same in groupby(sorted(chars, key=_SAME_GLYPH), key=_SAME_GLYPH):
+        for row in cluster_objects(list(same), itemgetter("doctop"), 1):
+            for spot in cluster_objects(row, itemgetter("x0"), 1):
+                keep.add(id(min(spot, key=_POSITION)))
+    if len(keep) == len(chars):
+        return page
+    return page.filter(lambda obj: obj.get("object_type") != "char" or id(obj) in keep)
 
 
 def is_cid(text: str) -> bool:
