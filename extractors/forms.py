@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from rapidfuzz import fuzz
 
 from extractors.text import normalize_text
+from extractors.yamlfile import load_yaml
 
 CATALOGUE_DIR = Path(__file__).parent / "catalogue"
 
@@ -58,7 +58,7 @@ class Form:
 def _load_raw() -> dict[str, dict]:
     raw = {}
     for path in sorted(CATALOGUE_DIR.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path)
         raw[data["id"]] = data
     return raw
 

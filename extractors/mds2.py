@@ -15,12 +15,8 @@ from __future__ import annotations
 import functools
 import re
 
-import yaml
-
 from extractors.forms import CATALOGUE_DIR, Form, get_form, missing_catalogue_items
 from extractors.grid import Grid
-from extractors.model import Document, ExtractionError, Item, Location, enforce_review, flag
-from extractors.text import normalize_text, parse_date
 from extractors.mds2_rows import (
     ID_2013_RE,
     ID_RE,
@@ -29,7 +25,10 @@ from extractors.mds2_rows import (
     Row,
     sheet_rows,
 )
+from extractors.model import Document, ExtractionError, Item, Location, enforce_review, flag
+from extractors.text import normalize_text, parse_date
 from extractors.vocabulary import ENGLISH
+from extractors.yamlfile import load_yaml
 
 FORM_2019, FORM_2013 = "nema-mds2-2019", "nema-mds2-2013"
 TITLE_RE = re.compile(r"Manufacturer\s+Disclosure\s+Statement|\bMDS2\b|\bMDS²")
@@ -51,7 +50,7 @@ HEADER_LABELS = {"DOC-1": "Manufacturer Name", "DOC-2": "Device Description", "D
 
 @functools.cache
 def _catalogue_data() -> dict:
-    return yaml.safe_load((CATALOGUE_DIR / f"{FORM_2019}.yaml").read_text(encoding="utf-8"))
+    return load_yaml(CATALOGUE_DIR / f"{FORM_2019}.yaml")
 
 
 def section_codes() -> frozenset[str]:

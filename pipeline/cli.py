@@ -148,18 +148,19 @@ def _run_locked(inbox: Path, out: Path, as_of: dt.date | None, config: Path | No
     pool = extraction_pool()  # and they start reading the new files meanwhile
     prefetch.start(inbox, out, pool, lambda path, sha: read_in_pool(pool, path, sha))
     server = ephemeral.start_server(getattr(log, "stream", None))
-    if server is not None and server.server_process is not None:
-        record_server(out, server.server_process.pid)
+    if server is not None:
+        record_server(out, server.process.pid)
     process_inbox = process_inbox.with_options(task_runner=runner)
-    if not show_progress:
-        return process_inbox(inbox=inbox, out=out, as_of=as_of, config_path=config, lock_wait=wait)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=console, transient=True) as bar:
-        progress.set_listener(_ProgressDisplay(bar))
-        try:
+    with ephemeral.using(server):
+        if not show_progress:
             return process_inbox(inbox=inbox, out=out, as_of=as_of, config_path=config, lock_wait=wait)
-        finally:
-            progress.set_listener(None)
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      console=console, transient=True) as bar:
+            progress.set_listener(_ProgressDisplay(bar))
+            try:
+                return process_inbox(inbox=inbox, out=out, as_of=as_of, config_path=config, lock_wait=wait)
+            finally:
+                progress.set_listener(None)
 
 
 def _run_error_message(exc: BaseException) -> str | None:

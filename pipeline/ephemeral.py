@@ -10,19 +10,31 @@ behind. Here the same server is started by mdsgap itself, from the main thread, 
 - it runs in its own process group, so a Ctrl-C in the terminal reaches mdsgap, which stops it in order,
   not the server in the middle of a request;
 - its output goes to the run's log file, not the console;
-- Prefect finds it under the key its own code uses (`SubprocessASGIServer()`), so no second one starts.
+- the flow is called inside `using(server)`, which points PREFECT_API_URL at it, so Prefect starts no second
+  one; and this process never imports Prefect's server package (`prefect.server.api.server` and the ORM,
+  FastAPI and docket under it: about 2 s of CPU), which only the server child needs.
 
 The pid is recorded in the output folder's lock file (pipeline.lock), and the next run stops a server whose
 run is gone: the fallback where PR_SET_PDEATHSIG does not exist.
 """
 from __future__ import annotations
 
+import atexit
+import contextlib
+import logging
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
 from typing import IO
 
 import pipeline  # noqa: F401  (embedded-Prefect defaults before prefect is imported)
+
+logger = logging.getLogger(__name__)
 
 # Runs in the server child before uvicorn: die with the parent (SIGKILL: certain, and safe for SQLite).
 _LAUNCHER = """\
@@ -41,49 +53,105 @@ runpy.run_module("uvicorn", run_name="__main__", alter_sys=True)
 """
 
 
-def _server_class():
-    from prefect.server.api.server import SubprocessASGIServer
-
-    class TiedServer(SubprocessASGIServer):
-        """Prefect's temporary server, tied to this process (see the module doc)."""
-
-        log: IO | int | None = None
-
-        def _run_uvicorn_command(self) -> subprocess.Popen:
-            import prefect
-            from prefect.settings import get_current_settings
-
-            env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
-                   "PREFECT__SERVER_FINAL": "1",
-                   **get_current_settings().to_environment_variables(exclude_unset=True)}
-            output = self.log if self.log is not None else subprocess.DEVNULL
-            return subprocess.Popen(
-                [sys.executable, "-c", _LAUNCHER, str(os.getpid()),
-                 "--app-dir", str(prefect.__module_path__.parent), "--factory",
-                 "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(self.port),
-                 "--log-level", "error", "--lifespan", "on"],
-                env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=output, process_group=0)
-
-    return TiedServer
+PORT_IN_USE = 3  # uvicorn's exit status when the port was taken meanwhile
 
 
-def start_server(log: IO | int | None = None):
+@dataclass
+class TemporaryServer:
+    process: subprocess.Popen
+    port: int
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    @property
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        """Stop it in order (uvicorn's shutdown on SIGTERM), killing it after 5 s, as Prefect's own server does."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+_current: TemporaryServer | None = None
+
+
+def _free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _launch(port: int, log: IO | int | None) -> subprocess.Popen:
+    import prefect
+    from prefect.settings import get_current_settings
+
+    env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1",
+           **get_current_settings().to_environment_variables(exclude_unset=True)}
+    output = log if log is not None else subprocess.DEVNULL
+    return subprocess.Popen(
+        [sys.executable, "-c", _LAUNCHER, str(os.getpid()),
+         "--app-dir", str(prefect.__module_path__.parent), "--factory",
+         "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "error", "--lifespan", "on"],
+        env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=output, process_group=0)
+
+
+def _healthy(api_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def start_server(log: IO | int | None = None) -> TemporaryServer | None:
     """Start Prefect's temporary server tied to this process, when the run will need one; returns it (its
-    `server_process.pid`) or None when an API server is configured or ephemeral mode is off.
+    `process.pid`), or None when an API server is configured or ephemeral mode is off. Call the flow inside
+    `using(server)`.
 
     Call from the main thread (PR_SET_PDEATHSIG fires when the thread that started the child ends).
     """
-    from prefect.server.api.server import SubprocessASGIServer
-    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+    global _current
+    from prefect.settings import (
+        PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+    )
 
-    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
-        return None
-    current = SubprocessASGIServer._instances.get(None)
-    if current is not None and current.running:
-        return current  # `mdsgap watch`: the server of the first cycle serves the next ones
-    server_class = _server_class()
-    SubprocessASGIServer._instances.pop(None, None)
-    server = server_class()  # registered under the default key: Prefect's own calls find this instance
-    server.log = log
-    server.start()
+    if PREFECT_API_URL.value() or os.environ.get("PREFECT_API_URL") or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+        return None  # a configured or recorded server (pipeline.scale.configure_api, after Prefect was imported)
+    if _current is not None and _current.running:
+        return _current  # `mdsgap watch`: the server of the first cycle serves the next ones
+    port = _free_port()
+    server = TemporaryServer(_launch(port, log), port)
+    atexit.register(server.stop)
+    deadline = time.monotonic() + float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
+    while not _healthy(server.api_url):
+        status = server.process.poll()
+        if status == PORT_IN_USE:  # taken between the check and uvicorn's bind: another port
+            server.port = _free_port()
+            server.process = _launch(server.port, log)
+        elif status is not None:
+            raise RuntimeError(f"Prefect の一時サーバーが起動しませんでした（終了コード {status}）。")
+        if time.monotonic() > deadline:
+            server.stop()
+            raise RuntimeError("Prefect の一時サーバーが時間内に起動しませんでした。")
+        time.sleep(0.1)
+    logger.info("Prefect's temporary server (pid %d) answers on %s", server.process.pid, server.api_url)
+    _current = server
     return server
+
+
+def using(server: TemporaryServer | None):
+    """A context in which Prefect's client talks to `server`, or else to the server configure_api chose (its
+    PREFECT_API_URL was set in the environment after Prefect had read its settings)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    url = server.api_url if server is not None else os.environ.get("PREFECT_API_URL")
+    return temporary_settings(updates={PREFECT_API_URL: url}) if url else contextlib.nullcontext()

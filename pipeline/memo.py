@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import docx
-import yaml
 from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml.ns import qn
 from docx.shared import Mm
@@ -25,6 +24,7 @@ from extractors.mds2 import display_question
 from extractors.model import Document
 from extractors.text import organization_key
 from extractors.vocabulary import AFFIRMATIVE
+from extractors.yamlfile import load_yaml
 from pipeline.report_data import (
     FindingRow, Group, category_label, findings_from_register, group_by_vendor_product, item_evidence,
 )
@@ -70,7 +70,7 @@ def _unfold(text: str) -> str:
 
 @functools.cache
 def _clauses_data(path: Path = CLAUSES_FILE) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return load_yaml(path)
 
 
 def standard_clauses(path: Path = CLAUSES_FILE) -> list[StandardClause]:

@@ -24,7 +24,8 @@ from pathlib import Path
 from pipeline.inbox import discover, file_signature
 
 log = logging.getLogger(__name__)
-AHEAD = 48  # finished results that may wait for the flow
+AHEAD = 128  # finished results that may wait for the flow (a few MB; 48 left both workers idle for ~2 s
+#                while a 280-file run waited for Prefect's server)
 _current: "Prefetch | None" = None
 _current_lock = threading.Lock()
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict
 
 from extractors.text import normalize_text
+from extractors.yamlfile import load_yaml
 
 EOL_TABLE = Path(__file__).parent / "data" / "os_eol.yaml"
 SOON_DAYS = 365
@@ -81,7 +81,7 @@ def normalize_os(text: str) -> OsName:
 
 @lru_cache(maxsize=1)
 def shipped_table() -> tuple[OsEolEntry, ...]:
-    data = yaml.safe_load(EOL_TABLE.read_text(encoding="utf-8"))
+    data = load_yaml(EOL_TABLE)
     return tuple(OsEolEntry.model_validate(e) for e in data["entries"])
 
 

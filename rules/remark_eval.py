@@ -12,8 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from extractors.yamlfile import load_yaml
 from rules.remarks import analyze
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +28,7 @@ def catalog_exclusions() -> dict[str, set[str]]:
     """class -> the classes that block it in the same sentence (the most permissive rule wins)."""
     found: dict[str, list[set[str]]] = {}
     for path in sorted(CATALOG_DIR.glob("*.yaml")):
-        for rule in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("rules", []):
+        for rule in (load_yaml(path) or {}).get("rules", []):
             cond = rule.get("condition") or {}
             if cond.get("check") not in ("remark", "comment_remark"):
                 continue
@@ -66,7 +65,7 @@ class Score:
 
 
 def load_corpus(path: Path = CORPUS) -> list[dict]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))["sentences"]
+    return load_yaml(path)["sentences"]
 
 
 def evaluate(entries: list[dict]) -> tuple[dict[str, Score], int]:

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from extractors.yamlfile import load_yaml
 
 PATTERN_DIR = Path(__file__).parent / "patterns"
 
@@ -77,9 +77,7 @@ def _expand_pattern(pattern: list[dict], words: dict[str, list[str]]) -> list[di
 
 @functools.cache
 def _pattern_files() -> tuple[dict, ...]:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return tuple(yaml.load(p.read_text(encoding="utf-8"), Loader=loader) or {}
-                 for p in sorted(PATTERN_DIR.glob("*.yaml")))
+    return tuple(load_yaml(p) or {} for p in sorted(PATTERN_DIR.glob("*.yaml")))
 
 
 @functools.cache

@@ -16,9 +16,9 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from extractors.model import Family
+from extractors.yamlfile import SAFE_LOADER
 from rules.findings import SEVERITIES
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ConfigError(ValueError):
@@ -34,7 +34,7 @@ def load_yaml(path: Path, what: str) -> tuple[Any, yaml.Node | None]:
     except UnicodeDecodeError as e:
         raise ConfigError(f"{what}を読めません: {path}（UTF-8 で保存してください）") from e
     try:
-        loader = _Loader(text)
+        loader = SAFE_LOADER(text)
         try:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None

@@ -185,6 +185,8 @@ def test_flow_runs_against_a_prefect_server_on_loopback(sample_inbox, tmp_path):
                              timeout=300)
         assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
         assert "Starting temporary server" not in run.stdout + run.stderr
+        run_logs = "".join(p.read_text("utf-8") for p in (tmp_path / "out" / "logs").glob("run-*.log"))
+        assert run_logs and "temporary server" not in run_logs  # pipeline.ephemeral logs the one it starts
         answers = pd.read_csv(tmp_path / "out" / "answers.csv", encoding="utf-8-sig", dtype=str)
         # Every file read and moved; answers hold the current ones (a later checklist may replace another).
         assert sorted(p.name for p in (tmp_path / "inbox" / "processed").iterdir()) == sorted(names), run.stdout
