@@ -136,6 +136,11 @@ def _run_locked(inbox: Path, out: Path, as_of: dt.date | None, config: Path | No
         return summary
     from pipeline.scale import auto_workers, configure_api, extraction_pool, make_task_runner, read_in_pool
 
+    # There is work: the worker processes start at once (and load the readers) while this process imports
+    # Prefect and starts its temporary server, and they start reading the new files meanwhile.
+    runner = make_task_runner(workers or auto_workers(len(discover(inbox))))
+    pool = extraction_pool()
+    prefetch.start(inbox, out, pool, lambda path, sha: read_in_pool(pool, path, sha))
     runlog.start_run_log(out, for_next_run=True)  # <out>/logs/run-*.log: Prefect's start-up included
     configure_api()  # a running `mdsgap server` (or PREFECT_API_URL) saves Prefect's temporary-server start
     from pipeline import ephemeral
@@ -143,10 +148,6 @@ def _run_locked(inbox: Path, out: Path, as_of: dt.date | None, config: Path | No
     from pipeline.lock import record_server
 
     log = route_console_logs(out)  # Prefect's console lines (tracebacks included) go to the run log
-    # the worker processes start (and load the readers) while Prefect's temporary server starts
-    runner = make_task_runner(workers or auto_workers(len(discover(inbox))))
-    pool = extraction_pool()  # and they start reading the new files meanwhile
-    prefetch.start(inbox, out, pool, lambda path, sha: read_in_pool(pool, path, sha))
     server = ephemeral.start_server(getattr(log, "stream", None))
     if server is not None:
         record_server(out, server.process.pid)

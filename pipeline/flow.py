@@ -1,4 +1,5 @@
-"""The Prefect flow: inbox → extract (a task per document, or per few in a large inbox) → store → rules → register and answers → move.
+"""The Prefect flow: inbox → extract (a task per document; per few in a large inbox) → store → rules → register
+and answers → move.
 
 Order matters for safety: a source file is moved to processed/ or failed/ only after its results are in the
 store and the outputs are written. One bad file never stops the run.

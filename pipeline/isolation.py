@@ -36,10 +36,12 @@ _pools: list["WorkerPool"] = []
 _pools_lock = threading.RLock()
 
 
-# Imported once in the forkserver, so that every worker forked from it starts with them.
+# Imported once in the forkserver, so that every worker forked from it starts with them. camelot (with OpenCV
+# and pandas, about 1 s) is the PDF reader's second reading: imported by each worker at its first ruled table,
+# it cost every run that much per worker.
 FORKSERVER_PRELOAD = ["pipeline.scale", "pipeline.isolation", "extractors.interpret", "extractors.readers",
                       "extractors.readers.xlsx", "extractors.readers.docx", "extractors.readers.pdf",
-                      "extractors.forms"]
+                      "extractors.forms", "camelot"]
 
 
 def warm_worker() -> None:
