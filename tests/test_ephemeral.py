@@ -1,0 +1,67 @@
+"""pipeline.ephemeral: the temporary Prefect server mdsgap starts itself (a stand-in HTTP server here; the real
+one is started by every pipeline test that runs `mdsgap run`)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from pipeline import ephemeral
+
+
+@pytest.fixture
+def no_current(monkeypatch):
+    monkeypatch.setattr(ephemeral, "_current", None)
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+
+
+def _health_server(port: int, root) -> subprocess.Popen:
+    """A stand-in that answers GET /api/health with 200, as Prefect's server does."""
+    (root / "api").mkdir(exist_ok=True)
+    (root / "api" / "health").write_text("true")
+    return subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+                             "--directory", str(root)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_a_port_taken_meanwhile_is_retried_and_the_flow_is_pointed_at_the_server(no_current, monkeypatch,
+                                                                                 tmp_path):
+    launched = []
+
+    def launch(port, log):
+        if not launched:  # uvicorn lost the race for the port: exit status 3
+            launched.append(port)
+            return subprocess.Popen([sys.executable, "-c", "import sys; sys.exit(3)"])
+        launched.append(port)
+        return _health_server(port, tmp_path)
+
+    monkeypatch.setattr(ephemeral, "_launch", launch)
+    server = ephemeral.start_server()
+    try:
+        assert len(launched) == 2 and server.port == launched[1] and server.running
+        assert ephemeral.start_server() is server  # `mdsgap watch`: the next cycle reuses it
+        from prefect.settings import PREFECT_API_URL
+
+        with ephemeral.using(server):
+            assert PREFECT_API_URL.value() == f"http://127.0.0.1:{server.port}/api"
+        assert PREFECT_API_URL.value() != server.api_url
+    finally:
+        server.stop()
+    assert not server.running
+
+
+def test_a_server_that_exits_gives_a_japanese_message(no_current, monkeypatch):
+    monkeypatch.setattr(ephemeral, "_launch",
+                        lambda port, log: subprocess.Popen([sys.executable, "-c", "import sys; sys.exit(1)"]))
+    with pytest.raises(RuntimeError, match="一時サーバーが起動しませんでした（終了コード 1）"):
+        ephemeral.start_server()
+
+
+def test_no_temporary_server_beside_a_configured_one(no_current, monkeypatch):
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # set after Prefect read its settings
+    monkeypatch.setattr(ephemeral, "_launch", lambda port, log: pytest.fail("started a temporary server"))
+    assert ephemeral.start_server() is None
+    from prefect.settings import PREFECT_API_URL
+
+    with ephemeral.using(None):
+        assert PREFECT_API_URL.value() == "http://127.0.0.1:9/api"
