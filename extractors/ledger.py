@@ -15,6 +15,7 @@ item (rules.device_match).
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from extractors.grid import Cell, Grid, Table
@@ -203,3 +204,48 @@ def read_ledger(grid: Grid, sha256: str) -> Document | None:
     if not doc.devices:
         doc.warnings.append("機器台帳の見出し行はありますが、機器の行がありません")
     return doc
+
+
+# --- which ledger a file is: the same ledger at another date, or another ledger ----------------------------------
+
+# In a ledger's file name, what tells its date or version apart from the same ledger's other files.
+_NAME_YMD = re.compile(r"(?<!\d)((?:19|20)\d{2})[-_.年/]?(\d{1,2})[-_.月/]?(\d{1,2})日?(?!\d)")
+_NAME_YM = re.compile(r"(?<!\d)((?:19|20)\d{2})[-_.年/](\d{1,2})月?(?!\d)")
+_NAME_YEAR = re.compile(r"(?<![\dA-Za-z])(?:FY)?((?:19|20)\d{2})(?:年度?)?(?!\d)", re.IGNORECASE)
+_NAME_ERA = re.compile(r"(令和|平成|(?<![A-Za-z])R|(?<![A-Za-z])H)(\d{1,2}|元)(?:年度?)?(?!\d)")
+_NAME_VERSION = re.compile(r"(?i)(?<![a-z])(?:ver|rev|v)\.?\s*\d+(?:\.\d+)*|第\d+版|[(（]\d+[)）]|最新版?|改訂版?|更新版?|"
+                           r"コピー|copy(?:\s*of)?|修正版?")
+_NAME_SEPARATORS = re.compile(r"[\s_\-.・,、()（）\[\]［］【】「」]+")
+_ERA_START = {"令和": 2018, "R": 2018, "平成": 1988, "H": 1988}
+
+
+def ledger_series(file_name: str) -> tuple[str, dt.date | None]:
+    """The ledger a file is a version of, and the date its name gives (None when it gives none).
+
+    「機器台帳_2025.xlsx」, 「機器台帳_20260401.xlsx」, 「機器台帳（令和8年度）最新版.xlsx」 are the same ledger at other dates,
+    so the newer replaces the older; 「機器台帳_病棟.csv」 and 「機器台帳_放射線・検査.xlsx」 are other ledgers, both
+    current. A name that is nothing but a date stays its own series."""
+    stem = normalize_text(file_name.rsplit(".", 1)[0] if "." in file_name else file_name)
+    found: dt.date | None = None
+    rest = stem
+    for pattern in (_NAME_YMD, _NAME_YM, _NAME_YEAR, _NAME_ERA):
+        for m in list(pattern.finditer(rest)):
+            found = found or _name_date(pattern, m)
+        rest = pattern.sub(" ", rest)
+    rest = _NAME_VERSION.sub(" ", rest)
+    series = _NAME_SEPARATORS.sub("", rest).casefold()
+    return (series or _NAME_SEPARATORS.sub("", stem).casefold()), found
+
+
+def _name_date(pattern: re.Pattern, m: re.Match) -> dt.date | None:
+    try:
+        if pattern is _NAME_YMD:
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if pattern is _NAME_YM:
+            return dt.date(int(m.group(1)), int(m.group(2)), 1)
+        if pattern is _NAME_YEAR:
+            return dt.date(int(m.group(1)), 1, 1)
+        year = _ERA_START[m.group(1)] + (1 if m.group(2) == "元" else int(m.group(2)))
+        return dt.date(year, 4, 1)  # 令和8年度: the fiscal year from April
+    except (ValueError, KeyError):
+        return None

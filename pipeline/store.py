@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from extractors.ledger import ledger_series
 from extractors.model import Document
 from extractors.text import organization_key
 from pipeline.config import REVIEWER_COLUMNS, STORE_NAME
@@ -100,12 +101,18 @@ _ITEM_COLUMNS = ["item_id", "number_printed", "question", "answer", "answer_stat
 
 def submission_key(doc: Document) -> str:
     """Which earlier submission a document replaces: same family, vendor and product (names normalised)."""
-    if doc.family in ("device_ledger", "vuln_feed"):  # the hospital's own files: a newer file of the same name
-        return f"{doc.family}|{organization_key(Path(doc.source_file).stem)}"  # replaces the older one
+    if doc.family == "device_ledger":  # the hospital's own list: 機器台帳_2026 replaces 機器台帳_2025
+        return _ledger_key(doc.source_file)
+    if doc.family == "vuln_feed":  # a newer file of the same name replaces the older one (years are separate feeds)
+        return f"{doc.family}|{organization_key(Path(doc.source_file).stem)}"
     vendor, product = organization_key(doc.vendor), organization_key(doc.product)
     if not vendor and not product:
         return f"sha:{doc.sha256}"  # nothing to compare by: it stands alone
     return f"{doc.family}|{vendor}|{product}"
+
+
+def _ledger_key(source_file: str) -> str:
+    return f"device_ledger|{ledger_series(source_file)[0]}"
 
 
 def _now() -> str:
@@ -177,17 +184,39 @@ class Store:
                   str(it.location) if it.location else "")
                  for pos, it in enumerate(doc.items)],
             )
+            if doc.family == "device_ledger":
+                for stale in self._rekey_ledgers():
+                    self._settle(stale)
             self._settle(key)
+
+    def _rekey_ledgers(self) -> set[str]:
+        """Ledgers stored under an older key (their whole file name, before dated names were one ledger) move to
+        their ledger's key; returns the keys to settle again."""
+        touched: set[str] = set()
+        for r in self.conn.execute("SELECT seq, source_file, submission_key FROM documents"
+                                   " WHERE family = 'device_ledger'").fetchall():
+            key = _ledger_key(r["source_file"])
+            if key != r["submission_key"]:
+                self.conn.execute("UPDATE documents SET submission_key = ? WHERE seq = ?", (key, r["seq"]))
+                touched |= {key, r["submission_key"]}
+        return touched
 
     def _settle(self, key: str) -> None:
         """Newest submission of a key is current; each older one points to the next newer one.
 
-        Newer = later 作成日 (the ingestion date stands in when the form has none), then later ingestion.
+        Newer = later 作成日 (the ingestion date stands in when the form has none), then later ingestion. Device
+        ledgers have no 作成日: the dates their file names give order them when every file of the ledger has one
+        (「機器台帳_2025」 dropped after 「機器台帳_20260401」 stays older), else the later ingestion is newer.
         """
         rows = self.conn.execute(
-            "SELECT seq, document_id, created, ingested_at FROM documents WHERE submission_key = ?", (key,)
+            "SELECT seq, document_id, created, ingested_at, family, source_file FROM documents"
+            " WHERE submission_key = ?", (key,)
         ).fetchall()
-        ordered = sorted(rows, key=lambda r: (r["created"] or r["ingested_at"][:10], r["seq"]))
+        named = [ledger_series(r["source_file"])[1] if r["family"] == "device_ledger" else None for r in rows]
+        if rows and all(named):
+            ordered = [r for _, r in sorted(zip(named, rows), key=lambda p: (p[0], p[1]["seq"]))]
+        else:
+            ordered = sorted(rows, key=lambda r: (r["created"] or r["ingested_at"][:10], r["seq"]))
         for older, newer in zip(ordered, ordered[1:]):
             self.conn.execute("UPDATE documents SET is_current = 0, superseded_by = ? WHERE seq = ?",
                               (newer["document_id"], older["seq"]))

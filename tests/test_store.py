@@ -74,3 +74,45 @@ def test_reviewer_edits_and_failures_persist(tmp_path):
         assert store.reviews()["R-1"] == {"対応状況": "協議中", "担当": "", "対応方針": "", "期限": "", "メモ": "営業に確認", "リスク評価": ""}
         [failure] = store.failures()
     assert failure["source_file"] == "bad.pdf" and failure["kind"] == "encrypted"
+
+
+def test_a_dated_ledger_replaces_the_same_ledger_of_another_date_and_no_other(tmp_path):
+    """機器台帳_2025 → 機器台帳_20260401: one ledger at two dates (the dates in the names decide, whatever order
+    they arrive in); 機器台帳_病棟 is another ledger and stays current."""
+    from extractors.ledger import ledger_series
+
+    assert ledger_series("機器台帳_20260401.xlsx") == ("機器台帳", dt.date(2026, 4, 1))
+    assert ledger_series("機器台帳（令和8年度）最新版.xlsx") == ("機器台帳", dt.date(2026, 4, 1))
+    assert ledger_series("機器台帳 (1).xlsx") == ("機器台帳", None)
+    assert ledger_series("機器台帳_病棟.csv")[0] == "機器台帳病棟" != ledger_series("機器台帳_放射線・検査.xlsx")[0]
+    assert ledger_series("2026.xlsx") == ("2026", dt.date(2026, 1, 1))  # nothing but a date: its own ledger
+
+    def ledger(name: str, sha: str):
+        return make_document(vendor="", product="", family="device_ledger", created=None, sha=sha * 64,
+                             items=[], source_file=name)
+
+    newer, older, ward = ledger("機器台帳_20260401.xlsx", "7"), ledger("機器台帳_2025.xlsx", "8"), ledger(
+        "機器台帳_病棟.csv", "9")
+    with Store.open(tmp_path) as store:
+        for d in (newer, older, ward):  # the older one dropped last
+            store.save_document(d)
+        current = {d.source_file for d in store.current_ledgers()}
+        history = {h.source_file: h for h in store.history()}
+    assert current == {"機器台帳_20260401.xlsx", "機器台帳_病棟.csv"}
+    assert history["機器台帳_2025.xlsx"].superseded_by == newer.document_id
+
+
+def test_ledgers_stored_under_their_whole_file_name_join_their_ledger(tmp_path):
+    """A store written before dated names were one ledger keyed each ledger by its whole name: the next ledger
+    saved moves them to their ledger's key, so 機器台帳_2025 does not stay current beside 機器台帳_2026."""
+    def ledger(name: str, sha: str):
+        return make_document(vendor="", product="", family="device_ledger", created=None, sha=sha * 64,
+                             items=[], source_file=name)
+
+    old = ledger("機器台帳_2025.xlsx", "a")
+    with Store.open(tmp_path) as store:
+        store.save_document(old)
+        store.conn.execute("UPDATE documents SET submission_key = 'device_ledger|機器台帳_2025'")  # the old key
+        store.conn.commit()
+        store.save_document(ledger("機器台帳_2026.xlsx", "b"))
+        assert [d.source_file for d in store.current_ledgers()] == ["機器台帳_2026.xlsx"]

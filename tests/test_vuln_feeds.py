@@ -324,11 +324,12 @@ def test_a_vulnerability_closes_on_a_newer_ledger_never_on_a_feed_that_lists_les
     ledger = feeds_dir / "機器台帳_脆弱性照合.csv"
     text = ledger.read_bytes().decode("utf-8-sig")
     assert text.count(",3.2.1,") == 1  # the monitor's version, before the fixed 3.3.0
-    (inbox / ledger.name).write_bytes(text.replace(",3.2.1,", ",3.3.0,").encode("utf-8-sig"))
+    newer = f"{ledger.stem}_20991201{ledger.suffix}"  # the same ledger, a dated file (extractors.ledger_series)
+    (inbox / newer).write_bytes(text.replace(",3.2.1,", ",3.3.0,").encode("utf-8-sig"))
     process_inbox(inbox=inbox, out=out, as_of=day + dt.timedelta(days=1))
     second = rows()
     assert second["CVE-2099-10001"][RESOLVED_ON] == (day + dt.timedelta(days=1)).isoformat()
-    assert ledger.name in second["CVE-2099-10001"][RESOLVED_BY]
+    assert newer in second["CVE-2099-10001"][RESOLVED_BY]
     assert {k for k, r in second.items() if r[RESOLVED_ON]} == {"CVE-2099-10001"}  # the others still match
 
     nvd = json.loads((feeds_dir / "nvd_cve_2099.json").read_text(encoding="utf-8"))
