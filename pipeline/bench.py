@@ -1,6 +1,6 @@
 """`make bench`: throughput of the real pipeline over a generated corpus, against bare parsing.
 
-    python -m pipeline.bench [--n 300] [--workers 0] [--runner auto] [--scan/--no-scan] [--legacy/--no-legacy]
+    python -m pipeline.bench [--n 280] [--workers 0] [--runner auto] [--scan/--no-scan] [--legacy/--no-legacy]
 
 1. Builds the sample vendor files once (`samples.build`, cached in .bench/samples), and makes a corpus of N
    submissions by copying them round-robin with a small unique change so that every copy has its own
@@ -365,7 +365,7 @@ def save(r: dict) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="パイプラインの処理速度・メモリを測定します。")
-    parser.add_argument("--n", type=int, default=300, help="書類数（既定 300）")
+    parser.add_argument("--n", type=int, default=280, help="書類数（既定 280: issue #16 の測定条件）")
     parser.add_argument("--workers", type=int, default=0, help="並列プロセス数（0 = 自動）")
     parser.add_argument("--runner", default="auto", choices=["auto", "thread", "process", "dask"])
     parser.add_argument("--scan", action=argparse.BooleanOptionalAction, default=False,

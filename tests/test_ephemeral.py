@@ -12,8 +12,13 @@ from pipeline import ephemeral
 
 @pytest.fixture
 def no_current(monkeypatch):
+    """No server of an earlier test or of a test harness (its PREFECT_API_URL setting) in the way."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED, temporary_settings
+
     monkeypatch.setattr(ephemeral, "_current", None)
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    with temporary_settings(updates={PREFECT_SERVER_EPHEMERAL_ENABLED: True}, restore_defaults={PREFECT_API_URL}):
+        yield
 
 
 def _health_server(port: int, root) -> subprocess.Popen:
