@@ -263,7 +263,8 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         documents = store.current_documents()
         summary.current_documents = len(documents)
         feeds = store.current_feeds()  # vulnerability feeds and SBOMs (issue 15)
-        findings = evaluate_rules(documents, as_of, config.rules_path, store.current_ledgers(), config.os_eol,
+        ledgers = store.current_ledgers()
+        findings = evaluate_rules(documents, as_of, config.rules_path, ledgers, config.os_eol,
                                   config.vendor_aliases, feeds)
         timings["rules"] = time.perf_counter() - stage_start
 
@@ -278,7 +279,6 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         summary.warnings += warnings
         from pipeline.devices import write_devices  # noqa: PLC0415 - device ledgers (issue 15)
 
-        ledgers = store.current_ledgers()
         paths, warnings = write_devices(ledgers, documents, out, as_of, config.os_eol, config.vendor_aliases, feeds)
         # what the rules evaluated: forms, and the ledgers, feeds and SBOMs of the device rules (a device's row
         # may close on a newer ledger, pipeline.register_status)
