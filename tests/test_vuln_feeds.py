@@ -76,6 +76,19 @@ def test_sboms_read_by_content(feeds_dir):
     assert again.components == cdx.components
 
 
+def test_a_cyclonedx_sbom_with_vulnerabilities_is_an_sbom_not_an_nvd_feed(tmp_path):
+    """CycloneDX 1.4+ has a top-level `vulnerabilities` array too: the NVD stream reader leaves it alone."""
+    bom = {"bomFormat": "CycloneDX", "specVersion": "1.5",
+           "metadata": {"component": {"name": "EchoStar 5", "version": "2.4"}, "supplier": {"name": "Hoshi"}},
+           "components": [{"type": "library", "name": "tinyparse", "version": "1.2.0",
+                           "purl": "pkg:pypi/tinyparse@1.2.0"}],
+           "vulnerabilities": [{"id": "CVE-2099-10001", "affects": [{"ref": "pkg:pypi/tinyparse@1.2.0"}]}]}
+    path = tmp_path / "bom.json"
+    path.write_text(json.dumps(bom), encoding="utf-8")
+    doc = extract(path)
+    assert doc.family == "sbom" and [c.name for c in doc.components] == ["tinyparse"] and not doc.vulnerabilities
+
+
 @pytest.mark.parametrize("name, data, kind", [
     ("cut.json", b'{"format": "NVD_CVE", "vulnerabilities": [{"cve": {"id": "CVE-2099-1', "corrupt"),
     ("nest.json", b"[" * 200_000 + b"]" * 200_000, "corrupt"),

@@ -2,9 +2,10 @@
 MB; parsing them whole would need gigabytes).
 
 The text is decoded incrementally (UTF-8, gzip inflated on the fly); the top-level `"vulnerabilities": [` is
-found in the first MiB (the NVD writes it after a few small header fields); each element is decoded with
-`json.JSONDecoder.raw_decode` once it is complete in the buffer, turned into a VulnEntry and dropped. Limits: the
-whole text (`MAX_TEXT_CHARS`), one element (`MAX_ITEM_CHARS`). A file whose array is not found there returns
+found in the first MiB (the NVD writes it after a few small header fields) and must be the NVD's: the header's
+`format` is NVD_CVE, or its first element is `{"cve": …}` (a CycloneDX SBOM has a `vulnerabilities` array too).
+Each element is decoded with `json.JSONDecoder.raw_decode` once it is complete in the buffer, turned into a
+VulnEntry and dropped. Limits: the whole text (`MAX_TEXT_CHARS`), one element (`MAX_ITEM_CHARS`). A file whose array is not found there returns
 None: the caller parses it whole, under its own size cap.
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ HEAD_LIMIT = 1 << 20  # the array must start within the first MiB
 MAX_ITEM_CHARS = 8 << 20
 MAX_TEXT_CHARS = 2 << 30
 ARRAY = re.compile(r'(?<!\\)"vulnerabilities"\s*:\s*\[')
+FIRST_CVE = re.compile(r'\s*\{\s*"cve"\s*:')  # an NVD element: {"cve": …}
 WHAT = "NVD の脆弱性情報（JSON）"
 
 
@@ -79,6 +81,11 @@ def _read(text: _Text, source: str, sha256: str) -> Document | None:
             return None
         buf += text.read()
     head = buf[: m.start()]
+    if not _field(head, "format").upper().startswith("NVD_CVE"):  # as nvd.is_nvd decides for a parsed file
+        while len(buf) - m.end() < 256 and not text.eof:
+            buf += text.read()
+        if not FIRST_CVE.match(buf, m.end()):
+            return None  # another JSON with a "vulnerabilities" array (a CycloneDX SBOM's, say)
     doc = nvd.new_document(source, sha256, _field(head, "version"), _field(head, "timestamp"))
     decoder = json.JSONDecoder()
     buf, pos, n, skipped = buf[m.end():], 0, 0, 0
