@@ -19,8 +19,8 @@ import datetime as dt
 import re
 
 from extractors.grid import Cell, Grid, Table
-from extractors.model import Device, Document, Location
-from extractors.text import normalize_text
+from extractors.model import VENDOR_FROM_MAINTENANCE, Device, Document, Location
+from extractors.text import ERA_BASE, normalize_text
 from extractors.vocabulary import ANSWER_OR_MARK_WORDS, is_na_mark
 
 # Column role -> header words (compared after NFKC with spaces removed). Checked in this order: the first
@@ -184,7 +184,7 @@ def read_table(table: Table, source: str) -> list[Device]:
                         location=Location(file=source, sheet=table.name, cell=ref or None, row=_row_number(row, r)),
                         **{k: v for k, v in values.items() if k != "os"}, os_raw=values.get("os", ""))
         if not device.vendor and device.maintenance_vendor:
-            device.vendor, device.vendor_from = device.maintenance_vendor, "maintenance_vendor"
+            device.vendor, device.vendor_from = device.maintenance_vendor, VENDOR_FROM_MAINTENANCE
         if not device.vendor:
             device.needs_review = True
             device.review_reason = "製造業者が記載されていないため、開示書との照合ができません"
@@ -216,7 +216,6 @@ _NAME_ERA = re.compile(r"(令和|平成|(?<![A-Za-z])R|(?<![A-Za-z])H)(\d{1,2}|�
 _NAME_VERSION = re.compile(r"(?i)(?<![a-z])(?:ver|rev|v)\.?\s*\d+(?:\.\d+)*|第\d+版|[(（]\d+[)）]|最新版?|改訂版?|更新版?|"
                            r"コピー|copy(?:\s*of)?|修正版?")
 _NAME_SEPARATORS = re.compile(r"[\s_\-.・,、()（）\[\]［］【】「」]+")
-_ERA_START = {"令和": 2018, "R": 2018, "平成": 1988, "H": 1988}
 
 
 def ledger_series(file_name: str) -> tuple[str, dt.date | None]:
@@ -245,7 +244,7 @@ def _name_date(pattern: re.Pattern, m: re.Match) -> dt.date | None:
             return dt.date(int(m.group(1)), int(m.group(2)), 1)
         if pattern is _NAME_YEAR:
             return dt.date(int(m.group(1)), 1, 1)
-        year = _ERA_START[m.group(1)] + (1 if m.group(2) == "元" else int(m.group(2)))
+        year = ERA_BASE[m.group(1)] + (1 if m.group(2) == "元" else int(m.group(2)))
         return dt.date(year, 4, 1)  # 令和8年度: the fiscal year from April
     except (ValueError, KeyError):
         return None

@@ -115,6 +115,9 @@ def enforce_review(items: list[Item]) -> None:
             item.confidence = 0.9
 
 
+VENDOR_FROM_MAINTENANCE = "maintenance_vendor"  # Device.vendor_from: no maker column, the 保守事業者 stands in
+
+
 @dataclass
 class Device:
     """One row of a hospital's device ledger (機器台帳), as written there, with where it was read."""
@@ -134,6 +137,11 @@ class Device:
     location: Location | None = None
     needs_review: bool = False
     review_reason: str = ""  # Japanese
+
+    @property
+    def vendor_is_maintainer(self) -> bool:
+        """The vendor is the 保守事業者 written for want of a maker: matching it to a maker is uncertain."""
+        return self.vendor_from == VENDOR_FROM_MAINTENANCE
 
 
 # --- vulnerability feeds and SBOMs (issue 15): records read from NVD / JVN feeds and vendors' SBOMs ----------

@@ -23,6 +23,11 @@ _DASHES = re.compile(r"[‐‑‒–—―−ｰ]")
 _BLANKS = re.compile(r"[ \t]+")
 
 
+def natural_key(text: str) -> tuple:
+    """「2(10)」 after 「2(9)」, 「4.10」 after 「4.9」: numbers inside a text compared as numbers."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", text) if p)
+
+
 _DOTTED = re.compile(r"^\s*((?:\d\s*){1,3}(?:[.．]\s*(?:\d\s*){1,3}){0,4})(?=[\s.．)）:：、]|[^\d.．]|$)")
 _HYPHENATED = re.compile(r"^\s*(\d{1,2}(?:-\d{1,2}){1,4})(?=[\s.:：、)）]|[^\d\-]|$)")
 _NUMBER_PREFIX = re.compile(r"^\s*(?:No\.?|NO\.?|№|項番|項目|設問)\s*(?=\d)")
@@ -84,7 +89,7 @@ def parse_checklist_number(text: str, section: str = "", bare: bool = False) -> 
 _MD = re.compile(r"(\d{1,2})\s*[/／月]\s*(\d{1,2})\s*日?")
 _YMD = re.compile(r"(\d{4})\s*[/／年.\-]\s*(\d{1,2})\s*[/／月.\-]\s*(\d{1,2})")
 _WAREKI = re.compile(r"(令和|平成|R|H)\s*(\d{1,2}|元)\s*[年./]\s*(\d{1,2})\s*[月./]\s*(\d{1,2})")
-_ERA_BASE = {"令和": 2018, "R": 2018, "平成": 1988, "H": 1988}
+ERA_BASE = {"令和": 2018, "R": 2018, "平成": 1988, "H": 1988}
 
 
 def parse_date(text: str, fiscal_year: int | None = None) -> dt.date | None:
@@ -98,7 +103,7 @@ def parse_date(text: str, fiscal_year: int | None = None) -> dt.date | None:
         return None
     try:
         if m := _WAREKI.search(t):
-            year = _ERA_BASE[m.group(1)] + (1 if m.group(2) == "元" else int(m.group(2)))
+            year = ERA_BASE[m.group(1)] + (1 if m.group(2) == "元" else int(m.group(2)))
             return dt.date(year, int(m.group(3)), int(m.group(4)))
         if m := _YMD.search(t):
             return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))

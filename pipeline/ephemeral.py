@@ -27,8 +27,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import IO
 
@@ -104,14 +102,6 @@ def _launch(port: int, log: IO | int | None) -> subprocess.Popen:
         env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=output, process_group=0)
 
 
-def _healthy(api_url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
-
-
 def start_server(log: IO | int | None = None) -> TemporaryServer | None:
     """Start Prefect's temporary server tied to this process, when the run will need one; returns it (its
     `process.pid`), or None when an API server is configured or ephemeral mode is off. Call the flow inside
@@ -124,6 +114,8 @@ def start_server(log: IO | int | None = None) -> TemporaryServer | None:
         PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
     )
 
+    from pipeline.scale import api_healthy
+
     if PREFECT_API_URL.value() or os.environ.get("PREFECT_API_URL") or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
         return None  # a configured or recorded server (pipeline.scale.configure_api, after Prefect was imported)
     if _current is not None and _current.running:
@@ -132,7 +124,7 @@ def start_server(log: IO | int | None = None) -> TemporaryServer | None:
     server = TemporaryServer(_launch(port, log), port)
     atexit.register(server.stop)
     deadline = time.monotonic() + float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
-    while not _healthy(server.api_url):
+    while not api_healthy(server.api_url, timeout=2):
         status = server.process.poll()
         if status == PORT_IN_USE:  # taken between the check and uvicorn's bind: another port
             server.port = _free_port()

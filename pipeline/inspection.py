@@ -16,9 +16,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from extractors.model import Document
+from extractors.text import natural_key
 from pipeline.config import ASSESSMENT_REVIEWER_COLUMNS, RESOLVED_ON, REVIEW_STATUS, RISK_ASSESSMENT, STATUS_OPEN
 from pipeline.report_data import family_label, group_by_vendor_product
-from pipeline.risk_sheet import assessment_id, natural_key, register_links
+from pipeline.risk_sheet import assessment_id, register_links
 from pipeline.safe_io import neutral_text, write_output
 from pipeline.store import Store
 

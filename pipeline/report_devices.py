@@ -14,8 +14,8 @@ import pandas as pd
 
 from pipeline.devices import DEVICES_NAME
 from pipeline.report_svg import eol_timeline
+from rules.os_eol import STATUSES
 
-STATUS_ORDER = ("supported", "eol", "eol_soon", "unknown")  # rules.os_eol.STATUSES, the order of the tiles
 STATUS_LABELS = {"supported": "サポート中", "eol": "サポート終了", "eol_soon": "1年以内にサポート終了",
                  "unknown": "サポート終了日不明"}
 LIST_ORDER = ("eol", "eol_soon", "unknown", "supported")  # the device list: most urgent first
@@ -72,7 +72,7 @@ def devices_context(devices: pd.DataFrame | None, as_of: dt.date | str | None) -
             "needs_review": bool(rec.get("needs_review")), "review_reason": str(rec.get("review_reason") or ""),
             "_os_key": os_label, "_date": _date(rec.get("os_eol_date")),
         })
-    counts = [(s, STATUS_LABELS[s], sum(1 for r in rows if r["status"] == s)) for s in STATUS_ORDER]
+    counts = [(s, STATUS_LABELS[s], sum(1 for r in rows if r["status"] == s)) for s in STATUSES]  # tiles in rules.os_eol's order
     rank = {s: i for i, s in enumerate(LIST_ORDER)}
     rows.sort(key=lambda r: (rank.get(r["status"], len(rank)), r["_date"] or dt.date.max, r["device_name"]))
     groups: dict[tuple[str, dt.date], tuple[str, list[str]]] = {}

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
 from extractors.model import NO, Document, Item
-from extractors.text import organization_key
+from extractors.text import natural_key, organization_key
 from pipeline.config import (
     ASSESSMENT_COLUMN_GUIDE, ASSESSMENT_COLUMNS, ASSESSMENT_CURRENT, ASSESSMENT_ID, ASSESSMENT_REVIEWER_COLUMNS,
     ASSESSMENT_STATE, ASSESSMENTS_NAME, CURRENT_ITEM, PAST_ITEM, REGISTER_ASSESSMENT, RESOLVED_ON, RISK_ASSESSMENT,
@@ -40,11 +39,6 @@ COLUMN_WIDTHS = {ASSESSMENT_ID: 14, "事業者": 22, "製品・システム": 22
                  "備考": 40, "対象の理由": 24, "ファイル": 28, "文書ID": 18, "リスクID": 14, REGISTER_ASSESSMENT: 30,
                  "初回検出": 12, "最終確認": 12, ASSESSMENT_CURRENT: 10, ASSESSMENT_STATE: 12,
                  RISK_ASSESSMENT: 50, "評価者": 12, "評価日": 12}
-
-
-def natural_key(text: str) -> tuple:
-    """「2(10)」 after 「2(9)」, 「4.10」 after 「4.9」: numbers inside a text compared as numbers."""
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", text) if p)
 
 
 def assessment_id(doc: Document, item_id: str) -> str:

@@ -73,8 +73,8 @@ def device_no_disclosure(cond: dict, ctx: Context) -> list[Hit]:
             continue
         doubtful = [m for m in a.matches.uncertain() if m.document.family in ("mds", "sds")]
         evidence = [f"照合候補（要確認）: {m.label()}" for m in doubtful] or ["照合できたMDS/SDS: なし"]
-        maker_unknown = not a.device.vendor or a.device.vendor_from == "maintenance_vendor"
-        if a.device.vendor_from == "maintenance_vendor":
+        maker_unknown = not a.device.vendor or a.device.vendor_is_maintainer
+        if a.device.vendor_is_maintainer:
             evidence.append(f"機器台帳に製造業者の記載がなく、保守事業者「{a.device.maintenance_vendor}」で照合")
         hits.append(_hit(a, a.device.vendor, {}, evidence, review=bool(doubtful) or maker_unknown))
     return hits

@@ -107,7 +107,7 @@ class DocumentIndex:
 
     def match(self, device: Device) -> DeviceMatches:
         result = DeviceMatches()
-        from_maintenance = device.vendor_from == "maintenance_vendor"
+        from_maintenance = device.vendor_is_maintainer
         for docs, why, vendor_doubt in self.vendor_candidates(device.vendor):
             if from_maintenance:  # no maker written: the maintenance vendor may or may not be the maker
                 why, vendor_doubt = f"製造業者の記載がなく保守事業者名で照合: {why}", True

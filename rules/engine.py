@@ -3,23 +3,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from extractors.model import Document, Item
-from extractors.text import organization_key
+from extractors.text import natural_key, organization_key
 from rules.catalog import FAMILY_SHORT, Rule, RulesConfig, load_rules
 from rules.checks import CHECKS, Context, Hit
 from rules.findings import CATEGORIES, SEVERITIES, Finding
 from rules.grouping import VendorGroup, group_documents
 
 log = logging.getLogger(__name__)
-
-
-def _natural_key(text: str) -> tuple:
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", text) if p)
 
 
 def _item_evidence(doc: Document, item: Item) -> str:
@@ -89,7 +84,7 @@ def _finding(rule: Rule, hit: Hit, group: VendorGroup) -> Finding:
 def _sort_key(f: Finding) -> tuple:
     return (SEVERITIES.index(f.severity) if f.severity in SEVERITIES else 9, organization_key(f.vendor),
             organization_key(f.product), CATEGORIES.index(f.category), f.rule_id,
-            tuple(f.source_files), tuple(_natural_key(i) for i in f.item_ids))
+            tuple(f.source_files), tuple(natural_key(i) for i in f.item_ids))
 
 
 def evaluate(documents: list[Document], as_of: dt.date | None = None,

@@ -243,7 +243,7 @@ def vendor_keys(name: str, aliases: dict[str, str]) -> set[str]:
 
 def maker_guessed(m: VulnMatch, device: Device) -> VulnMatch:
     """A maker match of a device whose ledger names no maker (its vendor is the 保守事業者): only a review item."""
-    if device.vendor_from != "maintenance_vendor" or not m.certain:
+    if not device.vendor_is_maintainer or not m.certain:
         return m
     return replace(m, certain=False, reason=f"{m.reason}（台帳に製造業者の記載がなく、保守事業者名で照合）")
 
