@@ -9,6 +9,7 @@ it keeps its status and says why it was not seen (今回未検出の理由).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,6 +90,20 @@ def cell_text(value) -> str:
     return str(value).strip()
 
 
+def sheet_records(ws, columns: list[str]) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """A sheet's header row, and below it each row's number and the text of `columns` ("" where the sheet has no
+    such column or the row is short): columns are found by their header, never by position."""
+    values = ws.iter_rows(values_only=True)
+    header = [cell_text(h) for h in next(values, [])]
+    idx = {name: header.index(name) for name in columns if name in header}
+
+    def records() -> Iterator[tuple[int, dict[str, str]]]:
+        for number, cells in enumerate(values, start=2):
+            yield number, {c: cell_text(cells[idx[c]]) if c in idx and idx[c] < len(cells) else "" for c in columns}
+
+    return header, records()
+
+
 @dataclass
 class ReviewerRead:
     edits: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -112,19 +127,16 @@ def read_reviewer_edits(paths: list[Path]) -> ReviewerRead:
                                    "記入内容はデータベースの控えから復元します。")
             continue
         ws = wb[SHEET_REGISTER] if SHEET_REGISTER in wb.sheetnames else wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        header = [cell_text(h) for h in next(rows, [])]
+        header, records = sheet_records(ws, ALL_REGISTER_COLUMNS)
         if "risk_id" not in header:
             result.warnings.append(f"{Path(path).name} に risk_id 列がないため、記入内容を読み取れませんでした。")
+            wb.close()
             continue
-        idx = {name: header.index(name) for name in ALL_REGISTER_COLUMNS if name in header}
-        for values in rows:
-            values = list(values) + [None] * (len(header) - len(values))
-            risk_id = cell_text(values[idx["risk_id"]])
+        for _, row in records:
+            risk_id = row["risk_id"]
             if not risk_id:
                 continue
-            result.edits[risk_id] = {c: cell_text(values[idx[c]]) if c in idx else "" for c in REVIEWER_COLUMNS}
-            row = {c: cell_text(values[idx[c]]) if c in idx else "" for c in ALL_REGISTER_COLUMNS}
+            result.edits[risk_id] = {c: row[c] for c in REVIEWER_COLUMNS}
             row["needs_review"] = row["needs_review"].casefold() in ("true", "1")
             result.rows[risk_id] = row
         wb.close()

@@ -29,7 +29,7 @@ from pipeline.config import (
     RISK_NEEDED, RISK_RECORDED, SHEET_ASSESSMENTS,
 )
 from pipeline.register import (
-    RESOLVED_FONT, RISK_NEEDED_FILL, SHEET_GUIDE, cell_text, put_text, write_header,
+    RESOLVED_FONT, RISK_NEEDED_FILL, SHEET_GUIDE, put_text, sheet_records, write_header,
 )
 from pipeline.report_data import family_label
 from pipeline.safe_io import csv_safe, write_output
@@ -102,23 +102,19 @@ def read_assessment_edits(paths: list[Path]) -> SheetRead:
         if SHEET_ASSESSMENTS not in wb.sheetnames:
             wb.close()
             continue
-        values = wb[SHEET_ASSESSMENTS].iter_rows(values_only=True)
-        header = [cell_text(h) for h in next(values, [])]
+        header, records = sheet_records(wb[SHEET_ASSESSMENTS], ASSESSMENT_COLUMNS)
         if ASSESSMENT_ID not in header:
             result.warnings.append(f"{Path(path).name} の「{SHEET_ASSESSMENTS}」シートに{ASSESSMENT_ID}列がないため、"
                                    "記入内容を読み取れませんでした。データベースの控えを使います。")
             wb.close()
             continue
-        idx = {name: header.index(name) for name in ASSESSMENT_COLUMNS if name in header}
-        for number, cells in enumerate(values, start=2):
-            cells = list(cells) + [None] * (len(header) - len(cells))
-            key = cell_text(cells[idx[ASSESSMENT_ID]])
+        for number, row in records:
+            key = row[ASSESSMENT_ID]
             if not key:
-                if any(cell_text(cells[idx[c]]) for c in ASSESSMENT_REVIEWER_COLUMNS if c in idx):
+                if any(row[c] for c in ASSESSMENT_REVIEWER_COLUMNS):
                     result.warnings.append(f"{Path(path).name} の「{SHEET_ASSESSMENTS}」シート {number} 行目は{ASSESSMENT_ID}が"
                                            "空欄のため、記入内容を取り込めませんでした。該当する行に記入し直してください。")
                 continue
-            row = {c: cell_text(cells[idx[c]]) if c in idx else "" for c in ASSESSMENT_COLUMNS}
             result.rows[key] = row
             result.edits[key] = {c: row[c] for c in ASSESSMENT_REVIEWER_COLUMNS}
         wb.close()
