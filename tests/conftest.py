@@ -5,6 +5,7 @@ import datetime as dt
 import fcntl
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -98,6 +99,13 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=90):
         yield
+
+
+def free_port() -> int:
+    """A TCP port on loopback nobody listens on now (for a test server)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def make_document(vendor: str = "株式会社テストメディカル", product: str = "電子カルテX", family: str = "mds",

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +17,10 @@ import pytest
 
 from extractors import file_sha256
 from pipeline.bench import make_corpus, tree_rss_mb
-from pipeline.scale import extract_here_or_in_pool, extract_timed, make_task_runner, shutdown_pool, use_local_pool
+from pipeline.scale import (
+    api_healthy, extract_here_or_in_pool, extract_timed, make_task_runner, shutdown_pool, use_local_pool,
+)
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -138,19 +140,6 @@ def test_reports_are_rewritten_only_when_their_inputs_change(document_factory, t
         assert any(p.stat().st_mtime_ns != stamps.get(p) for p in changed)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "/health", timeout=1) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
 
 def _small_inbox(sample_inbox: Path, dest: Path) -> list[str]:
     dest.mkdir(parents=True)
@@ -164,7 +153,7 @@ def _small_inbox(sample_inbox: Path, dest: Path) -> list[str]:
 def test_flow_runs_against_a_prefect_server_on_loopback(sample_inbox, tmp_path):
     """`mdsgap server` (= `prefect server start` on loopback, own PREFECT_HOME) records its URL; a later
     `mdsgap run` (2 warm worker processes) finds it and starts no temporary server of its own."""
-    port = _free_port()
+    port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
@@ -174,7 +163,7 @@ def test_flow_runs_against_a_prefect_server_on_loopback(sample_inbox, tmp_path):
     record = tmp_path / "prefect" / "mdsgap-server.json"
     try:
         deadline = time.monotonic() + 120
-        while not (_healthy(api) and record.is_file()):
+        while not (api_healthy(api) and record.is_file()):
             assert server.poll() is None and time.monotonic() < deadline, "Prefect サーバーが起動しません"
             time.sleep(0.25)
         assert json.loads(record.read_text("utf-8"))["api_url"] == api
@@ -205,7 +194,7 @@ def test_flow_runs_against_a_prefect_server_on_loopback(sample_inbox, tmp_path):
     finally:
         server.terminate()  # SIGTERM: mdsgap server stops its Prefect server and removes the record
         server.wait(timeout=60)
-    assert not record.exists() and not _healthy(api)
+    assert not record.exists() and not api_healthy(api)
 
 
 def test_flow_on_a_local_dask_cluster(sample_inbox, prefect_harness, tmp_path):

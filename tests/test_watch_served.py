@@ -5,35 +5,22 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from pipeline.scale import api_healthy
 from pipeline.served import FLOW_NAME, deployment_name
+from tests.conftest import free_port
 from tests.office_files import small_mds
 
 ROOT = Path(__file__).resolve().parent.parent
 MARK = "MDSGAP_SERVED_TEST"
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(api: str) -> bool:
-    try:
-        with urllib.request.urlopen(api + "/health", timeout=1) as r:
-            return r.status == 200
-    except OSError:
-        return False
 
 
 def _marked(mark: str) -> list[int]:
@@ -96,7 +83,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
 def test_served_watch_turns_a_dropped_file_into_a_flow_run_on_the_server(tmp_path):
-    port, mark = _free_port(), str(tmp_path)
+    port, mark = free_port(), str(tmp_path)
     api = f"http://127.0.0.1:{port}/api"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update({MARK: mark, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_LOGGING_LEVEL": "WARNING",
@@ -110,7 +97,7 @@ def test_served_watch_turns_a_dropped_file_into_a_flow_run_on_the_server(tmp_pat
                               stdout=open(server_log, "wb"), stderr=subprocess.STDOUT)
     watch = None
     try:
-        _until(lambda: _healthy(api), 80, "Prefect サーバーが起動しません", [(server, server_log)])
+        _until(lambda: api_healthy(api), 80, "Prefect サーバーが起動しません", [(server, server_log)])
         watch = subprocess.Popen(
             [sys.executable, "-m", "pipeline.cli", "watch", "--serve", "--inbox", str(inbox), "--out", str(out),
              "--interval", "1"], env={**env, "PREFECT_API_URL": api}, cwd=ROOT, start_new_session=True,
