@@ -115,20 +115,20 @@ class _ProgressDisplay:
 
 
 def _run_once(inbox: Path, out: Path, as_of: dt.date | None, config: Path | None, wait: float,
-              show_progress: bool = True, workers: int = 0):
+              show_progress: bool = True, workers: int = 0, one_shot: bool = False):
     """One run, holding the output folder's lock from before Prefect starts (a second run is refused at once,
     never from inside a flow) and handing it on to the flow."""
     from pipeline.lock import run_lock
 
     with run_lock(out, wait=wait, hand_over=True):
         try:
-            return _run_locked(inbox, out, as_of, config, wait, show_progress, workers)
+            return _run_locked(inbox, out, as_of, config, wait, show_progress, workers, one_shot)
         finally:
             prefetch.stop()  # what was read ahead and not taken by the flow is dropped
 
 
 def _run_locked(inbox: Path, out: Path, as_of: dt.date | None, config: Path | None, wait: float,
-                show_progress: bool, workers: int):
+                show_progress: bool, workers: int, one_shot: bool = False):
     from pipeline.quick import quick_run
 
     summary = quick_run(inbox, out, as_of, config)  # nothing new: done without Prefect, spaCy or workers
@@ -152,14 +152,16 @@ def _run_locked(inbox: Path, out: Path, as_of: dt.date | None, config: Path | No
     if server is not None:
         record_server(out, server.process.pid)
     process_inbox = process_inbox.with_options(task_runner=runner)
+    # a one-shot run lets its reading workers go once every file is read (`watch` keeps them for its next cycle)
+    params = dict(inbox=inbox, out=out, as_of=as_of, config_path=config, lock_wait=wait, release_readers=one_shot)
     with ephemeral.using(server):
         if not show_progress:
-            return process_inbox(inbox=inbox, out=out, as_of=as_of, config_path=config, lock_wait=wait)
+            return process_inbox(**params)
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       console=console, transient=True) as bar:
             progress.set_listener(_ProgressDisplay(bar))
             try:
-                return process_inbox(inbox=inbox, out=out, as_of=as_of, config_path=config, lock_wait=wait)
+                return process_inbox(**params)
             finally:
                 progress.set_listener(None)
 
@@ -194,7 +196,7 @@ def run(
     _check_folders(inbox, out)
     previous = install_stop_handlers()  # Ctrl-C / SIGTERM: stop in order (lock released, server stopped)
     try:
-        summary = _run_once(inbox, out, as_of_date, config_path, wait, workers=workers)
+        summary = _run_once(inbox, out, as_of_date, config_path, wait, workers=workers, one_shot=True)
     except Exception as exc:  # noqa: BLE001
         _fail_run(exc, out)
     except BaseException as exc:  # noqa: BLE001 - RunInterrupted, KeyboardInterrupt, Prefect's TerminationSignal

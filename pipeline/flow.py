@@ -193,8 +193,12 @@ def _hash_candidates(paths: list[Path], store: Store, summary: RunSummary
 
 @flow(name="mdsgap-process-inbox", flow_run_name="process-inbox-{as_of}")
 def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_path: Path | None = None,
-                  lock_wait: float = 0.0, reports: bool = True) -> RunSummary:
-    """Process every complete file in `inbox`, update the store and write the outputs into `out`."""
+                  lock_wait: float = 0.0, reports: bool = True, release_readers: bool = False) -> RunSummary:
+    """Process every complete file in `inbox`, update the store and write the outputs into `out`.
+
+    `release_readers`: once every file is read, stop the reading worker processes (a one-shot `mdsgap run`):
+    the rules and outputs need no file, and the run's peak memory is then its reading, whatever the size of
+    the store. `mdsgap watch` keeps them warm for its next cycle."""
     flow_start = time.perf_counter()
     inbox, out = Path(inbox), Path(out)
     as_of = as_of or dt.date.today()
@@ -255,6 +259,10 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
             runlog.file_outcome(outcome)
             progress.emit("file_done", name=outcome.path.name, ok=ok)
         timings["extract"] = time.perf_counter() - loop_start
+        if release_readers:
+            from pipeline.scale import release_readers as stop_readers  # noqa: PLC0415
+
+            stop_readers()
 
         progress.emit("stage", text="リスクを判定しています")
         stage_start = time.perf_counter()

@@ -135,6 +135,16 @@ def shutdown_pool() -> None:
             _pool = None
 
 
+def release_readers() -> None:
+    """Stop reading ahead (pipeline.prefetch) and the worker pool: for a run that has read its files and only
+    writes outputs from the store now. The workers hold the memory of the largest files they read (about
+    300 MB each); the next reading makes a new pool."""
+    from pipeline import prefetch
+
+    prefetch.stop()
+    shutdown_pool()
+
+
 class FileTimeLimit(BaseException):
     """One file took longer than the per-file limit."""
 

@@ -110,6 +110,40 @@ def test_batched_extraction_tasks_keep_every_file_and_its_order(sample_inbox, pr
     assert all(ok for path, ok, _ in outcomes if path != broken)
 
 
+def test_a_one_shot_run_lets_its_reading_workers_go_before_writing_outputs(sample_inbox, prefect_harness,
+                                                                          tmp_path, monkeypatch):
+    """`mdsgap run` (release_readers) stops its worker processes once every file is read, so the rules and
+    outputs, whose memory grows with the store, never run beside them; `watch` (the default) keeps its pool
+    warm for the next cycle."""
+    from pipeline import flow as flow_module
+    from pipeline import scale
+
+    seen = {}
+    real_rules = flow_module.evaluate_rules
+
+    def rules_then_look(*args, **kwargs):  # what is alive when the rules run
+        seen["pool"] = scale._pool
+        return real_rules(*args, **kwargs)
+
+    monkeypatch.setattr(flow_module, "evaluate_rules", rules_then_look)
+    use_local_pool(1)
+    try:
+        for release, name in ((False, "watch"), (True, "run")):
+            inbox, out = tmp_path / name / "inbox", tmp_path / name / "out"
+            inbox.mkdir(parents=True)
+            for path in _pick(sample_inbox):
+                shutil.copy(path, inbox / path.name)
+            summary = flow_module.process_inbox(inbox=inbox, out=out, as_of=dt.date(2026, 11, 30),
+                                                release_readers=release)
+            assert len(summary.read) >= 2 and (out / "risk_register.xlsx").is_file()
+            if release:
+                assert seen["pool"] is None and scale._pool is None
+            else:
+                assert seen["pool"] is not None and seen["pool"].pids() and scale._pool is seen["pool"]
+    finally:
+        shutdown_pool()
+
+
 def test_reports_get_only_the_directly_replaced_submission(document_factory, tmp_path):
     from pipeline.flow import previous_documents
     from pipeline.store import Store
