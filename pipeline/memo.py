@@ -140,7 +140,10 @@ class MemoWriter:
         # name -> style object, looked up once: python-docx searches every style on each `doc.styles[name]`.
         self.styles = {s.name: s for s in self.doc.styles if s.type == WD_STYLE_TYPE.PARAGRAPH}
         self.table_grid = next((s for s in self.doc.styles if s.name == "Table Grid"), None)
-        self.style_ids: dict[str, str | None] = {}  # what `p.style = ...` writes, found once per style
+        # what `p.style = ...` writes: the style's id, none for the default paragraph style (python-docx's
+        # get_style_id, which searches every style for the default on each call)
+        default = self.doc.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+        self.style_ids = {name: (None if style == default else style.style_id) for name, style in self.styles.items()}
 
     def _style(self, name: str, fallback: str = "Normal") -> str | None:
         for candidate in (name, fallback, "Normal"):
@@ -155,10 +158,7 @@ class MemoWriter:
             p = self.doc.add_paragraph()
         st = self._style(style)
         if st:
-            # = `p.style = style` (python-docx looks up the default style among all styles on every call)
-            if st not in self.style_ids:
-                self.style_ids[st] = self.doc.part.get_style_id(self.styles[st], WD_STYLE_TYPE.PARAGRAPH)
-            p._p.style = self.style_ids[st]
+            p._p.style = self.style_ids[st]  # = `p.style = st`
         if bold_prefix:
             p.add_run(bold_prefix).bold = True
         if text:
