@@ -21,6 +21,7 @@ from extractors.readers.pdf_marks import (
     MarkTarget, checkbox_char, find_drawn_checkboxes, horizontal_segments, is_mark_fill, is_round_shape,
     place_circle, place_fill, place_strikes,
 )
+from extractors.readers.pdf_objects import use_fast_objects
 from extractors.readers.pdf_overflow import OVERFLOW_DOUBT, settle_overflow
 from extractors.readers.pdf_text import (
     Box, BoxIndex, LaidText, centre, group_lines, inside, is_cid, lay_out, line_text, split_segments, unique_chars,
@@ -75,7 +76,7 @@ def read_pdf(path: Path | str) -> Grid:
             if max(page.width, page.height) > MAX_PAGE_SIDE:
                 raise ExtractionError(f"PDF のページサイズが大きすぎます（p.{n}）。", kind="too_large")
             try:
-                page_tables = read_page(page, n, path)
+                page_tables = read_page(use_fast_objects(page), n, path)
             except (ExtractionError, MemoryError):  # out of memory: the file is too large, not one page broken
                 raise
             except Exception as exc:  # one broken page must not lose the others
