@@ -129,18 +129,21 @@ class LaidText:
 def group_lines(chars: list[dict]) -> list[list[dict]]:
     """Visual lines: chars whose vertical centres agree, each line sorted left to right."""
     lines: list[list[dict]] = []
-    centres: list[float] = []
+    centres: list[float] = []  # each line's mean character centre
+    sums: list[float] = []  # ... kept as a running sum (the same additions, in the same order, as sum())
     for ch in sorted(chars, key=lambda c: ((c["top"] + c["bottom"]) / 2, c["x0"])):
         cy = (ch["top"] + ch["bottom"]) / 2
         h = max(ch["bottom"] - ch["top"], 1.0)
         for i in range(len(lines) - 1, max(-1, len(lines) - 3), -1):
             if abs(centres[i] - cy) <= 0.45 * h:
                 lines[i].append(ch)
-                centres[i] = sum((c["top"] + c["bottom"]) / 2 for c in lines[i]) / len(lines[i])
+                sums[i] += cy
+                centres[i] = sums[i] / len(lines[i])
                 break
         else:
             lines.append([ch])
             centres.append(cy)
+            sums.append(cy)
     for line in lines:
         line.sort(key=lambda c: c["x0"])
     order = sorted(range(len(lines)), key=lambda i: centres[i])
