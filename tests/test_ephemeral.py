@@ -70,3 +70,18 @@ def test_no_temporary_server_beside_a_configured_one(no_current, monkeypatch):
 
     with ephemeral.using(None):
         assert PREFECT_API_URL.value() == "http://127.0.0.1:9/api"
+
+
+def test_the_temporary_server_skips_block_registration_unless_the_user_asks_for_it(monkeypatch):
+    """The run's flows use no block: the server child starts without registering block types (and without the
+    entry-point scan before it); a user's own setting is passed on as it is."""
+    from prefect.settings import PREFECT_API_BLOCKS_REGISTER_ON_START, temporary_settings
+
+    envs = []
+    monkeypatch.setattr(ephemeral.subprocess, "Popen", lambda args, env, **kwargs: envs.append(env))
+    ephemeral._launch(4321, None)
+    with temporary_settings(updates={PREFECT_API_BLOCKS_REGISTER_ON_START: True}):
+        ephemeral._launch(4321, None)
+    assert envs[0]["PREFECT_SERVER_REGISTER_BLOCKS_ON_START"] == "0"
+    assert envs[0]["PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION"] == "0"
+    assert envs[1]["PREFECT_SERVER_REGISTER_BLOCKS_ON_START"].lower() == "true"
