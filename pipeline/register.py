@@ -113,24 +113,42 @@ class ReviewerRead:
     rows: dict[str, dict] = field(default_factory=dict)
 
 
-def read_reviewer_edits(paths: list[Path]) -> ReviewerRead:
-    """Reviewer columns keyed by risk_id from existing register workbooks; a later file overrides an earlier one."""
-    result = ReviewerRead()
-    for path in paths:
-        if not Path(path).is_file():
+@dataclass
+class OpenedWorkbook:
+    """An existing register workbook, loaded once per run for every sheet read from it."""
+
+    path: Path
+    workbook: Workbook | None  # None: it could not be opened
+    error: str = ""  # the exception's type name when it could not
+
+
+def open_workbooks(paths: list[Path]) -> list[OpenedWorkbook]:
+    """The register workbooks that exist, in the order given; formulas are read as typed (not evaluated) so that
+    nothing the reviewer wrote is lost. A corrupted workbook must not stop the run: the store keeps a copy."""
+    opened = []
+    for path in map(Path, paths):
+        if not path.is_file():
             continue
         try:
-            # Formulas are read as typed (not evaluated) so that nothing the reviewer wrote is lost.
-            wb = load_workbook(path)
-        except Exception as exc:  # a corrupted workbook must not stop the run: the store keeps a copy
-            result.warnings.append(f"{Path(path).name} を読み込めませんでした（{type(exc).__name__}）。"
+            opened.append(OpenedWorkbook(path, load_workbook(path)))
+        except Exception as exc:  # noqa: BLE001 - reported by read_reviewer_edits
+            opened.append(OpenedWorkbook(path, None, type(exc).__name__))
+    return opened
+
+
+def read_reviewer_edits(books: list[OpenedWorkbook]) -> ReviewerRead:
+    """Reviewer columns keyed by risk_id from existing register workbooks; a later file overrides an earlier one."""
+    result = ReviewerRead()
+    for book in books:
+        wb = book.workbook
+        if wb is None:
+            result.warnings.append(f"{book.path.name} を読み込めませんでした（{book.error}）。"
                                    "記入内容はデータベースの控えから復元します。")
             continue
         ws = wb[SHEET_REGISTER] if SHEET_REGISTER in wb.sheetnames else wb.worksheets[0]
         header, records = sheet_records(ws, ALL_REGISTER_COLUMNS)
         if "risk_id" not in header:
-            result.warnings.append(f"{Path(path).name} に risk_id 列がないため、記入内容を読み取れませんでした。")
-            wb.close()
+            result.warnings.append(f"{book.path.name} に risk_id 列がないため、記入内容を読み取れませんでした。")
             continue
         for _, row in records:
             risk_id = row["risk_id"]
@@ -139,7 +157,6 @@ def read_reviewer_edits(paths: list[Path]) -> ReviewerRead:
             result.edits[risk_id] = {c: row[c] for c in REVIEWER_COLUMNS}
             row["needs_review"] = row["needs_review"].casefold() in ("true", "1")
             result.rows[risk_id] = row
-        wb.close()
     return result
 
 
@@ -301,19 +318,24 @@ def update_register(store: Store, findings: list, out: Path, as_of: dt.date, cov
 
     `coverage` (rules.engine.Coverage of this run's evaluation) is what lets an unseen risk become 解消; without it
     every earlier open risk stays open with its reason. `more_sheets(rows, workbooks)`: called with the merged rows
-    and the existing register workbooks, returns what else goes into the workbook and beside it (`.add_to(wb)`,
-    `.write_tables(out)`, `.warnings`): the sheet 「リスク評価」 of every MDS/SDS いいえ (pipeline.risk_sheet)."""
+    and the existing register workbooks (`OpenedWorkbook`s, each loaded once), returns what else goes into the
+    workbook and beside it (`.add_to(wb)`, `.write_tables(out)`, `.warnings`): the sheet 「リスク評価」 of every
+    MDS/SDS いいえ (pipeline.risk_sheet)."""
     out = Path(out)
     xlsx = out / f"{REGISTER_NAME}.xlsx"
     candidates = sorted((p for p in (xlsx, locked_alternative(xlsx)) if p.is_file()),
                         key=lambda p: p.stat().st_mtime)
-    read = read_reviewer_edits(candidates)
+    books = open_workbooks(candidates)
+    read = read_reviewer_edits(books)
     reviews = store.reviews()
     reviews.update(read.edits)  # what the reviewer typed in the workbook wins over the stored copy
     previous = {rid: row for rid, row in read.rows.items() if row.get("rule_id")} | store.register_rows()
     rows = merge_register(previous, findings, reviews, as_of, StatusJudge(store, coverage).judge, risk_assessment)
     store.save_reviews({r["risk_id"]: {c: r[c] for c in REVIEWER_COLUMNS} for r in rows})
-    sheet = more_sheets(rows, candidates) if more_sheets is not None else None
+    sheet = more_sheets(rows, books) if more_sheets is not None else None
+    for book in books:
+        if book.workbook is not None:
+            book.workbook.close()
     if sheet is not None:
         assessed = sheet.assessed_risks()
         for row in rows:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import load_workbook
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
@@ -29,7 +28,7 @@ from pipeline.config import (
     RISK_NEEDED, RISK_RECORDED, SHEET_ASSESSMENTS,
 )
 from pipeline.register import (
-    RESOLVED_FONT, RISK_NEEDED_FILL, SHEET_GUIDE, put_text, sheet_records, write_header,
+    RESOLVED_FONT, RISK_NEEDED_FILL, SHEET_GUIDE, OpenedWorkbook, put_text, sheet_records, write_header,
 )
 from pipeline.report_data import family_label
 from pipeline.safe_io import csv_safe, write_output
@@ -88,36 +87,28 @@ class SheetRead:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_assessment_edits(paths: list[Path]) -> SheetRead:
+def read_assessment_edits(books: list[OpenedWorkbook]) -> SheetRead:
     """The sheet 「リスク評価」 of existing register workbooks, keyed by 評価ID; a later file overrides an earlier one.
     A workbook that cannot be opened is reported by pipeline.register.read_reviewer_edits (the store keeps a copy)."""
     result = SheetRead()
-    for path in paths:
-        if not Path(path).is_file():
-            continue
-        try:
-            wb = load_workbook(path)  # formulas read as typed: nothing the reviewer wrote is lost
-        except Exception:  # noqa: BLE001 - reported once by the register reader
-            continue
-        if SHEET_ASSESSMENTS not in wb.sheetnames:
-            wb.close()
+    for book in books:
+        wb, path = book.workbook, book.path
+        if wb is None or SHEET_ASSESSMENTS not in wb.sheetnames:
             continue
         header, records = sheet_records(wb[SHEET_ASSESSMENTS], ASSESSMENT_COLUMNS)
         if ASSESSMENT_ID not in header:
-            result.warnings.append(f"{Path(path).name} の「{SHEET_ASSESSMENTS}」シートに{ASSESSMENT_ID}列がないため、"
+            result.warnings.append(f"{path.name} の「{SHEET_ASSESSMENTS}」シートに{ASSESSMENT_ID}列がないため、"
                                    "記入内容を読み取れませんでした。データベースの控えを使います。")
-            wb.close()
             continue
         for number, row in records:
             key = row[ASSESSMENT_ID]
             if not key:
                 if any(row[c] for c in ASSESSMENT_REVIEWER_COLUMNS):
-                    result.warnings.append(f"{Path(path).name} の「{SHEET_ASSESSMENTS}」シート {number} 行目は{ASSESSMENT_ID}が"
+                    result.warnings.append(f"{path.name} の「{SHEET_ASSESSMENTS}」シート {number} 行目は{ASSESSMENT_ID}が"
                                            "空欄のため、記入内容を取り込めませんでした。該当する行に記入し直してください。")
                 continue
             result.rows[key] = row
             result.edits[key] = {c: row[c] for c in ASSESSMENT_REVIEWER_COLUMNS}
-        wb.close()
     return result
 
 
@@ -224,8 +215,8 @@ class AssessmentSheet:
         return written, warnings
 
 
-def update_assessments(store: Store, documents: list[Document], register_rows: list[dict], workbooks: list[Path],
-                       as_of: dt.date) -> AssessmentSheet:
+def update_assessments(store: Store, documents: list[Document], register_rows: list[dict],
+                       workbooks: list[OpenedWorkbook], as_of: dt.date) -> AssessmentSheet:
     """Merge this run's items with the stored sheet and the reviewer's workbook edits; store the result."""
     read = read_assessment_edits(workbooks)
     stored = store.assessment_rows()

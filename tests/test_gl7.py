@@ -342,7 +342,7 @@ def test_assessment_sheet_keeps_what_the_reviewer_wrote(docs, tmp_path):
     """The sheet 「リスク評価」 on its own: the workbook wins, the store keeps a copy, a vanished item keeps its text."""
     import datetime as dt
 
-    from pipeline.register import write_register_xlsx
+    from pipeline.register import open_workbooks, write_register_xlsx
     from pipeline.risk_sheet import update_assessments
     from pipeline.store import Store
 
@@ -359,7 +359,8 @@ def test_assessment_sheet_keeps_what_the_reviewer_wrote(docs, tmp_path):
         fill_sheet_rows(xlsx, "リスク評価", {bio: {"リスク評価": "=生体認証は使わない運用", "評価日": "2026-10-01"}},
                         key="評価ID")
 
-        second = {r["評価ID"]: r for r in update_assessments(store, documents, [], [xlsx], dt.date(2026, 10, 2)).rows}
+        books = open_workbooks([xlsx])
+        second = {r["評価ID"]: r for r in update_assessments(store, documents, [], books, dt.date(2026, 10, 2)).rows}
         assert second[bio]["リスク評価"] == "=生体認証は使わない運用"  # typed text, kept as text
         assert second[bio]["状態"] == "記録済み" and second[other]["状態"] == "要リスク評価"
         assert second[bio]["初回検出"] == "2026-10-01" and second[bio]["最終確認"] == "2026-10-02"
@@ -396,7 +397,7 @@ def test_a_written_row_without_its_id_is_reported(docs, tmp_path):
 
     import openpyxl
 
-    from pipeline.register import write_register_xlsx
+    from pipeline.register import open_workbooks, write_register_xlsx
     from pipeline.risk_sheet import update_assessments
     from pipeline.store import Store
 
@@ -409,5 +410,5 @@ def test_a_written_row_without_its_id_is_reported(docs, tmp_path):
         head = [c.value for c in ws[1]]
         ws.append({head.index("リスク評価") + 1: "行を追加して書いた評価"})  # a row the reviewer added by hand
         wb.save(xlsx)
-        second = update_assessments(store, list(docs.values()), [], [xlsx], dt.date(2026, 10, 2))
+        second = update_assessments(store, list(docs.values()), [], open_workbooks([xlsx]), dt.date(2026, 10, 2))
     assert any(f"{ws.max_row} 行目は評価IDが空欄" in w for w in second.warnings)
