@@ -147,8 +147,14 @@ def start_server(log: IO | int | None = None) -> TemporaryServer | None:
 
 def using(server: TemporaryServer | None):
     """A context in which Prefect's client talks to `server`, or else to the server configure_api chose (its
-    PREFECT_API_URL was set in the environment after Prefect had read its settings)."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    PREFECT_API_URL was set in the environment after Prefect had read its settings).
 
-    url = server.api_url if server is not None else os.environ.get("PREFECT_API_URL")
+    With the temporary server the flow run sends no heartbeats: they let a lasting server mark a run that died
+    as crashed, and this server dies with the run; and stopping the heartbeat thread, which sleeps in steps of
+    a second, held every run's end for up to a second."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    if server is not None:
+        return temporary_settings(updates={PREFECT_API_URL: server.api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+    url = os.environ.get("PREFECT_API_URL")
     return temporary_settings(updates={PREFECT_API_URL: url}) if url else contextlib.nullcontext()

@@ -47,9 +47,13 @@ def test_a_port_taken_meanwhile_is_retried_and_the_flow_is_pointed_at_the_server
         assert ephemeral.start_server() is server  # `mdsgap watch`: the next cycle reuses it
         from prefect.settings import PREFECT_API_URL
 
+        from prefect.settings import get_current_settings
+
         with ephemeral.using(server):
             assert PREFECT_API_URL.value() == f"http://127.0.0.1:{server.port}/api"
+            assert get_current_settings().flows.heartbeat_frequency is None  # nothing outlives the run to watch them
         assert PREFECT_API_URL.value() != server.api_url
+        assert get_current_settings().flows.heartbeat_frequency is not None
     finally:
         server.stop()
     assert not server.running
