@@ -248,6 +248,7 @@ def bench_commands(corpus: list[Path], inbox: Path, work: Path, baseline, worker
     load_before = os.getloadavg()[0]
     first = run_command(inbox, out, day, config, workers)
     summary = _last_run_summary(out) if first["returncode"] == 0 else {}
+    after = baseline_again(copies, work)  # the machine is shared: its load moves between the two measurements
     empty = run_command(inbox, out, day, config, workers)
     for name, data in copies.items():
         (inbox / name).write_bytes(data)
@@ -268,8 +269,10 @@ def bench_commands(corpus: list[Path], inbox: Path, work: Path, baseline, worker
         "items": summary.get("items_read", 0), "pdf_pages": summary.get("pages", 0),
         "pipeline_s": wall, "stages_s": timings, "docs_per_s": docs / wall if wall else 0.0,
         "pages_per_s": (summary.get("pages", 0) / timings["pdf"]) if timings.get("pdf") else 0.0,
-        "baseline_s": baseline.seconds, "baseline_by_format_s": baseline.by_format,
-        "ratio": wall / baseline.seconds if baseline.seconds else float("nan"),
+        "baseline_s": (baseline.seconds + after.seconds) / 2, "baseline_before_s": baseline.seconds,
+        "baseline_after_s": after.seconds,
+        "baseline_by_format_s": {k: (v + after.by_format.get(k, v)) / 2 for k, v in baseline.by_format.items()},
+        "ratio": 2 * wall / (baseline.seconds + after.seconds) if baseline.seconds + after.seconds else float("nan"),
         "noop_empty_s": empty["seconds"], "rerun_s": known["seconds"],
         "rerun_skipped": len(known_summary.get("duplicates", [])),
         "noop_empty_fraction": empty["seconds"] / wall if wall else float("nan"),
@@ -282,6 +285,19 @@ def bench_commands(corpus: list[Path], inbox: Path, work: Path, baseline, worker
         "errors": [r["stderr"] for r in (first, empty, known) if r["returncode"]],
         "scans": measure_scans(scans) if scans else {},
     }
+
+
+def baseline_again(copies: dict[str, bytes], work: Path):
+    """Bare parsing of the same bytes once more, after the first run (pipeline.bench.run_baseline)."""
+    from pipeline.bench import run_baseline
+
+    folder = work / "baseline-after"
+    folder.mkdir(exist_ok=True)
+    paths = []
+    for name, data in copies.items():
+        (folder / name).write_bytes(data)
+        paths.append(folder / name)
+    return run_baseline(paths, work)
 
 
 def report_commands(r: dict) -> None:
@@ -298,8 +314,10 @@ def report_commands(r: dict) -> None:
           f" ワーカー合計、抽出ループ {st.get('extract', 0):.2f}s、ルール {st.get('rules', 0):.2f}s、"
           f"回答表 {st.get('answers', 0):.2f}s、登録簿 {st.get('register', 0):.2f}s、報告書 {st.get('reports', 0):.2f}s）")
     print(f"  フロー外（Python と Prefect の起動、一時サーバー、ワーカー起動、終了処理）: {r['prefect_overhead_s']:.2f}s")
-    print(f"基準（解析のみ、1プロセス）: {r['baseline_s']:.2f} s")
-    print(f"比 初回 / 基準 = {r['ratio']:.2f}（目標 1.5 以下）")
+    print(f"基準（解析のみ、1プロセス）: {r['baseline_s']:.2f} s（初回の前 {r['baseline_before_s']:.2f} s と"
+          f"後 {r['baseline_after_s']:.2f} s の平均）")
+    print(f"比 初回 / 基準 = {r['ratio']:.2f}（目標 1.5 以下。前の基準とは {r['pipeline_s'] / r['baseline_before_s']:.2f}、"
+          f"後の基準とは {r['pipeline_s'] / r['baseline_after_s']:.2f}）")
     print(f"新しいファイルなし: 空の受信フォルダ {r['noop_empty_s']:.2f} s（初回の {r['noop_empty_fraction']:.3f}）、"
           f"同じ {r['rerun_skipped']} 件を再投入 {r['rerun_s']:.2f} s（初回の {r['rerun_fraction']:.3f}、目標 0.1 以下）")
     print(f"ピークメモリ（RSS、mdsgap run とその子プロセス全体）: 初回 {r['peak_rss_mb']:.0f} MB"
