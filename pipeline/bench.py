@@ -230,7 +230,8 @@ def bench(n: int, workers: int, runner: str, scan: bool, legacy: bool, keep: boo
     as_of = dt.date(2026, 11, 27)
     if not in_process:
         scans = scan_pages(BENCH_DIR, samples)  # the OCR path per page, measured even when not in the corpus
-        result = bench_commands(corpus, inbox, work, baseline, requested, as_of, scans)
+        result = bench_commands(corpus, inbox, work, baseline, requested, as_of, scans,
+                                parse=lambda paths: run_baseline(paths, work))
         result.update(n=n, runner="mdsgap run", scan=scan, legacy=legacy, camelot=second)
         report_commands(result)
         save(result)

@@ -229,10 +229,11 @@ def _last_run_summary(out: Path) -> dict:
     return json.loads(row[0]) if row and row[0] else {}
 
 
-def bench_commands(corpus: list[Path], inbox: Path, work: Path, baseline, workers: int, as_of, scans: list[Path]
-                   ) -> dict:
+def bench_commands(corpus: list[Path], inbox: Path, work: Path, baseline, workers: int, as_of, scans: list[Path],
+                   parse) -> dict:
     """The first `mdsgap run` over the corpus, then two runs with nothing new: an empty inbox (a cron job or
-    `mdsgap watch` finding nothing) and the same files dropped again (all known by sha256).
+    `mdsgap watch` finding nothing) and the same files dropped again (all known by sha256). `parse(paths)` (the
+    bare parsing of pipeline.bench) measures the baseline once more after the first run.
 
     The arrival check's waits (1 s between two looks, 5 s of quiet by default: sleeps, not work) are set
     short in a bench config so that the ratios compare work."""
@@ -248,7 +249,7 @@ def bench_commands(corpus: list[Path], inbox: Path, work: Path, baseline, worker
     load_before = os.getloadavg()[0]
     first = run_command(inbox, out, day, config, workers)
     summary = _last_run_summary(out) if first["returncode"] == 0 else {}
-    after = baseline_again(copies, work)  # the machine is shared: its load moves between the two measurements
+    after = baseline_again(copies, work, parse)  # the shared machine's load moves between the two measurements
     empty = run_command(inbox, out, day, config, workers)
     for name, data in copies.items():
         (inbox / name).write_bytes(data)
@@ -287,17 +288,15 @@ def bench_commands(corpus: list[Path], inbox: Path, work: Path, baseline, worker
     }
 
 
-def baseline_again(copies: dict[str, bytes], work: Path):
-    """Bare parsing of the same bytes once more, after the first run (pipeline.bench.run_baseline)."""
-    from pipeline.bench import run_baseline
-
+def baseline_again(copies: dict[str, bytes], work: Path, parse):
+    """Bare parsing (`parse(paths)`) of the same bytes once more, after the first run."""
     folder = work / "baseline-after"
     folder.mkdir(exist_ok=True)
     paths = []
     for name, data in copies.items():
         (folder / name).write_bytes(data)
         paths.append(folder / name)
-    return run_baseline(paths, work)
+    return parse(paths)
 
 
 def report_commands(r: dict) -> None:
