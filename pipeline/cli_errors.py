@@ -172,6 +172,17 @@ def interrupted_message(signum: int) -> str:
     return f"{how}により処理を中断しました。{_KEPT}"
 
 
+_stop_signals: list[int] = []  # the signal that asked this process to stop, since install_stop_handlers
+
+
+def stop_requested() -> int | None:
+    """The SIGINT or SIGTERM that asked the run to stop, or None. The flow asks before it moves any file: the
+    RunInterrupted raised in the main thread can be caught on its way by library code that stores every
+    BaseException of the call it interrupted (Prefect's concurrency calls), and the run then went on, with the
+    file being read when the workers were stopped quarantined as crashed."""
+    return _stop_signals[0] if _stop_signals else None
+
+
 def install_stop_handlers() -> dict:
     """SIGINT and SIGTERM raise RunInterrupted in the main thread (once: a second signal while stopping is
     ignored), so that finally blocks run, the lock is released and Prefect's temporary server is stopped.
@@ -180,12 +191,12 @@ def install_stop_handlers() -> dict:
 
     if threading.current_thread() is not threading.main_thread():
         return {}
-    stopping = []
+    _stop_signals.clear()
 
     def stop(signum, _frame):
-        if stopping:
+        if _stop_signals:
             return
-        stopping.append(signum)
+        _stop_signals.append(signum)
         raise RunInterrupted(signum)
 
     return {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
@@ -194,6 +205,7 @@ def install_stop_handlers() -> dict:
 def restore_handlers(previous: dict) -> None:
     import signal
 
+    _stop_signals.clear()  # the run it was for is over
     for signum, handler in previous.items():
         if handler is not None:
             signal.signal(signum, handler)

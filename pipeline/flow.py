@@ -259,6 +259,10 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
             runlog.file_outcome(outcome)
             progress.emit("file_done", name=outcome.path.name, ok=ok)
         timings["extract"] = time.perf_counter() - loop_start
+        from pipeline.cli_errors import RunInterrupted, stop_requested  # noqa: PLC0415
+
+        if stop_requested() is not None:  # a Ctrl-C or SIGTERM whose interruption was lost on its way: stop
+            raise RunInterrupted(stop_requested())  # here, before any file is moved or output written
         if release_readers:
             from pipeline.scale import release_readers as stop_readers  # noqa: PLC0415
 

@@ -249,3 +249,27 @@ def test_a_signal_to_mdsgap_leaves_no_libreoffice(sample_inbox, tmp_path, signum
         assert _wait_until(lambda: not _processes_mentioning(str(tmp)), 120), _processes_mentioning(str(tmp))
     assert not _processes_mentioning(str(tmp))
     assert (inbox / "旧形式の開示書.doc").exists()  # not moved: the run did not finish
+
+
+def test_a_stop_lost_on_its_way_still_stops_the_run_before_any_file_moves(sample_inbox, prefect_harness, tmp_path):
+    """A Ctrl-C whose RunInterrupted is caught by library code in the main thread (Prefect stores every
+    BaseException of a call it runs) must not let the run go on: the flow stops before it moves or writes."""
+    from pipeline.cli_errors import RunInterrupted, install_stop_handlers, restore_handlers
+    from pipeline.flow import process_inbox
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    sources = [p for p in sorted(sample_inbox.iterdir()) if p.suffix in (".xlsx", ".docx")][:2]
+    for path in sources:
+        shutil.copy(path, inbox / path.name)
+    previous = install_stop_handlers()
+    try:
+        with pytest.raises(RunInterrupted):  # the interruption, swallowed as that library code would
+            signal.getsignal(signal.SIGINT)(signal.SIGINT, None)
+        with pytest.raises(RunInterrupted) as info:
+            process_inbox(inbox=inbox, out=out, as_of=dt.date(2026, 11, 30))
+        assert info.value.signum == signal.SIGINT
+    finally:
+        restore_handlers(previous)
+    assert sorted(p.name for p in inbox.iterdir()) == sorted(p.name for p in sources)  # nothing moved
+    assert not (out / "risk_register.xlsx").exists()
