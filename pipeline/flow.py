@@ -259,10 +259,7 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
             runlog.file_outcome(outcome)
             progress.emit("file_done", name=outcome.path.name, ok=ok)
         timings["extract"] = time.perf_counter() - loop_start
-        from pipeline.cli_errors import RunInterrupted, stop_requested  # noqa: PLC0415
-
-        if stop_requested() is not None:  # a Ctrl-C or SIGTERM whose interruption was lost on its way: stop
-            raise RunInterrupted(stop_requested())  # here, before any file is moved or output written
+        _stop_if_requested()  # before any output is written
         if release_readers:
             from pipeline.scale import release_readers as stop_readers  # noqa: PLC0415
 
@@ -314,6 +311,7 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         del documents
 
         # Results are stored and written: now the source files may leave the inbox.
+        _stop_if_requested()
         for outcome in outcomes:
             # the kept outcomes hold no Document: a reason is what marks a failure
             _move(outcome.path, inbox, outcome.reason or None, summary)
@@ -336,6 +334,16 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         runlog.run_finished(summary)
         store.finish_run(run_id, summary.to_dict())
     return summary
+
+
+def _stop_if_requested() -> None:
+    """Raise RunInterrupted when a Ctrl-C or SIGTERM came whose interruption was lost on its way (see
+    pipeline.cli_errors.stop_requested): the run stops here, before files move."""
+    from pipeline.cli_errors import RunInterrupted, stop_requested  # noqa: PLC0415
+
+    signum = stop_requested()
+    if signum is not None:
+        raise RunInterrupted(signum)
 
 
 def write_reports(store: Store, out: Path, summary: RunSummary, vendor: str | None = None) -> list[Path]:
