@@ -228,6 +228,7 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         # Only what the moves need is kept per file: each Document is stored, then dropped.
         outcomes: list[FileOutcome] = []
         for outcome in _extract_all(to_read):
+            _stop_if_requested()  # a file read while the workers were being stopped is no failure of its own
             for key, seconds in outcome.timings.items():
                 timings[key] = timings.get(key, 0.0) + seconds
             if arrivals.still_arriving(outcome.path, None if outcome.document is not None else outcome.kind):
