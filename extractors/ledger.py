@@ -218,6 +218,19 @@ _NAME_VERSION = re.compile(r"(?i)(?<![a-z])(?:ver|rev|v)\.?\s*\d+(?:\.\d+)*|第\
 _NAME_SEPARATORS = re.compile(r"[\s_\-.・,、()（）\[\]［］【】「」]+")
 
 
+def _era_date(m: re.Match) -> dt.date:
+    return dt.date(ERA_BASE[m.group(1)] + (1 if m.group(2) == "元" else int(m.group(2))), 4, 1)  # 年度: from April
+
+
+# The dates a ledger's file name can give, most precise first, each with how its match becomes a date.
+_NAME_DATES = (
+    (_NAME_YMD, lambda m: dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))),
+    (_NAME_YM, lambda m: dt.date(int(m.group(1)), int(m.group(2)), 1)),
+    (_NAME_YEAR, lambda m: dt.date(int(m.group(1)), 1, 1)),
+    (_NAME_ERA, _era_date),
+)
+
+
 def ledger_series(file_name: str) -> tuple[str, dt.date | None]:
     """The ledger a file is a version of, and the date its name gives (None when it gives none).
 
@@ -227,24 +240,14 @@ def ledger_series(file_name: str) -> tuple[str, dt.date | None]:
     stem = normalize_text(file_name.rsplit(".", 1)[0] if "." in file_name else file_name)
     found: dt.date | None = None
     rest = stem
-    for pattern in (_NAME_YMD, _NAME_YM, _NAME_YEAR, _NAME_ERA):
-        for m in list(pattern.finditer(rest)):
-            found = found or _name_date(pattern, m)
+    for pattern, to_date in _NAME_DATES:
+        for m in pattern.finditer(rest):
+            if found is None:
+                try:
+                    found = to_date(m)
+                except (ValueError, KeyError):  # 2025-13-40: no date
+                    pass
         rest = pattern.sub(" ", rest)
     rest = _NAME_VERSION.sub(" ", rest)
     series = _NAME_SEPARATORS.sub("", rest).casefold()
     return (series or _NAME_SEPARATORS.sub("", stem).casefold()), found
-
-
-def _name_date(pattern: re.Pattern, m: re.Match) -> dt.date | None:
-    try:
-        if pattern is _NAME_YMD:
-            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        if pattern is _NAME_YM:
-            return dt.date(int(m.group(1)), int(m.group(2)), 1)
-        if pattern is _NAME_YEAR:
-            return dt.date(int(m.group(1)), 1, 1)
-        year = ERA_BASE[m.group(1)] + (1 if m.group(2) == "元" else int(m.group(2)))
-        return dt.date(year, 4, 1)  # 令和8年度: the fiscal year from April
-    except (ValueError, KeyError):
-        return None

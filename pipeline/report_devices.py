@@ -72,7 +72,8 @@ def devices_context(devices: pd.DataFrame | None, as_of: dt.date | str | None) -
             "needs_review": bool(rec.get("needs_review")), "review_reason": str(rec.get("review_reason") or ""),
             "_os_key": os_label, "_date": _date(rec.get("os_eol_date")),
         })
-    counts = [(s, STATUS_LABELS[s], sum(1 for r in rows if r["status"] == s)) for s in STATUSES]  # tiles in rules.os_eol's order
+    # the tiles, in rules.os_eol's order of statuses
+    counts = [(s, STATUS_LABELS[s], sum(1 for r in rows if r["status"] == s)) for s in STATUSES]
     rank = {s: i for i, s in enumerate(LIST_ORDER)}
     rows.sort(key=lambda r: (rank.get(r["status"], len(rank)), r["_date"] or dt.date.max, r["device_name"]))
     groups: dict[tuple[str, dt.date], tuple[str, list[str]]] = {}
