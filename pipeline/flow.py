@@ -126,7 +126,10 @@ def _prepare_rules():
         except Exception:  # noqa: BLE001 - the rule stage loads it again and reports any error itself
             pass
 
-    thread = threading.Thread(target=load, name="mdsgap-rules-warmup", daemon=True)
+    # Not a daemon: a run stopped meanwhile (Ctrl-C, SIGTERM) waits for the load to end before the interpreter
+    # exits; a daemon thread still inside the native tokenizer's code when it did was killed mid-call, and the
+    # process aborted (SIGABRT, 「FATAL: exception not rethrown」) after printing its message.
+    thread = threading.Thread(target=load, name="mdsgap-rules-warmup")
     thread.start()
     return thread
 
