@@ -1,7 +1,8 @@
 """The pipeline: inbox → extract → store → rules → register and answers table.
 
-Prefect runs embedded: its state lives inside the project (`.prefect/`), analytics are off and the
-ephemeral server gets 90 s to start. These are defaults only; values the user set are kept.
+Prefect runs embedded: its state lives inside the project (`.prefect/`), analytics are off (the server's, and
+the SDK's telemetry, which Prefect sends to Amplitude from an interactive terminal unless DO_NOT_TRACK is set)
+and the ephemeral server gets 90 s to start. These are defaults only; values the user set are kept.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _PREFECT_DEFAULTS = {
     "PREFECT_HOME": str(PROJECT_ROOT / ".prefect"),
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
 }
 

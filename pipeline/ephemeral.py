@@ -34,7 +34,9 @@ import pipeline  # noqa: F401  (embedded-Prefect defaults before prefect is impo
 
 logger = logging.getLogger(__name__)
 
-# Runs in the server child before uvicorn: die with the parent (SIGKILL: certain, and safe for SQLite).
+# Runs in the server child before uvicorn: die with the parent (SIGKILL: certain, and safe for SQLite); import
+# the server's modules and freeze them (`gc.freeze`), so that the cyclic collector does not walk them again at
+# every full collection while the server answers the run (about 1 s of the server's CPU in a run of 280 files).
 _LAUNCHER = """\
 import os, runpy, signal, sys
 parent = int(sys.argv[1])
@@ -46,17 +48,25 @@ if sys.platform.startswith("linux"):
         pass
 if os.getppid() != parent:
     sys.exit(0)
+import gc
+import prefect.server.api.server  # the app's modules (what uvicorn's --factory would import), then frozen
+gc.freeze()
 sys.argv = ["uvicorn"] + sys.argv[2:]
 runpy.run_module("uvicorn", run_name="__main__", alter_sys=True)
 """
 
 
 PORT_IN_USE = 3  # uvicorn's exit status when the port was taken meanwhile
-# The run's flows use no block (no result storage, no cache): the temporary server skips registering Prefect's
-# block types at start, and the entry-point scan its memo check makes first (about 0.4 s of CPU per run).
-# A setting of the user's own (PREFECT_SERVER_REGISTER_BLOCKS_ON_START) still wins; `mdsgap server` registers.
-NO_BLOCK_REGISTRATION = {"PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "0",
-                         "PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION": "0"}
+# What the temporary server leaves out, as it serves one run and dies with it. A setting of the user's own
+# still wins; `mdsgap server` (a lasting server) runs all of it.
+# - The run's flows use no block (no result storage, no cache): no registering of Prefect's block types at
+#   start, nor the entry-point scan its memo check makes first (about 0.4 s of CPU per run).
+# - No automations (the triggers and the actions they start): an automation watches runs over time, which
+#   needs a lasting server, and starting the actions service built a second copy of the API app in the server
+#   (about 1 s of CPU per run).
+TEMPORARY_SERVER_SETTINGS = {"PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "0",
+                             "PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION": "0",
+                             "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "0"}
 
 
 @dataclass
@@ -97,7 +107,7 @@ def _launch(port: int, log: IO | int | None) -> subprocess.Popen:
     from prefect.settings import get_current_settings
 
     env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1",
-           **NO_BLOCK_REGISTRATION, **get_current_settings().to_environment_variables(exclude_unset=True)}
+           **TEMPORARY_SERVER_SETTINGS, **get_current_settings().to_environment_variables(exclude_unset=True)}
     output = log if log is not None else subprocess.DEVNULL
     return subprocess.Popen(
         [sys.executable, "-c", _LAUNCHER, str(os.getpid()),

@@ -7,6 +7,7 @@ store and the outputs are written. One bad file never stops the run.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import time
 from collections import Counter, deque
@@ -125,6 +126,7 @@ def _prepare_rules():
             remarks.analyze("準備")
         except Exception:  # noqa: BLE001 - the rule stage loads it again and reports any error itself
             pass
+        _freeze_startup_heap()
 
     # Not a daemon: a run stopped meanwhile (Ctrl-C, SIGTERM) waits for the load to end before the interpreter
     # exits; a daemon thread still inside the native tokenizer's code when it did was killed mid-call, and the
@@ -132,6 +134,15 @@ def _prepare_rules():
     thread = threading.Thread(target=load, name="mdsgap-rules-warmup")
     thread.start()
     return thread
+
+
+def _freeze_startup_heap() -> None:
+    """Once per process, when Prefect, the rules and spaCy are loaded: move the heap out of the cyclic
+    collector's reach (`gc.freeze`), which walked all of it at every full collection while the run received
+    and stored the documents (a tenth of a second each). Objects freed by reference counting are still freed;
+    only once, so that a long `mdsgap watch` never freezes the garbage of its cycles."""
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
 
 
 def evaluate_rules(documents: list[Document], as_of: dt.date, config_path: Path | None,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import gc
 import multiprocessing
 import os
 import resource
@@ -46,7 +47,12 @@ FORKSERVER_PRELOAD = ["pipeline.scale", "pipeline.isolation", "extractors.interp
 
 def warm_worker() -> None:
     """Run once in each worker process: import the readers and interpreter and load the form catalogue, so
-    that no task pays for them. Module-level caches (lru_cache in extractors.forms) then live per worker."""
+    that no task pays for them. Module-level caches (lru_cache in extractors.forms) then live per worker.
+
+    The worker then freezes its heap (`gc.freeze`, as the forkserver's modules before it): the cyclic collector
+    no longer walks the modules and the catalogue at every full collection (a tenth of a second each, about
+    15 times per worker in a run of 280 files), and the memory pages the worker shares with the forkserver
+    stay shared. Objects freed by reference counting are still freed."""
     import extractors.interpret  # noqa: F401
     import extractors.readers  # noqa: F401
     from extractors.forms import all_forms
@@ -155,11 +161,13 @@ def _cap_memory(megabytes: int) -> None:
 
 
 def _worker_main(conn, memory_mb: int) -> None:
+    gc.freeze()  # the forkserver's modules: see `warm_worker`
     os.setsid()  # its own session: LibreOffice / Tesseract started here can be found and killed with it
     signal.signal(signal.SIGTERM, _end_session)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _die_with_parent()
     warm_worker()
+    gc.freeze()
     _cap_memory(memory_mb)
     conn.send(("ready", os.getpid()))
     while True:

@@ -76,16 +76,46 @@ def test_no_temporary_server_beside_a_configured_one(no_current, monkeypatch):
         assert PREFECT_API_URL.value() == "http://127.0.0.1:9/api"
 
 
-def test_the_temporary_server_skips_block_registration_unless_the_user_asks_for_it(monkeypatch):
-    """The run's flows use no block: the server child starts without registering block types (and without the
-    entry-point scan before it); a user's own setting is passed on as it is."""
-    from prefect.settings import PREFECT_API_BLOCKS_REGISTER_ON_START, temporary_settings
+def test_the_temporary_server_skips_blocks_and_automations_unless_the_user_asks_for_them(monkeypatch):
+    """The run's flows use no block and the server dies with the run: the server child starts without
+    registering block types (and without the entry-point scan before it) and without the automation services
+    (Prefect's own reading of the child's environment says so); a user's own setting is passed on as it is."""
+    from prefect.settings import (
+        PREFECT_API_BLOCKS_REGISTER_ON_START, PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED, temporary_settings,
+    )
 
     envs = []
     monkeypatch.setattr(ephemeral.subprocess, "Popen", lambda args, env, **kwargs: envs.append(env))
     ephemeral._launch(4321, None)
-    with temporary_settings(updates={PREFECT_API_BLOCKS_REGISTER_ON_START: True}):
+    with temporary_settings(updates={PREFECT_API_BLOCKS_REGISTER_ON_START: True,
+                                     PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED: True}):
         ephemeral._launch(4321, None)
     assert envs[0]["PREFECT_SERVER_REGISTER_BLOCKS_ON_START"] == "0"
     assert envs[0]["PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION"] == "0"
     assert envs[1]["PREFECT_SERVER_REGISTER_BLOCKS_ON_START"].lower() == "true"
+    monkeypatch.undo()  # a real child from here on
+    services = ("from prefect.server.events.services.actions import Actions\n"
+                "from prefect.server.events.services.triggers import ReactiveTriggers\n"
+                "print(Actions.enabled(), ReactiveTriggers.enabled())")
+    enabled = [subprocess.run([sys.executable, "-c", services], env=env, capture_output=True, text=True,
+                              check=True).stdout.split() for env in envs]
+    assert enabled == [["False", "False"], ["True", "True"]]
+
+
+def test_prefect_sends_no_telemetry_from_mdsgap(tmp_path):
+    """Prefect's SDK sends usage events (Amplitude) from an interactive terminal unless DO_NOT_TRACK is set or a
+    CI is detected: importing the pipeline turns it off where neither is there, as a hospital's terminal."""
+    import os
+
+    from prefect._internal.analytics.ci_detection import CI_ENV_VARS
+
+    env = {k: v for k, v in os.environ.items() if k not in CI_ENV_VARS and k != "DO_NOT_TRACK"}
+    env["PREFECT_HOME"] = str(tmp_path)
+    check = ("import pipeline, prefect\n"
+             "from prefect._internal.analytics import is_telemetry_enabled\n"
+             "print(is_telemetry_enabled())")
+    before = subprocess.run([sys.executable, "-c", check.replace("import pipeline, ", "import ")], env=env,
+                            capture_output=True, text=True, check=True).stdout.split()
+    after = subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True,
+                           check=True).stdout.split()
+    assert (before, after) == (["True"], ["False"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import os
 import shutil
 import signal
@@ -87,6 +88,27 @@ def test_a_worker_past_its_limit_is_killed_with_every_process_it_started():
     finally:
         pool.shutdown()
     assert not session_members(pid)
+
+
+def test_a_worker_reads_with_its_start_up_heap_frozen():
+    """The modules and the form catalogue a worker starts with are out of the cyclic collector's reach (it
+    walked them at every full collection); what a file's reading leaves as garbage is still collected."""
+    pool = WorkerPool(1)
+    try:
+        status, frozen = pool.call(gc.get_freeze_count, (), timeout=None)
+        assert status == "ok" and frozen > 50_000
+        status, collected = pool.call(_collect_a_cycle, (), timeout=None)
+        assert status == "ok" and collected >= 2
+    finally:
+        pool.shutdown()
+
+
+def _collect_a_cycle() -> int:
+    first, second = [], []
+    first.append(second)
+    second.append(first)
+    del first, second
+    return gc.collect()
 
 
 def test_a_worker_that_dies_costs_one_call_only():

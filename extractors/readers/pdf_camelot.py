@@ -261,14 +261,11 @@ def compare(table: Table, camelot_tables: list[CamelotTable]) -> Comparison:
     # camelot's table may be larger than pdfplumber's (two tables joined) or smaller: compare where both read
     inner = [c for ct in twins for c in ct.cells if _overlap(c.box, box) > 0.5]
     glyphs = sorted((g for g in twins[0].glyphs if inside((g.x, g.y), box, tol=TOL)), key=lambda g: g.x)
-    at = [g.x for g in glyphs]  # glyphs by their centre's x: a cell's columns are a slice (same Counters)
     corners = BoxIndex([(c.box[0], c.box[1], c.box[0], c.box[1]) for c in inner], tol=TOL + 0.5)
+    near = GlyphColumns(glyphs)
 
     def same_boxes(cell: LogicalCell) -> list[int]:  # inner cells with cell's box, ascending as in `inner`
         return [i for i in corners.holding(cell.box[:2]) if _same_box(inner[i].box, cell.box)]
-
-    def columns(b) -> list[Glyph]:
-        return glyphs[bisect_left(at, b[0] - 0.5):bisect_right(at, b[2] + 0.5)]
 
     inner_box = _box(inner) if inner else box
     twins_found = sum(1 for cell in mine if same_boxes(cell))
@@ -288,20 +285,46 @@ def compare(table: Table, camelot_tables: list[CamelotTable]) -> Comparison:
                     result.doubted.setdefault(r, f"区切り {_fmt(cell.box)}")
             continue
         matched.update(parts)
-        why = text_differs(cell.text, cell.box, columns(cell.box))
+        why = text_differs(cell.text, cell.box, near.reaching(cell.box))
         if why:
             for r in cell.rows + _took_text(cell, mine, glyphs):
                 result.doubted.setdefault(r, why)
             continue
         result.cells_agreed += 1
+    bands = row_bands(table)
     for i, c in enumerate(inner):
         if i in matched or any(_is_checkbox(c.box) and _within(c.box, m.box) and _has_checkbox(m.text) for m in mine):
             continue
-        for r, (top, bottom) in row_bands(table).items():  # a camelot cell with no twin doubts its rows
+        for r, (top, bottom) in bands.items():  # a camelot cell with no twin doubts its rows
             if bottom - TOL > c.box[1] and top + TOL < c.box[3]:
                 result.doubted.setdefault(r, f"camelot だけの区切り {_fmt(c.box)}")
     result.rows_agreed = result.rows - len(result.doubted)
     return result
+
+
+class GlyphColumns:
+    """A table's glyphs (sorted by their centre's x) as `text_differs` needs them for one cell: the glyphs of the
+    cell's columns whose body may reach into the cell's rows, in the order of x, so that the cell's text is
+    joined in the same order as from all its columns' glyphs. Each column (a cell's x-range) is sorted by the
+    glyphs' tops once; a cell then takes the band of tops that can reach it, not the whole column."""
+
+    def __init__(self, glyphs: list[Glyph]):
+        self.glyphs = glyphs
+        self.at = [g.x for g in glyphs]
+        self._columns: dict[tuple[float, float], tuple[list[int], list[float], float]] = {}
+
+    def reaching(self, b) -> list[Glyph]:
+        column = self._columns.get((b[0], b[2]))
+        if column is None:
+            span = range(bisect_left(self.at, b[0] - 0.5), bisect_right(self.at, b[2] + 0.5))
+            order = sorted(span, key=lambda i: self.glyphs[i].top)
+            tallest = max((self.glyphs[i].bottom - self.glyphs[i].top for i in span), default=0.0)
+            column = self._columns[(b[0], b[2])] = (order, [self.glyphs[i].top for i in order], tallest)
+        order, tops, tallest = column
+        # A glyph reaches the cell when its bottom is below the cell's top and its top above the cell's bottom:
+        # its top then lies within one glyph height (and a point of margin) above the cell's top.
+        band = order[bisect_left(tops, b[1] - tallest - 1.0):bisect_right(tops, b[3])]
+        return [self.glyphs[i] for i in sorted(band)]
 
 
 def _has_checkbox(text: str) -> bool:
@@ -352,6 +375,8 @@ def text_differs(text: str, box, glyphs: list[Glyph]) -> str:
                 centred.append(g.text)
         elif inside_cell:
             clear.append(g.text)
+    if not loose and sorted(norm(text)) == sorted(norm("".join(clear))):
+        return ""  # the common case, the same characters and none crossing a rule (what follows would agree)
     mine = Counter(norm(text))
     must = Counter(norm("".join(clear + (centred if not mine else []))))
     may = must + Counter(norm("".join(loose)))
