@@ -8,6 +8,7 @@ Pages without a text layer go to the OCR reader (`extractors.readers.scan`).
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left, bisect_right
 from pathlib import Path
 
 import pdfplumber
@@ -24,7 +25,8 @@ from extractors.readers.pdf_marks import (
 from extractors.readers.pdf_objects import use_fast_objects
 from extractors.readers.pdf_overflow import OVERFLOW_DOUBT, settle_overflow
 from extractors.readers.pdf_text import (
-    Box, BoxIndex, LaidText, centre, group_lines, inside, is_cid, lay_out, line_text, split_segments, unique_chars,
+    Box, BoxIndex, LaidText, VerticalIndex, centre, group_lines, inside, is_cid, lay_out, line_text, split_segments,
+    unique_chars,
 )
 
 log = logging.getLogger(__name__)
@@ -153,7 +155,8 @@ def _vector_page(page, n: int, chars: list[dict], cid_share: float) -> list[Tabl
     chars = chars + [checkbox_char(cb) for cb in checkboxes]
     segs = horizontal_segments(page.lines, [r for r in page.rects if id(r) not in checkbox_parts])
     verticals = [e for e in page.edges if e.get("orientation") == "v"]
-    strike_segs = [s for s in segs if _crosses_text(s, chars, verticals)]
+    by_top = VerticalIndex([c["top"] for c in chars], [c["bottom"] for c in chars])
+    strike_segs = [s for s in segs if _crosses_text(s, chars, by_top, verticals)]
     ruled = page.filter(lambda obj: id(obj) not in checkbox_parts and _is_ruling(obj, strike_segs))
     settings = dict(TABLE_SETTINGS, explicit_horizontal_lines=_closing_lines(ruled.edges))
     found = [t for t in ruled.find_tables(settings) if len(t.cells) >= 2]
@@ -205,11 +208,13 @@ def _closing_lines(edges: list[dict], tol: float = 2.0) -> list[dict]:
     over the end of a page has its two sides printed but no bottom rule, and no top rule on the next page,
     so the table finder would drop the cell and its text. Where two or more vertical rules end at the same
     height with no horizontal rule there, close them with a line between the outermost of them."""
-    hs = [e for e in edges if e.get("orientation") == "h"]
+    hs = sorted((e for e in edges if e.get("orientation") == "h"), key=lambda e: e["top"])
     vs = [e for e in edges if e.get("orientation") == "v" and e["bottom"] - e["top"] >= 6]
+    h_tops = [h["top"] for h in hs]
 
     def ruled_at(y: float, x: float) -> bool:
-        return any(abs(h["top"] - y) <= tol and h["x0"] - tol <= x <= h["x1"] + tol for h in hs)
+        near = hs[bisect_left(h_tops, y - tol - 1.0):bisect_right(h_tops, y + tol + 1.0)]
+        return any(abs(h["top"] - y) <= tol and h["x0"] - tol <= x <= h["x1"] + tol for h in near)
 
     ends: list[tuple[float, float, bool]] = []  # (y, x, open) for both ends of every vertical rule
     for v in vs:
@@ -241,12 +246,12 @@ def _is_rounded(rect: dict) -> bool:
     return any(seg[0] == "c" for seg in path)
 
 
-def _crosses_text(seg, chars: list[dict], verticals: list[dict]) -> bool:
+def _crosses_text(seg, chars: list[dict], by_top: VerticalIndex, verticals: list[dict]) -> bool:
     """A stroke through the middle of some characters, as long as they are: a strike, not a rule."""
     x0, x1, ya, yb = seg
     y = (ya + yb) / 2
     crossed = []
-    for c in chars:
+    for c in (chars[i] for i in by_top.reaching(y, y)):
         h = c["bottom"] - c["top"]
         if (c["text"].strip() and c["top"] + 0.2 * h <= y <= c["bottom"] - 0.15 * h
                 and min(x1, c["x1"]) - max(x0, c["x0"]) > 0.3 * (c["x1"] - c["x0"])):
@@ -297,7 +302,11 @@ def _cluster(values: list[float], tol: float = 2.0) -> list[float]:
 
 
 def _index(bounds: list[float], v: float) -> int:
-    return min(range(len(bounds)), key=lambda i: abs(bounds[i] - v))
+    """The index of the bound nearest to `v` (the lower one on a tie); `bounds` ascending, as `_cluster` gives."""
+    i = bisect_left(bounds, v)
+    if i == 0 or (i < len(bounds) and abs(bounds[i] - v) < abs(bounds[i - 1] - v)):
+        return min(i, len(bounds) - 1)
+    return i - 1
 
 
 def _grid_table(ft, chars: list[dict], n: int, name: str) -> tuple[Table, list[MarkTarget], set[int]]:

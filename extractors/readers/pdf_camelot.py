@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extractors.grid import CHECKED_BOX, UNCHECKED_BOX, Table
-from extractors.readers.pdf_text import BoxIndex, inside
+from extractors.readers.pdf_text import BoxIndex, VerticalIndex, inside
 
 log = logging.getLogger(__name__)
 
@@ -305,26 +305,23 @@ def compare(table: Table, camelot_tables: list[CamelotTable]) -> Comparison:
 class GlyphColumns:
     """A table's glyphs (sorted by their centre's x) as `text_differs` needs them for one cell: the glyphs of the
     cell's columns whose body may reach into the cell's rows, in the order of x, so that the cell's text is
-    joined in the same order as from all its columns' glyphs. Each column (a cell's x-range) is sorted by the
-    glyphs' tops once; a cell then takes the band of tops that can reach it, not the whole column."""
+    joined in the same order as from all its columns' glyphs. Each column (a cell's x-range) is indexed by the
+    glyphs' tops once; a cell then takes the band of rows that can reach it, not the whole column."""
 
     def __init__(self, glyphs: list[Glyph]):
         self.glyphs = glyphs
         self.at = [g.x for g in glyphs]
-        self._columns: dict[tuple[float, float], tuple[list[int], list[float], float]] = {}
+        self._columns: dict[tuple[float, float], tuple[int, VerticalIndex]] = {}
 
     def reaching(self, b) -> list[Glyph]:
         column = self._columns.get((b[0], b[2]))
         if column is None:
-            span = range(bisect_left(self.at, b[0] - 0.5), bisect_right(self.at, b[2] + 0.5))
-            order = sorted(span, key=lambda i: self.glyphs[i].top)
-            tallest = max((self.glyphs[i].bottom - self.glyphs[i].top for i in span), default=0.0)
-            column = self._columns[(b[0], b[2])] = (order, [self.glyphs[i].top for i in order], tallest)
-        order, tops, tallest = column
-        # A glyph reaches the cell when its bottom is below the cell's top and its top above the cell's bottom:
-        # its top then lies within one glyph height (and a point of margin) above the cell's top.
-        band = order[bisect_left(tops, b[1] - tallest - 1.0):bisect_right(tops, b[3])]
-        return [self.glyphs[i] for i in sorted(band)]
+            start, end = bisect_left(self.at, b[0] - 0.5), bisect_right(self.at, b[2] + 0.5)
+            span = self.glyphs[start:end]
+            column = self._columns[(b[0], b[2])] = (start, VerticalIndex([g.top for g in span],
+                                                                         [g.bottom for g in span]))
+        start, index = column
+        return [self.glyphs[start + i] for i in index.reaching(b[1], b[3])]
 
 
 def _has_checkbox(text: str) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from extractors.grid import Mark
-from extractors.readers.pdf_text import Box, LaidText, Token, centre, inside
+from extractors.readers.pdf_text import Box, LaidText, Token, VerticalIndex, centre, inside
 
 CIRCLE_CONFIDENCE = 0.97
 CIRCLE_OVERLAP_CONFIDENCE = 0.9
@@ -203,6 +203,8 @@ def _is_diagonal(obj: dict) -> bool:
 def find_drawn_checkboxes(rects: list[dict], strokes: list[dict], chars: list[dict]) -> list[DrawnCheckbox]:
     """Small stroked squares with no character inside; checked when two diagonal strokes cross inside."""
     boxes = []
+    glyphs = [c for c in chars if c["text"].strip()]
+    by_top: VerticalIndex | None = None
     for r in rects:
         w, h = r["x1"] - r["x0"], r["bottom"] - r["top"]
         if not (CHECKBOX_MIN <= w <= CHECKBOX_MAX and CHECKBOX_MIN <= h <= CHECKBOX_MAX and abs(w - h) <= 1.5):
@@ -210,7 +212,9 @@ def find_drawn_checkboxes(rects: list[dict], strokes: list[dict], chars: list[di
         if not r.get("stroke") or is_mark_fill(r):
             continue
         box: Box = (r["x0"], r["top"], r["x1"], r["bottom"])
-        if any(inside(centre((c["x0"], c["top"], c["x1"], c["bottom"])), box) for c in chars if c["text"].strip()):
+        by_top = by_top or VerticalIndex([c["top"] for c in glyphs], [c["bottom"] for c in glyphs])
+        near = (glyphs[i] for i in by_top.reaching(box[1], box[3]))
+        if any(inside(centre((c["x0"], c["top"], c["x1"], c["bottom"])), box) for c in near):
             continue  # a frame round a glyph (□ printed as text, a boxed number): not a form field
         cross = [s for s in strokes if _is_diagonal(s) and s["x0"] >= box[0] - 1.5 and s["x1"] <= box[2] + 1.5
                  and s["top"] >= box[1] - 1.5 and s["bottom"] <= box[3] + 1.5]

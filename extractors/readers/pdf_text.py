@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
@@ -79,6 +80,21 @@ class BoxIndex:
 
     def holding(self, point: tuple[float, float]) -> list[int]:
         return self.squares.get((int(point[0] // self.step), int(point[1] // self.step)), [])
+
+
+class VerticalIndex:
+    """Boxes by their tops: `reaching(y0, y1)` gives the indices of the boxes whose vertical extent may reach into
+    y0..y1 (every box with bottom >= y0 and top <= y1, and some that do not), in ascending order, so that
+    testing them finds what testing every box finds, in the same order."""
+
+    def __init__(self, tops: list[float], bottoms: list[float]):
+        self.order = sorted(range(len(tops)), key=tops.__getitem__)
+        self.tops = [tops[i] for i in self.order]
+        self.tallest = max((b - t for t, b in zip(tops, bottoms)), default=0.0)
+
+    def reaching(self, y0: float, y1: float) -> list[int]:
+        # a box whose bottom reaches y0 has its top within its height (and a point of margin) above y0
+        return sorted(self.order[bisect_left(self.tops, y0 - self.tallest - 1.0):bisect_right(self.tops, y1)])
 
 
 @dataclass
