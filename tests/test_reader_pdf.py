@@ -402,3 +402,17 @@ def test_answers_match_truth(samples, grids, name):
     path = samples[name]
     doc = interpret(grids[name], hashlib.sha256(path.read_bytes()).hexdigest())
     assert compare(doc, truth(path)) == []
+
+
+def test_the_index_by_height_finds_every_box_that_reaches_a_band_in_order():
+    """VerticalIndex may give boxes that do not reach a band, never leaves out one that does, and keeps the
+    boxes' order, so that a test run over its answer finds what a test over every box finds."""
+    from extractors.readers.pdf_text import VerticalIndex
+
+    boxes = [(top, top + height) for top in (0.0, 3.5, 10.0, 10.0, 11.9, 30.0, 55.25) for height in (0.0, 2.0, 12.0)]
+    index = VerticalIndex([t for t, _ in boxes], [b for _, b in boxes])
+    for y0, y1 in [(-5, -1), (0, 0), (2, 2), (10, 10), (12, 13), (20, 29.9), (41, 41), (55.25, 56), (70, 80)]:
+        found = index.reaching(y0, y1)
+        assert found == sorted(found)
+        assert {i for i, (t, b) in enumerate(boxes) if b >= y0 and t <= y1} <= set(found)
+    assert VerticalIndex([], []).reaching(0, 10) == []
