@@ -4,12 +4,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from functools import lru_cache
 
 CIRCLED_DIGITS = {chr(0x2460 + i): str(i + 1) for i in range(20)}  # ①..⑳
 
 
+@lru_cache(maxsize=4096, typed=True)
 def normalize_text(text: str) -> str:
-    """NFKC, unify dashes and tildes, collapse white space. Keeps ○/●/■ marks (NFKC leaves them)."""
+    """NFKC, unify dashes and tildes, collapse white space. Keeps ○/●/■ marks (NFKC leaves them).
+
+    Cached: interpreting one document normalises the same cell texts again and again (header search, row
+    matching, label fields: about 30 calls per distinct text), and the cache holds far more than a document's
+    distinct texts. `typed`: 1 and 1.0 are different texts."""
     if not text:
         return ""
     t = unicodedata.normalize("NFKC", str(text))
