@@ -9,20 +9,31 @@ from functools import lru_cache
 CIRCLED_DIGITS = {chr(0x2460 + i): str(i + 1) for i in range(20)}  # ①..⑳
 
 
-@lru_cache(maxsize=4096, typed=True)
 def normalize_text(text: str) -> str:
     """NFKC, unify dashes and tildes, collapse white space. Keeps ○/●/■ marks (NFKC leaves them).
 
-    Cached: interpreting one document normalises the same cell texts again and again (header search, row
-    matching, label fields: about 30 calls per distinct text), and the cache holds far more than a document's
-    distinct texts. `typed`: 1 and 1.0 are different texts."""
+    Short texts are cached: interpreting one document normalises the same cell texts (headers, labels, item
+    numbers, questions) again and again, about 30 calls per distinct text; the cache holds far more than one
+    document's distinct texts, and at most CACHED_TEXT_LENGTH characters each, whatever the documents hold."""
     if not text:
         return ""
+    if isinstance(text, str) and len(text) <= CACHED_TEXT_LENGTH:
+        return _normalize_short(text)
+    return _normalize(text)
+
+
+CACHED_TEXT_LENGTH = 256
+
+
+def _normalize(text) -> str:
     t = unicodedata.normalize("NFKC", str(text))
     t = t.replace("\u3000", " ").replace("\xa0", " ")
     t = _DASHES.sub("-", t)
     t = _BLANKS.sub(" ", t)
     return t.strip()
+
+
+_normalize_short = lru_cache(maxsize=4096)(_normalize)
 
 
 _DASHES = re.compile(r"[‐‑‒–—―−ｰ]")

@@ -36,7 +36,8 @@ logger = logging.getLogger(__name__)
 
 # Runs in the server child before uvicorn: die with the parent (SIGKILL: certain, and safe for SQLite); import
 # the server's modules and freeze them (`gc.freeze`), so that the cyclic collector does not walk them again at
-# every full collection while the server answers the run (about 1 s of the server's CPU in a run of 280 files).
+# every full collection while the server answers the run (its full collections took 1.0 s of CPU in a run of
+# 280 files, 0.5 s with the modules frozen).
 _LAUNCHER = """\
 import os, runpy, signal, sys
 parent = int(sys.argv[1])
