@@ -6,6 +6,7 @@ store and the outputs are written. One bad file never stops the run.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import json
@@ -219,7 +220,7 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
     config = RunConfig.load(config_path)
     summary = RunSummary(as_of=as_of.isoformat())
     summary.log_file = str(runlog.begin_run(out, inbox=inbox, as_of=as_of) or "")
-    with run_lock(out, wait=lock_wait), Store.open(out) as store:
+    with run_lock(out, wait=lock_wait), Store.open(out) as store, contextlib.ExitStack() as cleanup:
         run_id = store.start_run(as_of)
         inbox.mkdir(parents=True, exist_ok=True)
         _remove_stale_temp_files(out, inbox / "failed")
@@ -275,10 +276,16 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
             progress.emit("file_done", name=outcome.path.name, ok=ok)
         timings["extract"] = time.perf_counter() - loop_start
         _stop_if_requested()  # before any output is written
+        memo_helper = None
         if release_readers:
             from pipeline.scale import release_readers as stop_readers  # noqa: PLC0415
 
             stop_readers()
+            if reports:  # a helper process writes the memos while this one writes the reports
+                from pipeline.memo_helper import MemoHelper  # noqa: PLC0415
+
+                memo_helper = MemoHelper()
+                cleanup.callback(memo_helper.close)
 
         progress.emit("stage", text="リスクを判定しています")
         stage_start = time.perf_counter()
@@ -340,7 +347,7 @@ def process_inbox(inbox: Path, out: Path, as_of: dt.date | None = None, config_p
         stage_start = time.perf_counter()
         if reports:
             progress.emit("stage", text="報告書を作成しています")
-            write_reports_if_changed(store, out, summary)
+            write_reports_if_changed(store, out, summary, memo_helper)
         timings["reports"] = time.perf_counter() - stage_start
         # what the next run compares with to skip Prefect when nothing is new (pipeline.quick)
         if reports:
@@ -361,8 +368,10 @@ def _stop_if_requested() -> None:
         raise RunInterrupted(signum)
 
 
-def write_reports(store: Store, out: Path, summary: RunSummary, vendor: str | None = None) -> list[Path]:
+def write_reports(store: Store, out: Path, summary: RunSummary, vendor: str | None = None,
+                  memo_helper=None) -> list[Path]:
     """Per-vendor HTML reports and negotiation memos (DOCX), from the store alone (no vendor file is read).
+    `memo_helper` (pipeline.memo_helper.MemoHelper): writes all vendors' memos meanwhile.
 
     A report or memo problem never fails the run: it becomes a warning.
     """
@@ -370,6 +379,10 @@ def write_reports(store: Store, out: Path, summary: RunSummary, vendor: str | No
 
     documents = store.current_documents()
     register_df = register_frame(sorted(store.register_rows().values(), key=register_row_order))
+    if vendor is not None:
+        memo_helper = None
+    if memo_helper is not None:
+        memo_helper.submit(out, documents, register_df)
     paths: list[Path] = []
     try:
         from pipeline.report_devices import load_devices
@@ -378,24 +391,32 @@ def write_reports(store: Store, out: Path, summary: RunSummary, vendor: str | No
                                devices=load_devices(out), as_of=summary.as_of)
     except Exception as exc:  # noqa: BLE001
         summary.warnings.append(f"報告書を作成できませんでした（{type(exc).__name__}: {exc}）。")
-    try:
-        from pipeline.memo import build_memos
-
-        paths += build_memos(out, documents, register_df, vendor=vendor)
-    except Exception as exc:  # noqa: BLE001
-        summary.warnings.append(f"交渉メモを作成できませんでした（{type(exc).__name__}: {exc}）。")
+    # the inspection workbook before the memos, so that this process works while a helper writes them
+    inspection, inspection_warning = [], ""
     if vendor is None:
         try:
             from pipeline.inspection import build_inspection
 
-            paths += build_inspection(out, store)
+            inspection = build_inspection(out, store)
         except Exception as exc:  # noqa: BLE001
-            summary.warnings.append(f"立入検査資料を作成できませんでした（{type(exc).__name__}: {exc}）。")
+            inspection_warning = f"立入検査資料を作成できませんでした（{type(exc).__name__}: {exc}）。"
+    memos = memo_helper.collect() if memo_helper is not None else None
+    try:
+        if memos is None:  # no helper, or it failed: written here
+            from pipeline.memo import build_memos
+
+            memos = build_memos(out, documents, register_df, vendor=vendor)
+        paths += memos
+    except Exception as exc:  # noqa: BLE001
+        summary.warnings.append(f"交渉メモを作成できませんでした（{type(exc).__name__}: {exc}）。")
+    paths += inspection
+    if inspection_warning:
+        summary.warnings.append(inspection_warning)
     summary.outputs += [str(p) for p in paths]
     return list(paths)
 
 
-def write_reports_if_changed(store: Store, out: Path, summary: RunSummary) -> list[Path]:
+def write_reports_if_changed(store: Store, out: Path, summary: RunSummary, memo_helper=None) -> list[Path]:
     """write_reports, skipped when its inputs are the same as for the reports already in `out` (a re-run
     over unchanged files on the same day): re-rendering every report and memo costs seconds."""
     from pipeline.report_devices import devices_digest
@@ -412,7 +433,7 @@ def write_reports_if_changed(store: Store, out: Path, summary: RunSummary) -> li
         pass
     stamp.unlink(missing_ok=True)
     warnings_before = len(summary.warnings)
-    paths = write_reports(store, out, summary)
+    paths = write_reports(store, out, summary, memo_helper=memo_helper)
     if paths and len(summary.warnings) == warnings_before:
         stamp.write_text(json.dumps({"key": key, "paths": [str(p) for p in paths]}, ensure_ascii=False),
                          encoding="utf-8")

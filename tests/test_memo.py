@@ -152,3 +152,37 @@ def test_template_generator_writes_the_styles(tmp_path):
     assert {STYLE_CLAUSE, STYLE_QUOTE, "注記", "Heading 1", "Title"} <= names
     shipped = {s.name for s in docx.Document(str(Path(__file__).parent.parent / "pipeline/templates/memo_template.docx")).styles}
     assert {STYLE_CLAUSE, STYLE_QUOTE, "注記"} <= shipped
+
+
+def test_a_helper_process_writes_the_memos_the_run_would_write(tmp_path, monkeypatch):
+    """pipeline.memo_helper: the memos come from a worker process (this process's build_memos is broken here),
+    the same files with the same text as written in this process."""
+    from pipeline import memo, memo_helper
+
+    docs, _ = sample_documents()
+    register = sample_register()
+    here = build_memos(tmp_path / "here", docs, register)
+    monkeypatch.setattr(memo, "build_memos", lambda *args, **kwargs: pytest.fail("written in the run's process"))
+    helper = memo_helper.MemoHelper()
+    try:
+        helper.submit(tmp_path / "helper", docs, register)
+        there = helper.collect()
+    finally:
+        helper.close()
+    assert [p.name for p in there] == [p.name for p in here] and len(here) >= 2
+    assert [docx_text(p) for p in there] == [docx_text(p) for p in here]
+
+
+def test_a_helper_that_cannot_write_the_memos_leaves_them_to_the_run(tmp_path):
+    from pipeline import memo_helper
+
+    docs, _ = sample_documents()
+    blocked = tmp_path / "out"
+    blocked.write_text("a file where the output folder should be")
+    helper = memo_helper.MemoHelper()
+    try:
+        helper.submit(blocked, docs, sample_register())
+        assert helper.collect() is None
+    finally:
+        helper.close()
+    assert not helper.pool.pids()
