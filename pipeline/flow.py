@@ -379,10 +379,9 @@ def write_reports(store: Store, out: Path, summary: RunSummary, vendor: str | No
 
     documents = store.current_documents()
     register_df = register_frame(sorted(store.register_rows().values(), key=register_row_order))
-    if vendor is not None:
-        memo_helper = None
-    if memo_helper is not None:
-        memo_helper.submit(out, documents, register_df)
+    helper = memo_helper if vendor is None else None  # the helper writes every vendor's memos
+    if helper is not None:
+        helper.submit(out, documents, register_df)
     paths: list[Path] = []
     try:
         from pipeline.report_devices import load_devices
@@ -400,7 +399,7 @@ def write_reports(store: Store, out: Path, summary: RunSummary, vendor: str | No
             inspection = build_inspection(out, store)
         except Exception as exc:  # noqa: BLE001
             inspection_warning = f"立入検査資料を作成できませんでした（{type(exc).__name__}: {exc}）。"
-    memos = memo_helper.collect() if memo_helper is not None else None
+    memos = helper.collect() if helper is not None else None
     try:
         if memos is None:  # no helper, or it failed: written here
             from pipeline.memo import build_memos

@@ -33,7 +33,8 @@ def load_memo_code() -> None:
 
 
 def write_memos(out: Path, documents: list, register_df) -> list[Path]:
-    """Run in the helper: pipeline.memo.build_memos for every vendor."""
+    """Run in the helper: pipeline.memo.build_memos for every vendor (named here, so that the run's process
+    need not import pipeline.memo and python-docx to send it)."""
     from pipeline.memo import build_memos
 
     return build_memos(out, documents, register_df)

@@ -332,10 +332,12 @@ def update_register(store: Store, findings: list, out: Path, as_of: dt.date, cov
     previous = {rid: row for rid, row in read.rows.items() if row.get("rule_id")} | store.register_rows()
     rows = merge_register(previous, findings, reviews, as_of, StatusJudge(store, coverage).judge, risk_assessment)
     store.save_reviews({r["risk_id"]: {c: r[c] for c in REVIEWER_COLUMNS} for r in rows})
-    sheet = more_sheets(rows, books) if more_sheets is not None else None
-    for book in books:
-        if book.workbook is not None:
-            book.workbook.close()
+    try:
+        sheet = more_sheets(rows, books) if more_sheets is not None else None
+    finally:
+        for book in books:
+            if book.workbook is not None:
+                book.workbook.close()
     if sheet is not None:
         assessed = sheet.assessed_risks()
         for row in rows:

@@ -8,7 +8,7 @@ Pages without a text layer go to the OCR reader (`extractors.readers.scan`).
 from __future__ import annotations
 
 import logging
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from pathlib import Path
 
 import pdfplumber
@@ -208,12 +208,12 @@ def _closing_lines(edges: list[dict], tol: float = 2.0) -> list[dict]:
     over the end of a page has its two sides printed but no bottom rule, and no top rule on the next page,
     so the table finder would drop the cell and its text. Where two or more vertical rules end at the same
     height with no horizontal rule there, close them with a line between the outermost of them."""
-    hs = sorted((e for e in edges if e.get("orientation") == "h"), key=lambda e: e["top"])
+    hs = [e for e in edges if e.get("orientation") == "h"]
     vs = [e for e in edges if e.get("orientation") == "v" and e["bottom"] - e["top"] >= 6]
-    h_tops = [h["top"] for h in hs]
+    hs_by_top = VerticalIndex([h["top"] for h in hs], [h["bottom"] for h in hs])
 
     def ruled_at(y: float, x: float) -> bool:
-        near = hs[bisect_left(h_tops, y - tol - 1.0):bisect_right(h_tops, y + tol + 1.0)]
+        near = (hs[i] for i in hs_by_top.reaching(y - tol, y + tol))
         return any(abs(h["top"] - y) <= tol and h["x0"] - tol <= x <= h["x1"] + tol for h in near)
 
     ends: list[tuple[float, float, bool]] = []  # (y, x, open) for both ends of every vertical rule
