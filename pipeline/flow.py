@@ -371,7 +371,8 @@ def _stop_if_requested() -> None:
 def write_reports(store: Store, out: Path, summary: RunSummary, vendor: str | None = None,
                   memo_helper=None) -> list[Path]:
     """Per-vendor HTML reports and negotiation memos (DOCX), from the store alone (no vendor file is read).
-    `memo_helper` (pipeline.memo_helper.MemoHelper): writes all vendors' memos meanwhile.
+    `memo_helper` (pipeline.memo_helper.MemoHelper): writes the vendors' memos meanwhile, and this process
+    shares the rest once its reports are written.
 
     A report or memo problem never fails the run: it becomes a warning.
     """
@@ -379,7 +380,7 @@ def write_reports(store: Store, out: Path, summary: RunSummary, vendor: str | No
 
     documents = store.current_documents()
     register_df = register_frame(sorted(store.register_rows().values(), key=register_row_order))
-    helper = memo_helper if vendor is None else None  # the helper writes every vendor's memos
+    helper = memo_helper if vendor is None else None  # the helper shares every vendor's memos with this process
     if helper is not None:
         helper.submit(out, documents, register_df)
     paths: list[Path] = []
@@ -399,8 +400,8 @@ def write_reports(store: Store, out: Path, summary: RunSummary, vendor: str | No
             inspection = build_inspection(out, store)
         except Exception as exc:  # noqa: BLE001
             inspection_warning = f"立入検査資料を作成できませんでした（{type(exc).__name__}: {exc}）。"
-    memos = helper.collect() if helper is not None else None
     try:
+        memos = helper.finish(out, documents, register_df) if helper is not None else None
         if memos is None:  # no helper, or it failed: written here
             from pipeline.memo import build_memos
 

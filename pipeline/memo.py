@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -343,11 +344,14 @@ def render_memo(vendor_groups: list[Group], template: Path, generated: dt.date) 
 
 
 def build_memos(out_dir: Path, documents: list[Document], register_df, template: Path | None = None,
-                *, generated: dt.date | None = None, vendor: str | None = None) -> list[Path]:
+                *, generated: dt.date | None = None, vendor: str | None = None,
+                take: Callable[[str], bool] | None = None, from_end: bool = False) -> list[Path]:
     """One negotiation memo per vendor (grouped by organization key); only `vendor`'s when given.
 
-    Returns the paths written. File names are settled over all vendors, so a memo keeps its name
-    whether it is written alone or with the others.
+    Returns the paths written, in the order written. File names are settled over all vendors, so a memo keeps
+    its name whether it is written alone or with the others. Two writers share the memos
+    (pipeline.memo_helper): one from the first vendor on, the other `from_end`, each asking `take(vendor_key)`
+    before a memo and stopping at the first the other writer has taken.
     """
     out_dir = Path(out_dir)
     template = Path(template) if template else DEFAULT_TEMPLATE
@@ -359,14 +363,16 @@ def build_memos(out_dir: Path, documents: list[Document], register_df, template:
         by_vendor.setdefault(g.vendor_key, []).append(g)
     wanted = organization_key(vendor) if vendor is not None else None
     used: set[str] = set()
+    names = {key: unique_name(safe_name(by_vendor[key][0].vendor, "事業者名なし"), key, used) + ".docx"
+             for key in sorted(by_vendor)}
     written = []
-    for vendor_key in sorted(by_vendor):
-        vendor_groups = by_vendor[vendor_key]
-        name = unique_name(safe_name(vendor_groups[0].vendor, "事業者名なし"), vendor_key, used) + ".docx"
+    for vendor_key in sorted(by_vendor, reverse=from_end):
         if wanted is not None and vendor_key != wanted:
             continue
-        data = render_memo(vendor_groups, template, generated or dt.date.today())
-        written.append(write_inside(out_dir, out_dir / MEMO_DIR / name, data))
+        if take is not None and not take(vendor_key):
+            break
+        data = render_memo(by_vendor[vendor_key], template, generated or dt.date.today())
+        written.append(write_inside(out_dir, out_dir / MEMO_DIR / names[vendor_key], data))
     return written
 
 

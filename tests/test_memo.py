@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from pipeline.memo import build_memos, proposed_wording, standard_clauses
-from pipeline.report_data import findings_from_register
+from pipeline.report_data import findings_from_register, group_by_vendor_product
 from pipeline.report_names import inside
 from pipeline.templates.make_memo_template import STYLE_CLAUSE, STYLE_QUOTE, make_template
 from tests.test_reports import mds_document, pdf_text, register_row, sample_documents, sample_register
@@ -171,6 +171,43 @@ def test_a_helper_process_writes_the_memos_the_run_would_write(tmp_path, monkeyp
         helper.close()
     assert [p.name for p in there] == [p.name for p in here] and len(here) >= 2
     assert [docx_text(p) for p in there] == [docx_text(p) for p in here]
+
+
+def test_two_writers_share_the_memos_each_written_once_in_vendor_order(tmp_path):
+    """pipeline.memo_helper.Claims: a writer from the last vendor back stops at the first vendor the other writer
+    has taken, and the memos keep the names and text they have when one writer writes them all."""
+    from pipeline.memo_helper import Claims
+
+    docs, _ = sample_documents()
+    register = sample_register()
+    here = build_memos(tmp_path / "here", docs, register)
+    assert len(here) >= 2
+    claims = Claims(tmp_path / "claims")
+    claims.folder.mkdir()
+    keys = sorted({g.vendor_key for g in group_by_vendor_product(docs, findings_from_register(register))})
+    assert claims(keys[0]) and not claims(keys[0])  # the other writer has taken the first vendor
+    back = build_memos(tmp_path / "shared", docs, register, take=claims, from_end=True)
+    assert [p.name for p in back[::-1]] == [p.name for p in here[1:]]
+    assert [docx_text(p) for p in back[::-1]] == [docx_text(p) for p in here[1:]]
+    assert not build_memos(tmp_path / "late", docs, register, take=claims)  # everything is taken now
+
+
+def test_the_run_and_its_helper_finish_the_memos_together(tmp_path):
+    from pipeline import memo_helper
+
+    docs, _ = sample_documents()
+    register = sample_register()
+    here = build_memos(tmp_path / "here", docs, register)
+    helper = memo_helper.MemoHelper()
+    try:
+        helper.submit(tmp_path / "both", docs, register)
+        both = helper.finish(tmp_path / "both", docs, register)
+        claims = helper._claims.folder
+    finally:
+        helper.close()
+    assert [p.name for p in both] == [p.name for p in here]
+    assert [docx_text(p) for p in both] == [docx_text(p) for p in here]
+    assert not claims.exists()  # the claim files are gone with the run's temporary folder
 
 
 def test_a_helper_that_cannot_write_the_memos_leaves_them_to_the_run(tmp_path):
