@@ -46,3 +46,36 @@ def test_plain_values_are_kept_as_resolve_all_keeps_them(value):
     from extractors.readers.pdf_objects import _resolved
 
     assert _resolved(value) == resolve_all(value) and type(_resolved(value)) is type(resolve_all(value))
+
+
+def test_pdfminers_per_token_debug_calls_are_dropped_and_its_warnings_kept(monkeypatch, caplog):
+    """drop_parser_debug_calls: the parser's debug call does nothing (no log record, even with a handler that
+    takes every level); a warning of the same logger still reaches the handlers; with pdfminer's debug on, the
+    logger is left as it is."""
+    import logging
+
+    import pdfminer.pdfinterp
+    import pdfminer.psparser
+
+    from extractors.readers import pdf_objects
+
+    for module in (pdfminer.psparser, pdfminer.pdfinterp):
+        monkeypatch.setattr(module, "log", logging.getLogger(module.__name__))
+    root = logging.getLogger("pdfminer")
+    before = root.level
+    try:
+        root.setLevel(logging.WARNING)
+        pdf_objects.drop_parser_debug_calls()
+        pdf_objects.drop_parser_debug_calls()  # idempotent: not wrapped twice
+        assert isinstance(pdfminer.psparser.log.logger, logging.Logger)
+        with caplog.at_level(logging.DEBUG, logger="pdfminer.psparser"):
+            pdfminer.psparser.log.debug("nexttoken: %r", 1)
+            pdfminer.psparser.log.warning("broken stream %s", "x")
+        assert [(r.levelname, r.getMessage()) for r in caplog.records] == [("WARNING", "broken stream x")]
+
+        monkeypatch.setattr(pdfminer.pdfinterp, "log", logging.getLogger("pdfminer.pdfinterp"))
+        root.setLevel(logging.DEBUG)
+        pdf_objects.drop_parser_debug_calls()
+        assert isinstance(pdfminer.pdfinterp.log, logging.Logger)
+    finally:
+        root.setLevel(before)

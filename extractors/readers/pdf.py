@@ -22,7 +22,7 @@ from extractors.readers.pdf_marks import (
     MarkTarget, checkbox_char, find_drawn_checkboxes, horizontal_segments, is_mark_fill, is_round_shape,
     place_circle, place_fill, place_strikes,
 )
-from extractors.readers.pdf_objects import use_fast_objects
+from extractors.readers.pdf_objects import drop_parser_debug_calls, use_fast_objects
 from extractors.readers.pdf_overflow import OVERFLOW_DOUBT, settle_overflow
 from extractors.readers.pdf_text import (
     Box, BoxIndex, LaidText, VerticalIndex, centre, group_lines, inside, is_cid, lay_out, line_text, split_segments,
@@ -53,6 +53,7 @@ def read_pdf(path: Path | str) -> Grid:
     path = Path(path)
     if path.stat().st_size > MAX_FILE_BYTES:
         raise ExtractionError("PDF が大きすぎます（200MB 超）。分割してお送りください。", kind="too_large")
+    drop_parser_debug_calls()
     try:
         pdf = pdfplumber.open(path)
     except Exception as exc:  # pdfplumber wraps pdfminer's errors in PdfminerException

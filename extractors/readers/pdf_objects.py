@@ -7,9 +7,16 @@ dense form that copying was about a third of pdfplumber's own object work. `proc
 same dicts (equal keys and values, same order) and only passes to `resolve_all` what could hold a reference;
 tests/test_pdf_objects.py compares it with pdfplumber's on every sample PDF. It follows pdfplumber's code
 line by line: the version is pinned (pyproject.toml), and the test fails if an upgrade changes the dicts.
+
+`drop_parser_debug_calls()`: pdfminer's parser and interpreter call `log.debug(...)` for every token and
+operator (about 23,000 calls for a page of a dense form). Each call is a Python frame even when debug is off:
+about 2% of reading a PDF, measured file by file alternately. With pdfminer's debug off, their module
+loggers get a `debug` that is a C-level callable doing nothing; every other level goes to the real logger.
 """
 from __future__ import annotations
 
+import importlib
+import logging
 import types
 from functools import lru_cache
 
@@ -76,3 +83,29 @@ def use_fast_objects(page):
     """`page` (a pdfplumber Page whose objects are not parsed yet) makes its object dicts with `process_object`."""
     page.process_object = types.MethodType(process_object, page)
     return page
+
+
+_PARSER_MODULES = ("pdfminer.psparser", "pdfminer.pdfinterp")
+_discard = "".format  # takes any arguments and does nothing, without a Python frame
+
+
+class _WithoutDebug:
+    """A pdfminer module logger whose debug calls cost nothing; the other levels are the logger's own."""
+
+    debug = staticmethod(_discard)
+
+    def __init__(self, logger: logging.Logger):
+        self.logger = logger
+
+    def __getattr__(self, name: str):
+        return getattr(self.logger, name)
+
+
+def drop_parser_debug_calls() -> None:
+    """Replace the per-token `log.debug` of pdfminer's parser and interpreter, unless pdfminer's debug is on
+    (then its debug lines are written as before). Idempotent."""
+    for name in _PARSER_MODULES:
+        module = importlib.import_module(name)
+        logger = module.log
+        if not isinstance(logger, _WithoutDebug) and not logger.isEnabledFor(logging.DEBUG):
+            module.log = _WithoutDebug(logger)
