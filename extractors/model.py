@@ -1,8 +1,10 @@
 """The data model: what one vendor file says, item by item, with provenance and confidence."""
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+import functools
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Literal
 
 # The answer words are defined once, in extractors.vocabulary; re-exported here for older imports.
@@ -23,6 +25,32 @@ FAMILY_LABELS = {
     "sbom": "SBOM（ソフトウェア部品表）",
     "unknown": "不明な様式",
 }
+
+
+_ATOMS = frozenset({str, int, float, bool, type(None)})
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+def plain(value):
+    """`dataclasses.asdict(value)`: the same dicts, lists and tuples, without asdict's `copy.deepcopy` of every
+    string and number (immutable: asdict's copy of one is the object itself). For the store: 0.15 ms against
+    0.78 ms a document (49 sample documents)."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if is_dataclass(value) and not isinstance(value, type):
+        return {name: plain(getattr(value, name)) for name in _field_names(kind)}
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple, as asdict rebuilds it
+        return kind(*[plain(v) for v in value])
+    if isinstance(value, (list, tuple)):
+        return kind(plain(v) for v in value)
+    if isinstance(value, dict):
+        return kind((plain(k), plain(v)) for k, v in value.items())
+    return copy.deepcopy(value)
 
 
 @dataclass
@@ -246,7 +274,7 @@ class Document:
         return next((i for i in self.items if i.item_id == item_id), None)
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        d = plain(self)
         d["created"] = self.created.isoformat() if self.created else ""
         d["document_id"] = self.document_id
         return d

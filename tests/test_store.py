@@ -116,3 +116,27 @@ def test_ledgers_stored_under_their_whole_file_name_join_their_ledger(tmp_path):
         store.conn.commit()
         store.save_document(ledger("機器台帳_2026.xlsx", "b"))
         assert [d.source_file for d in store.current_ledgers()] == ["機器台帳_2026.xlsx"]
+
+
+def test_a_stored_document_is_dataclasses_asdict_of_it(tmp_path):
+    """extractors.model.plain (Document.to_dict) gives what dataclasses.asdict gives, on documents of every kind
+    the store keeps: answers with locations, a device ledger, vulnerability feeds and SBOMs."""
+    from dataclasses import asdict
+
+    from extractors import extract
+    from extractors.model import plain
+    from samples.feeds import build_feeds
+
+    documents = [make_document()]
+    for path, _ in build_feeds(tmp_path):
+        try:
+            documents.append(extract(path))
+        except Exception:  # noqa: BLE001 - a feed file a reader refuses has no document to store
+            continue
+    kinds = {d.family for d in documents}
+    assert {"device_ledger", "vuln_feed", "sbom"} <= kinds, kinds
+    assert any(d.devices for d in documents) and any(d.vulnerabilities for d in documents)
+    assert any(d.components for d in documents)
+    for doc in documents:
+        assert plain(doc) == asdict(doc)
+        assert doc.to_dict()["document_id"] == doc.document_id
