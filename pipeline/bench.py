@@ -1,6 +1,7 @@
 """`make bench`: throughput of the real pipeline over a generated corpus, against bare parsing.
 
     python -m pipeline.bench [--n 280] [--workers 0] [--runner auto] [--scan/--no-scan] [--legacy/--no-legacy]
+                             [--repeat 3]
 
 1. Builds the sample vendor files once (`samples.build`, cached in .bench/samples), and makes a corpus of N
    submissions by copying them round-robin with a small unique change so that every copy has its own
@@ -11,6 +12,8 @@
    that load for .xls/.doc.
 3. The pipeline: the real Prefect flow (`process_inbox`) over the corpus, with the task runner chosen for
    --workers, timed per stage; Prefect's own overhead = the flow call's wall time minus the flow body.
+   `mdsgap run` commands (the default): `--repeat` first runs, each into a new output folder and between two
+   baseline measurements; the ratio is the median of the rounds' ratios (pipeline.bench_run.bench_commands).
 4. A second run over the same, unchanged files (copied into the inbox again: all skipped by sha256).
 5. Peak RSS of the whole process tree (this process and every worker, measured by sampling /proc).
 
@@ -222,7 +225,7 @@ def _fmt(seconds: float) -> str:
 
 
 def bench(n: int, workers: int, runner: str, scan: bool, legacy: bool, keep: bool = False,
-          in_process: bool = False) -> dict:
+          in_process: bool = False, repeat: int = 1) -> dict:
     from pipeline.scale import auto_workers, cpu_count
 
     BENCH_DIR.mkdir(exist_ok=True)
@@ -246,7 +249,7 @@ def bench(n: int, workers: int, runner: str, scan: bool, legacy: bool, keep: boo
     if not in_process:
         scans = scan_pages(BENCH_DIR, samples)  # the OCR path per page, measured even when not in the corpus
         result = bench_commands(corpus, inbox, work, baseline, requested, as_of, scans,
-                                parse=lambda paths: run_baseline(paths, work))
+                                parse=lambda paths: run_baseline(paths, work), repeat=repeat)
         result.update(n=n, runner="mdsgap run", scan=scan, legacy=legacy, camelot=second)
         report_commands(result)
         save(result)
@@ -388,6 +391,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="スキャンPDF（OCR）を含める（遅い）")
     parser.add_argument("--legacy", action=argparse.BooleanOptionalAction, default=True,
                         help=".xls/.doc（LibreOffice 変換）を含める")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="初回の実行と基準の測定を交互に繰り返す回数（比はその中央値。既定 3）")
     parser.add_argument("--keep", action="store_true", help="作業フォルダを残す")
     parser.add_argument("--in-process", action="store_true",
                         help="mdsgap run コマンドではなく、このプロセス内でフローを呼び出して段階別に測る（--runner 用）")
@@ -400,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.feeds_only:
         return 0
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    bench(args.n, args.workers, args.runner, args.scan, args.legacy, args.keep, args.in_process)
+    bench(args.n, args.workers, args.runner, args.scan, args.legacy, args.keep, args.in_process, args.repeat)
     return 0
 
 
