@@ -282,7 +282,8 @@ def bench_commands(corpus: list[Path], inbox: Path, work: Path, baseline, worker
         after = baseline_again(copies, work, parse)
         rounds.append({"seconds": first["seconds"], "baseline_before_s": before.seconds,
                        "baseline_after_s": after.seconds, "peak_rss_mb": first["peak_rss_mb"],
-                       "ratio": 2 * first["seconds"] / (before.seconds + after.seconds)})
+                       "ratio": 2 * first["seconds"] / (before.seconds + after.seconds),
+                       "returncode": first["returncode"], "stderr": first["stderr"]})
         before = after
     ratio = statistics.median(r["ratio"] for r in rounds)
     summary = _last_run_summary(out) if first["returncode"] == 0 else {}
@@ -318,8 +319,8 @@ def bench_commands(corpus: list[Path], inbox: Path, work: Path, baseline, worker
         "peak_rss_mb": max(r["peak_rss_mb"] for r in rounds), "peak_rss_main_mb": first["peak_rss_main_mb"],
         "peak_rss_noop_mb": max(empty["peak_rss_mb"], known["peak_rss_mb"]),
         "format_counts": counts, "worker_by_format_s": worker_seconds_by_format(first["log"]),
-        "returncodes": [first["returncode"], empty["returncode"], known["returncode"]],
-        "errors": [r["stderr"] for r in (first, empty, known) if r["returncode"]],
+        "returncodes": [r["returncode"] for r in rounds] + [empty["returncode"], known["returncode"]],
+        "errors": [r["stderr"] for r in (*rounds, empty, known) if r["returncode"]],
         "scans": measure_scans(scans) if scans else {},
     }
 
