@@ -7,7 +7,7 @@ import pandas as pd
 
 from extractors.model import Document
 from pipeline.config import ANSWER_COLUMNS, ANSWER_EXTRA_COLUMNS, ANSWERS_NAME
-from pipeline.safe_io import csv_safe, write_output
+from pipeline.safe_io import csv_safe, csv_writer, parquet_writer, write_outputs
 
 _BOOL_COLUMNS = ("needs_review", "known")
 
@@ -78,23 +78,8 @@ def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
     return safe
 
 
-def write_csv(df: pd.DataFrame, path: Path) -> tuple[Path, str | None]:
-    """UTF-8 with BOM so that Excel opens Japanese text correctly."""
-    safe = spreadsheet_safe(df)
-    return write_output(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8-sig"))
-
-
-def write_parquet(df: pd.DataFrame, path: Path) -> tuple[Path, str | None]:
-    return write_output(path, lambda tmp: df.to_parquet(tmp, index=False))
-
-
 def write_answers(documents: list[Document], out: Path) -> tuple[list[Path], list[str]]:
     """Write answers.csv and answers.parquet; returns the paths written and Japanese warnings."""
     df = answers_frame(documents)
-    written, warnings = [], []
-    for path, warn in (write_csv(df, Path(out) / f"{ANSWERS_NAME}.csv"),
-                       write_parquet(df, Path(out) / f"{ANSWERS_NAME}.parquet")):
-        written.append(path)
-        if warn:
-            warnings.append(warn)
-    return written, warnings
+    return write_outputs([(Path(out) / f"{ANSWERS_NAME}.csv", csv_writer(spreadsheet_safe(df))),
+                          (Path(out) / f"{ANSWERS_NAME}.parquet", parquet_writer(df))])

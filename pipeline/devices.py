@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from extractors.model import Document
-from pipeline.safe_io import csv_safe, write_output
+from pipeline.safe_io import csv_safe, csv_writer, parquet_writer, write_outputs
 from rules.device_match import DeviceAssessment, assess_devices
 from rules.vuln_match import Vulns, assess_vulnerabilities
 
@@ -106,12 +106,5 @@ def write_devices(ledgers: list[Document], documents: list[Document], out: Path,
     for col in safe.columns:
         if safe[col].dtype == "string":
             safe[col] = safe[col].map(csv_safe).astype("string")
-    paths, warnings = [], []
-    for path, write in ((out / f"{DEVICES_NAME}.csv",
-                         lambda p: safe.to_csv(p, index=False, encoding="utf-8-sig")),
-                        (out / f"{DEVICES_NAME}.parquet", lambda p: df.to_parquet(p, index=False))):
-        written, warning = write_output(path, write)
-        paths.append(written)
-        if warning:
-            warnings.append(warning)
-    return paths, warnings
+    return write_outputs([(out / f"{DEVICES_NAME}.csv", csv_writer(safe)),
+                          (out / f"{DEVICES_NAME}.parquet", parquet_writer(df))])

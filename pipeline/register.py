@@ -25,7 +25,9 @@ from pipeline.config import (
     STATUS_RESOLVED, UNSEEN_REASON,
 )
 from pipeline.register_status import StatusJudge, Verdict, legacy_resolution
-from pipeline.safe_io import csv_safe, locked_alternative, looks_like_formula, neutral_text, write_output
+from pipeline.safe_io import (
+    csv_safe, csv_writer, locked_alternative, looks_like_formula, neutral_text, parquet_writer, write_outputs,
+)
 from pipeline.store import Store
 from rules.findings import SEVERITIES
 
@@ -350,7 +352,7 @@ def update_register(store: Store, findings: list, out: Path, as_of: dt.date, cov
     for col in csv_df.columns:
         if col != "needs_review":
             csv_df[col] = csv_df[col].map(csv_safe).astype("string")
-    written, warnings = [], list(read.warnings) + (sheet.warnings if sheet else [])
+    warnings = list(read.warnings) + (sheet.warnings if sheet else [])
     pending = sum(1 for r in rows if r.get(RISK_FLAG) == RISK_NEEDED and not r[RESOLVED_ON])
     if pending:
         warnings.append(f"{pending} 件の指摘はリスク評価が未記録です（リスク登録簿の「{RISK_FLAG}」列が「{RISK_NEEDED}」）。"
@@ -359,15 +361,12 @@ def update_register(store: Store, findings: list, out: Path, as_of: dt.date, cov
     if unseen:
         warnings.append(f"{unseen} 件の指摘は今回検出されませんでしたが、新しい版での確認がないため解消としていません"
                         f"（理由はリスク登録簿の「{UNSEEN_REASON}」列）。")
-    for path, write in (
+    written, warn = write_outputs([
         (xlsx, lambda tmp: write_register_xlsx(rows, tmp, sheet.add_to if sheet else None)),
-        (out / f"{REGISTER_NAME}.parquet", lambda tmp: df.to_parquet(tmp, index=False)),
-        (out / f"{REGISTER_NAME}.csv", lambda tmp: csv_df.to_csv(tmp, index=False, encoding="utf-8-sig")),
-    ):
-        done, warn = write_output(path, write)
-        written.append(done)
-        if warn:
-            warnings.append(warn)
+        (out / f"{REGISTER_NAME}.parquet", parquet_writer(df)),
+        (out / f"{REGISTER_NAME}.csv", csv_writer(csv_df)),
+    ])
+    warnings += warn
     if sheet is not None:
         done, warn = sheet.write_tables(out)
         written += done

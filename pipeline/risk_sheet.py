@@ -31,7 +31,7 @@ from pipeline.register import (
     RESOLVED_FONT, RISK_NEEDED_FILL, SHEET_GUIDE, OpenedWorkbook, put_text, sheet_records, write_header,
 )
 from pipeline.report_data import family_label
-from pipeline.safe_io import csv_safe, write_output
+from pipeline.safe_io import csv_safe, csv_writer, parquet_writer, write_outputs
 from pipeline.store import Store
 
 COLUMN_WIDTHS = {ASSESSMENT_ID: 14, "事業者": 22, "製品・システム": 22, "様式": 24, "項目": 16, "設問": 40, "回答": 8,
@@ -203,16 +203,8 @@ class AssessmentSheet:
         csv_df = df.copy()
         for col in csv_df.columns:
             csv_df[col] = csv_df[col].map(csv_safe).astype("string")
-        written, warnings = [], []
-        for path, write in (
-            (Path(out) / f"{ASSESSMENTS_NAME}.parquet", lambda tmp: df.to_parquet(tmp, index=False)),
-            (Path(out) / f"{ASSESSMENTS_NAME}.csv", lambda tmp: csv_df.to_csv(tmp, index=False, encoding="utf-8-sig")),
-        ):
-            done, warn = write_output(path, write)
-            written.append(done)
-            if warn:
-                warnings.append(warn)
-        return written, warnings
+        return write_outputs([(Path(out) / f"{ASSESSMENTS_NAME}.parquet", parquet_writer(df)),
+                              (Path(out) / f"{ASSESSMENTS_NAME}.csv", csv_writer(csv_df))])
 
 
 def update_assessments(store: Store, documents: list[Document], register_rows: list[dict],

@@ -107,6 +107,28 @@ def write_output(path: Path, write: Callable[[Path], None]) -> tuple[Path, str |
                      f"代わりに {alt.name} に保存しました。元のファイルを閉じてから再実行してください。")
 
 
+def write_outputs(jobs) -> tuple[list[Path], list[str]]:
+    """`write_output` for each (path, write) in order: the paths written and the Japanese warnings."""
+    written, warnings = [], []
+    for path, write in jobs:
+        done, warning = write_output(path, write)
+        written.append(done)
+        if warning:
+            warnings.append(warning)
+    return written, warnings
+
+
+def csv_writer(df) -> Callable[[Path], None]:
+    """Writes the pandas frame `df` as CSV in UTF-8 with a BOM (so that Excel opens Japanese text), no index.
+    Make its text formula-safe first (`csv_safe`)."""
+    return lambda path: df.to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def parquet_writer(df) -> Callable[[Path], None]:
+    """Writes the pandas frame `df` as Parquet, no index."""
+    return lambda path: df.to_parquet(path, index=False)
+
+
 @contextmanager
 def uninterrupted():
     """SIGINT and SIGTERM wait until the block is done, then take effect (main thread; elsewhere a no-op).
