@@ -238,12 +238,10 @@ def report_scans(s: dict) -> None:
 
 
 def _last_run_summary(out: Path) -> dict:
-    import json
-    import sqlite3
+    from pipeline.store import Store
 
-    with sqlite3.connect(out / "mdsgap.sqlite") as conn:
-        row = conn.execute("SELECT summary_json FROM runs ORDER BY id DESC LIMIT 1").fetchone()
-    return json.loads(row[0]) if row and row[0] else {}
+    with Store.open(out) as store:
+        return store.last_run_summary() or {}
 
 
 def bench_commands(corpus: list[Path], inbox: Path, work: Path, baseline, workers: int, as_of, scans: list[Path],

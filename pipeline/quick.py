@@ -121,10 +121,10 @@ def _failed(store, previous: dict) -> dict[str, list[str]]:
     """sha256 -> [kind, reason] of the files that failed in the last run (and in earlier runs with the same
     code) in a way the same bytes repeat (SAME_EVERY_TIME)."""
     failed = {k: v for k, v in previous.get("failed", {}).items() if isinstance(v, list) and len(v) == 2}
-    last = store.conn.execute("SELECT started_at FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    last = store.last_run_started()
     if last is not None:
         for row in store.conn.execute("SELECT sha256, kind, reason FROM failures WHERE failed_at >= ? ORDER BY id",
-                                      (last[0],)):
+                                      (last,)):
             if row[0] and row[1] in SAME_EVERY_TIME:
                 failed[row[0]] = [row[1], row[2]]
     return failed

@@ -29,9 +29,7 @@ def load_devices(out_dir: Path) -> pd.DataFrame | None:
 
 def last_run_as_of(store) -> str | None:
     """The evaluation date of the last finished run (the date devices.csv's statuses hold for), or None."""
-    row = store.conn.execute("SELECT as_of FROM runs WHERE finished_at IS NOT NULL AND as_of IS NOT NULL"
-                             " ORDER BY id DESC LIMIT 1").fetchone()
-    return row[0] if row else None
+    return store.last_finished_as_of()
 
 
 def devices_digest(out_dir: Path) -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import threading
 import time
 from pathlib import Path
@@ -195,8 +194,7 @@ def _last_run_id(out: Path) -> int:
     if not (Path(out) / STORE_NAME).is_file():
         return 0
     with Store.open(out) as store:
-        row = store.conn.execute("SELECT MAX(id) FROM runs").fetchone()
-    return int(row[0] or 0)
+        return store.last_run_id()
 
 
 def _summary_since(out: Path, after: int) -> RunSummary | None:
@@ -204,11 +202,9 @@ def _summary_since(out: Path, after: int) -> RunSummary | None:
     from pipeline.store import Store
 
     with Store.open(out) as store:
-        row = store.conn.execute("SELECT summary_json FROM runs WHERE id > ? AND summary_json IS NOT NULL"
-                                 " ORDER BY id DESC LIMIT 1", (after,)).fetchone()
-    if row is None or not row[0]:
+        data = store.last_run_summary(after)
+    if data is None:
         return None
-    data = json.loads(row[0])
     fields = set(RunSummary.__dataclass_fields__)
     summary = RunSummary(**{k: v for k, v in data.items() if k in fields})
     summary.failures = [tuple(f) for f in summary.failures]

@@ -334,6 +334,28 @@ class Store:
             self.conn.execute("UPDATE runs SET finished_at = ?, summary_json = ? WHERE id = ?",
                               (_now(), json.dumps(summary, ensure_ascii=False, default=str), run_id))
 
+    def last_run_id(self) -> int:
+        """The newest run's id, finished or not (0 before the first run)."""
+        row = self.conn.execute("SELECT MAX(id) FROM runs").fetchone()
+        return int(row[0] or 0)
+
+    def last_run_started(self) -> str | None:
+        """When the newest run started (ISO time), finished or not."""
+        row = self.conn.execute("SELECT started_at FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
+    def last_finished_as_of(self) -> str | None:
+        """The evaluation date (ISO) of the newest finished run."""
+        row = self.conn.execute("SELECT as_of FROM runs WHERE finished_at IS NOT NULL AND as_of IS NOT NULL"
+                                " ORDER BY id DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
+    def last_run_summary(self, after: int = 0) -> dict | None:
+        """The summary recorded by the newest finished run with an id above `after`."""
+        row = self.conn.execute("SELECT summary_json FROM runs WHERE id > ? AND summary_json IS NOT NULL"
+                                " ORDER BY id DESC LIMIT 1", (after,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
 
 def _sql_value(value):
     if isinstance(value, bool):

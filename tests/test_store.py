@@ -140,3 +140,19 @@ def test_a_stored_document_is_dataclasses_asdict_of_it(tmp_path):
     for doc in documents:
         assert plain(doc) == asdict(doc)
         assert doc.to_dict()["document_id"] == doc.document_id
+
+
+def test_the_runs_table_answers_through_the_store(tmp_path):
+    """Store.last_run_id / last_run_started / last_finished_as_of / last_run_summary: an unfinished run is the
+    newest run but has no summary and no evaluation date of a finished run."""
+    with Store.open(tmp_path) as store:
+        assert store.last_run_id() == 0 and store.last_run_started() is None
+        assert store.last_finished_as_of() is None and store.last_run_summary() is None
+        first = store.start_run(dt.date(2026, 11, 1))
+        store.finish_run(first, {"read": ["a.xlsx"]})
+        second = store.start_run(dt.date(2026, 11, 2))
+        assert store.last_run_id() == second > first
+        assert store.last_run_started() is not None
+        assert store.last_finished_as_of() == "2026-11-01"
+        assert store.last_run_summary() == {"read": ["a.xlsx"]}
+        assert store.last_run_summary(after=first) is None
