@@ -153,12 +153,16 @@ def _header_field(doc: Document, row: Row) -> None:
     value = re.sub(r"_{2,}\s*$", "", value).strip()  # a note column's 「__」 run into the value in a print
     doc.header_fields[HEADER_LABELS.get(key, key)] = value
     name = HEADER_FIELDS.get(key)
-    if not name or not value:
-        return
+    if name and value:
+        _set_header_field(doc, name, value, "DOC-7（Document Release Date）")
+
+
+def _set_header_field(doc: Document, name: str, value: str, label: str) -> None:
+    """A Document field from the form's header; a release date that cannot be read is said, never dropped."""
     if name == "created":
         doc.created = _release_date(value)
         if doc.created is None:
-            doc.warnings.append(f"DOC-7（Document Release Date）の日付「{value}」を読み取れませんでした")
+            doc.warnings.append(f"{label}の日付「{value}」を読み取れませんでした")
     else:
         setattr(doc, name, value)
 
@@ -177,15 +181,13 @@ def _header_2013(doc: Document, grid: Grid, max_rows: int = 15) -> None:
             for c, cell in enumerate(row):
                 label = normalize_text(cell.text).strip().rstrip(":：").strip()
                 field = HEADER_2013.get(label.lower())
-                below = rows[r + 1][c] if c < len(rows[r + 1]) else None
-                value = normalize_text(below.text).strip() if below is not None else ""
-                if not field or not value or value.lower() in HEADER_2013 or getattr(doc, field):
+                if not field or c >= len(rows[r + 1]) or getattr(doc, field):
+                    continue
+                value = normalize_text(rows[r + 1][c].text).strip()
+                if not value or value.lower() in HEADER_2013:
                     continue
                 doc.header_fields[label] = value
-                if field == "created":
-                    doc.created = _release_date(value)
-                else:
-                    setattr(doc, field, value)
+                _set_header_field(doc, field, value, f"{label}（HN 1-2013）")
 
 
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",

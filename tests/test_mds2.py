@@ -160,6 +160,20 @@ def test_hn_2013_form_is_recognised_and_flagged(tmp_path):
     assert any("HN 1-2013" in w for w in doc.warnings)
 
 
+def test_an_unreadable_release_date_of_the_2013_header_is_said(tmp_path):
+    rows = [["Device Category", "Manufacturer", "Document ID", "Document Release Date"],
+            ["Ventilator", "Osprey Respiratory Inc.", "OR-77", "spring of last year"],
+            ["HIMSS/NEMA HN 1-2013"],
+            ["A", "Own wording: can the device hold private data?", "Yes", "__"],
+            [None, "AUTOMATIC LOGOFF (ALOF)"]]
+    rows += [[f"1-{n}", f"Own wording for an older logoff question {n}?", "Yes", "__"] for n in range(1, 4)]
+    path = _worksheet(tmp_path / "osprey.xlsx", rows, "Manufacturer Disclosure Statement for Medical Device Security – MDS2")
+    doc = interpret(read(path), "0" * 64)
+    assert doc.vendor == "Osprey Respiratory Inc." and doc.created is None
+    assert doc.header_fields["Document Release Date"] == "spring of last year"
+    assert any("「spring of last year」を読み取れませんでした" in w for w in doc.warnings)
+
+
 def test_japanese_forms_are_not_mds2(tmp_path):
     rows = [["製造業者による医療情報セキュリティ開示書"], ["項番", "質問", "はい", "いいえ", "対象外", "備考"],
             ["1", "扱う情報のリストを医療機関等に提示できるか？", "○", None, None, None],
