@@ -14,6 +14,7 @@ the two answer a question both forms ask (rules/mappings/concepts.yaml `mds2_cro
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 
 from extractors.model import Document, Item
@@ -52,11 +53,16 @@ def _same_product(mds2: Document, jahis: Document) -> bool:
     return any(same_product(dataclasses.replace(mds2, family=jahis.family, product=n), jahis) for n in names)
 
 
+@functools.lru_cache(maxsize=64)
+def _whole_words(words: tuple[str, ...]) -> re.Pattern | None:
+    """Any of `words` as a whole word, ignoring case (None for no words): built once per rule's word list."""
+    return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.I) if words else None
+
+
 def _option_dependent(doc: Document, item: Item, cond: dict) -> bool:
     if doc.family == "mds2":
-        words = cond.get("option_words", [])
-        text = f"{item.answer_raw}\n{item.remark}"
-        return bool(words) and re.search(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", text, re.I) is not None
+        pattern = _whole_words(tuple(cond.get("option_words", [])))
+        return pattern is not None and pattern.search(f"{item.answer_raw}\n{item.remark}") is not None
     return bool(item.remark.strip()) and bool(signals_of(item.remark, cond.get("skip_classes", ["option"])))
 
 
