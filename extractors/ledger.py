@@ -162,10 +162,8 @@ def _text(table: Table, r: int, c: int | None) -> str:
     return normalize_text(_effective(table, r, c).text)
 
 
-def read_table(table: Table, source: str) -> list[Device]:
-    header = find_header(table)
-    if header is None:
-        return []
+def read_table(table: Table, source: str, header: tuple[int, dict[str, int], list[str]]) -> list[Device]:
+    """The devices under `header` (find_header's answer for `table`)."""
     h, roles, labels = header
     header_keys = {_label_key(x) for x in labels if x}
     devices = []
@@ -194,13 +192,14 @@ def read_table(table: Table, source: str) -> list[Device]:
 
 def read_ledger(grid: Grid, sha256: str) -> Document | None:
     """A device_ledger Document when the grid is a device ledger, else None (the file is read as a form)."""
-    tables = [t for t in grid.tables if not t.hidden and find_header(t) is not None]
-    if not tables:
+    headers = [(t, find_header(t)) for t in grid.tables if not t.hidden]
+    found = [(table, header) for table, header in headers if header is not None]
+    if not found:
         return None
     doc = Document(source_file=grid.source, sha256=sha256, family="device_ledger", format=grid.format,
                    warnings=list(grid.warnings))
-    for table in tables:
-        doc.devices += read_table(table, grid.source)
+    for table, header in found:
+        doc.devices += read_table(table, grid.source, header)
     if not doc.devices:
         doc.warnings.append("機器台帳の見出し行はありますが、機器の行がありません")
     return doc
