@@ -7,7 +7,7 @@ import pandas as pd
 
 from extractors.model import Document
 from pipeline.config import ANSWER_COLUMNS, ANSWER_EXTRA_COLUMNS, ANSWERS_NAME
-from pipeline.safe_io import csv_safe, csv_writer, parquet_writer, write_outputs
+from pipeline.safe_io import csv_writer, parquet_writer, write_outputs
 
 _BOOL_COLUMNS = ("needs_review", "known")
 
@@ -68,18 +68,10 @@ def answers_frame(documents: list[Document]) -> pd.DataFrame:
     return df
 
 
-def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy for CSV: text that Excel would run as a formula starts with a single quote."""
-    safe = df.copy()
-    for col in safe.columns:
-        if safe[col].dtype == "bool" or pd.api.types.is_numeric_dtype(safe[col]):
-            continue
-        safe[col] = safe[col].map(csv_safe).astype("string")
-    return safe
-
-
 def write_answers(documents: list[Document], out: Path) -> tuple[list[Path], list[str]]:
-    """Write answers.csv and answers.parquet; returns the paths written and Japanese warnings."""
+    """Write answers.csv (its text formula-safe) and answers.parquet; returns the paths written and Japanese
+    warnings."""
     df = answers_frame(documents)
-    return write_outputs([(Path(out) / f"{ANSWERS_NAME}.csv", csv_writer(spreadsheet_safe(df))),
+    text = [c for c in df.columns if not (df[c].dtype == "bool" or pd.api.types.is_numeric_dtype(df[c]))]
+    return write_outputs([(Path(out) / f"{ANSWERS_NAME}.csv", csv_writer(df, text)),
                           (Path(out) / f"{ANSWERS_NAME}.parquet", parquet_writer(df))])

@@ -323,20 +323,18 @@ def bench_commands(corpus: list[Path], inbox: Path, work: Path, baseline, worker
     }
 
 
-def _refill(inbox: Path, copies: dict[str, bytes]) -> None:
+def _refill(folder: Path, copies: dict[str, bytes]) -> list[Path]:
+    """The corpus's bytes written into `folder` again; their paths."""
     for name, data in copies.items():
-        (inbox / name).write_bytes(data)
+        (folder / name).write_bytes(data)
+    return [folder / name for name in copies]
 
 
 def baseline_again(copies: dict[str, bytes], work: Path, parse):
     """Bare parsing (`parse(paths)`) of the same bytes once more, after the first run."""
     folder = work / "baseline-after"
     folder.mkdir(exist_ok=True)
-    paths = []
-    for name, data in copies.items():
-        (folder / name).write_bytes(data)
-        paths.append(folder / name)
-    return parse(paths)
+    return parse(_refill(folder, copies))
 
 
 def report_commands(r: dict) -> None:

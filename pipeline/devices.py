@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from extractors.model import Document
-from pipeline.safe_io import csv_safe, csv_writer, parquet_writer, write_outputs
+from pipeline.safe_io import csv_writer, parquet_writer, write_outputs
 from rules.device_match import DeviceAssessment, assess_devices
 from rules.vuln_match import Vulns, assess_vulnerabilities
 
@@ -102,9 +102,6 @@ def write_devices(ledgers: list[Document], documents: list[Document], out: Path,
     vulns = [v for _, v in assess_vulnerabilities(assessments, feeds or [], vendor_aliases).devices]
     df = devices_frame(assessments, vulns)
     out = Path(out)
-    safe = df.copy()
-    for col in safe.columns:
-        if safe[col].dtype == "string":
-            safe[col] = safe[col].map(csv_safe).astype("string")
-    return write_outputs([(out / f"{DEVICES_NAME}.csv", csv_writer(safe)),
+    text = [c for c in df.columns if df[c].dtype == "string"]
+    return write_outputs([(out / f"{DEVICES_NAME}.csv", csv_writer(df, text)),
                           (out / f"{DEVICES_NAME}.parquet", parquet_writer(df))])

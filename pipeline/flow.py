@@ -401,7 +401,7 @@ def write_reports(store: Store, out: Path, summary: RunSummary, vendor: str | No
         except Exception as exc:  # noqa: BLE001
             inspection_warning = f"立入検査資料を作成できませんでした（{type(exc).__name__}: {exc}）。"
     try:
-        memos = helper.finish(out, documents, register_df) if helper is not None else None
+        memos = helper.finish() if helper is not None else None
         if memos is None:  # no helper, or it failed: written here
             from pipeline.memo import build_memos
 

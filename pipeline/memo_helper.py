@@ -8,7 +8,7 @@ and the register, so a helper writes them meanwhile:
   the forkserver, with the same memory limit and cleanup as a reading worker) starts and loads the memo code
   on the idle core while the rules and the register are worked out;
 - `submit(out, documents, register_df)` hands it the memos' inputs, and the run writes the reports;
-- `finish(out, documents, register_df)`, once the run's reports are written: the run writes the memos the
+- `finish()`, once the run's reports are written: the run writes the memos the
   helper has not started yet, from the last vendor back, while the helper goes on from the first; each takes
   a vendor (`Claims`: a file made with O_EXCL in a private temporary folder) before writing its memo, so every
   memo is written once and both end at about the same time (the helper alone was the last ~0.5-1 s of a
@@ -72,6 +72,7 @@ class MemoHelper:
         self._jobs: queue.Queue = queue.Queue()
         self._answer: tuple[str, object] = ("error", "not submitted")
         self._claims: Claims | None = None
+        self._job: tuple | None = None
         self._thread = threading.Thread(target=self._work, name="mdsgap-memo-helper")
         self._thread.start()
 
@@ -85,15 +86,16 @@ class MemoHelper:
 
     def submit(self, out: Path, documents: list, register_df) -> None:
         self._claims = Claims(Path(tempfile.mkdtemp(prefix="mdsgap-memos-")))
-        self._jobs.put((Path(out), documents, register_df, self._claims))
+        self._job = (Path(out), documents, register_df)
+        self._jobs.put((*self._job, self._claims))
 
-    def finish(self, out: Path, documents: list, register_df) -> list[Path] | None:
-        """The run's share (the memos the helper has not taken, from the last vendor back), then the helper's:
-        every memo path in vendor order, or None when the helper failed and the caller must write the memos
-        itself (its own share is written again then: the same files)."""
+    def finish(self) -> list[Path] | None:
+        """This process's share of the submitted memos (those the helper has not taken, from the last vendor
+        back), then the helper's: every memo path in vendor order, or None when the helper failed and the caller
+        must write the memos itself (its own share is written again then: the same files)."""
         from pipeline.memo import build_memos
 
-        own = build_memos(out, documents, register_df, take=self._claims, from_end=True)
+        own = build_memos(*self._job, take=self._claims, from_end=True)
         helper = self.collect()
         return None if helper is None else helper + own[::-1]
 

@@ -26,7 +26,7 @@ from pipeline.config import (
 )
 from pipeline.register_status import StatusJudge, Verdict, legacy_resolution
 from pipeline.safe_io import (
-    csv_safe, csv_writer, locked_alternative, looks_like_formula, neutral_text, parquet_writer, write_outputs,
+    csv_writer, locked_alternative, looks_like_formula, neutral_text, parquet_writer, write_outputs,
 )
 from pipeline.store import Store
 from rules.findings import SEVERITIES
@@ -348,10 +348,6 @@ def update_register(store: Store, findings: list, out: Path, as_of: dt.date, cov
     store.save_register_rows(rows)
 
     df = register_frame(rows)
-    csv_df = df.copy()
-    for col in csv_df.columns:
-        if col != "needs_review":
-            csv_df[col] = csv_df[col].map(csv_safe).astype("string")
     warnings = list(read.warnings) + (sheet.warnings if sheet else [])
     pending = sum(1 for r in rows if r.get(RISK_FLAG) == RISK_NEEDED and not r[RESOLVED_ON])
     if pending:
@@ -364,7 +360,7 @@ def update_register(store: Store, findings: list, out: Path, as_of: dt.date, cov
     written, warn = write_outputs([
         (xlsx, lambda tmp: write_register_xlsx(rows, tmp, sheet.add_to if sheet else None)),
         (out / f"{REGISTER_NAME}.parquet", parquet_writer(df)),
-        (out / f"{REGISTER_NAME}.csv", csv_writer(csv_df)),
+        (out / f"{REGISTER_NAME}.csv", csv_writer(df, [c for c in df.columns if c != "needs_review"])),
     ])
     warnings += warn
     if sheet is not None:

@@ -31,7 +31,7 @@ from pipeline.register import (
     RESOLVED_FONT, RISK_NEEDED_FILL, SHEET_GUIDE, OpenedWorkbook, put_text, sheet_records, write_header,
 )
 from pipeline.report_data import family_label
-from pipeline.safe_io import csv_safe, csv_writer, parquet_writer, write_outputs
+from pipeline.safe_io import csv_writer, parquet_writer, write_outputs
 from pipeline.store import Store
 
 COLUMN_WIDTHS = {ASSESSMENT_ID: 14, "事業者": 22, "製品・システム": 22, "様式": 24, "項目": 16, "設問": 40, "回答": 8,
@@ -200,11 +200,8 @@ class AssessmentSheet:
     def write_tables(self, out: Path) -> tuple[list[Path], list[str]]:
         """risk_assessments.parquet / .csv (the CSV's text made formula-safe, as the register's)."""
         df = assessment_frame(self.rows)
-        csv_df = df.copy()
-        for col in csv_df.columns:
-            csv_df[col] = csv_df[col].map(csv_safe).astype("string")
         return write_outputs([(Path(out) / f"{ASSESSMENTS_NAME}.parquet", parquet_writer(df)),
-                              (Path(out) / f"{ASSESSMENTS_NAME}.csv", csv_writer(csv_df))])
+                              (Path(out) / f"{ASSESSMENTS_NAME}.csv", csv_writer(df, df.columns))])
 
 
 def update_assessments(store: Store, documents: list[Document], register_rows: list[dict],

@@ -118,10 +118,13 @@ def write_outputs(jobs) -> tuple[list[Path], list[str]]:
     return written, warnings
 
 
-def csv_writer(df) -> Callable[[Path], None]:
-    """Writes the pandas frame `df` as CSV in UTF-8 with a BOM (so that Excel opens Japanese text), no index.
-    Make its text formula-safe first (`csv_safe`)."""
-    return lambda path: df.to_csv(path, index=False, encoding="utf-8-sig")
+def csv_writer(df, text_columns) -> Callable[[Path], None]:
+    """Writes the pandas frame `df` as CSV in UTF-8 with a BOM (so that Excel opens Japanese text), no index;
+    a copy whose `text_columns` are made formula-safe (`csv_safe`, as text)."""
+    safe = df.copy()
+    for col in text_columns:
+        safe[col] = safe[col].map(csv_safe).astype("string")
+    return lambda path: safe.to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def parquet_writer(df) -> Callable[[Path], None]:

@@ -201,7 +201,7 @@ def test_the_run_and_its_helper_finish_the_memos_together(tmp_path):
     helper = memo_helper.MemoHelper()
     try:
         helper.submit(tmp_path / "both", docs, register)
-        both = helper.finish(tmp_path / "both", docs, register)
+        both = helper.finish()
         claims = helper._claims.folder
     finally:
         helper.close()
