@@ -12,7 +12,8 @@ import openpyxl
 import pytest
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
-from openpyxl.styles import Font, PatternFill
+from openpyxl.cell.cell import MergedCell
+from openpyxl.styles import Border, Font, PatternFill, Protection, Side
 from openpyxl.styles.colors import Color
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -21,6 +22,7 @@ from extractors.grid import Cell, Grid
 from extractors.model import ExtractionError
 from extractors.readers import read
 from extractors.readers.xlsx import read_xlsx
+from extractors.readers.xlsx.workbook import load_for_reading
 from extractors.text import normalize_text
 
 
@@ -506,3 +508,61 @@ def test_sample_builder_excel_files_read(sample_files):
                 assert answer_cells, (path.name, item["item_id"])
                 checked_dropdowns += 1
     assert checked_circles + checked_dropdowns + checked_dates > 0
+
+
+# --------------------------------------------------------------------------- merged-range styling (workbook.py)
+
+def _bordered_merge(path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["B2"] = "はい・いいえ"
+    ws["B2"].border = Border(top=Side(style="thick"), right=Side(style="thick"))
+    ws["B2"].protection = Protection(locked=False)
+    ws.merge_cells("B2:D3")
+    ws["E2"] = "備考"
+    wb.save(path)
+    return path
+
+
+def test_merged_ranges_are_styled_except_while_the_reader_loads(tmp_path):
+    """load_for_reading leaves out the border and protection openpyxl copies into a merged range; openpyxl's own
+    loads (the register's workbooks) keep them, also after a reader's load."""
+    path = _bordered_merge(tmp_path / "merged.xlsx")
+    read_ws = load_for_reading(path.read_bytes()).active
+    assert [str(r) for r in read_ws.merged_cells.ranges] == ["B2:D3"]
+    assert isinstance(read_ws["C3"], MergedCell) and read_ws["B2"].value == "はい・いいえ"
+    assert read_ws["D3"].border.right.style is None and read_ws["C3"].protection.locked is True
+    for _ in range(2):  # before and after another reader's load
+        ws = openpyxl.load_workbook(path).active
+        assert ws["D3"].border.right.style == "thick" and ws["C2"].border.top.style == "thick"
+        assert ws["C3"].protection.locked is False
+        load_for_reading(path.read_bytes())
+
+
+class _NeverSkip:
+    """A stand-in for workbook._loading under which openpyxl styles every merged range, as before."""
+
+    active = property(lambda self: False, lambda self, value: None)
+
+
+def test_reader_reads_the_same_without_merged_range_styling(sample_inbox, tmp_path, monkeypatch):
+    """Every sample workbook (merge-heavy checklists and disclosures) and a bordered merge read the same with
+    and without openpyxl's merged-range styling."""
+    from extractors.model import plain
+    from extractors.readers.xlsx import workbook
+
+    def read_all(paths):
+        out = {}
+        for p in paths:
+            try:
+                out[p.name] = plain(read_xlsx(p))
+            except ExtractionError as exc:  # the broken and hostile samples: refused the same way
+                out[p.name] = str(exc)
+        return out
+
+    paths = sorted(p for p in sample_inbox.iterdir() if p.suffix == ".xlsx")
+    paths.append(_bordered_merge(tmp_path / "merged.xlsx"))
+    fast = read_all(paths)
+    assert sum(isinstance(v, dict) for v in fast.values()) >= 10
+    monkeypatch.setattr(workbook, "_loading", _NeverSkip())
+    assert read_all(paths) == fast

@@ -22,10 +22,7 @@ from __future__ import annotations
 
 import warnings
 import zipfile
-from io import BytesIO
 from pathlib import Path
-
-import openpyxl
 
 from extractors.grid import Grid
 from extractors.model import ExtractionError
@@ -36,6 +33,7 @@ from extractors.readers.xlsx.geometry import Palette
 from extractors.readers.xlsx.package import sheet_parts
 from extractors.readers.xlsx.sheet import sheet_table
 from extractors.readers.xlsx.validations import SheetExtras, read_sheet_extras
+from extractors.readers.xlsx.workbook import load_for_reading
 
 MSG_CORRUPT = "Excel ファイルが壊れているか途中までしかありません。事業者に再送を依頼してください。"
 MARK_DOUBT = "図形（丸印・チェックボックスなど）の一部を読み取れなかった"
@@ -50,9 +48,8 @@ def read_xlsx(path: Path | str) -> Grid:
         with open(path, "rb") as f, warnings.catch_warnings():
             # openpyxl warns about parts it drops (extLst validations: read below from the XML).
             warnings.simplefilter("ignore", UserWarning)
-            # A file object, so that openpyxl ignores the extension (.xlsm, a renamed .xls, none).
-            wb = openpyxl.load_workbook(BytesIO(f.read()), data_only=True, rich_text=True,
-                                        keep_vba=False, keep_links=False)
+            # Bytes, not the path, so that openpyxl ignores the extension (.xlsm, a renamed .xls, none).
+            wb = load_for_reading(f.read())
     except ExtractionError:
         raise
     except Exception as exc:  # openpyxl raises many kinds on malformed parts
