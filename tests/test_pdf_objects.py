@@ -79,3 +79,17 @@ def test_pdfminers_per_token_debug_calls_are_dropped_and_its_warnings_kept(monke
         assert isinstance(pdfminer.pdfinterp.log, logging.Logger)
     finally:
         root.setLevel(before)
+
+
+@pytest.mark.parametrize("name", ["DeviceGray", "DeviceRGB", b"DeviceCMYK", b"\xfe\xff\x00C\x00S\x000", "Cs\x8d1",
+                                  "ICCBased"])
+def test_colour_space_names_decode_as_pdfplumber_decodes_them(name):
+    from pdfminer.psparser import LIT
+    from pdfplumber.utils import resolve_and_decode
+
+    from extractors.readers.pdf_objects import _decoded_name
+
+    for _ in range(2):  # the first call decodes, the second takes the decoded name
+        assert _decoded_name(name) == resolve_and_decode(name)
+    literal = LIT(name if isinstance(name, str) else name.decode("latin-1"))
+    assert _decoded_name(literal) == resolve_and_decode(literal)

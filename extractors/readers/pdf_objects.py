@@ -4,7 +4,8 @@ pdfplumber 0.11.10's `Page.process_object` turns every pdfminer layout object in
 its attributes through `resolve_all`, which rebuilds tuples and lists element by element to resolve indirect
 PDF references. The attributes of a character are plain numbers and strings (and tuples of them), so for a
 dense form that copying was about a third of pdfplumber's own object work. `process_object` here makes the
-same dicts (equal keys and values, same order) and only passes to `resolve_all` what could hold a reference;
+same dicts (equal keys and values, same order), only passes to `resolve_all` what could hold a reference, and
+decodes each colour space's name once, not once per object (`_decoded_name`);
 tests/test_pdf_objects.py compares it with pdfplumber's on every sample PDF. It follows pdfplumber's code
 line by line: the version is pinned (pyproject.toml), and the test fails if an upgrade changes the dicts.
 
@@ -37,6 +38,20 @@ def _resolved(value):
     return resolve_all(value)
 
 
+def _decoded_name(name):
+    """`resolve_and_decode(name)` of a colour space's name: a str or bytes name (what pdfminer gives) decodes
+    the same every time, so it is decoded once (pdfplumber decodes it character by character for every
+    character of the page: a third of its object work)."""
+    if type(name) in (str, bytes):
+        return _decode_once(name)
+    return resolve_and_decode(name)
+
+
+@lru_cache(maxsize=256)
+def _decode_once(name: str | bytes):
+    return resolve_and_decode(name)
+
+
 @lru_cache(maxsize=None)
 def _kind(cls: type) -> str:
     return lt_pat.sub("", cls.__name__).lower()
@@ -50,7 +65,7 @@ def process_object(self, obj) -> dict:
 
     for cs in ["ncs", "scs"]:
         if hasattr(obj, cs):
-            attr[cs] = resolve_and_decode(getattr(obj, cs).name)
+            attr[cs] = _decoded_name(getattr(obj, cs).name)
 
     if isinstance(obj, (LTChar, LTTextContainer)):
         text = obj.get_text()
