@@ -245,6 +245,26 @@ def test_bold_by_overprint_is_read_once_like_pdfplumber_dedupe(tmp_path):
     assert [[c.text for c in r] for r in text.rows] == [["はい", "いいえ"], ["はい はい"]]
 
 
+def test_unique_chars_are_pdfplumbers_dedupe_on_every_sample_page(sample_inbox):
+    """The same characters in the same order as pdfplumber's `dedupe_chars` on every page of the sample PDFs
+    (pdfplumber's clustering is replaced by pdf_text._within_1pt)."""
+    import pdfplumber
+
+    from extractors.readers.pdf_text import unique_chars
+
+    pages = 0
+    for path in sorted(sample_inbox.glob("*.pdf")):
+        try:
+            pdf = pdfplumber.open(path)
+        except Exception:  # noqa: BLE001 - the broken samples
+            continue
+        with pdf:
+            for page in pdf.pages:
+                assert unique_chars(page).chars == page.dedupe_chars().chars, (path.name, page.page_number)
+                pages += 1
+    assert pages >= 20
+
+
 def test_unruled_table_read_from_alignment(tmp_path):
     path = tmp_path / "unruled.pdf"
     c = _canvas(path)

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
 
-from pdfplumber.utils import cluster_objects
-
 from extractors.vocabulary import ANSWERS
 
 Box = tuple[float, float, float, float]  # x0, top, x1, bottom
@@ -26,22 +24,41 @@ SEPARATORS = set(" \u3000\t\n・･/／、,，()（）[]［］「」:：|｜")
 
 _SAME_GLYPH = itemgetter("upright", "text", "fontname", "size")
 _POSITION = itemgetter("doctop", "x0")
+_DOCTOP, _X0 = itemgetter("doctop"), itemgetter("x0")
 
 
 def unique_chars(page):
     """The page with each character printed more than once over itself (bold by overprint) kept once: the
     characters pdfplumber's `Page.dedupe_chars()` keeps (same glyph within 1 pt; the first by position),
     in page order. pdfplumber restores the order with `list.index`, quadratic in the characters of a page
-    (a fifth of reading a dense form); the same set here is picked by identity."""
+    (a fifth of reading a dense form); the same set here is picked by identity, and most glyphs, printed
+    once, are kept without clustering."""
     chars = page.chars
     keep: set[int] = set()
     for _, same in groupby(sorted(chars, key=_SAME_GLYPH), key=_SAME_GLYPH):
-        for row in cluster_objects(list(same), itemgetter("doctop"), 1):
-            for spot in cluster_objects(row, itemgetter("x0"), 1):
+        for row in _within_1pt(list(same), _DOCTOP):
+            for spot in _within_1pt(row, _X0):
                 keep.add(id(min(spot, key=_POSITION)))
     if len(keep) == len(chars):
         return page
     return page.filter(lambda obj: obj.get("object_type") != "char" or id(obj) in keep)
+
+
+def _within_1pt(objs: list[dict], key) -> list[list[dict]]:
+    """The groups of pdfplumber's `cluster_objects(objs, key, 1)`: sorted by `key`, a gap over 1 pt starts the
+    next group. Equal keys keep their order, so `min` over a group picks the object pdfplumber's would."""
+    if len(objs) == 1:
+        return [objs]
+    objs = sorted(objs, key=key)
+    groups, last = [[objs[0]]], key(objs[0])
+    for obj in objs[1:]:
+        value = key(obj)
+        if value <= last + 1:
+            groups[-1].append(obj)
+        else:
+            groups.append([obj])
+        last = value
+    return groups
 
 
 def is_cid(text: str) -> bool:
