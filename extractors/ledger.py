@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 
 from extractors.grid import Cell, Grid, Table
 from extractors.model import VENDOR_FROM_MAINTENANCE, Device, Document, Location
-from extractors.text import ERA_BASE, normalize_text
+from extractors.text import CACHED_TEXT_LENGTH, ERA_BASE, normalize_text
 from extractors.vocabulary import ANSWER_OR_MARK_WORDS, is_na_mark
 
 # Column role -> header words (compared after NFKC with spaces removed). Checked in this order: the first
@@ -53,6 +54,14 @@ def _label_key(text: str) -> str:
 
 
 def role_of(label: str) -> str:
+    """The ledger column role a header label names, or "". Every table of every file is tried as a ledger, so
+    the same short labels come again and again: they are looked up once (a long text is never a label)."""
+    if len(label) <= CACHED_TEXT_LENGTH:
+        return _role_of_short(label)
+    return _role_of(label)
+
+
+def _role_of(label: str) -> str:
     key = _label_key(label)
     if not key or len(key) > 30 or key.endswith((":", "：")):  # 「製品名：」 is a key with its value beside it
         return ""
@@ -64,6 +73,9 @@ def role_of(label: str) -> str:
             elif word in key:
                 return role
     return ""
+
+
+_role_of_short = lru_cache(maxsize=4096)(_role_of)
 
 
 def _effective(table: Table, r: int, c: int) -> Cell:

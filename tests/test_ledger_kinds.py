@@ -210,3 +210,15 @@ def test_a_vulnerability_matched_through_the_maintenance_vendor_is_uncertain(tmp
     found = {m.vuln_id: m for m in device_matches(index, guessed, "RHEL", "8", {})}
     assert not found["CVE-2099-41001"].certain and "保守事業者名で照合" in found["CVE-2099-41001"].reason
     assert found["CVE-2099-41002"].certain
+
+
+def test_header_roles_are_the_same_looked_up_once_or_again():
+    """role_of keeps short labels' roles (every table of every file is tried as a ledger); a label's role is the
+    same the first time, the next time, and for a text too long to be kept."""
+    from extractors.ledger import _role_of, role_of
+
+    labels = ["機器名", " OS ", "ＯＳ／バージョン", "製造業者", "製品名：", "保守業者", "回答", "", "IPアドレス",
+              "設置場所（部署）" * 40]
+    for _ in range(2):
+        assert [role_of(x) for x in labels] == [_role_of(x) for x in labels]
+    assert role_of("機器名") and not role_of("製品名：") and not role_of(labels[-1])
