@@ -33,7 +33,7 @@ def _resolved(value):
     kind = type(value)
     if kind in _PLAIN:
         return value
-    if kind is tuple and all(type(v) in _PLAIN for v in value):
+    if kind is tuple and _PLAIN.issuperset(map(type, value)):
         return value  # resolve_all would build an equal tuple
     return resolve_all(value)
 
