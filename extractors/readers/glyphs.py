@@ -13,6 +13,7 @@ Latin font is Wingdings) and are kept as they are, as is white space.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from extractors.grid import CHECKED_BOX, UNCHECKED_BOX
 
@@ -39,8 +40,10 @@ _FONT_NAME = re.compile(r"(?:[a-z]{6}\+)?wingdings(?:[\s_-]*([23]))?(?![a-z0-9])
 _CID = re.compile(r"^\(cid:(\d+)\)$")
 
 
+@lru_cache(maxsize=256)
 def symbol_font(name: str | None) -> str:
-    """The `SYMBOL_FONTS` key of a font name, or "" when it is not a symbol font we decode."""
+    """The `SYMBOL_FONTS` key of a font name, or "" when it is not a symbol font we decode (asked for every
+    character, of the few font names a document uses)."""
     m = _FONT_NAME.match((name or "").strip().lower())
     if not m:
         return ""

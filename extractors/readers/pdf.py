@@ -101,8 +101,10 @@ def read_pdf(path: Path | str) -> Grid:
 def read_page(page, n: int, path: Path) -> list[Table]:
     page = unique_chars(page)
     all_chars = decode_pdf_chars(page.chars)  # Wingdings boxes and checks as ☑ ☐ ✓
-    cid = [c for c in all_chars if is_cid(c["text"])]
-    chars = [c for c in all_chars if not is_cid(c["text"])]
+    cid: list[dict] = []
+    chars: list[dict] = []
+    for c in all_chars:
+        (cid if is_cid(c["text"]) else chars).append(c)
     visible = [c for c in chars if c["text"].strip()]
     cid_share = len(cid) / max(1, len(cid) + len(visible))
     if not visible and (page.images or cid):
