@@ -198,3 +198,18 @@ def test_header_fields_written_with_a_space_instead_of_a_colon():
     ]
     doc = _doc(Table("Sheet1", [[C(MDS_TITLE)]] + rows, kind="sheet"), fmt="xlsx")
     assert (doc.vendor, doc.created.isoformat()) == ("株式会社スペース", "2024-05-10")
+
+
+def test_question_similarity_is_the_same_scored_once_or_again():
+    """text_similarity keeps the scores of short text pairs (every copy of a form prints the same questions):
+    the same score the first time, the next time, and for texts too long to be kept."""
+    from extractors.forms import _text_similarity, all_forms, text_similarity
+
+    catalogue = [item.text for form in all_forms() for item in form.items][:60]
+    printed = [catalogue[3], catalogue[7] + "（「いいえ」の場合は備考に代替策）", "ウイルス対策ソフトを導入している",
+               "二要素認証" * 60, ""]
+    pairs = [(p, c) for p in printed for c in catalogue]
+    expected = [_text_similarity(a, b) for a, b in pairs]
+    for _ in range(2):
+        assert [text_similarity(a, b) for a, b in pairs] == expected
+    assert max(expected) == 100 and min(expected) == 0.0
