@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from extractors.text import CACHED_TEXT_LENGTH, normalize_text
+from extractors.text import cached_when_short, normalize_text
 from extractors.yamlfile import load_yaml
 
 CATALOGUE_DIR = Path(__file__).parent / "catalogue"
@@ -125,6 +125,7 @@ def forms_of_family(family: str) -> list[Form]:
     return [f for f in all_forms() if f.family == family]
 
 
+@cached_when_short(8192)
 def text_similarity(a: str, b: str) -> float:
     """0–100 similarity of two question texts after normalisation (tolerates typos, brackets).
 
@@ -132,20 +133,11 @@ def text_similarity(a: str, b: str) -> float:
     Pairs of short texts are scored once: every vendor's copy of a form prints the same questions, each matched
     against the same catalogue texts.
     """
-    if type(a) is str and type(b) is str and len(a) <= CACHED_TEXT_LENGTH and len(b) <= CACHED_TEXT_LENGTH:
-        return _short_text_similarity(a, b)
-    return _text_similarity(a, b)
-
-
-def _text_similarity(a: str, b: str) -> float:
     score = _similarity(_comparable(a), _comparable(b))
     sa, sb = _without_notes(a), _without_notes(b)
     if (sa, sb) != (a, b):
         score = max(score, _similarity(_comparable(sa), _comparable(sb)))
     return score
-
-
-_short_text_similarity = functools.lru_cache(maxsize=8192)(_text_similarity)
 
 
 _NOTE = re.compile(r"[（(][^（）()]*(?:[（(][^（）()]*[)）][^（）()]*)*[)）]")

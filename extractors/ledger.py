@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from functools import lru_cache
 
 from extractors.grid import Cell, Grid, Table
 from extractors.model import VENDOR_FROM_MAINTENANCE, Device, Document, Location
-from extractors.text import CACHED_TEXT_LENGTH, ERA_BASE, normalize_text
+from extractors.text import ERA_BASE, cached_when_short, normalize_text
 from extractors.vocabulary import ANSWER_OR_MARK_WORDS, is_na_mark
 
 # Column role -> header words (compared after NFKC with spaces removed). Checked in this order: the first
@@ -53,15 +52,10 @@ def _label_key(text: str) -> str:
     return re.sub(r"\s", "", normalize_text(text))
 
 
+@cached_when_short(4096)
 def role_of(label: str) -> str:
     """The ledger column role a header label names, or "". Every table of every file is tried as a ledger, so
-    the same short labels come again and again: they are looked up once (a long text is never a label)."""
-    if len(label) <= CACHED_TEXT_LENGTH:
-        return _role_of_short(label)
-    return _role_of(label)
-
-
-def _role_of(label: str) -> str:
+    the same short labels come again and again: each is looked up once."""
     key = _label_key(label)
     if not key or len(key) > 30 or key.endswith((":", "：")):  # 「製品名：」 is a key with its value beside it
         return ""
@@ -73,9 +67,6 @@ def _role_of(label: str) -> str:
             elif word in key:
                 return role
     return ""
-
-
-_role_of_short = lru_cache(maxsize=4096)(_role_of)
 
 
 def _effective(table: Table, r: int, c: int) -> Cell:
@@ -204,8 +195,8 @@ def read_table(table: Table, source: str, header: tuple[int, dict[str, int], lis
 
 def read_ledger(grid: Grid, sha256: str) -> Document | None:
     """A device_ledger Document when the grid is a device ledger, else None (the file is read as a form)."""
-    headers = [(t, find_header(t)) for t in grid.tables if not t.hidden]
-    found = [(table, header) for table, header in headers if header is not None]
+    found = [(table, header) for table in grid.tables
+             if not table.hidden and (header := find_header(table)) is not None]
     if not found:
         return None
     doc = Document(source_file=grid.source, sha256=sha256, family="device_ledger", format=grid.format,

@@ -4,36 +4,48 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from functools import lru_cache
+from functools import lru_cache, wraps
 
 CIRCLED_DIGITS = {chr(0x2460 + i): str(i + 1) for i in range(20)}  # ①..⑳
-
-
-def normalize_text(text: str) -> str:
-    """NFKC, unify dashes and tildes, collapse white space. Keeps ○/●/■ marks (NFKC leaves them).
-
-    Short texts are cached: interpreting one document normalises the same cell texts (headers, labels, item
-    numbers, questions) again and again, about 30 calls per distinct text; the cache holds far more than one
-    document's distinct texts, and at most CACHED_TEXT_LENGTH characters each, whatever the documents hold."""
-    if not text:
-        return ""
-    if isinstance(text, str) and len(text) <= CACHED_TEXT_LENGTH:
-        return _normalize_short(text)
-    return _normalize(text)
 
 
 CACHED_TEXT_LENGTH = 256
 
 
-def _normalize(text) -> str:
+def cached_when_short(maxsize: int):
+    """Decorator for a pure function of texts: it answers from a cache (at most `maxsize` answers, least recently
+    used dropped) when every argument is a str of at most CACHED_TEXT_LENGTH characters, and computes the rest.
+    Only str arguments are kept, so 1, 1.0 and True are never taken for one another, and long texts (remarks)
+    are never kept: the memory stays bounded whatever the documents hold. `cache_info()` as lru_cache's."""
+    def decorate(fn):
+        cached = lru_cache(maxsize=maxsize)(fn)
+
+        @wraps(fn)
+        def call(*texts):
+            for text in texts:
+                if type(text) is not str or len(text) > CACHED_TEXT_LENGTH:
+                    return fn(*texts)
+            return cached(*texts)
+
+        call.cache_info = cached.cache_info
+        return call
+    return decorate
+
+
+@cached_when_short(4096)
+def normalize_text(text: str) -> str:
+    """NFKC, unify dashes and tildes, collapse white space. Keeps ○/●/■ marks (NFKC leaves them).
+
+    Short texts are cached: interpreting one document normalises the same cell texts (headers, labels, item
+    numbers, questions) again and again, about 30 calls per distinct text; the cache holds far more than one
+    document's distinct texts."""
+    if not text:
+        return ""
     t = unicodedata.normalize("NFKC", str(text))
     t = t.replace("\u3000", " ").replace("\xa0", " ")
     t = _DASHES.sub("-", t)
     t = _BLANKS.sub(" ", t)
     return t.strip()
-
-
-_normalize_short = lru_cache(maxsize=4096)(_normalize)
 
 
 _DASHES = re.compile(r"[‐‑‒–—―−ｰ]")

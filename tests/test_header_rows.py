@@ -362,11 +362,11 @@ def test_print_with_a_mark_printed_on_the_rule_between_two_rows_is_flagged(tmp_p
 def test_normalised_texts_are_cached_only_when_short_and_never_mixed_up():
     """normalize_text caches short cell texts (one document normalises each about 30 times); a number is not the
     text of an equal number of another type, and a long remark is normalised but not kept."""
-    from extractors.text import CACHED_TEXT_LENGTH, _normalize_short, normalize_text
+    from extractors.text import CACHED_TEXT_LENGTH, normalize_text
 
     assert (normalize_text(1), normalize_text(1.0), normalize_text(True)) == ("1", "1.0", "True")
     assert normalize_text("ＩＤ\u3000－\u30001") == normalize_text("ＩＤ\u3000－\u30001") == "ID - 1"
-    before = _normalize_short.cache_info().currsize
+    before = normalize_text.cache_info().currsize
     remark = "備考：" + "ＵＴＭ　を導入済み。" * CACHED_TEXT_LENGTH
     assert normalize_text(remark) == "備考:" + "UTM を導入済み。" * CACHED_TEXT_LENGTH
-    assert _normalize_short.cache_info().currsize == before
+    assert normalize_text.cache_info().currsize == before

@@ -215,7 +215,9 @@ def test_a_vulnerability_matched_through_the_maintenance_vendor_is_uncertain(tmp
 def test_header_roles_are_the_same_looked_up_once_or_again():
     """role_of keeps short labels' roles (every table of every file is tried as a ledger); a label's role is the
     same the first time, the next time, and for a text too long to be kept."""
-    from extractors.ledger import _role_of, role_of
+    from extractors.ledger import role_of
+
+    _role_of = role_of.__wrapped__
 
     labels = ["機器名", " OS ", "ＯＳ／バージョン", "製造業者", "製品名：", "保守業者", "回答", "", "IPアドレス",
               "設置場所（部署）" * 40]
