@@ -145,13 +145,20 @@ def _run_locked(inbox: Path, out: Path, as_of: dt.date | None, config: Path | No
     runlog.start_run_log(out, for_next_run=True)  # <out>/logs/run-*.log: Prefect's start-up included
     configure_api()  # a running `mdsgap server` (or PREFECT_API_URL) saves Prefect's temporary-server start
     from pipeline import ephemeral
-    from pipeline.flow import process_inbox
     from pipeline.lock import record_server
 
     log = route_console_logs(out)  # Prefect's console lines (tracebacks included) go to the run log
-    server = ephemeral.start_server(getattr(log, "stream", None))
+    # The temporary server imports and starts in its own process while this one imports the flow.
+    server = ephemeral.launch_server(getattr(log, "stream", None))
     if server is not None:
         record_server(out, server.process.pid)
+    from pipeline.flow import process_inbox
+
+    if server is not None:
+        pid = server.process.pid
+        ephemeral.wait_until_ready(server)
+        if server.process.pid != pid:  # started again on another port
+            record_server(out, server.process.pid)
     process_inbox = process_inbox.with_options(task_runner=runner)
     # a one-shot run lets its reading workers go once every file is read (`watch` keeps them for its next cycle)
     params = dict(inbox=inbox, out=out, as_of=as_of, config_path=config, lock_wait=wait, release_readers=one_shot)

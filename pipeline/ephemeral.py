@@ -74,6 +74,7 @@ TEMPORARY_SERVER_SETTINGS = {"PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "0",
 class TemporaryServer:
     process: subprocess.Popen
     port: int
+    log: IO | int | None = None  # where its output goes (a launch on another port writes there too)
 
     @property
     def api_url(self) -> str:
@@ -119,32 +120,49 @@ def _launch(port: int, log: IO | int | None) -> subprocess.Popen:
 
 
 def start_server(log: IO | int | None = None) -> TemporaryServer | None:
-    """Start Prefect's temporary server tied to this process, when the run will need one; returns it (its
-    `process.pid`), or None when an API server is configured or ephemeral mode is off. Call the flow inside
-    `using(server)`.
+    """Start Prefect's temporary server tied to this process, when the run will need one, and wait until it
+    answers; returns it (its `process.pid`), or None when an API server is configured or ephemeral mode is off.
+    Call the flow inside `using(server)`.
 
     Call from the main thread (PR_SET_PDEATHSIG fires when the thread that started the child ends).
     """
-    global _current
-    from prefect.settings import (
-        PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
-    )
+    server = launch_server(log)
+    if server is not None:
+        wait_until_ready(server)
+    return server
 
-    from pipeline.scale import api_healthy
+
+def launch_server(log: IO | int | None = None) -> TemporaryServer | None:
+    """`start_server` without the wait: the server imports and starts in its own process while the caller goes
+    on; `wait_until_ready(server)` before the flow. Call from the main thread."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
 
     if PREFECT_API_URL.value() or os.environ.get("PREFECT_API_URL") or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
         return None  # a configured or recorded server (pipeline.scale.configure_api, after Prefect was imported)
     if _current is not None and _current.running:
         return _current  # `mdsgap watch`: the server of the first cycle serves the next ones
     port = _free_port()
-    server = TemporaryServer(_launch(port, log), port)
+    server = TemporaryServer(_launch(port, log), port, log)
     atexit.register(server.stop)
+    return server
+
+
+def wait_until_ready(server: TemporaryServer) -> None:
+    """Wait until `server` answers (launched again on another port if its port was taken meanwhile); stops it
+    and raises RuntimeError (a Japanese message) when it exits or does not answer in time."""
+    global _current
+    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+
+    from pipeline.scale import api_healthy
+
+    if server is _current:
+        return
     deadline = time.monotonic() + float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
     while not api_healthy(server.api_url, timeout=2):
         status = server.process.poll()
         if status == PORT_IN_USE:  # taken between the check and uvicorn's bind: another port
             server.port = _free_port()
-            server.process = _launch(server.port, log)
+            server.process = _launch(server.port, server.log)
         elif status is not None:
             raise RuntimeError(f"Prefect の一時サーバーが起動しませんでした（終了コード {status}）。")
         if time.monotonic() > deadline:
@@ -153,7 +171,6 @@ def start_server(log: IO | int | None = None) -> TemporaryServer | None:
         time.sleep(0.1)
     logger.info("Prefect's temporary server (pid %d) answers on %s", server.process.pid, server.api_url)
     _current = server
-    return server
 
 
 def using(server: TemporaryServer | None):

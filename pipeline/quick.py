@@ -52,11 +52,33 @@ def code_digest() -> str:
 
 
 def config_digest(config_path: Path | None) -> str:
-    """The bytes of the configuration file (its rules and arrival settings) and of extra rule folders."""
+    """The bytes of the configuration file (its rules and arrival settings) and the size and mtime of every
+    rule file in the extra rule folders it names (`extra_rule_dirs`): a rule file edited since the last run
+    makes the next run a full one, as the rules engine reads it (rules.catalog.load_rules)."""
     h = hashlib.sha256()
-    if config_path is not None:
-        h.update(Path(config_path).read_bytes())
+    if config_path is None:
+        return h.hexdigest()
+    h.update(Path(config_path).read_bytes())
+    for folder in _extra_rule_dirs(Path(config_path)):
+        h.update(f"\0{folder}".encode())
+        if folder.is_dir():
+            for name in sorted(p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml")):
+                h.update(f"{name}:{_file_signature(folder / name)};".encode())
     return h.hexdigest()
+
+
+def _extra_rule_dirs(config_path: Path) -> list[Path]:
+    """The extra rule folders the configuration names; none when it cannot be read (its bytes then differ
+    from those of the last clean run anyway, which read it)."""
+    from pipeline.config import RunConfig
+    from rules.catalog import load_config
+    from rules.schema import ConfigError
+
+    try:
+        run_config = RunConfig.load(config_path)
+        return load_config(run_config.rules_path).extra_rule_dirs if run_config.rules_path else []
+    except (ConfigError, OSError):
+        return []
 
 
 def store_digest(store) -> str:

@@ -59,6 +59,41 @@ def test_a_port_taken_meanwhile_is_retried_and_the_flow_is_pointed_at_the_server
     assert not server.running
 
 
+def test_launch_does_not_wait_and_the_wait_comes_before_the_flow(no_current, monkeypatch, tmp_path):
+    """`mdsgap run` launches the server, imports its flow meanwhile, then waits: the launch returns while the
+    server is still starting; the wait lasts until it answers, and keeps it for the next cycle."""
+    import socket
+
+    from pipeline.scale import api_healthy
+
+    go = tmp_path / "go"
+
+    def launch(port, log):  # a server that starts answering only once the test says so
+        script = ("import os, time, runpy, sys\n"
+                  f"while not os.path.exists(r'{go}'): time.sleep(0.05)\n"
+                  f"sys.argv = ['http.server', '{port}', '--bind', '127.0.0.1', '--directory', r'{tmp_path}']\n"
+                  "runpy.run_module('http.server', run_name='__main__')")
+        (tmp_path / "api").mkdir(exist_ok=True)
+        (tmp_path / "api" / "health").write_text("true")
+        return subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+
+    monkeypatch.setattr(ephemeral, "_launch", launch)
+    server = ephemeral.launch_server()
+    try:
+        assert server.running and not api_healthy(server.api_url, timeout=0.2)  # launched, not answering yet
+        assert ephemeral._current is None
+        go.touch()
+        ephemeral.wait_until_ready(server)
+        assert api_healthy(server.api_url, timeout=2) and ephemeral._current is server
+        assert ephemeral.launch_server() is server  # the next cycle: the same server, nothing to wait for
+        ephemeral.wait_until_ready(server)
+    finally:
+        server.stop()
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", server.port)) != 0
+
+
 def test_a_server_that_exits_gives_a_japanese_message(no_current, monkeypatch):
     monkeypatch.setattr(ephemeral, "_launch",
                         lambda port, log: subprocess.Popen([sys.executable, "-c", "import sys; sys.exit(1)"]))

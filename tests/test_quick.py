@@ -119,3 +119,65 @@ def test_new_file_beside_known_ones_is_read_by_the_full_flow(tmp_path, sample_in
     second = _mdsgap(tmp_path, marker, *run)
     assert "prefect" in json.loads(marker.read_text())
     assert "新たに読み取ったファイル: 1 件" in second.stdout and "読み取り済みの内容のため省略: 1 件" in second.stdout
+
+
+_HOSPITAL_RULE = """\
+rules:
+  - id: hospital.auto_lock_na
+    title: 画面ロックが対象外
+    category: {category}
+    severity: 中
+    condition: {{check: answer, concepts: [auto_lock], answer_in: [対象外]}}
+    rationale: 当院では全端末で画面ロックを必須としている。
+    recommendation: 画面ロックの設定方法を確認する。
+    contract_clause: 乙は画面ロックの設定方法を甲に提示する。
+"""
+
+
+def test_config_digest_follows_the_extra_rule_files(tmp_path):
+    from pipeline.quick import config_digest
+
+    rule_dir = tmp_path / "hospital_rules"
+    rule_dir.mkdir()
+    rule_file = rule_dir / "local.yaml"
+    rule_file.write_text(_HOSPITAL_RULE.format(category="option_dependent"), encoding="utf-8")
+    config = tmp_path / "mdsgap.yaml"
+    config.write_text("rules:\n  extra_rule_dirs: [hospital_rules]\n", encoding="utf-8")
+    before = config_digest(config)
+    assert config_digest(config) == before
+    rule_file.write_text(_HOSPITAL_RULE.format(category="unsupported"), encoding="utf-8")
+    assert config_digest(config) != before  # the config's own bytes are the same
+    edited = config_digest(config)
+    (rule_dir / "more.yml").write_text("rules: []\n", encoding="utf-8")
+    assert config_digest(config) != edited  # a rule file added
+    (rule_dir / "notes.txt").write_text("メモ", encoding="utf-8")
+    assert config_digest(config) == config_digest(config)
+
+
+def test_an_edited_extra_rule_file_makes_the_next_run_a_full_one(tmp_path, sample_inbox):
+    """The configuration names a hospital's own rule folder. A rule file edited there since the last clean run
+    is a change, as an edited configuration is: the next run is a full one (the rules run again with the
+    edited rule), even with nothing new in the inbox."""
+    source = sorted(sample_inbox.glob("*.xlsx"))[0]
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    rule_dir = tmp_path / "hospital_rules"
+    rule_dir.mkdir()
+    rule_file = rule_dir / "local.yaml"
+    rule_file.write_text(_HOSPITAL_RULE.format(category="option_dependent"), encoding="utf-8")
+    config = tmp_path / "mdsgap.yaml"
+    config.write_text("stable_interval: 0.2\nstable_quiet: 0\nrules:\n  extra_rule_dirs: [hospital_rules]\n",
+                      encoding="utf-8")
+    marker = tmp_path / "heavy.json"
+    run = ("run", "--inbox", str(inbox), "--out", str(out), "--as-of", "2026-10-01", "--config", str(config))
+    shutil.copy2(source, inbox / source.name)
+    _mdsgap(tmp_path, marker, *run)
+    shutil.copy2(source, inbox / source.name)
+    _mdsgap(tmp_path, marker, *run)
+    assert json.loads(marker.read_text()) == []  # nothing new, the same rules: the quick run
+
+    rule_file.write_text(_HOSPITAL_RULE.format(category="unsupported"), encoding="utf-8")
+    _mdsgap(tmp_path, marker, *run)
+    assert "prefect" in json.loads(marker.read_text())  # the edited rule is evaluated: a full run
+    _mdsgap(tmp_path, marker, *run)
+    assert json.loads(marker.read_text()) == []  # and then nothing changed again
