@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pipeline
-from pipeline.config import FAILED_DIR, PROCESSED_DIR
+from pipeline.config import FAILED_DIR, PROCESSED_DIR, STORE_NAME
 
 # --- peak memory of the process tree -----------------------------------------------------------------------
 
@@ -88,16 +88,40 @@ _FILE_LINE = re.compile(r"file (?P<name>.+?) (?:read|failed): .*?((?:read|interp
 _SECONDS = re.compile(r"(read|interpret)=([\d.]+)s")
 
 
+def _cpu_ticks(pid: int) -> int:
+    """User and system CPU of a process so far, in clock ticks (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 class _ChildPeak(PeakMemory):
-    """Peak RSS of a child process and its descendants (workers, Prefect's temporary server, LibreOffice)."""
+    """Peak RSS of a child process and its descendants (workers, Prefect's temporary server, LibreOffice), and
+    the CPU they used (`cpu_s`, each process's CPU at the last look before it ended: the workers and the server
+    are not waited for by the run, so the kernel's account of a child's children misses them)."""
 
     def __init__(self, pid: int, interval: float = 0.2):
         super().__init__(interval)
         self.pid = pid
+        self._ticks: dict[int, int] = {}
 
     def sample(self) -> None:
         self.peak_mb = max(self.peak_mb, tree_rss_mb(self.pid))
         self.peak_self_mb = max(self.peak_self_mb, _rss_kb(self.pid) / 1024)  # the run's own process
+        todo, seen = [self.pid], set()
+        while todo:
+            pid = todo.pop()
+            if pid not in seen:
+                seen.add(pid)
+                self._ticks[pid] = max(self._ticks.get(pid, 0), _cpu_ticks(pid))
+                todo += _children(pid)
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(self._ticks.values()) / os.sysconf("SC_CLK_TCK")
 
 
 def run_command(inbox: Path, out: Path, as_of: str, config: Path | None, workers: int = 0) -> dict:
@@ -113,11 +137,11 @@ def run_command(inbox: Path, out: Path, as_of: str, config: Path | None, workers
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=pipeline.PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    with _ChildPeak(proc.pid) as mem:
+    with _ChildPeak(proc.pid, interval=0.1) as mem:
         stdout, stderr = proc.communicate()
     wall = time.perf_counter() - start
     logs = sorted(set((out / "logs").glob("run-*.log")) - logs_before) if (out / "logs").is_dir() else []
-    return {"seconds": wall, "peak_rss_mb": mem.peak_mb, "peak_rss_main_mb": mem.peak_self_mb,
+    return {"seconds": wall, "cpu_s": mem.cpu_s, "peak_rss_mb": mem.peak_mb, "peak_rss_main_mb": mem.peak_self_mb,
             "returncode": proc.returncode,
             "stdout": stdout[-3000:], "stderr": stderr[-3000:], "log": str(logs[-1]) if logs else ""}
 
@@ -245,7 +269,7 @@ def _last_run_summary(out: Path) -> dict:
 
 
 def bench_commands(corpus: list[Path], inbox: Path, work: Path, baseline, workers: int, as_of, scans: list[Path],
-                   parse, repeat: int = 1) -> dict:
+                   parse, repeat: int = 1, served: bool = False) -> dict:
     """`repeat` first `mdsgap run`s over the corpus (each into a new output folder), each between two bare
     parsings (`parse(paths)`, pipeline.bench's baseline; `baseline` is the first), then two runs with nothing
     new: an empty inbox (a cron job or `mdsgap watch` finding nothing) and the same files dropped again (all
@@ -257,7 +281,10 @@ def bench_commands(corpus: list[Path], inbox: Path, work: Path, baseline, worker
     median of the rounds, each one listed.
 
     The arrival check's waits (1 s between two looks, 5 s of quiet by default: sleeps, not work) are set
-    short in a bench config so that the ratios compare work."""
+    short in a bench config so that the ratios compare work.
+
+    `served`: afterwards the same rounds again while an `mdsgap server` runs (SCALE.md §3, the way `mdsgap
+    watch --serve` runs): each run finds it and starts no temporary server of its own."""
     import datetime as dt
     import statistics
 
@@ -270,19 +297,8 @@ def bench_commands(corpus: list[Path], inbox: Path, work: Path, baseline, worker
     day = as_of.isoformat()
     database_s = prepare_prefect_database()
     load_before = os.getloadavg()[0]
-    rounds, before = [], baseline
-    for i in range(max(1, repeat)):
-        if i:  # the same first run again: no store, no outputs, the inbox as it was
-            for folder in (out, inbox / PROCESSED_DIR, inbox / FAILED_DIR):
-                shutil.rmtree(folder, ignore_errors=True)
-            _refill(inbox, copies)
-        first = run_command(inbox, out, day, config, workers)
-        after = baseline_again(copies, work, parse)
-        rounds.append({"seconds": first["seconds"], "baseline_before_s": before.seconds,
-                       "baseline_after_s": after.seconds, "peak_rss_mb": first["peak_rss_mb"],
-                       "ratio": 2 * first["seconds"] / (before.seconds + after.seconds),
-                       "returncode": first["returncode"], "stderr": first["stderr"]})
-        before = after
+    api = "recorded" if _resident_server_answers() else "temporary"
+    rounds, first, after = _first_runs(inbox, out, day, config, workers, copies, work, parse, baseline, repeat)
     ratio = statistics.median(r["ratio"] for r in rounds)
     summary = _last_run_summary(out) if first["returncode"] == 0 else {}
     empty = run_command(inbox, out, day, config, workers)
@@ -320,7 +336,75 @@ def bench_commands(corpus: list[Path], inbox: Path, work: Path, baseline, worker
         "returncodes": [r["returncode"] for r in rounds] + [empty["returncode"], known["returncode"]],
         "errors": [r["stderr"] for r in (*rounds, empty, known) if r["returncode"]],
         "scans": measure_scans(scans) if scans else {},
+        "api_first_runs": api, "served": _served_rounds(inbox, out, day, config, workers, copies, work, parse,
+                                                        after, repeat) if served else {},
     }
+
+
+def _first_runs(inbox: Path, out: Path, day: str, config: Path, workers: int, copies: dict[str, bytes],
+                work: Path, parse, before, repeat: int) -> tuple[list[dict], dict, object]:
+    """`repeat` first runs, each into a new output folder and between two bare parsings (`before` is the
+    parsing just done): the rounds, the last run and the last parsing."""
+    rounds = []
+    for i in range(max(1, repeat)):
+        if i or (out / STORE_NAME).exists():  # the same first run again: no store, no outputs, the inbox as it was
+            for folder in (out, inbox / PROCESSED_DIR, inbox / FAILED_DIR):
+                shutil.rmtree(folder, ignore_errors=True)
+            _refill(inbox, copies)
+        first = run_command(inbox, out, day, config, workers)
+        after = baseline_again(copies, work, parse)
+        baseline_cpu = (before.cpu_seconds + after.cpu_seconds) / 2
+        rounds.append({"seconds": first["seconds"], "baseline_before_s": before.seconds,
+                       "baseline_after_s": after.seconds, "peak_rss_mb": first["peak_rss_mb"],
+                       "ratio": 2 * first["seconds"] / (before.seconds + after.seconds),
+                       "cpu_s": first["cpu_s"], "baseline_cpu_s": baseline_cpu,
+                       "cpu_ratio": first["cpu_s"] / baseline_cpu if baseline_cpu else float("nan"),
+                       "returncode": first["returncode"], "stderr": first["stderr"]})
+        before = after
+    return rounds, first, before
+
+
+def _resident_server_answers() -> bool:
+    from pipeline.scale import api_healthy, recorded_server
+
+    url = recorded_server()
+    return bool(url) and api_healthy(url)
+
+
+def _served_rounds(inbox: Path, out: Path, day: str, config: Path, workers: int, copies: dict[str, bytes],
+                   work: Path, parse, before, repeat: int) -> dict:
+    """The first runs again while an `mdsgap server` runs: one started here on a free port of this machine (its
+    start is not timed, it is paid once), or the user's own when one is recorded and answers (left running)."""
+    import statistics
+
+    from pipeline.ephemeral import free_port
+    from pipeline.scale import api_healthy, recorded_server
+
+    server = None
+    if not _resident_server_answers():
+        port = free_port()
+        log = (work / "mdsgap-server.log").open("wb")
+        server = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "server", "--port", str(port)],
+                                  cwd=pipeline.PROJECT_ROOT, env={**os.environ, "PYTHONPATH": str(pipeline.PROJECT_ROOT)},
+                                  stdout=log, stderr=log)
+        url = f"http://127.0.0.1:{port}/api"
+        deadline = time.monotonic() + 180
+        while not (recorded_server() == url and api_healthy(url)):
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.terminate()
+                return {"error": f"mdsgap server が起動しませんでした（{work / 'mdsgap-server.log'}）"}
+            time.sleep(0.5)
+    try:
+        rounds, _, _ = _first_runs(inbox, out, day, config, workers, copies, work, parse, before, repeat)
+    finally:
+        if server is not None:  # as Ctrl-C or a service manager stops it: its record is removed
+            server.terminate()
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    return {"rounds": rounds, "ratio": statistics.median(r["ratio"] for r in rounds),
+            "started_here": server is not None}
 
 
 def _refill(folder: Path, copies: dict[str, bytes]) -> list[Path]:
@@ -346,6 +430,8 @@ def report_commands(r: dict) -> None:
     print(f"書類: {r['documents']} 件（読取 {r['read_ok']} / 失敗 {r['failed']}、項目 {r['items']}）  "
           f"PDF {r['pdf_pages']} ページ")
     print(format_table(r["format_counts"], r["baseline_by_format_s"], r["worker_by_format_s"]))
+    if r.get("api_first_runs") == "recorded":
+        print("（注）記録された mdsgap server が応答したため、初回の実行も一時サーバーを起動していません。")
     print(f"初回の mdsgap run: {r['pipeline_s']:.2f} s   {r['docs_per_s']:.1f} 書類/秒"
           f"（その前に Prefect のデータベースを準備 {r['prefect_database_s']:.1f} s、計測外: 作成はマシンで初回のみ）")
     print(f"  フロー本体 {st.get('flow', 0):.2f}s（読込 {st.get('read', 0):.2f}s + 解釈 {st.get('interpret', 0):.2f}s"
@@ -362,6 +448,20 @@ def report_commands(r: dict) -> None:
     else:
         print(f"比 初回 / 基準 = {r['ratio']:.2f}（目標 1.5 以下。前の基準とは {r['pipeline_s'] / r['baseline_before_s']:.2f}、"
               f"後の基準とは {r['pipeline_s'] / r['baseline_after_s']:.2f}）")
+    if rounds and "cpu_s" in rounds[0]:
+        print("CPU 初回 / 基準（他の処理に左右されにくい量。実効コア数 = 初回の CPU / 実時間）: "
+              + "、".join(f"{x['cpu_s']:.1f} s / {x['baseline_cpu_s']:.1f} s = {x['cpu_ratio']:.2f}"
+                         f"（実効 {x['cpu_s'] / x['seconds']:.2f} コア）" for x in rounds))
+    served = r.get("served") or {}
+    if served.get("error"):
+        print(f"常駐サーバーでの初回: {served['error']}")
+    elif served:
+        print(f"常駐サーバー（mdsgap server、起動は計測外）を使う初回: 比 = {served['ratio']:.2f}（"
+              + "、".join(f"{x['seconds']:.2f} s / {(x['baseline_before_s'] + x['baseline_after_s']) / 2:.2f} s"
+                         f" = {x['ratio']:.2f}" for x in served["rounds"]) + "）")
+        print("  CPU 初回 / 基準（サーバーの CPU は含まない）: "
+              + "、".join(f"{x['cpu_s']:.1f} s / {x['baseline_cpu_s']:.1f} s = {x['cpu_ratio']:.2f}"
+                         for x in served["rounds"]))
     print(f"新しいファイルなし: 空の受信フォルダ {r['noop_empty_s']:.2f} s（初回の {r['noop_empty_fraction']:.3f}）、"
           f"同じ {r['rerun_skipped']} 件を再投入 {r['rerun_s']:.2f} s（初回の {r['rerun_fraction']:.3f}、目標 0.1 以下）")
     print(f"ピークメモリ（RSS、mdsgap run とその子プロセス全体）: 初回 {r['peak_rss_mb']:.0f} MB"

@@ -98,7 +98,7 @@ class TemporaryServer:
 _current: TemporaryServer | None = None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -141,7 +141,7 @@ def launch_server(log: IO | int | None = None) -> TemporaryServer | None:
         return None  # a configured or recorded server (pipeline.scale.configure_api, after Prefect was imported)
     if _current is not None and _current.running:
         return _current  # `mdsgap watch`: the server of the first cycle serves the next ones
-    port = _free_port()
+    port = free_port()
     server = TemporaryServer(_launch(port, log), port, log)
     atexit.register(server.stop)
     return server
@@ -161,7 +161,7 @@ def wait_until_ready(server: TemporaryServer) -> None:
     while not api_healthy(server.api_url, timeout=2):
         status = server.process.poll()
         if status == PORT_IN_USE:  # taken between the check and uvicorn's bind: another port
-            server.port = _free_port()
+            server.port = free_port()
             server.process = _launch(server.port, server.log)
         elif status is not None:
             raise RuntimeError(f"Prefect の一時サーバーが起動しませんでした（終了コード {status}）。")
