@@ -380,29 +380,28 @@ def _served_rounds(inbox: Path, out: Path, day: str, config: Path, workers: int,
     from pipeline.ephemeral import free_port
     from pipeline.scale import api_healthy, recorded_server
 
-    server = None
-    if not _resident_server_answers():
-        port = free_port()
-        log = (work / "mdsgap-server.log").open("wb")
-        server = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "server", "--port", str(port)],
-                                  cwd=pipeline.PROJECT_ROOT, env={**os.environ, "PYTHONPATH": str(pipeline.PROJECT_ROOT)},
-                                  stdout=log, stderr=log)
-        url = f"http://127.0.0.1:{port}/api"
-        deadline = time.monotonic() + 180
-        while not (recorded_server() == url and api_healthy(url)):
-            if server.poll() is not None or time.monotonic() > deadline:
+    server, log_path = None, work / "mdsgap-server.log"
+    with log_path.open("wb") as log:
+        try:
+            if not _resident_server_answers():
+                port = free_port()
+                server = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "server", "--port", str(port)],
+                                          cwd=pipeline.PROJECT_ROOT, stdout=log, stderr=log,
+                                          env={**os.environ, "PYTHONPATH": str(pipeline.PROJECT_ROOT)})
+                url = f"http://127.0.0.1:{port}/api"
+                deadline = time.monotonic() + 180
+                while not (recorded_server() == url and api_healthy(url)):
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        return {"error": f"mdsgap server が起動しませんでした（{log_path}）"}
+                    time.sleep(0.5)
+            rounds, _, _ = _first_runs(inbox, out, day, config, workers, copies, work, parse, before, repeat)
+        finally:
+            if server is not None:  # as Ctrl-C or a service manager stops it: its record is removed
                 server.terminate()
-                return {"error": f"mdsgap server が起動しませんでした（{work / 'mdsgap-server.log'}）"}
-            time.sleep(0.5)
-    try:
-        rounds, _, _ = _first_runs(inbox, out, day, config, workers, copies, work, parse, before, repeat)
-    finally:
-        if server is not None:  # as Ctrl-C or a service manager stops it: its record is removed
-            server.terminate()
-            try:
-                server.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                server.kill()
+                try:
+                    server.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    server.kill()
     return {"rounds": rounds, "ratio": statistics.median(r["ratio"] for r in rounds),
             "started_here": server is not None}
 
