@@ -109,15 +109,17 @@ class _ChildPeak(PeakMemory):
         self._ticks: dict[int, int] = {}
 
     def sample(self) -> None:
-        self.peak_mb = max(self.peak_mb, tree_rss_mb(self.pid))
-        self.peak_self_mb = max(self.peak_self_mb, _rss_kb(self.pid) / 1024)  # the run's own process
-        todo, seen = [self.pid], set()
+        """One walk of the tree: its RSS now, and each process's CPU so far."""
+        todo, seen, rss_kb = [self.pid], set(), 0
         while todo:
             pid = todo.pop()
             if pid not in seen:
                 seen.add(pid)
+                rss_kb += _rss_kb(pid)
                 self._ticks[pid] = max(self._ticks.get(pid, 0), _cpu_ticks(pid))
                 todo += _children(pid)
+        self.peak_mb = max(self.peak_mb, rss_kb / 1024)
+        self.peak_self_mb = max(self.peak_self_mb, _rss_kb(self.pid) / 1024)  # the run's own process
 
     @property
     def cpu_s(self) -> float:
@@ -298,7 +300,7 @@ def bench_commands(corpus: list[Path], inbox: Path, work: Path, baseline, worker
     import datetime as dt
     import statistics
 
-    from pipeline.scale import auto_workers, cpu_count
+    from pipeline.scale import answering_recorded_server, auto_workers, cpu_count
 
     config = work / "bench.yaml"
     config.write_text("stable_interval: 0.2\nstable_quiet: 0\n", encoding="utf-8")
@@ -308,7 +310,7 @@ def bench_commands(corpus: list[Path], inbox: Path, work: Path, baseline, worker
     database_s = prepare_prefect_database()
     compile_project()
     load_before = os.getloadavg()[0]
-    api = "recorded" if _resident_server_answers() else "temporary"
+    api = "recorded" if answering_recorded_server() else "temporary"
     rounds, first, after = _first_runs(inbox, out, day, config, workers, copies, work, parse, baseline, repeat)
     ratio = statistics.median(r["ratio"] for r in rounds)
     summary = _last_run_summary(out) if first["returncode"] == 0 else {}
@@ -375,13 +377,6 @@ def _first_runs(inbox: Path, out: Path, day: str, config: Path, workers: int, co
     return rounds, first, before
 
 
-def _resident_server_answers() -> bool:
-    from pipeline.scale import api_healthy, recorded_server
-
-    url = recorded_server()
-    return bool(url) and api_healthy(url)
-
-
 def _served_rounds(inbox: Path, out: Path, day: str, config: Path, workers: int, copies: dict[str, bytes],
                    work: Path, parse, before, repeat: int) -> dict:
     """The first runs again while an `mdsgap server` runs: one started here on a free port of this machine (its
@@ -389,12 +384,12 @@ def _served_rounds(inbox: Path, out: Path, day: str, config: Path, workers: int,
     import statistics
 
     from pipeline.ephemeral import free_port
-    from pipeline.scale import api_healthy, recorded_server
+    from pipeline.scale import answering_recorded_server, api_healthy, recorded_server
 
     server, log_path = None, work / "mdsgap-server.log"
     with log_path.open("wb") as log:
         try:
-            if not _resident_server_answers():
+            if not answering_recorded_server():
                 port = free_port()
                 server = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "server", "--port", str(port)],
                                           cwd=pipeline.PROJECT_ROOT, stdout=log, stderr=log,

@@ -59,11 +59,12 @@ def config_digest(config_path: Path | None) -> str:
     if config_path is None:
         return h.hexdigest()
     h.update(Path(config_path).read_bytes())
+    from rules.catalog import extra_rule_files
+
     for folder in _extra_rule_dirs(Path(config_path)):
         h.update(f"\0{folder}".encode())
-        if folder.is_dir():
-            for name in sorted(p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml")):
-                h.update(f"{name}:{_file_signature(folder / name)};".encode())
+        for path in extra_rule_files(folder):
+            h.update(f"{path.name}:{_file_signature(path)};".encode())
     return h.hexdigest()
 
 

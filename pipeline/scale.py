@@ -307,8 +307,14 @@ def configure_api() -> str:
     """
     if os.environ.get("PREFECT_API_URL"):
         return "configured"
-    url = recorded_server()
-    if url and api_healthy(url):
+    url = answering_recorded_server()
+    if url:
         os.environ["PREFECT_API_URL"] = url
         return "recorded"
     return "ephemeral"
+
+
+def answering_recorded_server() -> str | None:
+    """The URL the `mdsgap server` of this PREFECT_HOME recorded, when that server answers; else None."""
+    url = recorded_server()
+    return url if url and api_healthy(url) else None

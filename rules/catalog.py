@@ -238,6 +238,11 @@ def where_in(path, root, loc: tuple) -> str:
     return where(path, root, loc, "ルールファイル")
 
 
+def extra_rule_files(folder: Path) -> list[Path]:
+    """The rule files of a hospital's extra rule folder (`extra_rule_dirs`), in the order they are read."""
+    return sorted(list(folder.glob("*.yaml")) + list(folder.glob("*.yml")))
+
+
 def load_rules(config: RulesConfig | None = None, include_disabled: bool = False) -> list[Rule]:
     """Built-in rules, then the config's extra directories (a rule with the same id replaces the earlier one).
 
@@ -249,7 +254,7 @@ def load_rules(config: RulesConfig | None = None, include_disabled: bool = False
         d = Path(d)
         if not d.is_dir():
             raise RuleError(f"{_at(config, str(d))}: 追加ルールのフォルダが見つかりません: {d}")
-        files += sorted(list(d.glob("*.yaml")) + list(d.glob("*.yml")))
+        files += extra_rule_files(d)
     by_id: dict[str, Rule] = {}
     for f in files:
         seen_in_file: set[str] = set()
